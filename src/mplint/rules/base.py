@@ -1,0 +1,37 @@
+"""The shape every rule has: its metadata (which feeds --list-rules, the docs and SARIF) and a check."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, ClassVar, Iterable, NamedTuple
+
+import libcst as cst
+
+if TYPE_CHECKING:
+    from mplint.facts import ModuleFacts
+
+
+class Report(NamedTuple):
+    """A finding before it has a position: the engine locates the node only when needed."""
+
+    node: cst.CSTNode
+    message: str
+
+
+class Rule:
+    """Base of all rules. A subclass in any module of `mplint.rules` is registered by being defined.
+
+    The class docstring is the rule's "What it does" paragraph.
+    """
+
+    code: ClassVar[str]  # "MPL" + three digits, so flake8's extend-ignore accepts it
+    name: ClassVar[str]  # kebab-case slug that reads well after "ignore"
+    summary: ClassVar[str]  # one line, for --list-rules
+    why: ClassVar[str]  # why the mistake bites: which platform or start method, what happens
+    fix: ClassVar[str]  # how to fix it
+    bad_example: ClassVar[str]  # a program the rule reports (docs; checked by the tests)
+    good_example: ClassVar[str]  # the same program, fixed (docs; checked by the tests)
+    references: ClassVar[tuple[tuple[str, str], ...]] = ()  # (title, url)
+    default_enabled: ClassVar[bool] = True  # opinionated rules are opt-in
+
+    def check(self, facts: ModuleFacts) -> Iterable[Report]:
+        raise NotImplementedError
