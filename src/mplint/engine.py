@@ -4,7 +4,21 @@ from __future__ import annotations
 
 from typing import Collection
 
+import libcst as cst
+
+from mplint import apis
+from mplint.facts import ModuleFacts
 from mplint.findings import FileError, FileResult, Finding
+from mplint.noqa import without_suppressed
+from mplint.rules import Rule, all_rules
+from mplint.source import SourceError, decode
+
+
+def enabled_rules(codes: Collection[str] | None) -> list[type[Rule]]:
+    if codes is None:
+        return [rule for rule in all_rules() if rule.default_enabled]
+    wanted = set(codes)
+    return [rule for rule in all_rules() if rule.code in wanted]
 
 
 def lint_source(
@@ -19,5 +33,59 @@ def lint_source(
     `codes` are the enabled rule codes (None: the rules enabled by default). With `noqa` false the
     findings are not filtered by `# noqa` comments (the flake8 plugin leaves that to flake8).
     Never raises for bad input: what cannot be checked comes back as `FileResult.error`.
+
+    A file that mentions no module of the API table cannot have a finding and is not parsed, so a
+    syntax error in it goes unreported: mplint is not a syntax checker.
     """
-    return FileResult(path)  # STUB: replaced by the real engine
+    try:
+        text = source if isinstance(source, str) else decode(source)
+    except SourceError as error:
+        return FileResult(path, error=FileError(path, error.message, error.line, error.column))
+    rules = enabled_rules(codes)
+    if not rules or not apis.may_contain_findings(text):
+        return FileResult(path)
+    try:
+        module = cst.parse_module(text)
+    except cst.ParserSyntaxError as error:
+        message = " ".join(error.message.split())
+        return FileResult(
+            path, error=FileError(path, f"cannot parse: {message}", error.raw_line, error.raw_column + 1)
+        )
+    except RecursionError:
+        return FileResult(path, error=FileError(path, "cannot parse: the code is nested too deeply"))
+    try:
+        findings = _check(module, path, rules)
+    except RecursionError:
+        return FileResult(path, error=FileError(path, "cannot check: the code is nested too deeply"))
+    except Exception as error:  # a bug of ours must not hide the other files' findings
+        return FileResult(
+            path,
+            error=FileError(
+                path, f"internal error while checking this file ({type(error).__name__}: {error}); please report it"
+            ),
+        )
+    if noqa:
+        findings = without_suppressed(findings, text)
+    return FileResult(path, sorted(findings))
+
+
+def _check(module: cst.Module, path: str, rules: list[type[Rule]]) -> list[Finding]:
+    facts = ModuleFacts(module, path)
+    findings = []
+    for rule in rules:
+        for report in rule().check(facts):
+            where = facts.position(report.node)
+            findings.append(
+                Finding(
+                    path,
+                    where.start.line,
+                    where.start.column + 1,
+                    where.end.line,
+                    where.end.column + 1,
+                    rule.code,
+                    rule.name,
+                    report.message,
+                )
+            )
+    return findings
+

@@ -1,0 +1,178 @@
+"""The multiprocessing APIs that mplint knows, by qualified name: the one table every rule reads.
+
+A qualified name is where a name comes from once imports are undone: `mp.Pool` after
+`import multiprocessing as mp` is `multiprocessing.Pool`. The object returned by `get_context(...)`
+has the same attributes as the module it came from, so the name resolver treats
+`ctx = multiprocessing.get_context("spawn")` as another name for `multiprocessing` and `ctx.Pool`
+as `multiprocessing.Pool`.
+
+The prefilter (files that mention none of `MARKERS` are never parsed) is derived from this table,
+so a new entry cannot be missed by it.
+"""
+
+from __future__ import annotations
+
+import enum
+import re
+from dataclasses import dataclass
+
+
+class Kind(enum.Enum):
+    """What calling (or instantiating) the API does."""
+
+    PROCESS = "process"  # a process class: an unstarted process; .start() starts it
+    POOL = "pool"  # starts its worker processes when created
+    PROCESS_EXECUTOR = "process-executor"  # starts worker processes on first submit; needs shutdown
+    MANAGER = "manager"  # Manager(): a manager whose server process is already running
+    MANAGER_CLASS = "manager-class"  # SyncManager()/BaseManager(): a server process after .start()
+    SPAWN = "spawn"  # torch.multiprocessing.spawn and friends: start (and by default join) processes
+    CONTEXT = "context"  # get_context(): an object with the same API as its module
+    SET_START_METHOD = "set-start-method"
+    THREAD_POOL = "thread-pool"  # looks like a process pool, runs threads: never a process API
+    THREAD_EXECUTOR = "thread-executor"
+    THREAD_PROCESS = "thread-process"  # multiprocessing.dummy.Process is a Thread
+    SHARED_VALUE = "shared-value"  # Value / Array / RawValue / RawArray: shared ctypes memory
+    SHARED_MEMORY = "shared-memory"  # shared_memory.SharedMemory / ShareableList
+    QUEUE = "queue"  # Queue / SimpleQueue / JoinableQueue
+    PIPE = "pipe"
+    LOCK = "lock"  # Lock / RLock / Semaphore / BoundedSemaphore / Condition / Barrier
+    EVENT = "event"
+
+
+#: Kinds whose objects are made to be shared with a child; mutating them in a worker is the point.
+SHARED_KINDS = frozenset(
+    {Kind.SHARED_VALUE, Kind.SHARED_MEMORY, Kind.QUEUE, Kind.PIPE, Kind.LOCK, Kind.EVENT,
+     Kind.MANAGER}
+)
+
+#: Kinds whose creation or use starts child processes right away.
+STARTS_PROCESSES = frozenset({Kind.POOL, Kind.PROCESS_EXECUTOR, Kind.MANAGER, Kind.SPAWN})
+
+
+@dataclass(frozen=True)
+class Api:
+    qualname: str
+    kind: Kind
+    #: how callables handed to it are pickled: "pickle", or "dill"/"cloudpickle", which also
+    #: take lambdas and nested functions
+    pickler: str = "pickle"
+
+
+# Names that a multiprocessing-like module and every context it returns expose.
+_CONTEXT_NAMES: dict[str, Kind] = {
+    "Process": Kind.PROCESS,
+    "Pool": Kind.POOL,
+    "Manager": Kind.MANAGER,
+    "get_context": Kind.CONTEXT,
+    "set_start_method": Kind.SET_START_METHOD,
+    "Value": Kind.SHARED_VALUE,
+    "Array": Kind.SHARED_VALUE,
+    "RawValue": Kind.SHARED_VALUE,
+    "RawArray": Kind.SHARED_VALUE,
+    "Queue": Kind.QUEUE,
+    "SimpleQueue": Kind.QUEUE,
+    "JoinableQueue": Kind.QUEUE,
+    "Pipe": Kind.PIPE,
+    "Lock": Kind.LOCK,
+    "RLock": Kind.LOCK,
+    "Semaphore": Kind.LOCK,
+    "BoundedSemaphore": Kind.LOCK,
+    "Condition": Kind.LOCK,
+    "Barrier": Kind.LOCK,
+    "Event": Kind.EVENT,
+}
+
+# Names only reachable through a submodule of a multiprocessing-like package.
+_SUBMODULE_NAMES: dict[str, Kind] = {
+    "context.Process": Kind.PROCESS,
+    "context.SpawnProcess": Kind.PROCESS,
+    "context.ForkProcess": Kind.PROCESS,
+    "context.ForkServerProcess": Kind.PROCESS,
+    "process.BaseProcess": Kind.PROCESS,
+    "pool.Pool": Kind.POOL,
+    "pool.ThreadPool": Kind.THREAD_POOL,
+    "dummy.Pool": Kind.THREAD_POOL,
+    "dummy.Process": Kind.THREAD_PROCESS,
+    "managers.SyncManager": Kind.MANAGER_CLASS,
+    "managers.BaseManager": Kind.MANAGER_CLASS,
+    "managers.SharedMemoryManager": Kind.MANAGER_CLASS,
+    "sharedctypes.Value": Kind.SHARED_VALUE,
+    "sharedctypes.Array": Kind.SHARED_VALUE,
+    "sharedctypes.RawValue": Kind.SHARED_VALUE,
+    "sharedctypes.RawArray": Kind.SHARED_VALUE,
+    "sharedctypes.synchronized": Kind.SHARED_VALUE,
+    "shared_memory.SharedMemory": Kind.SHARED_MEMORY,
+    "shared_memory.ShareableList": Kind.SHARED_MEMORY,
+    "queues.Queue": Kind.QUEUE,
+    "queues.SimpleQueue": Kind.QUEUE,
+    "queues.JoinableQueue": Kind.QUEUE,
+    "connection.Pipe": Kind.PIPE,
+    "synchronize.Lock": Kind.LOCK,
+    "synchronize.RLock": Kind.LOCK,
+    "synchronize.Semaphore": Kind.LOCK,
+    "synchronize.Event": Kind.EVENT,
+}
+
+
+@dataclass(frozen=True)
+class Family:
+    """A package with the multiprocessing API."""
+
+    root: str
+    #: text that any file using the package must contain (the prefilter looks for it)
+    marker: str
+    pickler: str = "pickle"
+
+
+FAMILIES = (
+    Family("multiprocessing", marker="multiprocess"),
+    Family("multiprocess", marker="multiprocess", pickler="dill"),  # the dill-based fork
+    Family("billiard", marker="billiard"),  # Celery's fork
+    Family("torch.multiprocessing", marker="multiprocess"),
+)
+
+#: APIs outside the multiprocessing families: (qualified name, kind, pickler, marker).
+_OTHER_APIS: tuple[tuple[str, Kind, str, str], ...] = (
+    ("concurrent.futures.ProcessPoolExecutor", Kind.PROCESS_EXECUTOR, "pickle", "ProcessPoolExecutor"),
+    ("concurrent.futures.process.ProcessPoolExecutor", Kind.PROCESS_EXECUTOR, "pickle",
+     "ProcessPoolExecutor"),
+    ("concurrent.futures.ThreadPoolExecutor", Kind.THREAD_EXECUTOR, "pickle", "ThreadPoolExecutor"),
+    ("concurrent.futures.thread.ThreadPoolExecutor", Kind.THREAD_EXECUTOR, "pickle",
+     "ThreadPoolExecutor"),
+    ("torch.multiprocessing.spawn", Kind.SPAWN, "pickle", "multiprocess"),
+    ("torch.multiprocessing.start_processes", Kind.SPAWN, "pickle", "multiprocess"),
+)
+
+
+def _build() -> tuple[dict[str, Api], frozenset[str]]:
+    table: dict[str, Api] = {}
+    markers: set[str] = set()
+    for family in FAMILIES:
+        markers.add(family.marker)
+        for name, kind in {**_CONTEXT_NAMES, **_SUBMODULE_NAMES}.items():
+            qualname = f"{family.root}.{name}"
+            table[qualname] = Api(qualname, kind, family.pickler)
+    for qualname, kind, pickler, marker in _OTHER_APIS:
+        table[qualname] = Api(qualname, kind, pickler)
+        if kind not in (Kind.THREAD_EXECUTOR, Kind.THREAD_POOL):
+            markers.add(marker)
+    return table, frozenset(markers)
+
+
+#: qualified name -> API
+APIS, MARKERS = _build()
+
+#: the modules whose names are (or return) contexts: `get_context()` resolves to one of these
+FAMILY_ROOTS = frozenset(family.root for family in FAMILIES)
+
+_PREFILTER = re.compile("|".join(re.escape(m) for m in sorted(MARKERS)).encode())
+
+
+def may_contain_findings(source: bytes | str) -> bool:
+    """False when the source mentions no known API, so no rule can fire and nothing is parsed."""
+    data = source.encode("utf-8", "surrogatepass") if isinstance(source, str) else source
+    return _PREFILTER.search(data) is not None
+
+
+def lookup(qualname: str | None) -> Api | None:
+    return APIS.get(qualname) if qualname else None

@@ -1,0 +1,97 @@
+"""Facts about one module, computed once and shared by every rule.
+
+Rules ask here what a name means, which object an expression is, which code runs at import time,
+and what a function reaches; they do not walk the tree to rediscover it. Facts that only some rules
+need are computed on first use.
+"""
+
+from __future__ import annotations
+
+from functools import cached_property
+
+import libcst as cst
+from libcst.metadata import CodeRange, MetadataWrapper, PositionProvider
+
+from mplint import apis
+from mplint.facts.callgraph import CallChain, CallGraph
+from mplint.facts.names import Names
+from mplint.facts.scopes import (
+    Binding,
+    CallSite,
+    ClassInfo,
+    FunctionInfo,
+    Scope,
+    collect,
+)
+from mplint.facts.values import Instance, Values
+
+__all__ = [
+    "Binding",
+    "CallChain",
+    "CallSite",
+    "ClassInfo",
+    "FunctionInfo",
+    "Instance",
+    "ModuleFacts",
+    "Scope",
+]
+
+
+class ModuleFacts:
+    def __init__(self, module: cst.Module, path: str = "<stdin>") -> None:
+        self.module = module
+        self.path = path
+        collected = collect(module)
+        self.module_scope = collected.module_scope
+        self.scopes = collected.scopes
+        #: every call of the module, in source order
+        self.calls = collected.calls
+        self.functions = collected.functions
+        self.classes = collected.classes
+        self.names = Names(collected)
+        self.values = Values(collected, self.names)
+        self.callgraph = CallGraph(collected, self.names)
+
+    # --- positions and text, computed only for files that have findings -------------------------
+
+    @cached_property
+    def _positions(self) -> dict[cst.CSTNode, CodeRange]:
+        wrapper = MetadataWrapper(self.module, unsafe_skip_copy=True)
+        return dict(wrapper.resolve(PositionProvider))
+
+    def position(self, node: cst.CSTNode) -> CodeRange:
+        return self._positions[node]
+
+    def line_of(self, node: cst.CSTNode) -> int:
+        return self.position(node).start.line
+
+    def code(self, node: cst.CSTNode) -> str:
+        return self.module.code_for_node(node)
+
+    def call_text(self, call: cst.Call) -> str:
+        """A call as a message shows it: `mp.Pool(...)`, `p.start()`."""
+        return f"{self.code(call.func)}({'...' if call.args else ''})"
+
+    # --- what calls do -------------------------------------------------------------------------
+
+    def api_of_call(self, site: CallSite) -> apis.Api | None:
+        return self.names.api(site.node.func, site.scope)
+
+    def started_kind(self, site: CallSite) -> apis.Kind | None:
+        """What the call starts, if it starts child processes: a pool, an executor, a manager, a process."""
+        api = self.api_of_call(site)
+        if api is not None:
+            return api.kind if api.kind in apis.STARTS_PROCESSES else None
+        func = site.node.func
+        if isinstance(func, cst.Attribute) and func.attr.value == "start":
+            instance = self.values.instance_of(func.value, site.scope)
+            if instance is not None and instance.kind in (apis.Kind.PROCESS, apis.Kind.MANAGER_CLASS):
+                return instance.kind
+        return None
+
+    def starts_processes(self, site: CallSite) -> bool:
+        return self.started_kind(site) is not None
+
+    def function_starting_processes(self, function: FunctionInfo) -> CallChain | None:
+        """How `function` starts processes (a chain of calls ending at the start), if it does."""
+        return self.callgraph.reaches(function, self.starts_processes)

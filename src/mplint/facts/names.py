@@ -1,0 +1,116 @@
+"""What a name or dotted expression refers to: a qualified API name, or a def/class of the module.
+
+Resolution is flow-insensitive: a name is resolved only when every statement that binds it in its
+scope agrees. A module-level `mp = make_thing()` next to `import multiprocessing as mp` makes `mp`
+unknown, and an unknown name matches nothing: precision before recall.
+"""
+
+from __future__ import annotations
+
+import libcst as cst
+
+from mplint import apis
+from mplint.facts.scopes import Binding, Collected, Scope
+
+_MAX_DEPTH = 12  # alias chains (`P = mp.Pool; Q = P`) longer than this are not followed
+
+
+class Names:
+    def __init__(self, collected: Collected) -> None:
+        self._collected = collected
+
+    def scope_of(self, name: cst.Name) -> Scope | None:
+        return self._collected.name_scopes.get(name)
+
+    def lookup(self, name: str, scope: Scope) -> tuple[Scope, list[Binding]] | None:
+        """The scope that binds `name` as seen from `scope`, and its bindings (None: a builtin or unknown)."""
+        current: Scope | None = scope
+        while current is not None:
+            if name in current.global_names:
+                current = self._collected.module_scope
+            # a class body's names are not visible from the functions and comprehensions inside it
+            if current.kind != "class" or current is scope:
+                bindings = current.bindings.get(name)
+                if bindings:
+                    return current, bindings
+            current = current.parent
+        return None
+
+    def qualname(self, expr: cst.BaseExpression, scope: Scope, _depth: int = 0) -> str | None:
+        """`multiprocessing.pool.Pool` for `P` after `from multiprocessing.pool import Pool as P`."""
+        if _depth > _MAX_DEPTH:
+            return None
+        if isinstance(expr, cst.Name):
+            found = self.lookup(expr.value, scope)
+            if found is None:
+                return None
+            where, bindings = found
+            names = {self._binding_qualname(b, where, _depth) for b in bindings}
+            return names.pop() if len(names) == 1 else None
+        if isinstance(expr, cst.Attribute):
+            base = self.qualname(expr.value, scope, _depth + 1)
+            return f"{base}.{expr.attr.value}" if base else None
+        if isinstance(expr, cst.Call):
+            # get_context(...) gives an object with its module's API: call it by the module's name
+            func = self.qualname(expr.func, scope, _depth + 1)
+            api = apis.lookup(func)
+            if api is not None and api.kind is apis.Kind.CONTEXT and func is not None:
+                return func.rsplit(".", 1)[0]
+        return None
+
+    def _binding_qualname(self, binding: Binding, scope: Scope, depth: int) -> str | None:
+        if binding.imported is not None:
+            return binding.imported
+        if binding.value is not None:
+            return self.qualname(binding.value, scope, depth + 1)
+        return None
+
+    def api(self, expr: cst.BaseExpression, scope: Scope) -> apis.Api | None:
+        """The known API that `expr` names, if any."""
+        return apis.lookup(self.qualname(expr, scope))
+
+    def definition(
+        self, expr: cst.BaseExpression, scope: Scope
+    ) -> cst.FunctionDef | cst.ClassDef | None:
+        """The def or class of this module that `expr` names: `f`, `Cls`, `self.method`, `Cls.method`."""
+        if isinstance(expr, cst.Name):
+            found = self.lookup(expr.value, scope)
+            if found is None:
+                return None
+            _, bindings = found
+            if len(bindings) == 1 and bindings[0].definition is not None:
+                return bindings[0].definition
+            return None
+        if isinstance(expr, cst.Attribute):
+            owner = self.class_of(expr.value, scope)
+            if owner is not None:
+                method = self._collected.classes[owner].methods.get(expr.attr.value)
+                return method.node if method is not None else None
+        return None
+
+    def class_of(self, expr: cst.BaseExpression, scope: Scope) -> cst.ClassDef | None:
+        """The class of this module that `expr` is (`Cls`) or is an instance of (`self` in a method)."""
+        definition = self.definition(expr, scope) if isinstance(expr, cst.Name) else None
+        if isinstance(definition, cst.ClassDef):
+            return definition
+        if isinstance(expr, cst.Name):
+            function = scope.function
+            if function is not None and isinstance(function.node, cst.FunctionDef):
+                info = self._collected.functions.get(function.node)
+                params = function.node.params.params
+                if (
+                    info is not None
+                    and info.cls is not None
+                    and params
+                    and params[0].name.value == expr.value
+                    and not _is_static(function.node)
+                ):
+                    return info.cls
+        return None
+
+
+def _is_static(node: cst.FunctionDef) -> bool:
+    return any(
+        isinstance(d.decorator, cst.Name) and d.decorator.value == "staticmethod"
+        for d in node.decorators
+    )

@@ -1,0 +1,372 @@
+"""The one walk over a module: scopes, what each name is bound to, every call, where code runs.
+
+LibCST's ScopeProvider and QualifiedNameProvider cost several parses per file; the rules need far
+less: for each name, the few statements that bind it, and for each call, its scope and whether it
+runs at import time. This walk records exactly that, once, for all rules.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Iterator, Literal, Union
+
+import libcst as cst
+
+from mplint.facts import guards
+
+ScopeKind = Literal["module", "class", "function", "lambda", "comprehension"]
+FunctionNode = Union[cst.FunctionDef, cst.Lambda]
+
+
+@dataclass(eq=False)
+class Binding:
+    """One statement that gives a name a value.
+
+    `value` is the expression whose value the name takes (for `x = expr`, `with expr as x`,
+    `x: T = expr`, `(x := expr)`); `iter` the iterable for loop targets; `imported` the qualified
+    name for imports; `definition` the def or class. Anything else (parameters, `except ... as`,
+    tuple unpacking, augmented assignment) leaves all four empty: the value is unknown.
+    """
+
+    name: str
+    node: cst.CSTNode
+    value: cst.BaseExpression | None = None
+    iter: cst.BaseExpression | None = None
+    imported: str | None = None
+    definition: cst.FunctionDef | cst.ClassDef | None = None
+    augmented: bool = False
+
+
+@dataclass(eq=False)
+class Scope:
+    kind: ScopeKind
+    node: cst.CSTNode
+    parent: Scope | None
+    bindings: dict[str, list[Binding]] = field(default_factory=dict)
+    global_names: set[str] = field(default_factory=set)
+    nonlocal_names: set[str] = field(default_factory=set)
+    #: code in this scope runs when the module is imported (module, class bodies, comprehensions
+    #: there), outside `if __name__ == "__main__":` and `if TYPE_CHECKING:`
+    import_time: bool = False
+
+    def bind(self, binding: Binding) -> None:
+        """Record a binding where Python puts it: `global x` sends it to the module's scope."""
+        scope: Scope = self
+        if binding.name in self.global_names:
+            while scope.parent is not None:
+                scope = scope.parent
+        elif binding.name in self.nonlocal_names:
+            scope = self.parent or self
+            while scope.parent is not None and binding.name not in scope.bindings:
+                scope = scope.parent
+        scope.bindings.setdefault(binding.name, []).append(binding)
+
+    @property
+    def function(self) -> Scope | None:
+        """The innermost function or lambda scope this scope is part of."""
+        scope: Scope | None = self
+        while scope is not None and scope.kind in ("comprehension", "class"):
+            if scope.kind == "class":
+                return None
+            scope = scope.parent
+        return scope if scope is not None and scope.kind in ("function", "lambda") else None
+
+
+@dataclass(eq=False)
+class CallSite:
+    node: cst.Call
+    scope: Scope
+    #: the simple or compound statement that holds the call
+    statement: cst.CSTNode
+    #: the call runs when the module is imported (see Scope.import_time; a call in a module-level
+    #: block that is not the main guard counts)
+    import_time: bool
+    #: the call is under `if __name__ == "__main__":` (or the `else` of `!=`)
+    main_guarded: bool
+
+
+@dataclass(eq=False)
+class FunctionInfo:
+    node: cst.FunctionDef
+    scope: Scope  # the function's own scope
+    #: the class whose body defines it, if it is a method
+    cls: cst.ClassDef | None
+    calls: list[CallSite] = field(default_factory=list)
+
+    @property
+    def name(self) -> str:
+        return self.node.name.value
+
+
+@dataclass(eq=False)
+class ClassInfo:
+    node: cst.ClassDef
+    scope: Scope  # the class body's scope
+    outer: Scope  # where the class statement is
+    methods: dict[str, FunctionInfo] = field(default_factory=dict)
+
+    @property
+    def name(self) -> str:
+        return self.node.name.value
+
+
+@dataclass
+class Collected:
+    module_scope: Scope
+    scopes: dict[cst.CSTNode, Scope]
+    calls: list[CallSite]
+    functions: dict[cst.FunctionDef, FunctionInfo]
+    classes: dict[cst.ClassDef, ClassInfo]
+    #: every node's scope for names: the scope each Name expression is read in
+    name_scopes: dict[cst.Name, Scope]
+
+
+def _assigned_names(target: cst.BaseExpression) -> Iterator[cst.Name]:
+    if isinstance(target, cst.Name):
+        yield target
+    elif isinstance(target, (cst.Tuple, cst.List)):
+        for element in target.elements:
+            yield from _assigned_names(element.value)
+    elif isinstance(target, cst.StarredElement):
+        yield from _assigned_names(target.value)
+
+
+def _dotted(node: cst.BaseExpression) -> str:
+    if isinstance(node, cst.Name):
+        return node.value
+    if isinstance(node, cst.Attribute):
+        return f"{_dotted(node.value)}.{node.attr.value}"
+    return ""
+
+
+class _Collector(cst.CSTVisitor):
+    def __init__(self, module: cst.Module) -> None:
+        self.module_scope = Scope("module", module, None, import_time=True)
+        self.scope = self.module_scope
+        self.scopes: dict[cst.CSTNode, Scope] = {module: self.module_scope}
+        self.calls: list[CallSite] = []
+        self.functions: dict[cst.FunctionDef, FunctionInfo] = {}
+        self.classes: dict[cst.ClassDef, ClassInfo] = {}
+        self.name_scopes: dict[cst.Name, Scope] = {}
+        self.function_stack: list[FunctionInfo] = []
+        self.class_stack: list[ClassInfo | None] = []
+        self.statements: list[cst.CSTNode] = []
+        # `guard_depth` counts enclosing main-guard blocks, `dead_depth` TYPE_CHECKING blocks
+        self.guard_depth = 0
+        self.dead_depth = 0
+
+    # --- scopes -----------------------------------------------------------------------------
+
+    def _push(self, kind: ScopeKind, node: cst.CSTNode) -> Scope:
+        runs_now = kind in ("class", "comprehension") and self.scope.import_time
+        scope = Scope(kind, node, self.scope, import_time=runs_now)
+        self.scopes[node] = scope
+        self.scope = scope
+        return scope
+
+    def _pop(self) -> None:
+        assert self.scope.parent is not None
+        self.scope = self.scope.parent
+
+    @property
+    def _at_import_time(self) -> bool:
+        return self.scope.import_time and self.guard_depth == 0 and self.dead_depth == 0
+
+    # --- statements ---------------------------------------------------------------------------
+
+    def on_visit(self, node: cst.CSTNode) -> bool:
+        if isinstance(node, (cst.SimpleStatementLine, cst.BaseCompoundStatement)):
+            self.statements.append(node)
+        return super().on_visit(node)
+
+    def on_leave(self, original_node: cst.CSTNode) -> None:
+        super().on_leave(original_node)
+        if isinstance(original_node, (cst.SimpleStatementLine, cst.BaseCompoundStatement)):
+            self.statements.pop()
+
+    def visit_If(self, node: cst.If) -> bool:
+        # Only blocks that run at import time can be guards; a guard inside a function guards nothing.
+        node.test.visit(self)
+        test = node.test
+        body_guarded = self.scope.kind == "module" and guards.is_main_guard(test)
+        else_guarded = self.scope.kind == "module" and guards.is_not_main_guard(test)
+        dead = guards.is_type_checking(test)
+        self.guard_depth += body_guarded
+        self.dead_depth += dead
+        node.body.visit(self)
+        self.guard_depth -= body_guarded
+        self.dead_depth -= dead
+        if node.orelse is not None:
+            self.guard_depth += else_guarded
+            node.orelse.visit(self)
+            self.guard_depth -= else_guarded
+        return False
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
+        for decorator in node.decorators:
+            decorator.visit(self)
+        owner = self.class_stack[-1] if self.class_stack and self.scope.kind == "class" else None
+        self.scope.bind(Binding(node.name.value, node, definition=node))
+        scope = self._push("function", node)
+        info = FunctionInfo(node, scope, owner.node if owner else None)
+        self.functions[node] = info
+        if owner is not None:
+            owner.methods.setdefault(node.name.value, info)
+        self.function_stack.append(info)
+        self.class_stack.append(None)
+        node.params.visit(self)
+        node.body.visit(self)
+        return False
+
+    def leave_FunctionDef(self, original_node: cst.FunctionDef) -> None:
+        self.function_stack.pop()
+        self.class_stack.pop()
+        self._pop()
+
+    def visit_Param(self, node: cst.Param) -> bool:
+        # Defaults and annotations are evaluated where the def is; only the name is the function's.
+        self.scope.bind(Binding(node.name.value, node))
+        return True
+
+    def visit_Lambda(self, node: cst.Lambda) -> bool:
+        self._push("lambda", node)
+        self.function_stack.append(None)  # type: ignore[arg-type]  # calls in a lambda are no function's
+        return True
+
+    def leave_Lambda(self, original_node: cst.Lambda) -> None:
+        self.function_stack.pop()
+        self._pop()
+
+    def visit_ClassDef(self, node: cst.ClassDef) -> bool:
+        for decorator in node.decorators:
+            decorator.visit(self)
+        for arg in (*node.bases, *node.keywords):
+            arg.visit(self)
+        self.scope.bind(Binding(node.name.value, node, definition=node))
+        outer = self.scope
+        scope = self._push("class", node)
+        self.classes[node] = info = ClassInfo(node, scope, outer)
+        self.class_stack.append(info)
+        node.body.visit(self)
+        return False
+
+    def leave_ClassDef(self, original_node: cst.ClassDef) -> None:
+        self.class_stack.pop()
+        self._pop()
+
+    def _visit_comprehension(self, node: cst.CSTNode) -> bool:
+        self._push("comprehension", node)
+        return True
+
+    def _leave_comprehension(self, node: cst.CSTNode) -> None:
+        self._pop()
+
+    visit_ListComp = visit_SetComp = visit_DictComp = visit_GeneratorExp = _visit_comprehension
+    leave_ListComp = leave_SetComp = leave_DictComp = leave_GeneratorExp = _leave_comprehension
+
+    # --- bindings -----------------------------------------------------------------------------
+
+    def visit_Import(self, node: cst.Import) -> None:
+        for alias in node.names:
+            full = _dotted(alias.name)
+            if alias.asname is not None and isinstance(alias.asname.name, cst.Name):
+                self.scope.bind(Binding(alias.asname.name.value, node, imported=full))
+            else:
+                top = full.split(".")[0]
+                self.scope.bind(Binding(top, node, imported=top))
+
+    def visit_ImportFrom(self, node: cst.ImportFrom) -> None:
+        if node.relative or node.module is None:
+            base = None  # a module of this project: nothing in the API table
+        else:
+            base = _dotted(node.module)
+        if isinstance(node.names, cst.ImportStar):
+            return
+        for alias in node.names:
+            name = _dotted(alias.name)
+            bound = name
+            if alias.asname is not None and isinstance(alias.asname.name, cst.Name):
+                bound = alias.asname.name.value
+            self.scope.bind(Binding(bound, node, imported=f"{base}.{name}" if base else None))
+
+    def visit_Assign(self, node: cst.Assign) -> None:
+        for target in node.targets:
+            single = isinstance(target.target, cst.Name)
+            for name in _assigned_names(target.target):
+                self.scope.bind(Binding(name.value, node, value=node.value if single else None))
+
+    def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
+        if isinstance(node.target, cst.Name) and node.value is not None:
+            self.scope.bind(Binding(node.target.value, node, value=node.value))
+
+    def visit_AugAssign(self, node: cst.AugAssign) -> None:
+        if isinstance(node.target, cst.Name):
+            self.scope.bind(Binding(node.target.value, node, augmented=True))
+
+    def visit_NamedExpr(self, node: cst.NamedExpr) -> None:
+        if isinstance(node.target, cst.Name):
+            scope = self.scope
+            while scope.kind == "comprehension" and scope.parent is not None:
+                scope = scope.parent  # PEP 572: := in a comprehension binds in the enclosing scope
+            scope.bind(Binding(node.target.value, node, value=node.value))
+
+    def visit_For(self, node: cst.For) -> None:
+        single = isinstance(node.target, cst.Name)
+        for name in _assigned_names(node.target):
+            self.scope.bind(Binding(name.value, node, iter=node.iter if single else None))
+
+    def visit_CompFor(self, node: cst.CompFor) -> None:
+        single = isinstance(node.target, cst.Name)
+        for name in _assigned_names(node.target):
+            self.scope.bind(Binding(name.value, node, iter=node.iter if single else None))
+
+    def visit_WithItem(self, node: cst.WithItem) -> None:
+        if node.asname is not None:
+            single = isinstance(node.asname.name, cst.Name)
+            for name in _assigned_names(node.asname.name):
+                self.scope.bind(Binding(name.value, node, value=node.item if single else None))
+
+    def visit_ExceptHandler(self, node: cst.ExceptHandler) -> None:
+        if node.name is not None and isinstance(node.name.name, cst.Name):
+            self.scope.bind(Binding(node.name.name.value, node))
+
+    def visit_Global(self, node: cst.Global) -> None:
+        self.scope.global_names.update(item.name.value for item in node.names)
+
+    def visit_Nonlocal(self, node: cst.Nonlocal) -> None:
+        self.scope.nonlocal_names.update(item.name.value for item in node.names)
+
+    def visit_Del(self, node: cst.Del) -> None:
+        for name in _assigned_names(node.target):
+            self.scope.bind(Binding(name.value, node))
+
+    # --- uses ---------------------------------------------------------------------------------
+
+    def visit_Name(self, node: cst.Name) -> None:
+        self.name_scopes[node] = self.scope
+
+    def visit_Call(self, node: cst.Call) -> None:
+        function = self.function_stack[-1] if self.function_stack else None
+        site = CallSite(
+            node,
+            self.scope,
+            self.statements[-1] if self.statements else node,
+            import_time=self._at_import_time,
+            main_guarded=self.guard_depth > 0,
+        )
+        self.calls.append(site)
+        if function is not None:
+            function.calls.append(site)
+
+
+def collect(module: cst.Module) -> Collected:
+    collector = _Collector(module)
+    module.visit(collector)
+    return Collected(
+        collector.module_scope,
+        collector.scopes,
+        collector.calls,
+        collector.functions,
+        collector.classes,
+        collector.name_scopes,
+    )

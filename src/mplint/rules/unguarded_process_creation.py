@@ -1,0 +1,106 @@
+"""MPL001: processes started while the module is being imported."""
+
+from __future__ import annotations
+
+from typing import Iterator
+
+from mplint.apis import Kind
+from mplint.facts import ModuleFacts
+from mplint.rules.base import Report, Rule
+
+_WHAT_STARTS = {
+    Kind.PROCESS: "starts a process",
+    Kind.POOL: "starts a pool of worker processes",
+    Kind.PROCESS_EXECUTOR: "creates a process pool executor",
+    Kind.MANAGER: "starts a manager's server process",
+    Kind.MANAGER_CLASS: "starts a manager's server process",
+    Kind.SPAWN: "spawns processes",
+}
+
+_WHY_SHORT = (
+    "under spawn or forkserver (the default on Windows, macOS, and Linux from Python 3.14) "
+    "each child re-imports this module and runs it again"
+)
+
+
+class UnguardedProcessCreation(Rule):
+    """Finds code that starts child processes while the module is being imported: a process start,
+    a pool, a `ProcessPoolExecutor` or a manager created by a module-level statement outside
+    `if __name__ == "__main__":`, and calls made at import time to functions of the module (such as
+    `main()`) that start processes, directly or through other functions."""
+
+    code = "MPL001"
+    name = "unguarded-process-creation"
+    summary = 'Processes started at import time, outside `if __name__ == "__main__":`'
+    why = (
+        "With the spawn start method (the default on Windows and macOS) and the forkserver start "
+        "method (the default on Linux from Python 3.14), each child process starts a fresh "
+        "interpreter and imports the main module again before it runs its task. Code that starts "
+        "processes at import time therefore runs again in every child. Python stops it with "
+        "`RuntimeError: An attempt has been made to start a new process before the current process "
+        "has finished its bootstrapping phase`; other libraries and older Pythons may instead start "
+        "processes without end. The script works under fork on Linux and breaks the day it runs on "
+        "a Mac, on Windows, or on Python 3.14."
+    )
+    fix = (
+        'Put the code that starts processes under `if __name__ == "__main__":`, or in a function '
+        "that only the guarded block calls. Definitions (functions, classes, constants) may stay at "
+        "module level: the children need them."
+    )
+    bad_example = '''\
+import multiprocessing
+
+
+def square(x):
+    return x * x
+
+
+with multiprocessing.Pool(4) as pool:
+    print(pool.map(square, range(10)))
+'''
+    good_example = '''\
+import multiprocessing
+
+
+def square(x):
+    return x * x
+
+
+if __name__ == "__main__":
+    with multiprocessing.Pool(4) as pool:
+        print(pool.map(square, range(10)))
+'''
+    references = (
+        (
+            "multiprocessing programming guidelines: safe importing of main module",
+            "https://docs.python.org/3/library/multiprocessing.html#the-spawn-and-forkserver-start-methods",
+        ),
+        (
+            "Contexts and start methods",
+            "https://docs.python.org/3/library/multiprocessing.html#contexts-and-start-methods",
+        ),
+    )
+
+    def check(self, facts: ModuleFacts) -> Iterator[Report]:
+        for site in facts.calls:
+            if not site.import_time:
+                continue
+            kind = facts.started_kind(site)
+            if kind is not None:
+                yield Report(
+                    site.node,
+                    f"`{facts.call_text(site.node)}` {_WHAT_STARTS[kind]} at import time; "
+                    f"{_WHY_SHORT}: move it under `if __name__ == \"__main__\":`",
+                )
+                continue
+            callee = facts.callgraph.callee(site)
+            chain = facts.function_starting_processes(callee) if callee is not None else None
+            if chain:
+                start = chain[-1]
+                through = " -> ".join(f"`{facts.call_text(s.node)}`" for s in chain)
+                yield Report(
+                    site.node,
+                    f"`{facts.call_text(site.node)}` is called at import time and starts processes "
+                    f"(through {through} on line {facts.line_of(start.node)}); {_WHY_SHORT}: "
+                    f"call it under `if __name__ == \"__main__\":`",
+                )
