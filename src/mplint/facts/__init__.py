@@ -24,9 +24,11 @@ from mplint.facts.scopes import (
     collect,
 )
 from mplint.facts.values import Instance, Values
+from mplint.facts.workers import Dispatch, Workers
 
 __all__ = [
     "Binding",
+    "Dispatch",
     "CallChain",
     "CallSite",
     "ClassInfo",
@@ -34,6 +36,7 @@ __all__ = [
     "Instance",
     "ModuleFacts",
     "Scope",
+    "Workers",
 ]
 
 
@@ -51,6 +54,11 @@ class ModuleFacts:
         self.names = Names(collected)
         self.values = Values(collected, self.names)
         self.callgraph = CallGraph(collected, self.names)
+
+    @cached_property
+    def workers(self) -> Workers:
+        """Where callables are handed to child processes, and which functions run in a child."""
+        return Workers(self)
 
     # --- positions and text, computed only for files that have findings -------------------------
 

@@ -89,11 +89,19 @@ class Names:
         return None
 
     def class_of(self, expr: cst.BaseExpression, scope: Scope) -> cst.ClassDef | None:
-        """The class of this module that `expr` is (`Cls`) or is an instance of (`self` in a method)."""
+        """The class of this module that `expr` is (`Cls`) or is an instance of (`self` in a method,
+        `obj` after `obj = Cls(...)`)."""
         definition = self.definition(expr, scope) if isinstance(expr, cst.Name) else None
         if isinstance(definition, cst.ClassDef):
             return definition
         if isinstance(expr, cst.Name):
+            found = self.lookup(expr.value, scope)
+            if found is not None:
+                where, bindings = found
+                if len(bindings) == 1 and isinstance(bindings[0].value, cst.Call):
+                    made = self.definition(bindings[0].value.func, where)
+                    if isinstance(made, cst.ClassDef):
+                        return made
             function = scope.function
             if function is not None and isinstance(function.node, cst.FunctionDef):
                 info = self._collected.functions.get(function.node)

@@ -104,6 +104,8 @@ class ClassInfo:
     scope: Scope  # the class body's scope
     outer: Scope  # where the class statement is
     methods: dict[str, FunctionInfo] = field(default_factory=dict)
+    #: `self.NAME = value` in the class's methods: NAME -> [(value, the method's scope)]
+    attributes: dict[str, list[tuple[cst.BaseExpression, Scope]]] = field(default_factory=dict)
 
     @property
     def name(self) -> str:
@@ -294,10 +296,24 @@ class _Collector(cst.CSTVisitor):
             single = isinstance(target.target, cst.Name)
             for name in _assigned_names(target.target):
                 self.scope.bind(Binding(name.value, node, value=node.value if single else None))
+            if isinstance(target.target, cst.Attribute):
+                self._bind_attribute(target.target, node.value)
+
+    def _bind_attribute(self, target: cst.Attribute, value: cst.BaseExpression) -> None:
+        """Record `self.x = value` in a method, so that `self.x` can be followed like a name."""
+        method = self.function_stack[-1] if self.function_stack else None
+        if method is None or method.cls is None or not isinstance(target.value, cst.Name):
+            return
+        params = method.node.params.params
+        if params and params[0].name.value == target.value.value:
+            info = self.classes[method.cls]
+            info.attributes.setdefault(target.attr.value, []).append((value, self.scope))
 
     def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
         if isinstance(node.target, cst.Name) and node.value is not None:
             self.scope.bind(Binding(node.target.value, node, value=node.value))
+        elif isinstance(node.target, cst.Attribute) and node.value is not None:
+            self._bind_attribute(node.target, node.value)
 
     def visit_AugAssign(self, node: cst.AugAssign) -> None:
         if isinstance(node.target, cst.Name):

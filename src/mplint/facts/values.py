@@ -110,7 +110,21 @@ class Values:
             return None
         if isinstance(expr, cst.Subscript):
             return self.element_of(expr.value, scope, _depth + 1)
+        if isinstance(expr, cst.Attribute):
+            assigned = self._attribute_values(expr, scope)
+            found = [self.instance_of(value, where, _depth + 1) for value, where in assigned]
+            if found and all(i is not None and i.kind is found[0].kind for i in found):  # type: ignore[union-attr]
+                return found[0]
         return None
+
+    def _attribute_values(
+        self, expr: cst.Attribute, scope: Scope
+    ) -> list[tuple[cst.BaseExpression, Scope]]:
+        """What `self.x` may hold: every `self.x = value` of the class (empty when unknown)."""
+        owner = self._names.class_of(expr.value, scope)
+        if owner is None:
+            return []
+        return self._collected.classes[owner].attributes.get(expr.attr.value, [])
 
     def element_of(self, expr: cst.BaseExpression, scope: Scope, _depth: int = 0) -> Instance | None:
         """What the elements of a collection are, when they are all made by the same kind of API."""

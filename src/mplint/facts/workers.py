@@ -1,0 +1,252 @@
+"""Which code runs in a child process, and where it was handed over.
+
+A *dispatch* is a place where a callable is given to a process API: `Process(target=f)`, the `run`
+method of a `Process` subclass, `pool.map(f, ...)` and the other pool methods, a pool's or
+executor's `initializer=`, `executor.submit(f, ...)` / `executor.map(f, ...)`, and
+`torch.multiprocessing.spawn(f, ...)`. `functools.partial(f, ...)` is seen through. A *worker* is a
+function of this module handed over at a dispatch; what it calls in this module runs in the child
+too.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Literal
+
+import libcst as cst
+
+from mplint import apis
+
+if TYPE_CHECKING:
+    from mplint.facts import ModuleFacts
+    from mplint.facts.scopes import CallSite, FunctionInfo, Scope
+    from mplint.facts.values import Instance
+
+DispatchKind = Literal["target", "run", "initializer", "pool", "executor", "spawn"]
+
+#: pool methods that run a callable in the workers: method -> (callable index, arguments index)
+#: where the arguments index names a tuple of positional arguments (apply/apply_async) or None
+_POOL_METHODS: dict[str, tuple[int, int | None, str | None]] = {
+    "map": (0, None, None),
+    "imap": (0, None, None),
+    "imap_unordered": (0, None, None),
+    "starmap": (0, None, None),
+    "map_async": (0, None, None),
+    "starmap_async": (0, None, None),
+    "apply": (0, 1, "kwds"),
+    "apply_async": (0, 1, "kwds"),
+}
+_EXECUTOR_METHODS = frozenset({"submit", "map"})
+
+# Positions of parameters in the constructors, for calls that pass them positionally.
+_PROCESS_PARAMS = ("group", "target", "name", "args", "kwargs")
+_POOL_PARAMS = ("processes", "initializer", "initargs", "maxtasksperchild")
+_EXECUTOR_PARAMS = ("max_workers", "mp_context", "initializer", "initargs")
+
+
+@dataclass(eq=False)
+class Dispatch:
+    kind: DispatchKind
+    #: the call that hands the callable over (None for the `run` method of a Process subclass)
+    site: CallSite | None
+    #: the callable expression as written (`f`, `self.step`, `partial(f, x)`, a lambda)
+    callable: cst.BaseExpression | None
+    #: the callable once a `functools.partial` is seen through
+    target: cst.BaseExpression | None
+    #: the function of this module that runs in the child, if the callable is one
+    worker: FunctionInfo | None
+    #: the process, pool or executor the callable is handed to
+    runner: Instance | None
+    #: the `functools.partial(...)` call wrapping the callable, if any
+    partial: cst.Call | None = None
+    #: the callable is a bound method (`self.step`, `obj.work`): the child gets a copy of the object
+    bound: bool = False
+    #: argument expressions given to the worker in the parent, positionally and by keyword
+    args: list[cst.BaseExpression] = field(default_factory=list)
+    kwargs: dict[str, cst.BaseExpression] = field(default_factory=dict)
+
+    @property
+    def scope(self) -> Scope | None:
+        """Where the dispatch's expressions are evaluated."""
+        return self.site.scope if self.site is not None else None
+
+    def arguments(self) -> dict[str, cst.BaseExpression]:
+        """The worker's parameters that receive a known expression of the parent, by name."""
+        if self.worker is None:
+            return {}
+        params = list(self.worker.node.params.params)
+        if self.bound or (self.kind == "run"):
+            params = params[1:]
+        given: dict[str, cst.BaseExpression] = {}
+        for param, value in zip(params, self.args):
+            given[param.name.value] = value
+        names = {p.name.value for p in (*params, *self.worker.node.params.kwonly_params)}
+        for name, value in self.kwargs.items():
+            if name in names:
+                given[name] = value
+        return given
+
+
+class Workers:
+    def __init__(self, facts: ModuleFacts) -> None:
+        self._facts = facts
+        self.dispatches: list[Dispatch] = []
+        for site in facts.calls:
+            self.dispatches.extend(self._dispatches_at(site))
+        for info in facts.classes.values():
+            base = facts.values.class_api(info.node)
+            run = info.methods.get("run")
+            if base is not None and base.kind is apis.Kind.PROCESS and run is not None:
+                self.dispatches.append(Dispatch("run", None, None, None, run, None))
+        #: each function that runs in a child -> the dispatches that make it run there
+        self.child_functions: dict[cst.FunctionDef, list[Dispatch]] = {}
+        for dispatch in self.dispatches:
+            for function in self._entry_functions(dispatch):
+                for reached in facts.callgraph.reached_from(function):
+                    self.child_functions.setdefault(reached.node, []).append(dispatch)
+
+    def runs_in_child(self, function: FunctionInfo) -> bool:
+        return function.node in self.child_functions
+
+    def dispatches_of(self, function: FunctionInfo) -> list[Dispatch]:
+        return self.child_functions.get(function.node, [])
+
+    # --- finding dispatches ------------------------------------------------------------------
+
+    def _entry_functions(self, dispatch: Dispatch) -> list[FunctionInfo]:
+        if dispatch.worker is not None:
+            return [dispatch.worker]
+        if isinstance(dispatch.target, cst.Lambda):
+            # the lambda itself is no function of ours, but what it calls runs in the child
+            lambda_scope = self._facts.scopes.get(dispatch.target)
+            callees = []
+            for site in self._facts.calls:
+                if site.scope is lambda_scope:
+                    callee = self._facts.callgraph.callee(site)
+                    if callee is not None:
+                        callees.append(callee)
+            return callees
+        return []
+
+    def _dispatches_at(self, site: CallSite) -> list[Dispatch]:
+        facts = self._facts
+        call = site.node
+        made = facts.values.instance_of(call, site.scope)
+        if made is not None and made.creation is call:
+            return self._constructor_dispatches(site, made)
+        api = facts.api_of_call(site)
+        if api is not None and api.kind is apis.Kind.SPAWN:
+            callable_ = _argument(call, 0, "fn")
+            args = _tuple_elements(_argument(call, None, "args"))
+            return [self._dispatch("spawn", site, callable_, None, args, {})]
+        func = call.func
+        if not isinstance(func, cst.Attribute):
+            return []
+        method = func.attr.value
+        if method not in _POOL_METHODS and method not in _EXECUTOR_METHODS:
+            return []
+        runner = facts.values.instance_of(func.value, site.scope)
+        if runner is None:
+            return []
+        if runner.kind is apis.Kind.POOL and method in _POOL_METHODS:
+            func_index, args_index, kwds_name = _POOL_METHODS[method]
+            callable_ = _argument(call, func_index, "func")
+            args = _tuple_elements(_argument(call, args_index, "args")) if args_index else []
+            kwargs = _dict_items(_argument(call, None, kwds_name)) if kwds_name else {}
+            return [self._dispatch("pool", site, callable_, runner, args, kwargs)]
+        if runner.kind is apis.Kind.PROCESS_EXECUTOR and method in _EXECUTOR_METHODS:
+            callable_ = _argument(call, 0, "fn")
+            if method == "submit":
+                args = [a.value for a in call.args[1:] if a.keyword is None and not a.star]
+                kwargs = {
+                    a.keyword.value: a.value for a in call.args if a.keyword is not None
+                }
+            else:
+                args, kwargs = [], {}
+            return [self._dispatch("executor", site, callable_, runner, args, kwargs)]
+        return []
+
+    def _constructor_dispatches(self, site: CallSite, made: Instance) -> list[Dispatch]:
+        call = site.node
+        if made.kind is apis.Kind.PROCESS:
+            # a subclass may define its own __init__: only keywords mean what they say there
+            positional = made.cls is None
+            target = _argument(call, 1 if positional else None, "target")
+            if target is None:
+                return []
+            args = _tuple_elements(_argument(call, 3 if positional else None, "args"))
+            kwargs = _dict_items(_argument(call, 4 if positional else None, "kwargs"))
+            return [self._dispatch("target", site, target, made, args, kwargs)]
+        if made.kind in (apis.Kind.POOL, apis.Kind.PROCESS_EXECUTOR) and made.cls is None:
+            index = 1 if made.kind is apis.Kind.POOL else 2
+            initializer = _argument(call, index, "initializer")
+            if initializer is None:
+                return []
+            args = _tuple_elements(_argument(call, index + 1, "initargs"))
+            return [self._dispatch("initializer", site, initializer, made, args, {})]
+        return []
+
+    def _dispatch(
+        self,
+        kind: DispatchKind,
+        site: CallSite,
+        callable_: cst.BaseExpression | None,
+        runner: Instance | None,
+        args: list[cst.BaseExpression],
+        kwargs: dict[str, cst.BaseExpression],
+    ) -> Dispatch:
+        facts = self._facts
+        target, partial = callable_, None
+        if isinstance(callable_, cst.Call) and facts.names.qualname(callable_.func, site.scope) == "functools.partial":
+            partial = callable_
+            target = _argument(callable_, 0, "func")
+            bound_args = [a.value for a in callable_.args[1:] if a.keyword is None and not a.star]
+            bound_kwargs = {a.keyword.value: a.value for a in callable_.args if a.keyword is not None}
+            args = [*bound_args, *args]
+            kwargs = {**bound_kwargs, **kwargs}
+        worker = None
+        bound = False
+        if target is not None:
+            definition = facts.names.definition(target, site.scope)
+            if isinstance(definition, cst.FunctionDef):
+                worker = facts.functions.get(definition)
+                bound = isinstance(target, cst.Attribute) and worker is not None and worker.cls is not None
+        return Dispatch(kind, site, callable_, target, worker, runner, partial, bound, args, kwargs)
+
+
+def _argument(call: cst.Call, index: int | None, keyword: str | None) -> cst.BaseExpression | None:
+    """The argument at a position (counting positional arguments only) or given by keyword."""
+    if keyword is not None:
+        for arg in call.args:
+            if arg.keyword is not None and arg.keyword.value == keyword:
+                return arg.value
+    if index is not None:
+        positional = [a for a in call.args if a.keyword is None]
+        if any(a.star for a in positional[: index + 1]):
+            return None  # `*args` hides the positions
+        if index < len(positional):
+            return positional[index].value
+    return None
+
+
+def _tuple_elements(expr: cst.BaseExpression | None) -> list[cst.BaseExpression]:
+    if isinstance(expr, (cst.Tuple, cst.List)):
+        if any(isinstance(e, cst.StarredElement) for e in expr.elements):
+            return []
+        return [e.value for e in expr.elements]
+    return []
+
+
+def _dict_items(expr: cst.BaseExpression | None) -> dict[str, cst.BaseExpression]:
+    items: dict[str, cst.BaseExpression] = {}
+    if isinstance(expr, cst.Dict):
+        for element in expr.elements:
+            if isinstance(element, cst.DictElement) and isinstance(element.key, cst.SimpleString):
+                key = element.key.evaluated_value
+                if isinstance(key, str):
+                    items[key] = element.value
+    elif isinstance(expr, cst.Call) and isinstance(expr.func, cst.Name) and expr.func.value == "dict":
+        for arg in expr.args:
+            if arg.keyword is not None:
+                items[arg.keyword.value] = arg.value
+    return items

@@ -1,0 +1,183 @@
+"""The shared facts: what names mean, what objects expressions are, which code runs in a child."""
+
+from __future__ import annotations
+
+import textwrap
+
+import libcst as cst
+import pytest
+
+from mplint import apis
+from mplint.facts import ModuleFacts
+
+
+def facts_of(source: str) -> ModuleFacts:
+    return ModuleFacts(cst.parse_module(textwrap.dedent(source)))
+
+
+def call_named(facts: ModuleFacts, text: str):
+    matches = [s for s in facts.calls if facts.code(s.node) == text]
+    assert len(matches) == 1, f"{text!r}: {len(matches)} calls"
+    return matches[0]
+
+
+@pytest.mark.parametrize(
+    "imports, expr, qualname",
+    [
+        ("import multiprocessing as mp", "mp.Pool()", "multiprocessing.Pool"),
+        ("from multiprocessing.pool import Pool as P", "P()", "multiprocessing.pool.Pool"),
+        ("from concurrent import futures", "futures.ProcessPoolExecutor()", "concurrent.futures.ProcessPoolExecutor"),
+        ("import concurrent.futures", "concurrent.futures.ProcessPoolExecutor()", "concurrent.futures.ProcessPoolExecutor"),
+        ("import multiprocessing as mp\nctx = mp.get_context('spawn')", "ctx.Pool()", "multiprocessing.Pool"),
+        ("import multiprocessing as mp", "mp.get_context().Process()", "multiprocessing.Process"),
+        ("import torch.multiprocessing as tmp", "tmp.spawn()", "torch.multiprocessing.spawn"),
+        ("import multiprocessing as mp\nP = mp.Pool\nQ = P", "Q()", "multiprocessing.Pool"),
+    ],
+)
+def test_qualified_names_undo_every_import_form(imports: str, expr: str, qualname: str) -> None:
+    facts = facts_of(f"{imports}\n{expr}\n")
+    site = call_named(facts, expr)
+    assert facts.names.qualname(site.node.func, site.scope) == qualname
+
+
+@pytest.mark.parametrize(
+    "source, expr",
+    [
+        ("import multiprocessing as mp\nmp = object()\nmp.Pool()\n", "mp.Pool()"),  # rebound
+        ("import multiprocessing as mp\ndef f(mp):\n    mp.Pool()\n", "mp.Pool()"),  # a parameter
+        ("from .pool import Pool\nPool()\n", "Pool()"),  # a module of the project
+        ("import psutil\npsutil.Process()\n", "psutil.Process()"),
+        ("Pool()\n", "Pool()"),  # never imported
+    ],
+)
+def test_names_that_are_not_the_api_resolve_to_nothing(source: str, expr: str) -> None:
+    facts = facts_of(source)
+    site = call_named(facts, expr)
+    assert facts.names.api(site.node.func, site.scope) is None
+
+
+def test_thread_lookalikes_are_in_the_table_as_threads() -> None:
+    assert apis.APIS["multiprocessing.dummy.Pool"].kind is apis.Kind.THREAD_POOL
+    assert apis.APIS["multiprocessing.pool.ThreadPool"].kind is apis.Kind.THREAD_POOL
+    assert apis.APIS["concurrent.futures.ThreadPoolExecutor"].kind is apis.Kind.THREAD_EXECUTOR
+    assert apis.APIS["multiprocessing.dummy.Process"].kind is apis.Kind.THREAD_PROCESS
+
+
+def test_prefilter_follows_the_table() -> None:
+    assert apis.may_contain_findings(b"import multiprocessing\n")
+    assert apis.may_contain_findings(b"from concurrent.futures import ProcessPoolExecutor\n")
+    assert apis.may_contain_findings("import billiard\n")
+    assert not apis.may_contain_findings(b"from concurrent.futures import ThreadPoolExecutor\n")
+    assert not apis.may_contain_findings(b"import os\nprint(os.getpid())\n")
+
+
+def test_instances_through_names_loops_lists_subclasses_and_attributes() -> None:
+    facts = facts_of(
+        """
+        import multiprocessing as mp
+
+        class Worker(mp.Process):
+            pass
+
+        class Owner:
+            def __init__(self):
+                self.pool = mp.Pool(2)
+
+            def use(self):
+                self.pool.close()
+
+        procs = [mp.Process(target=print) for _ in range(2)]
+        extra = []
+        extra.append(Worker())
+        for p in procs:
+            p.start()
+        for e in extra:
+            e.start()
+        w = Worker()
+        w.start()
+        """
+    )
+    for text, kind in [
+        ("p.start()", apis.Kind.PROCESS),
+        ("e.start()", apis.Kind.PROCESS),
+        ("w.start()", apis.Kind.PROCESS),
+        ("self.pool.close()", apis.Kind.POOL),
+    ]:
+        site = call_named(facts, text)
+        instance = facts.values.instance_of(site.node.func.value, site.scope)
+        assert instance is not None and instance.kind is kind, text
+
+
+def test_disagreeing_bindings_make_an_object_unknown() -> None:
+    facts = facts_of(
+        """
+        import multiprocessing as mp
+        import threading
+
+        def pick(flag):
+            p = mp.Process(target=print)
+            if flag:
+                p = threading.Thread(target=print)
+            p.start()
+        """
+    )
+    site = call_named(facts, "p.start()")
+    assert facts.values.instance_of(site.node.func.value, site.scope) is None
+
+
+def test_import_time_and_guards() -> None:
+    facts = facts_of(
+        """
+        import multiprocessing as mp
+        a()
+        if __name__ == "__main__":
+            b()
+        def f():
+            c()
+        class K:
+            d()
+        if TYPE_CHECKING:
+            e()
+        """
+    )
+    import_time = {facts.code(s.node) for s in facts.calls if s.import_time}
+    assert import_time == {"a()", "d()"}
+    assert call_named(facts, "b()").main_guarded
+
+
+def test_workers_through_every_dispatch_form() -> None:
+    facts = facts_of(
+        """
+        import multiprocessing as mp
+        from concurrent.futures import ProcessPoolExecutor
+        from functools import partial
+
+        def leaf(x): pass
+        def work(x, scale=1): leaf(x)
+        def init(cfg): pass
+        def submitted(a, b): pass
+        def via_lambda(v): pass
+        def never(): pass
+
+        class Sub(mp.Process):
+            def run(self):
+                leaf(0)
+
+        def main(data):
+            mp.Process(target=work, args=(data,), kwargs={"scale": 2})
+            with mp.Pool(2, initializer=init, initargs=(data,)) as pool:
+                pool.map(partial(work, scale=3), data)
+                pool.map(lambda v: via_lambda(v), data)
+            with ProcessPoolExecutor() as ex:
+                ex.submit(submitted, 1, b=data)
+        """
+    )
+    workers = facts.workers
+    in_child = {node.name.value for node in workers.child_functions}
+    assert in_child == {"leaf", "work", "init", "submitted", "via_lambda", "run"}
+    target = next(d for d in workers.dispatches if d.kind == "target")
+    assert {k: facts.code(v) for k, v in target.arguments().items()} == {"x": "data", "scale": "2"}
+    submitted = next(d for d in workers.dispatches if d.kind == "executor")
+    assert {k: facts.code(v) for k, v in submitted.arguments().items()} == {"a": "1", "b": "data"}
+    partial_dispatch = next(d for d in workers.dispatches if d.partial is not None)
+    assert partial_dispatch.worker is not None and partial_dispatch.worker.name == "work"
