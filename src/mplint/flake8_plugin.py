@@ -1,0 +1,83 @@
+"""mplint as a flake8 plugin: a thin adapter over the same engine the `mplint` command runs.
+
+flake8 imports this module only through the `flake8.extension` entry point; the command line never
+does, so flake8 is not needed to run mplint.
+
+What flake8 does itself, the plugin leaves to it: `# noqa`, `select`/`ignore`, per-file-ignores,
+reading standard input. The plugin asks flake8 for the file's physical lines and hands their text
+to the engine, which parses it once with LibCST (flake8's own `ast` tree is not used: requesting it
+is what makes this a tree plugin, run once per file).
+"""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any, ClassVar, Iterable, Iterator, Sequence
+
+from mplint import __version__
+from mplint.engine import lint_source
+from mplint.rules import Rule, all_rules
+
+#: flake8 selects every code that starts with the plugin's entry-point name by default
+FAMILY = "MPL"
+
+#: reported when a file cannot be checked, so that no finding is lost without a word
+CANNOT_CHECK = "MPL000"
+
+
+def _selectors(values: Iterable[str] | None) -> list[str]:
+    # flake8 has already split comma-separated values into lists; be lenient about stray spaces
+    return [part.strip().upper() for value in values or () for part in value.split(",") if part.strip()]
+
+
+def enabled_codes(
+    select: Iterable[str] | None, extend_select: Iterable[str] | None, rules: Sequence[type[Rule]]
+) -> frozenset[str]:
+    """The rules to run: those enabled by default, plus the opt-in rules that flake8's `select` or
+    `extend-select` names more precisely than the whole `MPL` family (`MPL010`, `MPL01`).
+
+    flake8 selects `MPL` for every installed plugin on its own, so the bare prefix cannot be a
+    request for opinionated rules. Which of the findings are shown is flake8's decision.
+    """
+    chosen = [s for s in _selectors(select) + _selectors(extend_select) if len(s) > len(FAMILY)]
+    return frozenset(
+        rule.code for rule in rules if rule.default_enabled or any(rule.code.startswith(s) for s in chosen)
+    )
+
+
+class Plugin:
+    """The flake8 checker: one instance per file."""
+
+    name = "mplint"
+    version = __version__
+
+    codes: ClassVar[frozenset[str]] = frozenset(rule.code for rule in all_rules() if rule.default_enabled)
+
+    def __init__(self, tree: Any, lines: Sequence[str], filename: str) -> None:
+        self.lines = lines
+        self.filename = filename
+
+    # No options of its own: mplint's settings are rule selection and file exclusion, and flake8
+    # has options for both. Opt-in rules follow flake8's --select / --extend-select (enabled_codes).
+    @classmethod
+    def parse_options(cls, options: argparse.Namespace) -> None:
+        cls.codes = enabled_codes(
+            getattr(options, "select", None), getattr(options, "extend_select", None), all_rules()
+        )
+
+    def run(self) -> Iterator[tuple[int, int, str, type]]:
+        result = lint_source("".join(self.lines), self.filename, codes=self.codes, noqa=False)
+        if result.error is not None:
+            # flake8 runs tree plugins only on code `ast` can parse, so this is rare: code LibCST
+            # cannot parse, or a bug of ours. Say so where flake8 users look.
+            error = result.error
+            yield (
+                error.line or 1,
+                max((error.column or 1) - 1, 0),
+                f"{CANNOT_CHECK} mplint could not check this file: {error.message}",
+                type(self),
+            )
+            return
+        for finding in result.findings:
+            # flake8 wants 0-based columns and prints them 1-based, as mplint does
+            yield finding.line, finding.column - 1, f"{finding.code} {finding.message}", type(self)

@@ -1,0 +1,176 @@
+"""The flake8 plugin, through a real `flake8` process: same findings as the engine, stdin, noqa the
+flake8 way, and the plugin listed by `flake8 --version`."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from expectations import as_noqa, fixture_files
+from mplint import __version__, lint_source
+from mplint.flake8_plugin import CANNOT_CHECK, Plugin, enabled_codes
+from mplint.rules import Rule, all_rules
+
+FIXTURES = Path(__file__).parent / "fixtures"
+DEFAULT_CODES = [rule.code for rule in all_rules() if rule.default_enabled]
+
+BAD = """\
+import multiprocessing as mp
+
+
+def work(n):
+    return n * 2
+
+
+pool = mp.Pool(2)
+print(pool.map(work, range(4)))
+"""
+
+
+def flake8(*args: str, stdin: str | None = None, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    # --isolated: no configuration file of this checkout or the user's may change what is reported
+    return subprocess.run(
+        [sys.executable, "-m", "flake8", "--isolated", *args],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        timeout=300,
+    )
+
+
+def engine_lines(paths: list[Path], *, noqa: bool = True) -> list[str]:
+    lines = []
+    for path in paths:
+        result = lint_source(path.read_bytes(), str(path), codes=DEFAULT_CODES, noqa=noqa)
+        assert result.error is None, result.error
+        lines += [f"{f.path}:{f.line}:{f.column}: {f.code} {f.message}" for f in result.findings]
+    return sorted(lines)
+
+
+def test_flake8_select_mpl_reports_what_the_engine_reports() -> None:
+    files = fixture_files(FIXTURES)
+    expected = engine_lines(files)
+    assert len(expected) >= 10  # the comparison means something only if there are findings to compare
+    run = flake8("--select", "MPL", *map(str, files))
+    assert run.returncode == 1, run.stderr
+    assert sorted(run.stdout.splitlines()) == expected
+
+
+def test_flake8_leaves_noqa_to_flake8() -> None:
+    # with flake8's noqa handling switched off, every finding shows: the plugin does not filter
+    files = fixture_files(FIXTURES)
+    run = flake8("--select", "MPL", "--disable-noqa", *map(str, files))
+    assert sorted(run.stdout.splitlines()) == engine_lines(files, noqa=False)
+
+
+def test_stdin_with_display_name_as_editors_call_it() -> None:
+    run = flake8("--select", "MPL", "--stdin-display-name", "pkg/tasks.py", "-", stdin=BAD)
+    assert run.returncode == 1, run.stderr
+    [line] = run.stdout.splitlines()
+    [finding] = lint_source(BAD, "pkg/tasks.py").findings
+    assert line == f"pkg/tasks.py:8:8: MPL001 {finding.message}"
+    assert (finding.line, finding.column) == (8, 8)
+
+
+@pytest.mark.parametrize(
+    "comment, silenced",
+    [
+        ("  # noqa", True),
+        ("  # noqa: MPL001", True),
+        ("  # NOQA:MPL001,E501", True),
+        ("  # noqa: MPL", True),  # flake8 matches codes by prefix
+        ("  # noqa: E501", False),
+        ("  # noqa: MPL002", False),
+        ("", False),
+    ],
+)
+def test_noqa_the_flake8_way(comment: str, silenced: bool) -> None:
+    source = BAD.replace("pool = mp.Pool(2)", "pool = mp.Pool(2)" + comment)
+    run = flake8("--select", "MPL", "-", stdin=source)
+    assert (run.stdout == "") is silenced, run.stdout
+    assert run.returncode == (0 if silenced else 1), run.stderr
+
+
+def test_noqa_annotated_fixtures_are_silent_through_stdin() -> None:
+    for path in fixture_files(FIXTURES / "MPL001")[:3]:
+        run = flake8("--select", "MPL", "-", stdin=as_noqa(path.read_text(encoding="utf-8")))
+        assert run.stdout == "", (path, run.stdout)
+
+
+def test_flake8_version_lists_the_plugin() -> None:
+    run = flake8("--version")
+    assert run.returncode == 0, run.stderr
+    assert re.search(rf"\bmplint: {re.escape(__version__)}\b", run.stdout), run.stdout
+
+
+def test_other_flake8_checks_still_run_beside_the_plugin() -> None:
+    run = flake8("--select", "MPL,F", "-", stdin=BAD + "import os\n")
+    codes = sorted(line.split()[1] for line in run.stdout.splitlines())
+    assert codes == ["F401", "MPL001"], run.stdout
+
+
+# --- the adapter itself, without a flake8 process ---------------------------------------------------
+
+
+def test_columns_are_zero_based_for_flake8() -> None:
+    [(line, col, text, kind)] = list(Plugin(None, BAD.splitlines(keepends=True), "x.py").run())
+    finding = lint_source(BAD, "x.py").findings[0]
+    assert (line, col + 1) == (finding.line, finding.column)
+    assert text == f"MPL001 {finding.message}"
+    assert kind is Plugin
+
+
+def test_a_file_mplint_cannot_check_is_reported_not_dropped() -> None:
+    lines = ["import multiprocessing\n", "x = (\n"]  # flake8 itself would stop at E999 first
+    [(line, col, text, _)] = list(Plugin(None, lines, "x.py").run())
+    assert text.startswith(f"{CANNOT_CHECK} mplint could not check this file: cannot parse")
+    assert line >= 1 and col >= 0
+
+
+class _OptIn(Rule):
+    """An opinionated rule."""
+
+    code = "MPL050"
+    name = "opinionated-thing"
+    default_enabled = False
+
+
+class _OnByDefault(Rule):
+    """A rule on by default."""
+
+    code = "MPL001"
+    name = "default-thing"
+
+
+@pytest.mark.parametrize(
+    "select, extend_select, enabled",
+    [
+        (None, None, {"MPL001"}),
+        (["MPL"], None, {"MPL001"}),  # what flake8 selects for the plugin anyway
+        (None, ["MPL"], {"MPL001"}),
+        (["MPL050"], None, {"MPL001", "MPL050"}),
+        (None, ["E", "mpl05"], {"MPL001", "MPL050"}),
+        (["MPL0"], None, {"MPL001", "MPL050"}),
+        (None, ["MPL06"], {"MPL001"}),
+    ],
+)
+def test_opt_in_rules_follow_flake8_select(select, extend_select, enabled) -> None:
+    assert enabled_codes(select, extend_select, (_OnByDefault, _OptIn)) == enabled
+
+
+def test_mplint_itself_never_imports_flake8() -> None:
+    # flake8 must not be needed for the command line: checking a file works with flake8 made unimportable
+    code = (
+        "import sys; sys.modules['flake8'] = None\n"
+        "import mplint, mplint.engine\n"
+        f"r = mplint.lint_source({BAD!r}, 'x.py')\n"
+        "assert [f.code for f in r.findings] == ['MPL001'], r\n"
+        "assert not any(m.startswith('flake8') and sys.modules[m] for m in sys.modules)\n"
+    )
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert run.returncode == 0, run.stderr
