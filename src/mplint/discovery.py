@@ -1,0 +1,68 @@
+"""Which files a run checks: the named files, and the *.py files found under the named folders."""
+
+from __future__ import annotations
+
+import fnmatch
+import os
+from dataclasses import dataclass, field
+from typing import Callable, Iterable
+
+from mplint.findings import FileError
+
+# Folders that hold no code of the project (tooling, environments, build output). Always skipped
+# when walking, so an `exclude` setting cannot make a run wander into a virtualenv by accident.
+SKIPPED_FOLDERS = frozenset({
+    ".git", ".hg", ".venv", "venv", ".tox", ".nox", "build", "dist",
+    "__pycache__", "node_modules", "site-packages", ".eggs",
+})
+SKIPPED_FOLDER_GLOBS = ("*.egg-info",)
+
+
+def is_skipped_folder(name: str) -> bool:
+    return name in SKIPPED_FOLDERS or any(fnmatch.fnmatchcase(name, g) for g in SKIPPED_FOLDER_GLOBS)
+
+
+@dataclass
+class Discovered:
+    files: list[str] = field(default_factory=list)
+    errors: list[FileError] = field(default_factory=list)
+
+
+def _walk(root: str, excluded: Callable[[str], bool], errors: list[FileError]) -> Iterable[str]:
+    def unreadable(exc: OSError) -> None:  # a folder we cannot list must not vanish silently
+        errors.append(FileError(exc.filename or root, f"cannot read folder: {exc.strerror or exc}"))
+
+    # Symlinked folders are not followed: that is how a walk loops or leaves the project.
+    for folder, folders, files in os.walk(root, onerror=unreadable):
+        folders[:] = sorted(
+            name for name in folders
+            if not is_skipped_folder(name) and not excluded(os.path.join(folder, name))
+        )
+        for name in sorted(files):
+            path = os.path.join(folder, name)
+            if name.endswith(".py") and not excluded(path):
+                yield os.path.normpath(path)
+
+
+def discover(paths: Iterable[str], excluded: Callable[[str], bool] = lambda path: False) -> Discovered:
+    """Files to check, in the order the paths were given and sorted within each folder.
+
+    A file named explicitly is always checked, whatever its suffix and the excludes; a folder named
+    explicitly is walked even if its own name would be skipped. Each file is listed once.
+    """
+    found = Discovered()
+    seen: set[str] = set()
+    for path in paths:
+        if os.path.isdir(path):
+            candidates: Iterable[str] = _walk(path, excluded, found.errors)
+        elif os.path.lexists(path):  # a broken symlink is reported when it cannot be read
+            candidates = [os.path.normpath(path)]
+        else:
+            found.errors.append(FileError(path, "no such file or directory"))
+            continue
+        for candidate in candidates:
+            key = os.path.realpath(candidate)
+            if key not in seen:
+                seen.add(key)
+                found.files.append(candidate)
+    return found
