@@ -1,8 +1,24 @@
 """mplint: a linter for Python multiprocessing mistakes."""
 
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from mplint.findings import FileError, FileResult, Finding
+
 __version__ = "0.1.0"
 
-from mplint.engine import lint_source  # noqa: E402  (after __version__: engine imports it)
-from mplint.findings import FileError, FileResult, Finding  # noqa: E402
-
 __all__ = ["FileError", "FileResult", "Finding", "__version__", "lint_source"]
+
+if TYPE_CHECKING:
+    from mplint.engine import lint_source
+
+
+def __getattr__(name: str) -> Any:
+    # The engine imports LibCST (~150 ms): only load it when it is used, so `mplint --version`,
+    # `--help` and the flake8 plugin's registration stay quick.
+    if name == "lint_source":
+        from mplint.engine import lint_source
+
+        return lint_source
+    raise AttributeError(f"module 'mplint' has no attribute {name!r}")

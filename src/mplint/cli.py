@@ -1,0 +1,132 @@
+"""The `mplint` command.
+
+Exit codes: 0 no findings, 1 findings, 2 a usage or configuration error or a file that could not be
+checked (2 wins over 1). The engine and the rules are imported only once there is something to
+check, so `--version` and `--help` stay quick.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import Iterable, Sequence
+
+import click
+
+from mplint import __version__
+from mplint.report import formats
+
+EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
+
+
+def _codes_option(name: str, help_text: str):
+    return click.option(name, multiple=True, metavar="CODES", help=help_text + " Comma-separated; repeatable.")
+
+
+def _split(values: Iterable[str]) -> tuple[str, ...]:
+    return tuple(part.strip() for value in values for part in value.split(",") if part.strip())
+
+
+def _given(values: tuple[str, ...]) -> tuple[str, ...] | None:
+    """None when the option was not used at all, so the config file's value stands."""
+    return _split(values) if values else None
+
+
+def rule_table(rules: Sequence[type]) -> str:
+    """One aligned line per rule: code, slug, summary."""
+    rows = [
+        (rule.code, rule.name, rule.summary + ("" if rule.default_enabled else " (not enabled by default)"))
+        for rule in rules
+    ]
+    if not rows:
+        return ""
+    code_width = max(len(row[0]) for row in rows)
+    name_width = max(len(row[1]) for row in rows)
+    return "\n".join(
+        f"{code:<{code_width}}  {name:<{name_width}}  {summary}" for code, name, summary in rows
+    )
+
+
+def _fail(message: str) -> None:
+    click.echo(f"mplint: error: {message}", err=True)
+    sys.exit(EXIT_ERROR)
+
+
+@click.command(context_settings={"help_option_names": ["-h", "--help"]})
+@click.argument("paths", nargs=-1, type=click.Path())
+@_codes_option("--select", "Check only these rules (codes or prefixes), instead of the default set.")
+@_codes_option("--extend-select", "Check these rules too.")
+@_codes_option("--ignore", "Do not check these rules.")
+@click.option("--exclude", multiple=True, metavar="GLOBS",
+              help="Paths to skip when walking folders, replacing the config's `exclude`. "
+                   "Comma-separated; repeatable.")
+@click.option("--extend-exclude", multiple=True, metavar="GLOBS",
+              help="More paths to skip when walking folders. Comma-separated; repeatable.")
+@click.option("--format", "output_format", type=click.Choice(formats()), default="text",
+              show_default=True, help="How findings are printed on stdout.")
+@click.option("--exit-zero", is_flag=True, help="Exit 0 even when there are findings.")
+@click.option("--list-rules", is_flag=True, help="Print every rule (code, name, summary) and exit.")
+@click.option("--config", type=click.Path(dir_okay=False), metavar="PATH",
+              help="A pyproject.toml to read [tool.mplint] from, instead of the nearest one.")
+@click.option("--stdin-filename", metavar="PATH",
+              help="The name for source read from stdin (`-`), in output and per-file-ignores.")
+@click.version_option(__version__, "--version", prog_name="mplint", message="%(prog)s %(version)s")
+def cli(
+    paths: tuple[str, ...],
+    select: tuple[str, ...],
+    extend_select: tuple[str, ...],
+    ignore: tuple[str, ...],
+    exclude: tuple[str, ...],
+    extend_exclude: tuple[str, ...],
+    output_format: str,
+    exit_zero: bool,
+    list_rules: bool,
+    config: str | None,
+    stdin_filename: str | None,
+) -> None:
+    """Find Python multiprocessing mistakes in PATHS (files, folders, or - for stdin; default: .)."""
+    if list_rules:
+        from mplint.rules import all_rules
+
+        click.echo(rule_table(all_rules()))
+        return
+
+    from mplint.config import CommandLine, ConfigError, load_settings
+    from mplint.report import summary, writer
+    from mplint.runner import STDIN, lint_paths
+
+    if not paths:
+        paths = (STDIN,) if stdin_filename else (".",)
+    if stdin_filename and STDIN not in paths:
+        raise click.UsageError("--stdin-filename names standard input: add - to PATHS")
+
+    try:
+        settings = load_settings(CommandLine(
+            select=_given(select),
+            extend_select=_split(extend_select),
+            ignore=_split(ignore),
+            exclude=_given(exclude),
+            extend_exclude=_split(extend_exclude),
+            config=config,
+        ))
+    except ConfigError as exc:
+        _fail(str(exc))
+
+    run = lint_paths(paths, settings, stdin_filename=stdin_filename)
+    writer(output_format)(run, sys.stdout)
+    sys.stdout.flush()  # findings first, then the lines on stderr, when both go to one terminal
+    for error in run.errors:
+        click.echo(f"mplint: error: {error}", err=True)
+    click.echo(summary(run), err=True)
+
+    if run.errors:
+        sys.exit(EXIT_ERROR)
+    sys.exit(EXIT_FINDINGS if run.findings and not exit_zero else EXIT_CLEAN)
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    """Console-script entry point."""
+    try:
+        cli.main(args=argv, prog_name="mplint")  # click reports usage errors itself (exit 2)
+    except Exception as exc:  # a bug of ours: one line, never a traceback
+        click.echo(f"mplint: internal error: {type(exc).__name__}: {exc}", err=True)
+        sys.exit(EXIT_ERROR)

@@ -1,0 +1,42 @@
+"""Output formats. Each format is one module of this package, named as `--format` spells it, with
+
+    def write(run: mplint.runner.Run, out: TextIO) -> None
+
+which prints the run's findings (already sorted by path, line, column) to `out`, and nothing else
+there: problems with files and the summary go to stderr, written by the command line, whatever the
+format.
+"""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+from typing import TYPE_CHECKING, Callable, TextIO
+
+if TYPE_CHECKING:
+    from mplint.runner import Run
+
+Writer = Callable[["Run", TextIO], None]
+
+
+def formats() -> list[str]:
+    return sorted(info.name for info in pkgutil.iter_modules(__path__) if not info.name.startswith("_"))
+
+
+def writer(name: str) -> Writer:
+    return importlib.import_module(f"{__name__}.{name}").write
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}{'' if n == 1 else 's'}"
+
+
+def summary(run: Run) -> str:
+    """One line for stderr: what was found, in how many files, out of how many checked."""
+    checked = _count(run.files_checked, "file") + " checked"
+    if run.errors:
+        checked += f", {_count(len(run.errors), 'file')} could not be checked"
+    findings = run.findings
+    if not findings:
+        return f"No findings ({checked})."
+    return f"Found {_count(len(findings), 'finding')} in {_count(run.files_with_findings, 'file')} ({checked})."
