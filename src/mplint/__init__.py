@@ -15,8 +15,8 @@ if TYPE_CHECKING:
 
 
 def __getattr__(name: str) -> Any:
-    # The engine imports LibCST (~150 ms): only load it when it is used, so `mplint --version`,
-    # `--help` and the flake8 plugin's registration stay quick.
+    # The engine imports LibCST (~150 ms): only load it when it is used, so that
+    # `mplint --version` and `mplint --help` stay quick.
     if name == "lint_source":
         from mplint.engine import lint_source
 
