@@ -181,3 +181,86 @@ def test_workers_through_every_dispatch_form() -> None:
     assert {k: facts.code(v) for k, v in submitted.arguments().items()} == {"a": "1", "b": "data"}
     partial_dispatch = next(d for d in workers.dispatches if d.partial is not None)
     assert partial_dispatch.worker is not None and partial_dispatch.worker.name == "work"
+
+
+@pytest.mark.parametrize(
+    "setup, creation, method, pickler",
+    [
+        ("", "mp.Process(target=print)", None, "pickle"),
+        ("", "mp.get_context('spawn').Process(target=print)", "spawn", "pickle"),
+        ("ctx = mp.get_context('fork')", "ctx.Pool(2)", "fork", "pickle"),
+        ("ctx = mp.get_context()", "ctx.Pool(2)", None, "pickle"),
+        ("from multiprocessing.context import ForkServerProcess", "ForkServerProcess(target=print)", "forkserver", "pickle"),
+        ("from multiprocessing import pool", "pool.Pool(2)", None, "pickle"),
+        ("", "mp.pool.Pool(2, context=mp.get_context('spawn'))", "spawn", "pickle"),
+        ("from concurrent.futures import ProcessPoolExecutor as PPE", "PPE()", None, "pickle"),
+        ("from concurrent.futures import ProcessPoolExecutor as PPE", "PPE(mp_context=mp.get_context('fork'))", "fork", "pickle"),
+        ("import multiprocess", "multiprocess.Pool(2)", None, "dill"),
+        ("import multiprocess\nfrom concurrent.futures import ProcessPoolExecutor as PPE",
+         "PPE(2, multiprocess.get_context('spawn'))", "spawn", "dill"),
+        ("class W(mp.get_context('spawn').Process):\n    pass", "W()", "spawn", "pickle"),
+        ("mp.set_start_method('forkserver')", "mp.Process(target=print)", "forkserver", "pickle"),
+        ("mp.set_start_method('fork')", "mp.get_context('spawn').Process(target=print)", "spawn", "pickle"),
+        ("ctx = mp.get_context(METHOD)", "ctx.Process(target=print)", "unknown", "pickle"),
+        ("mp.set_start_method(METHOD)", "mp.Process(target=print)", "unknown", "pickle"),
+    ],
+)
+def test_contexts_tell_start_method_and_pickler(setup: str, creation: str, method, pickler: str) -> None:
+    facts = facts_of(f"import multiprocessing as mp\n{setup}\nobj = {creation}\n")
+    site = call_named(facts, creation)
+    instance = facts.values.instance_of(site.node, site.scope)
+    assert instance is not None
+    context = facts.contexts.of(instance)
+    assert context is not None and (context.method, context.pickler) == (method, pickler)
+
+
+@pytest.mark.parametrize(
+    "setup, creation",
+    [
+        ("from concurrent.futures import ProcessPoolExecutor as PPE\ndef f(ctx):\n    return PPE(mp_context=ctx)", "PPE(mp_context=ctx)"),
+        ("ctx = mp.get_context('spawn')\nctx = mp.get_context('fork')", "ctx.Process(target=print)"),
+    ],
+)
+def test_contexts_that_cannot_be_told(setup: str, creation: str) -> None:
+    facts = facts_of(f"import multiprocessing as mp\n{setup}\nobj = {creation}\n")
+    site = facts.calls[[facts.code(s.node) for s in facts.calls].index(creation)]
+    instance = facts.values.instance_of(site.node, site.scope)
+    assert instance is not None
+    assert facts.contexts.of(instance) is None
+
+
+def test_dispatch_context_of_torch_spawn() -> None:
+    facts = facts_of(
+        """
+        import torch.multiprocessing as tmp
+        def work(rank): pass
+        tmp.spawn(work, nprocs=2)
+        tmp.start_processes(work, start_method="fork")
+        """
+    )
+    methods = [facts.contexts.of_dispatch(d).method for d in facts.workers.dispatches]
+    assert methods == ["spawn", "fork"]
+
+
+def test_dispatch_keeps_packed_arguments_and_methods_of_fresh_instances() -> None:
+    facts = facts_of(
+        """
+        import multiprocessing as mp
+
+        def work(name): pass
+        def init(n): pass
+
+        class Job:
+            def step(self, x): pass
+
+        def main():
+            mp.Process(target=work, args=("alice"))
+            with mp.Pool(2, init, (1,)) as pool:
+                pool.apply_async(work, ("bob",))
+                pool.map(Job().step, range(3))
+        """
+    )
+    packed = [facts.code(d.packed_args) if d.packed_args else None for d in facts.workers.dispatches]
+    assert packed == ['("alice")', "(1,)", '("bob",)', None]
+    method = facts.workers.dispatches[-1]
+    assert method.worker is not None and method.worker.name == "step" and method.bound

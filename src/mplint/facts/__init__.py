@@ -14,6 +14,7 @@ from libcst.metadata import CodeRange, MetadataWrapper, PositionProvider
 
 from mplint import apis
 from mplint.facts.callgraph import CallChain, CallGraph
+from mplint.facts.contexts import Context, Contexts
 from mplint.facts.names import Names
 from mplint.facts.scopes import (
     Binding,
@@ -32,6 +33,8 @@ __all__ = [
     "CallChain",
     "CallSite",
     "ClassInfo",
+    "Context",
+    "Contexts",
     "FunctionInfo",
     "Instance",
     "ModuleFacts",
@@ -59,6 +62,11 @@ class ModuleFacts:
     def workers(self) -> Workers:
         """Where callables are handed to child processes, and which functions run in a child."""
         return Workers(self)
+
+    @cached_property
+    def contexts(self) -> Contexts:
+        """Under which start method, and with which pickler, processes, pools and executors run."""
+        return Contexts(self)
 
     # --- positions and text, computed only for files that have findings -------------------------
 

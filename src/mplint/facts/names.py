@@ -90,10 +90,13 @@ class Names:
 
     def class_of(self, expr: cst.BaseExpression, scope: Scope) -> cst.ClassDef | None:
         """The class of this module that `expr` is (`Cls`) or is an instance of (`self` in a method,
-        `obj` after `obj = Cls(...)`)."""
+        `obj` after `obj = Cls(...)`, `Cls(...)` itself)."""
         definition = self.definition(expr, scope) if isinstance(expr, cst.Name) else None
         if isinstance(definition, cst.ClassDef):
             return definition
+        if isinstance(expr, cst.Call):
+            made = self.definition(expr.func, scope)  # `Cls(...).method`
+            return made if isinstance(made, cst.ClassDef) else None
         if isinstance(expr, cst.Name):
             found = self.lookup(expr.value, scope)
             if found is not None:

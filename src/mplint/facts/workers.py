@@ -64,6 +64,9 @@ class Dispatch:
     #: argument expressions given to the worker in the parent, positionally and by keyword
     args: list[cst.BaseExpression] = field(default_factory=list)
     kwargs: dict[str, cst.BaseExpression] = field(default_factory=dict)
+    #: the expression given as the tuple of positional arguments, as written (`args=`,
+    #: `initargs=`, the `args` of `apply`/`apply_async`/`spawn`), when there is one
+    packed_args: cst.BaseExpression | None = None
 
     @property
     def scope(self) -> Scope | None:
@@ -137,8 +140,8 @@ class Workers:
         api = facts.api_of_call(site)
         if api is not None and api.kind is apis.Kind.SPAWN:
             callable_ = _argument(call, 0, "fn")
-            args = _tuple_elements(_argument(call, None, "args"))
-            return [self._dispatch("spawn", site, callable_, None, args, {})]
+            packed = _argument(call, 1, "args")
+            return [self._dispatch("spawn", site, callable_, None, _tuple_elements(packed), {}, packed)]
         func = call.func
         if not isinstance(func, cst.Attribute):
             return []
@@ -151,9 +154,9 @@ class Workers:
         if runner.kind is apis.Kind.POOL and method in _POOL_METHODS:
             func_index, args_index, kwds_name = _POOL_METHODS[method]
             callable_ = _argument(call, func_index, "func")
-            args = _tuple_elements(_argument(call, args_index, "args")) if args_index else []
+            packed = _argument(call, args_index, "args") if args_index else None
             kwargs = _dict_items(_argument(call, None, kwds_name)) if kwds_name else {}
-            return [self._dispatch("pool", site, callable_, runner, args, kwargs)]
+            return [self._dispatch("pool", site, callable_, runner, _tuple_elements(packed), kwargs, packed)]
         if runner.kind is apis.Kind.PROCESS_EXECUTOR and method in _EXECUTOR_METHODS:
             callable_ = _argument(call, 0, "fn")
             if method == "submit":
@@ -174,16 +177,16 @@ class Workers:
             target = _argument(call, 1 if positional else None, "target")
             if target is None:
                 return []
-            args = _tuple_elements(_argument(call, 3 if positional else None, "args"))
+            packed = _argument(call, 3 if positional else None, "args")
             kwargs = _dict_items(_argument(call, 4 if positional else None, "kwargs"))
-            return [self._dispatch("target", site, target, made, args, kwargs)]
+            return [self._dispatch("target", site, target, made, _tuple_elements(packed), kwargs, packed)]
         if made.kind in (apis.Kind.POOL, apis.Kind.PROCESS_EXECUTOR) and made.cls is None:
             index = 1 if made.kind is apis.Kind.POOL else 2
             initializer = _argument(call, index, "initializer")
             if initializer is None:
                 return []
-            args = _tuple_elements(_argument(call, index + 1, "initargs"))
-            return [self._dispatch("initializer", site, initializer, made, args, {})]
+            packed = _argument(call, index + 1, "initargs")
+            return [self._dispatch("initializer", site, initializer, made, _tuple_elements(packed), {}, packed)]
         return []
 
     def _dispatch(
@@ -194,6 +197,7 @@ class Workers:
         runner: Instance | None,
         args: list[cst.BaseExpression],
         kwargs: dict[str, cst.BaseExpression],
+        packed_args: cst.BaseExpression | None = None,
     ) -> Dispatch:
         facts = self._facts
         target, partial = callable_, None
@@ -211,7 +215,7 @@ class Workers:
             if isinstance(definition, cst.FunctionDef):
                 worker = facts.functions.get(definition)
                 bound = isinstance(target, cst.Attribute) and worker is not None and worker.cls is not None
-        return Dispatch(kind, site, callable_, target, worker, runner, partial, bound, args, kwargs)
+        return Dispatch(kind, site, callable_, target, worker, runner, partial, bound, args, kwargs, packed_args)
 
 
 def _argument(call: cst.Call, index: int | None, keyword: str | None) -> cst.BaseExpression | None:
