@@ -1,0 +1,258 @@
+"""MPL009: `set_start_method(...)` run while the module is being imported."""
+
+from __future__ import annotations
+
+from pathlib import PurePath
+from typing import Iterator, Sequence
+
+import libcst as cst
+
+from mplint.apis import Kind
+from mplint.facts import CallSite, ModuleFacts
+from mplint.rules.base import Report, Rule
+
+#: exceptions whose handler takes in `RuntimeError: context has already been set`
+_CATCHES_RUNTIME_ERROR = frozenset({"RuntimeError", "Exception", "BaseException"})
+
+_ALREADY_SET = "`RuntimeError: context has already been set`"
+_WHY_SPAWNED = (
+    "every child started with spawn or forkserver imports this module again after its start method "
+    f"is set, and the call raises {_ALREADY_SET} there (as in any program that set a start method "
+    "before importing this module)"
+)
+_WHY_FORKED = (
+    "a program that set a start method before importing this module (or that imports the script "
+    f"again by name) gets {_ALREADY_SET}"
+)
+
+
+class StartMethodAtImport(Rule):
+    """Finds `set_start_method(...)` calls that run when the module is imported, outside
+    `if __name__ == "__main__":` and without `force=True`, directly or through a function called at
+    import time. Calls that tolerate a start method chosen before (under
+    `if multiprocessing.get_start_method(allow_none=True) is None:`, or in a `try` that catches
+    `RuntimeError`) are not reported."""
+
+    code = "MPL009"
+    name = "start-method-at-import"
+    summary = "`set_start_method()` called at import time"
+    why = (
+        "The start method is global to the program and may be set once: a second "
+        "`set_start_method()` without `force=True` raises `RuntimeError: context has already been "
+        "set`. A call at import time runs every time the module is imported by a new interpreter. "
+        "Each child started with spawn (the default on Windows and macOS) or forkserver (the "
+        "default on Linux from Python 3.14) sets its start method first and then imports the "
+        "main module and what it imports, so the call fails in every child. A library module that "
+        "sets it also breaks the programs that chose their own start method before importing it."
+    )
+    fix = (
+        "Take a context instead of changing the global default: `ctx = "
+        'multiprocessing.get_context("spawn")`, then create processes, pools and queues from `ctx` '
+        '(`ctx.Process`, `ctx.Pool`), or pass `mp_context=ctx` to `ProcessPoolExecutor`. A script '
+        'that wants a program-wide default can call `set_start_method()` under `if __name__ == '
+        '"__main__":`.'
+    )
+    bad_example = '''\
+import multiprocessing
+
+multiprocessing.set_start_method("spawn")
+
+
+def square(x):
+    return x * x
+
+
+if __name__ == "__main__":
+    with multiprocessing.Pool(2) as pool:
+        print(pool.map(square, range(10)))
+'''
+    good_example = '''\
+import multiprocessing
+
+
+def square(x):
+    return x * x
+
+
+if __name__ == "__main__":
+    ctx = multiprocessing.get_context("spawn")
+    with ctx.Pool(2) as pool:
+        print(pool.map(square, range(10)))
+'''
+    references = (
+        (
+            "Contexts and start methods",
+            "https://docs.python.org/3/library/multiprocessing.html#contexts-and-start-methods",
+        ),
+        (
+            "multiprocessing.set_start_method",
+            "https://docs.python.org/3/library/multiprocessing.html#multiprocessing.set_start_method",
+        ),
+    )
+
+    def check(self, facts: ModuleFacts) -> Iterator[Report]:
+        if PurePath(facts.path).name == "conftest.py":
+            return  # pytest's configuration: imported once by the test run, never by its children
+        setters = [
+            site
+            for site in facts.calls
+            if _is_set_start_method(facts, site) and not _forced(site.node) and not _tolerated(facts, site)
+        ]
+        if not setters:
+            return
+        for site in setters:
+            if site.import_time:
+                yield Report(
+                    site.node,
+                    f"`{facts.code(site.node)}` runs at import time without `force=True`: "
+                    f"{_why(facts, site)}: {_suggestion(facts, site)}",
+                )
+        in_functions = {site.node for site in setters if not site.import_time}
+        if not in_functions:
+            return
+        for site in facts.calls:
+            if not site.import_time or _tolerated(facts, site):
+                continue
+            callee = facts.callgraph.callee(site)
+            chain = facts.callgraph.reaches(callee, lambda s: s.node in in_functions) if callee else None
+            if chain:
+                setter = chain[-1]
+                yield Report(
+                    site.node,
+                    f"`{facts.call_text(site.node)}` is called at import time and calls "
+                    f"`{facts.code(setter.node)}` (line {facts.line_of(setter.node)}): "
+                    f"{_why(facts, setter)}: {_suggestion(facts, setter)}",
+                )
+
+
+def _is_set_start_method(facts: ModuleFacts, site: CallSite) -> bool:
+    api = facts.api_of_call(site)
+    return api is not None and api.kind is Kind.SET_START_METHOD
+
+
+def _forced(call: cst.Call) -> bool:
+    """`force=True`, or a `force` that may be true (only `force=False` counts as not forced)."""
+    positional = [a for a in call.args if a.keyword is None]
+    force = next((a.value for a in call.args if a.keyword is not None and a.keyword.value == "force"), None)
+    if force is None and len(positional) > 1:
+        force = positional[1].value
+    if force is None:
+        return any(a.star for a in call.args)
+    return not (isinstance(force, cst.Name) and force.value == "False")
+
+
+def _method(facts: ModuleFacts, site: CallSite) -> str:
+    """The method argument as written (empty when missing)."""
+    for arg in site.node.args:
+        if arg.keyword is None or arg.keyword.value == "method":
+            return facts.code(arg.value)
+    return ""
+
+
+def _why(facts: ModuleFacts, site: CallSite) -> str:
+    method = _method(facts, site)
+    return _WHY_FORKED if method in ('"fork"', "'fork'") else _WHY_SPAWNED
+
+
+def _suggestion(facts: ModuleFacts, site: CallSite) -> str:
+    api = facts.api_of_call(site)
+    func = site.node.func
+    if isinstance(func, cst.Attribute):
+        module = facts.code(func.value)
+    else:
+        module = api.qualname.rsplit(".", 1)[0] if api is not None else "multiprocessing"
+    return (
+        f"create processes from `ctx = {module}.get_context({_method(facts, site)})` instead, or call it under "
+        '`if __name__ == "__main__":`'
+    )
+
+
+# --- code that expects a start method to be set already -------------------------------------------
+
+
+def _tolerated(facts: ModuleFacts, site: CallSite) -> bool:
+    """The call sits in a block that copes with a start method chosen before: a `try` catching
+    `RuntimeError`, `with contextlib.suppress(RuntimeError)`, or an `if` on `get_start_method()`."""
+    body = _body_of(site.scope.node)
+    if body is None:
+        return False
+    trail = _trail(body, site.statement)
+    if trail is None:
+        return False
+    for statement, block in trail:
+        if isinstance(statement, (cst.Try, cst.TryStar)) and block is statement.body:
+            if any(_catches_runtime_error(h.type) for h in statement.handlers):
+                return True
+        if isinstance(statement, (cst.If, cst.While)) and "get_start_method" in facts.code(statement.test):
+            return True
+        if isinstance(statement, cst.With) and any(_suppresses_runtime_error(i.item) for i in statement.items):
+            return True
+    return False
+
+
+def _body_of(node: cst.CSTNode) -> Sequence[cst.CSTNode] | None:
+    if isinstance(node, cst.Module):
+        return node.body
+    if isinstance(node, (cst.FunctionDef, cst.ClassDef)) and isinstance(node.body, cst.IndentedBlock):
+        return node.body.body
+    return None
+
+
+def _trail(
+    statements: Sequence[cst.CSTNode], target: cst.CSTNode
+) -> list[tuple[cst.CSTNode, cst.CSTNode | None]] | None:
+    """The compound statements (with the block taken in each) that lead from `statements` to `target`."""
+    for statement in statements:
+        if statement is target:
+            # a one-line `if test: call()` is itself the statement of its call
+            return [(statement, None)] if isinstance(statement, cst.BaseCompoundStatement) else []
+        for block, inner in _blocks(statement):
+            found = _trail(inner, target)
+            if found is not None:
+                return [(statement, block), *found]
+    return None
+
+
+def _blocks(statement: cst.CSTNode) -> list[tuple[cst.CSTNode, Sequence[cst.CSTNode]]]:
+    """The blocks of a compound statement of this scope, each with its statements."""
+    if isinstance(statement, (cst.FunctionDef, cst.ClassDef)) or not isinstance(
+        statement, cst.BaseCompoundStatement
+    ):
+        return []  # another scope, or a simple statement
+    if isinstance(statement, cst.Match):
+        return [(case.body, _statements(case.body)) for case in statement.cases]
+    blocks: list[tuple[cst.CSTNode, Sequence[cst.CSTNode]]] = [(statement.body, _statements(statement.body))]
+    if isinstance(statement, (cst.Try, cst.TryStar)):
+        blocks.extend((h, _statements(h.body)) for h in statement.handlers)
+        if statement.finalbody is not None:
+            blocks.append((statement.finalbody, _statements(statement.finalbody.body)))
+    orelse = getattr(statement, "orelse", None)
+    if isinstance(orelse, cst.If):
+        blocks.append((orelse, [orelse]))  # elif
+    elif isinstance(orelse, cst.Else):
+        blocks.append((orelse, _statements(orelse.body)))
+    return blocks
+
+
+def _statements(block: cst.BaseSuite) -> Sequence[cst.CSTNode]:
+    return block.body if isinstance(block, cst.IndentedBlock) else []
+
+
+def _catches_runtime_error(kind: cst.BaseExpression | None) -> bool:
+    if kind is None:
+        return True  # a bare `except:`
+    if isinstance(kind, cst.Tuple):
+        return any(_catches_runtime_error(e.value) for e in kind.elements)
+    if isinstance(kind, cst.Name):
+        return kind.value in _CATCHES_RUNTIME_ERROR
+    if isinstance(kind, cst.Attribute):
+        return kind.attr.value in _CATCHES_RUNTIME_ERROR
+    return False
+
+
+def _suppresses_runtime_error(item: cst.BaseExpression) -> bool:
+    if not isinstance(item, cst.Call):
+        return False
+    func = item.func
+    name = func.attr.value if isinstance(func, cst.Attribute) else func.value if isinstance(func, cst.Name) else ""
+    return name == "suppress" and any(_catches_runtime_error(a.value) for a in item.args)
