@@ -1,0 +1,287 @@
+"""MPL010: the worker is called in the parent instead of being handed to the child."""
+
+from __future__ import annotations
+
+from typing import Iterator
+
+import libcst as cst
+
+from mplint.facts import Dispatch, FunctionInfo, ModuleFacts, Scope
+from mplint.rules.base import Report, Rule
+
+#: decorators that leave what a call returns as the function body says
+_PLAIN_DECORATORS = frozenset({"staticmethod", "classmethod"})
+_ARITHMETIC = (
+    cst.Add,
+    cst.Subtract,
+    cst.Multiply,
+    cst.Divide,
+    cst.FloorDivide,
+    cst.Modulo,
+    cst.Power,
+)
+#: builtins whose result is never callable (when the module does not rebind the name)
+_DATA_BUILTINS = frozenset(
+    {
+        "abs", "all", "any", "bool", "chr", "dict", "divmod", "float", "format", "frozenset",
+        "hash", "int", "isinstance", "issubclass", "len", "list", "ord", "repr", "round", "set",
+        "sorted", "str", "sum", "tuple",
+    }
+)
+_LITERALS = (
+    cst.Integer,
+    cst.Float,
+    cst.Imaginary,
+    cst.SimpleString,
+    cst.ConcatenatedString,
+    cst.FormattedString,
+    cst.List,
+    cst.Tuple,
+    cst.Set,
+    cst.Dict,
+    cst.ListComp,
+    cst.SetComp,
+    cst.DictComp,
+    cst.GeneratorExp,
+    cst.Comparison,
+)
+
+
+class TargetCalled(Rule):
+    """Finds a worker that is called where it should be passed: `Process(target=work(x))`,
+    `pool.map(work(), items)`, `executor.submit(work(x))`, `Pool(initializer=setup(cfg))`, when
+    `work` is a function of the module whose result cannot be called: it returns nothing, or only
+    literals, f-strings, containers or arithmetic. A factory that returns a function (a nested
+    def, a lambda, a `functools.partial`, the result of another call) is not reported."""
+
+    code = "MPL010"
+    name = "target-called"
+    summary = "A worker called in the parent instead of passed to the child"
+    why = (
+        "`Process(target=work(x))` evaluates `work(x)` first, in the parent, and hands the process "
+        "what it returned. The work is done once, serially, in the parent; the child receives "
+        "`None` (and then does nothing: a `Process` without a target runs nothing) or a value "
+        "that is no function (and fails with `TypeError: ... object is not callable`). With a "
+        "pool or an executor every task fails with that `TypeError`. The program looks as if it "
+        "works, only without any parallelism, which is easy to miss on a small input."
+    )
+    fix = (
+        "Pass the function itself and its arguments separately: `Process(target=work, "
+        "args=(x,))`, `pool.apply_async(work, (x,))`, `executor.submit(work, x)`, "
+        "`Pool(initializer=setup, initargs=(cfg,))`; for `map`, bind fixed arguments with "
+        "`functools.partial(work, x)`."
+    )
+    bad_example = '''\
+from multiprocessing import Process
+
+
+def download(url):
+    print("downloading", url)
+
+
+if __name__ == "__main__":
+    workers = [Process(target=download(url)) for url in ["a.example", "b.example"]]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
+'''
+    good_example = '''\
+from multiprocessing import Process
+
+
+def download(url):
+    print("downloading", url)
+
+
+if __name__ == "__main__":
+    workers = [Process(target=download, args=(url,)) for url in ["a.example", "b.example"]]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
+'''
+    references = (
+        (
+            "multiprocessing.Process",
+            "https://docs.python.org/3/library/multiprocessing.html#multiprocessing.Process",
+        ),
+        (
+            "multiprocessing.pool.Pool",
+            "https://docs.python.org/3/library/multiprocessing.html#multiprocessing.pool.Pool",
+        ),
+        (
+            "Executor.submit",
+            "https://docs.python.org/3/library/concurrent.futures.html#concurrent.futures.Executor.submit",
+        ),
+    )
+
+    def check(self, facts: ModuleFacts) -> Iterator[Report]:
+        for dispatch in facts.workers.dispatches:
+            call = dispatch.target
+            if dispatch.scope is None or not isinstance(call, cst.Call):
+                continue
+            definition = facts.names.definition(call.func, dispatch.scope)
+            if not isinstance(definition, cst.FunctionDef):
+                continue
+            function = facts.functions.get(definition)
+            if function is None or _may_be_overridden(facts, function):
+                continue
+            returned = _returns_no_callable(facts, function)
+            if returned is None:
+                continue
+            yield Report(
+                call,
+                f"`{facts.code(call)}` runs `{facts.code(call.func)}` now, in the parent, and passes "
+                f"its result ({returned}) {_as_what(dispatch)}{_consequence(dispatch, returned)}; "
+                f"pass the function itself: {_fixed(facts, dispatch, call)}",
+            )
+
+
+def _as_what(dispatch: Dispatch) -> str:
+    return {
+        "target": "as the process target",
+        "initializer": "as the workers' initializer",
+        "pool": "to the pool as the function to run",
+        "executor": "to the executor as the function to run",
+        "spawn": "as the function to run in each process",
+    }.get(dispatch.kind, "as the function to run")
+
+
+def _consequence(dispatch: Dispatch, returned: str) -> str:
+    if dispatch.kind == "target" and returned == "None":
+        return ": the work runs serially in the parent and the child does nothing"
+    if dispatch.kind == "initializer":
+        if returned == "None":
+            return ": it runs once in the parent and initializes no worker"
+        return ": creating the pool fails with `TypeError: initializer must be a callable`"
+    return ": the child fails with `TypeError: ... object is not callable`"
+
+
+def _fixed(facts: ModuleFacts, dispatch: Dispatch, call: cst.Call) -> str:
+    """The dispatch written the way it was meant, for this code."""
+    func = facts.code(call.func)
+    arguments = ", ".join(_argument_text(facts, a) for a in call.args)
+    positional = [facts.code(a.value) for a in call.args if a.keyword is None and not a.star]
+    packed = None
+    if len(positional) == len(call.args):
+        packed = f"({positional[0]},)" if len(positional) == 1 else f"({arguments})"
+    if dispatch.partial is not None:
+        return f"`functools.partial({func}, ...)`"
+    if dispatch.kind in ("target", "initializer"):
+        keyword, args_keyword = (
+            ("target", "args") if dispatch.kind == "target" else ("initializer", "initargs")
+        )
+        if not call.args:
+            return f"`{keyword}={func}`"
+        if packed is not None:
+            return f"`{keyword}={func}, {args_keyword}={packed}`"
+        return f"`{keyword}={func}` with its arguments in `{args_keyword}=`"
+    site = dispatch.site
+    if site is None:
+        return f"`{func}`"
+    owner = facts.code(site.node.func)
+    method = site.node.func.attr.value if isinstance(site.node.func, cst.Attribute) else ""
+    if not call.args:
+        return f"`{owner}({func}, ...)`"
+    if dispatch.kind == "executor" and method == "submit":
+        return f"`{owner}({func}, {arguments})`"
+    if dispatch.kind == "pool" and method in ("apply", "apply_async") and packed is not None:
+        return f"`{owner}({func}, {packed})`"
+    return f"`{owner}(functools.partial({func}, {arguments}), ...)`"
+
+
+def _argument_text(facts: ModuleFacts, arg: cst.Arg) -> str:
+    value = facts.code(arg.value)
+    if arg.keyword is not None:
+        return f"{arg.keyword.value}={value}"
+    return f"{arg.star}{value}"
+
+
+def _may_be_overridden(facts: ModuleFacts, function: FunctionInfo) -> bool:
+    """A method that another class of the module also defines: `self.build()` may run that one."""
+    if function.cls is None:
+        return False
+    return any(
+        info.node is not function.cls and function.name in info.methods for info in facts.classes.values()
+    )
+
+
+def _returns_no_callable(facts: ModuleFacts, function: FunctionInfo) -> str | None:
+    """What calling the function gives, when that is provably not callable: "None" or a
+    description; None when it may be callable or cannot be told."""
+    node = function.node
+    if node.asynchronous is not None or not all(
+        isinstance(d.decorator, cst.Name) and d.decorator.value in _PLAIN_DECORATORS for d in node.decorators
+    ):
+        return None
+    body = node.body
+    if not isinstance(body, cst.IndentedBlock) or _is_stub(body):
+        return None  # an abstract method or a placeholder: a subclass's version may return anything
+    finder = _ReturnsAndYields()
+    body.visit(finder)
+    if finder.yields:
+        return None  # a generator
+    values = [r.value for r in finder.returns if r.value is not None]
+    if not values:
+        return "None"
+    if all(_not_callable(facts, v, function.scope) for v in values):
+        return "a value, not a function"
+    return None
+
+
+def _is_stub(body: cst.IndentedBlock) -> bool:
+    """Only a docstring, `pass`, `...` or `raise`: nothing that returns normally."""
+    for statement in body.body:
+        if not isinstance(statement, cst.SimpleStatementLine):
+            return False
+        for small in statement.body:
+            if isinstance(small, (cst.Pass, cst.Raise)):
+                continue
+            if isinstance(small, cst.Expr) and isinstance(small.value, (cst.Ellipsis, cst.SimpleString)):
+                continue
+            return False
+    return True
+
+
+def _not_callable(facts: ModuleFacts, value: cst.BaseExpression, scope: Scope) -> bool:
+    if isinstance(value, _LITERALS):
+        return True
+    if isinstance(value, cst.Name):
+        return value.value in ("None", "True", "False")
+    if isinstance(value, cst.Call) and isinstance(value.func, cst.Name):
+        # `len(x)`, `sum(...)`: a builtin, as long as no binding of the module shadows it
+        name = value.func.value
+        return name in _DATA_BUILTINS and facts.names.lookup(name, scope) is None
+    if isinstance(value, cst.BinaryOperation):
+        return isinstance(value.operator, _ARITHMETIC)
+    if isinstance(value, cst.UnaryOperation):
+        return True
+    if isinstance(value, cst.BooleanOperation):
+        return _not_callable(facts, value.left, scope) and _not_callable(facts, value.right, scope)
+    if isinstance(value, cst.IfExp):
+        return _not_callable(facts, value.body, scope) and _not_callable(facts, value.orelse, scope)
+    return False
+
+
+class _ReturnsAndYields(cst.CSTVisitor):
+    """The returns and yields of one function body, not of the functions and classes inside it."""
+
+    def __init__(self) -> None:
+        self.returns: list[cst.Return] = []
+        self.yields = False
+
+    def visit_Return(self, node: cst.Return) -> None:
+        self.returns.append(node)
+
+    def visit_Yield(self, node: cst.Yield) -> None:
+        self.yields = True
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
+        return False
+
+    def visit_ClassDef(self, node: cst.ClassDef) -> bool:
+        return False
+
+    def visit_Lambda(self, node: cst.Lambda) -> bool:
+        return False
