@@ -13,6 +13,7 @@ import libcst as cst
 from libcst.metadata import CodeRange, MetadataWrapper, PositionProvider
 
 from mplint import apis
+from mplint.facts.arguments import Arguments
 from mplint.facts.callgraph import CallChain, CallGraph
 from mplint.facts.contexts import Context, Contexts
 from mplint.facts.names import Names
@@ -28,6 +29,7 @@ from mplint.facts.values import Instance, Values
 from mplint.facts.workers import Dispatch, Workers
 
 __all__ = [
+    "Arguments",
     "Binding",
     "Dispatch",
     "CallChain",
@@ -67,6 +69,11 @@ class ModuleFacts:
     def contexts(self) -> Contexts:
         """Under which start method, and with which pickler, processes, pools and executors run."""
         return Contexts(self)
+
+    @cached_property
+    def arguments(self) -> Arguments:
+        """What each parameter of a function of the module receives from its callers."""
+        return Arguments(self)
 
     # --- positions and text, computed only for files that have findings -------------------------
 

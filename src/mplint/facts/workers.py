@@ -80,6 +80,8 @@ class Dispatch:
         params = list(self.worker.node.params.params)
         if self.bound or (self.kind == "run"):
             params = params[1:]
+        if self.kind == "spawn":
+            params = params[1:]  # torch's spawn calls fn(process_index, *args)
         given: dict[str, cst.BaseExpression] = {}
         for param, value in zip(params, self.args):
             given[param.name.value] = value
