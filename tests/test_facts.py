@@ -264,3 +264,63 @@ def test_dispatch_keeps_packed_arguments_and_methods_of_fresh_instances() -> Non
     assert packed == ['("alice")', "(1,)", '("bob",)', None]
     method = facts.workers.dispatches[-1]
     assert method.worker is not None and method.worker.name == "step" and method.bound
+
+
+def test_arguments_map_calls_onto_parameters_and_follow_helpers() -> None:
+    facts = facts_of(
+        """
+        import multiprocessing as mp
+
+        def publish(out, rows):
+            for row in rows:
+                out.put(row)
+
+        def work(chunk, out, *, tag=None):
+            publish(out, chunk)
+            out.put_nowait(tag)
+
+        def unrelated(out):
+            out = []
+            out.put(1)
+
+        class Sink:
+            def __init__(self, queue, limit=1):
+                self.queue = queue
+
+            def send(self, item):
+                self.queue.put(item)
+
+        def main(q, rows):
+            work(rows, q, tag="t")
+            Sink(q, limit=2)
+            mp.Process(target=work, args=(rows, q))
+        """
+    )
+    functions = {info.name: info for info in facts.functions.values()}
+    arguments = facts.arguments
+    (site, passed), = arguments.callers(functions["work"])
+    assert {k: facts.code(v) for k, v in passed.items()} == {"chunk": "rows", "out": "q", "tag": '"t"'}
+    (site, passed), = arguments.callers(functions["__init__"])
+    assert {k: facts.code(v) for k, v in passed.items()} == {"queue": "q", "limit": "2"}  # self skipped
+    puts = arguments.method_calls_on(functions["work"], "out", {"put", "put_nowait"})
+    assert sorted(facts.code(s.node) for s in puts) == ["out.put(row)", "out.put_nowait(tag)"]
+    # a name rebound in the function is no longer the parameter
+    assert arguments.method_calls_on(functions["unrelated"], "out", {"put"}) == []
+    put_in_main = [s for s in facts.calls if facts.code(s.node) == "work(rows, q, tag=\"t\")"][0]
+    assert arguments.parameter(put_in_main.node.args[1].value, put_in_main.scope) == (functions["main"], "q")
+
+
+def test_spawn_passes_the_process_index_first() -> None:
+    facts = facts_of(
+        """
+        import torch.multiprocessing as tmp
+
+        def train(rank, model, epochs):
+            pass
+
+        def main(model):
+            tmp.spawn(train, args=(model, 3), nprocs=4)
+        """
+    )
+    (dispatch,) = facts.workers.dispatches
+    assert {k: facts.code(v) for k, v in dispatch.arguments().items()} == {"model": "model", "epochs": "3"}

@@ -23,6 +23,8 @@ class _Producer:
     scope: Scope
     instance: Instance
     worker: FunctionInfo
+    #: the worker calls `cancel_join_thread()` on it: it exits without flushing what it put
+    cancelled: bool = False
 
 
 class JoinBeforeDrain(Rule):
@@ -32,8 +34,9 @@ class JoinBeforeDrain(Rule):
     `args=`/`kwargs=` (also through `functools.partial` and helpers the worker hands it to) and,
     for `Process` subclasses, through the constructor into `self.queue`. Not reported: joins with
     a timeout, queues the parent reads before joining, workers that only put a few literal markers
-    (`None`, a number), workers that call `cancel_join_thread()` on the queue, and manager queues
-    (`manager.Queue()`), which do not hold the child back."""
+    (`None`, a number), and manager queues (`manager.Queue()`), which do not hold the child back.
+    A worker that calls `cancel_join_thread()` is still reported: its join returns, but the items
+    it had not flushed are lost, and a `get()` can then block on a half-written item."""
 
     code = "MPL007"
     name = "join-before-drain"
@@ -41,7 +44,7 @@ class JoinBeforeDrain(Rule):
     why = (
         "A process that has put items on a `multiprocessing.Queue` does not exit until a "
         "background thread has written all of them into the underlying pipe, and a pipe holds "
-        "only a small buffer (64 KiB on Linux, less elsewhere). If the parent calls `join()` "
+        "only a limited buffer (64 KiB by default on Linux). If the parent calls `join()` "
         "before it reads the queue, the child waits for the parent to read and the parent waits "
         "for the child to exit: the program hangs. It works in tests with small results and hangs "
         "in production once the results grow, on every platform and start method. "
@@ -123,8 +126,8 @@ if __name__ == "__main__":
             for producer in finder.of(process):
                 gets = [
                     (i, get)
-                    for i, get in finder.gets_in(owner)
-                    if _same_object(facts, get.node.func.value, get.scope, producer.queue, producer.scope)  # type: ignore[attr-defined]
+                    for i, queue, get in finder.gets_in(owner)
+                    if _same_object(facts, queue, get.scope, producer.queue, producer.scope)
                 ]
                 if gets and all(i > index for i, _ in gets):
                     yield Report(site.node, _message(facts, site, producer, gets[0][1]))
@@ -134,33 +137,44 @@ if __name__ == "__main__":
 def _message(facts: ModuleFacts, join: CallSite, producer: _Producer, get: CallSite) -> str:
     queue = facts.code(producer.queue)
     simple = producer.instance.api.qualname.endswith("SimpleQueue")
+    start = (
+        f"`{facts.code(join.node)}` waits for a process whose worker `{producer.worker.name}` puts on "
+        f"`{queue}`, but this function reads `{queue}` only after the join (line {facts.line_of(get.node)})"
+    )
+    fix = f"take the items off `{queue}` first, then join"
+    if producer.cancelled:
+        return (
+            f"{start}: the worker's `cancel_join_thread()` lets it exit without flushing, so items "
+            f"that did not fit the pipe are lost and the read can block on a half-written one; {fix}"
+        )
     held = (
         "`SimpleQueue.put()` blocks until the parent reads"
         if simple
         else "a process does not exit until everything it put has been flushed into the pipe"
     )
     return (
-        f"`{facts.code(join.node)}` waits for a process whose worker `{producer.worker.name}` puts on "
-        f"`{queue}`, but this function reads `{queue}` only after the join (line "
-        f"{facts.line_of(get.node)}): {held}, so once the items outgrow the pipe buffer the child and "
-        f"the parent wait for each other forever; take the items off `{queue}` first, then join"
+        f"{start}: {held}, so once the items outgrow the pipe buffer the child and the parent wait "
+        f"for each other forever; {fix}"
     )
 
 
 class _Producers:
     def __init__(self, facts: ModuleFacts) -> None:
         self.facts = facts
-        self._gets: dict[Scope | None, list[tuple[int, CallSite]]] | None = None
+        self._gets: dict[Scope | None, list[tuple[int, cst.BaseExpression, CallSite]]] | None = None
         self._sites: dict[cst.Call, CallSite] | None = None
 
-    def gets_in(self, owner: Scope | None) -> list[tuple[int, CallSite]]:
-        """The `x.get()` calls of one function (or of the module's top level), in source order."""
+    def gets_in(self, owner: Scope | None) -> list[tuple[int, cst.BaseExpression, CallSite]]:
+        """Where one function (or the module's top level) reads a queue, in source order: the
+        `x.get()` calls, and calls handed `x.get` itself (`iter(x.get, None)`): (order, x, call)."""
         if self._gets is None:
             self._gets = {}
             for index, site in enumerate(self.facts.calls):
                 func = site.node.func
-                if isinstance(func, cst.Attribute) and func.attr.value in _GETS:
-                    self._gets.setdefault(_owner(site.scope), []).append((index, site))
+                reads = [func] + [arg.value for arg in site.node.args]
+                for read in reads:
+                    if isinstance(read, cst.Attribute) and read.attr.value in _GETS:
+                        self._gets.setdefault(_owner(site.scope), []).append((index, read.value, site))
         return self._gets.get(owner, [])
 
     def of(self, process: Instance) -> Iterator[_Producer]:
@@ -177,8 +191,9 @@ class _Producers:
                 if queue is None or queue.kind is not Kind.QUEUE:
                     continue
                 puts = facts.arguments.method_calls_on(worker, param, _PUTS)
-                if _fills_pipe(puts) and not facts.arguments.method_calls_on(worker, param, {"cancel_join_thread"}):
-                    yield _Producer(argument, dispatch.scope, queue, worker)  # type: ignore[arg-type]
+                if _fills_pipe(puts):
+                    cancelled = bool(facts.arguments.method_calls_on(worker, param, {"cancel_join_thread"}))
+                    yield _Producer(argument, dispatch.scope, queue, worker, cancelled)  # type: ignore[arg-type]
         if process.cls is not None:
             yield from self._through_constructor(process)
 
@@ -205,7 +220,7 @@ class _Producers:
         passed = facts.arguments.bind(site, init)
         for attribute, calls in puts.items():
             assigned = info.attributes.get(attribute, [])
-            if attribute in cancelled or len(assigned) != 1 or not _fills_pipe(calls):
+            if len(assigned) != 1 or not _fills_pipe(calls):
                 continue
             param = facts.arguments.parameter(assigned[0][0], assigned[0][1])
             if param is None or param[0] is not init or param[1] not in passed:
@@ -213,7 +228,7 @@ class _Producers:
             argument = passed[param[1]]
             queue = facts.values.instance_of(argument, site.scope)
             if queue is not None and queue.kind is Kind.QUEUE:
-                yield _Producer(argument, site.scope, queue, run)
+                yield _Producer(argument, site.scope, queue, run, attribute in cancelled)
 
     def _site_of(self, call: cst.Call) -> CallSite | None:
         if self._sites is None:

@@ -82,15 +82,14 @@ class UnsynchronizedSharedValue(Rule):
 import multiprocessing
 
 
-def count_words(paths, total):
-    for path in paths:
-        with open(path) as f:
-            total.value += len(f.read().split())
+def count_words(texts, total):
+    for text in texts:
+        total.value += len(text.split())
 
 
 if __name__ == "__main__":
     total = multiprocessing.Value("i", 0)
-    batches = [["a.txt", "b.txt"], ["c.txt"]]
+    batches = [["a b", "c d e"], ["f"]] * 4
     workers = [multiprocessing.Process(target=count_words, args=(b, total)) for b in batches]
     for w in workers:
         w.start()
@@ -102,17 +101,16 @@ if __name__ == "__main__":
 import multiprocessing
 
 
-def count_words(paths, total):
-    for path in paths:
-        with open(path) as f:
-            words = len(f.read().split())
+def count_words(texts, total):
+    for text in texts:
+        words = len(text.split())
         with total.get_lock():
             total.value += words
 
 
 if __name__ == "__main__":
     total = multiprocessing.Value("i", 0)
-    batches = [["a.txt", "b.txt"], ["c.txt"]]
+    batches = [["a b", "c d e"], ["f"]] * 4
     workers = [multiprocessing.Process(target=count_words, args=(b, total)) for b in batches]
     for w in workers:
         w.start()
