@@ -16,6 +16,7 @@ from mplint import apis
 from mplint.facts.arguments import Arguments
 from mplint.facts.callgraph import CallChain, CallGraph
 from mplint.facts.contexts import Context, Contexts
+from mplint.facts.lifecycles import Lifecycles
 from mplint.facts.names import Names
 from mplint.facts.scopes import (
     Binding,
@@ -39,6 +40,7 @@ __all__ = [
     "Contexts",
     "FunctionInfo",
     "Instance",
+    "Lifecycles",
     "ModuleFacts",
     "Scope",
     "Workers",
@@ -74,6 +76,13 @@ class ModuleFacts:
     def arguments(self) -> Arguments:
         """What each parameter of a function of the module receives from its callers."""
         return Arguments(self)
+
+    @cached_property
+    def lifecycles(self) -> Lifecycles:
+        """What happens to each process, pool, executor and manager the module creates."""
+        return Lifecycles(
+            self.module, self.calls, self.scopes, self.functions, self.classes, self.names, self.values
+        )
 
     # --- positions and text, computed only for files that have findings -------------------------
 

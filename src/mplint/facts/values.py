@@ -96,6 +96,8 @@ class Values:
             where, bindings = found
             instances = []
             for binding in bindings:
+                if _is_none(binding.value):
+                    continue  # `proc = None` before the real assignment: a placeholder, not a value
                 if binding.value is not None:
                     instance = self.instance_of(binding.value, where, _depth + 1)
                 elif binding.iter is not None:
@@ -199,6 +201,10 @@ class Values:
         if where.kind == "comprehension" and where.parent is not None:
             return where.parent
         return where
+
+
+def _is_none(expr: cst.BaseExpression | None) -> bool:
+    return isinstance(expr, cst.Name) and expr.value == "None"
 
 
 def _bound_in(found: tuple[Scope, list] | None, scope: Scope) -> bool:

@@ -1,0 +1,356 @@
+"""MPL002: processes never joined; pools, executors and managers never closed or shut down."""
+
+from __future__ import annotations
+
+from typing import Iterator
+
+from mplint.apis import Kind
+from mplint.facts import ModuleFacts
+from mplint.facts.lifecycles import Event, Lifecycle
+from mplint.rules.base import Report, Rule
+
+#: how each kind is properly ended, as sets of events that together end it
+_ENDINGS = {
+    Kind.PROCESS: ({"join"}, {"poll"}, {"with"}),
+    Kind.POOL: ({"with"}, {"terminate"}, {"close", "join"}),
+    Kind.PROCESS_EXECUTOR: ({"with"}, {"shutdown"}),
+    Kind.MANAGER: ({"with"}, {"shutdown"}),
+    Kind.MANAGER_CLASS: ({"with"}, {"shutdown"}),
+}
+
+#: pool methods whose results may still be pending when the call returns
+_LAZY_POOL_METHODS = frozenset({"apply_async", "map_async", "starmap_async", "imap", "imap_unordered"})
+
+#: methods a subclass of the module may define without them ending the object's life
+_NOT_ENDINGS = frozenset({"run", "start", "__init__"})
+
+def _process_why(plural: bool = False) -> str:
+    it, ends, child = ("them", "they end", "children stay zombies") if plural else (
+        "it", "it ends", "child stays a zombie"
+    )
+    return (
+        f"the parent never waits for {it} or reads {'their' if plural else 'its'} exit code, so a "
+        f"crash goes unnoticed, the finished {child} (POSIX), and interpreter exit blocks until {ends}"
+    )
+
+
+class ProcessNotJoined(Rule):
+    """Finds child processes that their owner never waits for: a started `Process` (or an instance
+    of a subclass) that the function or `__main__` block owning it never joins, and a process pool,
+    `ProcessPoolExecutor` or started manager that is never closed, terminated or shut down. Objects
+    that are returned, stored on an attribute, put into a collection that leaves the function, or
+    passed to another function are someone else's to end and are not reported; neither are daemon
+    processes or thread-backed pools."""
+
+    code = "MPL002"
+    name = "process-not-joined"
+    summary = "Process started but never joined; pool, executor or manager never closed or shut down"
+    why = (
+        "A process that is started and never joined is never waited for: its exit code (and so any "
+        "crash) goes unseen, on POSIX the finished child stays a zombie until something reaps it, "
+        "and at interpreter exit multiprocessing joins every non-daemon child, so a child that "
+        "never finishes turns into a hang at exit. Starting processes in a loop into one name and "
+        "joining that name once after the loop joins only the last of them. `terminate()` and "
+        "`kill()` only send a signal: the process is reaped by the `join()` that follows. A pool "
+        "that is never closed keeps its worker processes until it is garbage-collected or the "
+        "interpreter exits (Python 3.8+ warns `unclosed running multiprocessing pool`); `close()` "
+        "without `join()` lets the parent run on while the workers are still finishing, which is "
+        "a known source of hangs at interpreter exit. A `ProcessPoolExecutor` that is never shut "
+        "down and a manager that is never shut down keep their worker or server processes alive "
+        "long after the work is done."
+    )
+    fix = (
+        "Join every process you start, after the work, in a `finally:` when the code in between can "
+        "raise; keep processes started in a loop in a list and join each one. End a pool with "
+        "`close()` followed by `join()` (in a `finally:`), or with a `with` block when every result "
+        "is fetched inside the block: `with Pool()` calls `terminate()` on exit, not "
+        "`close()`+`join()`, so results still pending at the end of the block are lost. Use an "
+        "executor or a manager as a context manager, or call its `shutdown()` in a `finally:`. "
+        "Mark a process `daemon=True` only when it may be killed at exit."
+    )
+    bad_example = '''\
+import multiprocessing as mp
+
+
+def crunch(n):
+    return sum(i * i for i in range(n))
+
+
+def run(sizes):
+    workers = []
+    for n in sizes:
+        worker = mp.Process(target=crunch, args=(n,))
+        worker.start()
+        workers.append(worker)
+
+    pool = mp.Pool(4)
+    pending = pool.map_async(crunch, sizes)
+    pool.close()
+    return pending.get()
+
+
+if __name__ == "__main__":
+    run([10_000, 20_000])
+'''
+    good_example = '''\
+import multiprocessing as mp
+
+
+def crunch(n):
+    return sum(i * i for i in range(n))
+
+
+def run(sizes):
+    workers = []
+    for n in sizes:
+        worker = mp.Process(target=crunch, args=(n,))
+        worker.start()
+        workers.append(worker)
+    for worker in workers:
+        worker.join()
+
+    pool = mp.Pool(4)
+    try:
+        pending = pool.map_async(crunch, sizes)
+        return pending.get()
+    finally:
+        pool.close()
+        pool.join()
+
+
+if __name__ == "__main__":
+    run([10_000, 20_000])
+'''
+    references = (
+        (
+            "multiprocessing programming guidelines: joining zombie processes",
+            "https://docs.python.org/3/library/multiprocessing.html#programming-guidelines",
+        ),
+        (
+            "multiprocessing.pool.Pool: close(), join(), terminate() and the context manager",
+            "https://docs.python.org/3/library/multiprocessing.html#multiprocessing.pool.Pool",
+        ),
+        (
+            "concurrent.futures.Executor.shutdown",
+            "https://docs.python.org/3/library/concurrent.futures.html#concurrent.futures.Executor.shutdown",
+        ),
+        (
+            "Managers and BaseManager.shutdown",
+            "https://docs.python.org/3/library/multiprocessing.html#managers",
+        ),
+    )
+
+    def check(self, facts: ModuleFacts) -> Iterator[Report]:
+        reported: set[object] = set()
+        lifecycles = facts.lifecycles
+        for life in lifecycles.all:
+            # module-level code outside the main guard runs at import time (MPL001's finding: once
+            # guarded, this rule looks at it again) or never (`if TYPE_CHECKING:`)
+            if life.owner.kind == "module" and not life.site.main_guarded:
+                continue
+            # a bare `Pool(2)` statement only probes the constructor (typically in a test)
+            if life.how not in ("name", "element", "unbound") or life.expected_to_fail:
+                continue
+            if life.escapes or life.daemon:
+                continue
+            events = life.events()
+            if any(e.verb == "daemon" for e in events):
+                continue
+            if any(e.verb not in _NOT_ENDINGS and lifecycles.defines_method(life, e.verb) for e in events):
+                continue  # the class of the module may end it in a method of its own
+            if life.kind is Kind.PROCESS:
+                report = self._process(facts, life, events)
+            else:
+                report = self._pooled(facts, life, events)
+            if report is not None and report.node not in reported:
+                reported.add(report.node)
+                yield report
+
+    # --- processes --------------------------------------------------------------------------
+
+    def _process(self, facts: ModuleFacts, life: Lifecycle, events: list[Event]) -> Report | None:
+        joins = [e for e in events if _ends(Kind.PROCESS, {e.verb})]
+        for start in (e for e in events if e.verb == "start" and not e.expected_to_fail):
+            if not any(join.after(start) for join in joins):
+                return Report(start.node, self._never_joined(facts, life, start, events))
+            loop = life.rebinding_loop
+            if (
+                loop is not None
+                and loop in start.loops
+                and loop not in facts.lifecycles.loops_with_break
+                and not any(loop in e.loops for e in events if e.verb == "store" or e in joins)
+                and not self._rebound_before(life, start, joins, loop)
+            ):
+                assert life.holder is not None
+                name = life.holder.name
+                last = max(joins, key=lambda e: e.order)
+                return Report(
+                    start.node,
+                    f"process `{name}` is started in a loop that rebinds `{name}` on every pass, so "
+                    f"the `{name}.join()` on line {facts.line_of(last.node)} joins only the last one "
+                    f"and the others are never waited for; append each to a list and join them all "
+                    f"after the loop (`for p in procs: p.join()`), or join inside the loop",
+                )
+        return None
+
+    @staticmethod
+    def _rebound_before(life: Lifecycle, start: Event, joins: list[Event], loop: object) -> bool:
+        """Every join after the loop follows another creation bound to the same name: those joins
+        are most likely that other process's (the name is reused), so the loop's are unclear."""
+        others = [
+            other.order
+            for other in life.siblings
+            if other is not life and loop not in other.loops
+        ]
+        return all(
+            any(start.order < order < join.order for order in others)
+            for join in joins
+            if join.order > start.order
+        )
+
+    def _never_joined(self, facts: ModuleFacts, life: Lifecycle, start: Event, events: list[Event]) -> str:
+        holder = life.holder
+        if holder is None:
+            text = facts.call_text(life.creation)
+            return (
+                f"`{text}.start()` starts a process that nothing can join, since no name keeps it: "
+                f"{_process_why()}; bind it (`proc = {text}`), start it, and call `proc.join()` "
+                f"after the work"
+            )
+        if holder.collection:
+            return (
+                f"the processes in `{holder.name}` are started but never joined: {_process_why(True)}; "
+                f"join each after the work: `for proc in {holder.name}: proc.join()`"
+            )
+        signals = [e.verb for e in events if e.verb in ("terminate", "kill")]
+        if signals:
+            return (
+                f"process `{holder.name}` is sent `{signals[0]}()` but never joined: "
+                f"`{signals[0]}()` only signals it and does not reap it; call "
+                f"`{holder.name}.join()` after `{holder.name}.{signals[0]}()`"
+            )
+        kept = [store.into.name for store in holder.stores() if store.into is not None]
+        if kept:
+            return (
+                f"process `{holder.name}` is started but never joined, neither directly nor "
+                f"through `{kept[0]}`: {_process_why()}; join them all after the work: "
+                f"`for {holder.name} in {kept[0]}: {holder.name}.join()`"
+            )
+        return (
+            f"process `{holder.name}` is started but never joined: {_process_why()}; call "
+            f"`{holder.name}.join()` after the work (in a `finally:` if the code in between can raise)"
+        )
+
+    # --- pools, executors, managers -----------------------------------------------------------
+
+    def _pooled(self, facts: ModuleFacts, life: Lifecycle, events: list[Event]) -> Report | None:
+        verbs = {e.verb for e in events}
+        if life.kind is Kind.MANAGER_CLASS and "start" not in verbs:
+            return None  # a manager class runs no server process until it is started
+        if _ends(life.kind, verbs):
+            loop = life.rebinding_loop
+            if (
+                loop is None
+                or loop in facts.lifecycles.loops_with_break
+                or any(loop in e.loops for e in events if e.verb == "store" or _ends(life.kind, {e.verb}))
+                or _ends_in(life.kind, events, loop)
+            ):
+                return None
+            assert life.holder is not None
+            name = life.holder.name
+            return Report(
+                life.creation,
+                f"`{name}` is created in a loop that rebinds `{name}` on every pass, so only the "
+                f"last {_NOUN[life.kind]} is {_ENDED[life.kind]} after the loop and the others keep "
+                f"their processes; end each one inside the loop, or use a `with` block",
+            )
+        return Report(life.creation, self._never_ended(facts, life, verbs))
+
+    def _never_ended(self, facts: ModuleFacts, life: Lifecycle, verbs: set[str]) -> str:
+        text = facts.call_text(life.creation)
+        holder = life.holder
+        if holder is None:
+            use = f"`with {text} as {_SHORT[life.kind]}:` and call its methods inside the block"
+            if life.kind is Kind.POOL and "close" in verbs:
+                return (
+                    f"`{text}` makes a pool that is closed but never joined, since no name keeps "
+                    f"it: {_CLOSED_WHY}; bind it (`pool = {text}`) and call `pool.join()` after "
+                    f"`pool.close()`, or write {use}"
+                )
+            return (
+                f"`{text}` makes {_A[life.kind]} that is never {_ENDED[life.kind]}, since no "
+                f"name keeps it: {_WHY_SHORT[life.kind]}; write {use}"
+            )
+        name = f"`{holder.name}`" if not holder.collection else f"the {_NOUN[life.kind]}s in `{holder.name}`"
+        var = holder.name if not holder.collection else _SHORT[life.kind]
+        if life.kind is Kind.POOL:
+            if "close" in verbs:
+                return (
+                    f"pool {name} is closed but never joined: {_CLOSED_WHY}; call `{var}.join()` "
+                    f"right after `{var}.close()`"
+                )
+            if verbs & _LAZY_POOL_METHODS:
+                how = (
+                    f"call `{var}.close()` then `{var}.join()` in a `finally:` once the results are "
+                    f"fetched (a `with` block would call `terminate()` on exit and lose results not "
+                    f"fetched inside it)"
+                )
+            else:
+                how = (
+                    f"call `{var}.close()` then `{var}.join()` in a `finally:`, or use "
+                    f"`with {text} as {var}:` (it terminates the workers on exit, which is fine when "
+                    f"every result is fetched inside the block)"
+                )
+            return f"pool {name} is never closed: {_WHY_SHORT[Kind.POOL]}; {how}"
+        return (
+            f"{_NOUN[life.kind]} {name} is never shut down: {_WHY_SHORT[life.kind]}; use "
+            f"`with {text} as {var}:` or call `{var}.shutdown()` in a `finally:`"
+        )
+
+
+_CLOSED_WHY = (
+    "`close()` only stops new tasks, and without `join()` the workers may still be running when "
+    "the interpreter exits, a known source of hangs at exit"
+)
+_NOUN = {
+    Kind.POOL: "pool",
+    Kind.PROCESS_EXECUTOR: "executor",
+    Kind.MANAGER: "manager",
+    Kind.MANAGER_CLASS: "manager",
+}
+_A = {Kind.POOL: "a pool", Kind.PROCESS_EXECUTOR: "an executor", Kind.MANAGER: "a manager",
+      Kind.MANAGER_CLASS: "a manager"}
+_SHORT = {Kind.POOL: "pool", Kind.PROCESS_EXECUTOR: "executor", Kind.MANAGER: "manager",
+          Kind.MANAGER_CLASS: "manager"}
+_ENDED = {
+    Kind.POOL: "closed and joined",
+    Kind.PROCESS_EXECUTOR: "shut down",
+    Kind.MANAGER: "shut down",
+    Kind.MANAGER_CLASS: "shut down",
+}
+_WHY_SHORT = {
+    Kind.POOL: (
+        "its worker processes outlive the work until it is garbage-collected or the interpreter "
+        "exits (`ResourceWarning: unclosed running multiprocessing pool`)"
+    ),
+    Kind.PROCESS_EXECUTOR: (
+        "its worker processes stay alive until it is garbage-collected or the interpreter exits"
+    ),
+    Kind.MANAGER: (
+        "its server process keeps running until the manager is garbage-collected or the "
+        "interpreter exits"
+    ),
+    Kind.MANAGER_CLASS: (
+        "its server process keeps running until the manager is garbage-collected or the "
+        "interpreter exits"
+    ),
+}
+
+
+def _ends(kind: Kind, verbs: set[str]) -> bool:
+    """The events `verbs` end an object of `kind`."""
+    return any(ending <= verbs for ending in _ENDINGS[kind])
+
+
+def _ends_in(kind: Kind, events: list[Event], loop: object) -> bool:
+    return _ends(kind, {e.verb for e in events if loop in e.loops})
