@@ -80,9 +80,7 @@ class ModuleFacts:
     @cached_property
     def lifecycles(self) -> Lifecycles:
         """What happens to each process, pool, executor and manager the module creates."""
-        return Lifecycles(
-            self.module, self.calls, self.scopes, self.functions, self.classes, self.names, self.values
-        )
+        return Lifecycles(self.module, self.calls, self.scopes, self.classes, self.names, self.values)
 
     # --- positions and text, computed only for files that have findings -------------------------
 

@@ -19,14 +19,14 @@ whole module when module-level code owns one).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Iterable, Iterator
 
 import libcst as cst
 
 from mplint import apis
 from mplint.facts.names import Names
-from mplint.facts.scopes import CallSite, ClassInfo, FunctionInfo, Scope
+from mplint.facts.scopes import CallSite, ClassInfo, Scope
 from mplint.facts.values import Instance, Values
 
 #: the kinds of object whose lifecycle is followed: each owns child processes that someone must reap
@@ -177,17 +177,15 @@ class Lifecycles:
         module: cst.Module,
         calls: list[CallSite],
         scopes: dict[cst.CSTNode, Scope],
-        functions: dict[cst.FunctionDef, FunctionInfo],
         classes: dict[cst.ClassDef, ClassInfo],
         names: Names,
         values: Values,
     ) -> None:
         self._names = names
         self._values = values
-        self._functions = functions
         self._classes = classes
         self._by_creation: dict[cst.Call, Lifecycle] = {}
-        #: loops that contain a `break` of their own
+        #: loops that a `break` (of their own) or a `return` may leave early
         self.loops_with_break: set[cst.CSTNode] = set()
         for site in calls:
             instance = values.instance_of(site.node, site.scope)
@@ -261,16 +259,21 @@ class Lifecycles:
                 life.how = "unknown"  # bound to a name that also holds other things: not followed
         # a store into a collection that cannot be followed is an escape; so is storing a
         # whole collection somewhere (only single objects are followed into collections)
-        for found in list(holders.values()):
-            for i, event in enumerate(found.events):
-                if event.verb != "store":
+        resolved: set[int] = set()
+        while len(resolved) < len(holders):  # resolving a store may follow a new collection
+            for found in list(holders.values()):
+                if id(found) in resolved:
                     continue
-                target = walker.store_targets.get(event.node)
-                into = holder(target, True, found.kind) if target and not found.collection else None
-                if into is None or into.owner is not found.owner:
-                    found.events[i] = Event("escape", event.node, event.order, event.loops)
-                else:
-                    found.events[i] = Event("store", event.node, event.order, event.loops, into=into)
+                resolved.add(id(found))
+                for i, event in enumerate(found.events):
+                    if event.verb != "store":
+                        continue
+                    target = walker.store_targets.get(event.node)
+                    into = holder(target, True, found.kind) if target and not found.collection else None
+                    if into is None or into.owner is not found.owner:
+                        found.events[i] = replace(event, verb="escape", into=None)
+                    else:
+                        found.events[i] = replace(event, into=into)
 
     def _class_chain(self, cls: cst.ClassDef) -> Iterator[ClassInfo]:
         seen: set[cst.ClassDef] = set()
@@ -458,6 +461,10 @@ class _Walker(cst.CSTVisitor):
     def visit_Break(self, node: cst.Break) -> None:
         if self.loops and isinstance(self.loops[-1], (cst.For, cst.While)):
             self.breaks.add(self.loops[-1])
+
+    def visit_Return(self, node: cst.Return) -> None:
+        # a return leaves every loop around it: such a loop may well run only once
+        self.breaks.update(loop for loop in self.loops if isinstance(loop, (cst.For, cst.While)))
 
     # --- creations ----------------------------------------------------------------------------
 
@@ -700,7 +707,7 @@ class _Walker(cst.CSTVisitor):
                 if attr == "is_alive" and self._in_while_test(i - 2):
                     return "poll", grand, None
                 return attr, grand, None
-            if isinstance(grand, cst.AssignTarget) and grand.target is parent:
+            if isinstance(grand, cst.AssignTarget) and grand.target is parent and i >= 3:
                 assign = self.stack[i - 3]
                 if attr == "daemon" and isinstance(assign, cst.Assign) and not _is_false(assign.value):
                     return "daemon", assign, None
@@ -782,8 +789,9 @@ class _Walker(cst.CSTVisitor):
             return "read", call, None
         if builtin == "map" and len(call.args) == 2 and call.args[1] is self.stack[j + 1]:
             method = _mapped_method(call.args[0].value)
-            if method is not None and self._consumed(j):
-                return "each:" + method, call, None
+            if method is not None:
+                # map() is lazy: unless something runs through it, the method is never called
+                return ("each:" + method if self._consumed(j) else "read"), call, None
         if builtin in _SAME_ELEMENTS or builtin in ("enumerate", "zip"):
             outer = self.stack[j - 1]
             if isinstance(outer, (cst.For, cst.CompFor)) and outer.iter is call:

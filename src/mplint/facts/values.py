@@ -7,6 +7,7 @@ Like name resolution this is flow-insensitive and gives up when the bindings of 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import libcst as cst
 
@@ -55,6 +56,7 @@ class Values:
         self._collected = collected
         self._names = names
         self._class_apis: dict[cst.ClassDef, apis.Api | None] = {}
+        self._resolving: set[tuple[int, str, str]] = set()
 
     def class_api(self, cls: cst.ClassDef, _depth: int = 0) -> apis.Api | None:
         """The known API a class of the module derives from (`class Worker(mp.Process)`), if any."""
@@ -77,6 +79,19 @@ class Values:
 
     def instance_of(self, expr: cst.BaseExpression, scope: Scope, _depth: int = 0) -> Instance | None:
         """The object `expr` evaluates to, when it is made by a known API."""
+        found = self._instance(expr, scope, _depth)
+        return None if found is _CYCLE else found
+
+    def element_of(self, expr: cst.BaseExpression, scope: Scope, _depth: int = 0) -> Instance | None:
+        """What the elements of a collection are, when they are all made by the same kind of API."""
+        found = self._elements(expr, scope, _depth)
+        return None if found is _CYCLE else found
+
+    # The two below may also answer _CYCLE: the value depends on the name being resolved, as `p`
+    # does in `p = Process(); procs.append(p); for p in procs: ...`. Such a binding tells nothing
+    # new about the name, so it is skipped instead of making the whole name unknown.
+
+    def _instance(self, expr: cst.BaseExpression, scope: Scope, _depth: int) -> Instance | None:
         if _depth > _MAX_DEPTH:
             return None
         if isinstance(expr, cst.Call):
@@ -94,29 +109,35 @@ class Values:
             if found is None:
                 return None
             where, bindings = found
-            instances = []
-            for binding in bindings:
-                if _is_none(binding.value):
-                    continue  # `proc = None` before the real assignment: a placeholder, not a value
-                if binding.value is not None:
-                    instance = self.instance_of(binding.value, where, _depth + 1)
-                elif binding.iter is not None:
-                    instance = self.element_of(binding.iter, self._iter_scope(binding, where), _depth + 1)
-                else:
-                    instance = None
-                if instance is None:
-                    return None
-                instances.append(instance)
-            if instances and all(i.kind is instances[0].kind for i in instances):
-                return instances[0] if len(instances) == 1 else _merged(instances)
-            return None
+            key = (id(where), expr.value, "instance")
+            if key in self._resolving:
+                return _CYCLE
+            self._resolving.add(key)
+            try:
+                instances = []
+                for binding in bindings:
+                    if _is_none(binding.value):
+                        continue  # `proc = None` before the real assignment: a placeholder
+                    if binding.value is not None:
+                        instance = self._instance(binding.value, where, _depth + 1)
+                    elif binding.iter is not None:
+                        instance = self._elements(binding.iter, self._iter_scope(binding, where), _depth + 1)
+                    else:
+                        instance = None
+                    if instance is None:
+                        return None
+                    if instance is not _CYCLE:
+                        instances.append(instance)
+            finally:
+                self._resolving.discard(key)
+            return _agreeing(instances)
         if isinstance(expr, cst.Subscript):
-            return self.element_of(expr.value, scope, _depth + 1)
+            return self._elements(expr.value, scope, _depth + 1)
+        if isinstance(expr, cst.IfExp):  # `Pool(2) if fast else Pool(1)`: both branches must agree
+            return _agreeing([self._instance(branch, scope, _depth + 1) for branch in (expr.body, expr.orelse)])
         if isinstance(expr, cst.Attribute):
             assigned = self._attribute_values(expr, scope)
-            found = [self.instance_of(value, where, _depth + 1) for value, where in assigned]
-            if found and all(i is not None and i.kind is found[0].kind for i in found):  # type: ignore[union-attr]
-                return found[0]
+            return _agreeing([self._instance(value, where, _depth + 1) for value, where in assigned])
         return None
 
     def _attribute_values(
@@ -128,21 +149,17 @@ class Values:
             return []
         return self._collected.classes[owner].attributes.get(expr.attr.value, [])
 
-    def element_of(self, expr: cst.BaseExpression, scope: Scope, _depth: int = 0) -> Instance | None:
-        """What the elements of a collection are, when they are all made by the same kind of API."""
+    def _elements(self, expr: cst.BaseExpression, scope: Scope, _depth: int) -> Instance | None:
         if _depth > _MAX_DEPTH:
             return None
         if isinstance(expr, (cst.ListComp, cst.SetComp, cst.GeneratorExp)):
             inner = self._collected.scopes.get(expr, scope)
-            return self.instance_of(expr.elt, inner, _depth + 1)
+            return self._instance(expr.elt, inner, _depth + 1)
         if isinstance(expr, (cst.List, cst.Tuple, cst.Set)):
-            found = [self.instance_of(e.value, scope, _depth + 1) for e in expr.elements]
-            if found and all(i is not None and i.kind is found[0].kind for i in found):  # type: ignore[union-attr]
-                return found[0]
-            return None
+            return _agreeing([self._instance(e.value, scope, _depth + 1) for e in expr.elements])
         if isinstance(expr, cst.Call) and isinstance(expr.func, cst.Name) and expr.args:
             if expr.func.value in ("list", "tuple", "set", "reversed", "sorted", "iter"):
-                return self.element_of(expr.args[0].value, scope, _depth + 1)
+                return self._elements(expr.args[0].value, scope, _depth + 1)
             return None
         if isinstance(expr, cst.Name):
             return self._elements_of_name(expr, scope, _depth)
@@ -153,27 +170,30 @@ class Values:
         if found is None:
             return None
         where, bindings = found
-        elements: list[Instance] = []
-        for binding in bindings:
-            if binding.value is None:
-                if binding.augmented:
-                    continue  # `procs += [...]`: its elements are checked below with the appends
-                return None
-            value = binding.value
-            if isinstance(value, (cst.List, cst.Tuple)) and not value.elements:
-                continue  # an empty list, filled by appends
-            element = self.element_of(value, where, depth + 1)
-            if element is None:
-                return None
-            elements.append(element)
-        for added in self.added_elements(expr.value, where):
-            element = self.instance_of(added, where, depth + 1)
-            if element is None:
-                return None
-            elements.append(element)
-        if elements and all(e.kind is elements[0].kind for e in elements):
-            return elements[0] if len(elements) == 1 else _merged(elements)
-        return None
+        key = (id(where), expr.value, "elements")
+        if key in self._resolving:
+            return _CYCLE
+        self._resolving.add(key)
+        try:
+            elements: list[Instance | None] = []
+            for binding in bindings:
+                if binding.value is None:
+                    if binding.augmented and isinstance(binding.node, cst.AugAssign):
+                        added = binding.node.value
+                        if not isinstance(added, (cst.List, cst.Tuple)):
+                            # `procs += [... for ...]`; literal lists are read with the appends
+                            elements.append(self._elements(added, where, depth + 1))
+                        continue
+                    return None
+                value = binding.value
+                if isinstance(value, (cst.List, cst.Tuple)) and not value.elements:
+                    continue  # an empty list, filled by appends
+                elements.append(self._elements(value, where, depth + 1))
+            for added in self.added_elements(expr.value, where):
+                elements.append(self._instance(added, where, depth + 1))
+        finally:
+            self._resolving.discard(key)
+        return _agreeing(elements)
 
     def added_elements(self, name: str, scope: Scope) -> list[cst.BaseExpression]:
         """What is put into the collection `name` of `scope`: `.append(x)`, `.add(x)`, `+= [x]`."""
@@ -203,14 +223,25 @@ class Values:
         return where
 
 
+#: the answer for a name whose value depends on itself (see Values._instance)
+_CYCLE: Any = object()
+
+
+def _agreeing(found: list[Instance | None]) -> Instance | None:
+    """The instance that all of `found` agree on, ignoring cycles; None when any is unknown."""
+    known = [i for i in found if i is not _CYCLE]
+    if any(i is None for i in known):
+        return None
+    if not known:
+        return _CYCLE if found else None
+    first = known[0]
+    assert first is not None
+    return first if all(i.kind is first.kind for i in known) else None  # type: ignore[union-attr]
+
+
 def _is_none(expr: cst.BaseExpression | None) -> bool:
     return isinstance(expr, cst.Name) and expr.value == "None"
 
 
 def _bound_in(found: tuple[Scope, list] | None, scope: Scope) -> bool:
     return found is not None and found[0] is scope
-
-
-def _merged(instances: list[Instance]) -> Instance:
-    """Several creations of the same kind of object bound to one name: the first stands for them."""
-    return instances[0]

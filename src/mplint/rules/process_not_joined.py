@@ -260,7 +260,7 @@ if __name__ == "__main__":
             name = life.holder.name
             return Report(
                 life.creation,
-                f"`{name}` is created in a loop that rebinds `{name}` on every pass, so only the "
+                f"{_NOUN[life.kind]} `{name}` is created in a loop that rebinds `{name}` on every pass, so only the "
                 f"last {_NOUN[life.kind]} is {_ENDED[life.kind]} after the loop and the others keep "
                 f"their processes; end each one inside the loop, or use a `with` block",
             )
@@ -279,17 +279,23 @@ if __name__ == "__main__":
                 )
             return (
                 f"`{text}` makes {_A[life.kind]} that is never {_ENDED[life.kind]}, since no "
-                f"name keeps it: {_WHY_SHORT[life.kind]}; write {use}"
+                f"name keeps it: {_why_not_ended(life.kind)}; write {use}"
             )
-        name = f"`{holder.name}`" if not holder.collection else f"the {_NOUN[life.kind]}s in `{holder.name}`"
-        var = holder.name if not holder.collection else _SHORT[life.kind]
+        noun = _NOUN[life.kind]
+        why = _why_not_ended(life.kind, holder.collection)
+        if holder.collection:
+            subject, var, each = f"the {noun}s in `{holder.name}` are", noun, f" for each {noun}"
+        else:
+            subject, var, each = f"{noun} `{holder.name}` is", holder.name, ""
         if life.kind is Kind.POOL:
             if "close" in verbs:
                 return (
-                    f"pool {name} is closed but never joined: {_CLOSED_WHY}; call `{var}.join()` "
-                    f"right after `{var}.close()`"
+                    f"{subject} closed but never joined: {_CLOSED_WHY}; call `{var}.join()` right "
+                    f"after `{var}.close()`{each}"
                 )
-            if verbs & _LAZY_POOL_METHODS:
+            if holder.collection:
+                how = f"call `{var}.close()` then `{var}.join()`{each} once its results are fetched"
+            elif verbs & _LAZY_POOL_METHODS:
                 how = (
                     f"call `{var}.close()` then `{var}.join()` in a `finally:` once the results are "
                     f"fetched (a `with` block would call `terminate()` on exit and lose results not "
@@ -301,10 +307,12 @@ if __name__ == "__main__":
                     f"`with {text} as {var}:` (it terminates the workers on exit, which is fine when "
                     f"every result is fetched inside the block)"
                 )
-            return f"pool {name} is never closed: {_WHY_SHORT[Kind.POOL]}; {how}"
+            return f"{subject} never closed: {why}; {how}"
+        if holder.collection:
+            return f"{subject} never shut down: {why}; call `{var}.shutdown()`{each}"
         return (
-            f"{_NOUN[life.kind]} {name} is never shut down: {_WHY_SHORT[life.kind]}; use "
-            f"`with {text} as {var}:` or call `{var}.shutdown()` in a `finally:`"
+            f"{subject} never shut down: {why}; use `with {text} as {var}:` or call "
+            f"`{var}.shutdown()` in a `finally:`"
         )
 
 
@@ -328,23 +336,18 @@ _ENDED = {
     Kind.MANAGER: "shut down",
     Kind.MANAGER_CLASS: "shut down",
 }
-_WHY_SHORT = {
-    Kind.POOL: (
-        "its worker processes outlive the work until it is garbage-collected or the interpreter "
-        "exits (`ResourceWarning: unclosed running multiprocessing pool`)"
-    ),
-    Kind.PROCESS_EXECUTOR: (
-        "its worker processes stay alive until it is garbage-collected or the interpreter exits"
-    ),
-    Kind.MANAGER: (
-        "its server process keeps running until the manager is garbage-collected or the "
-        "interpreter exits"
-    ),
-    Kind.MANAGER_CLASS: (
-        "its server process keeps running until the manager is garbage-collected or the "
-        "interpreter exits"
-    ),
-}
+
+
+def _why_not_ended(kind: Kind, plural: bool = False) -> str:
+    its, it_is = ("their", "they are") if plural else ("its", "it is")
+    if kind is Kind.POOL:
+        return (
+            f"{its} worker processes outlive the work until {it_is} garbage-collected or the "
+            f"interpreter exits (`ResourceWarning: unclosed running multiprocessing pool`)"
+        )
+    if kind is Kind.PROCESS_EXECUTOR:
+        return f"{its} worker processes stay alive until {it_is} garbage-collected or the interpreter exits"
+    return f"{its} server process keeps running until {it_is} garbage-collected or the interpreter exits"
 
 
 def _ends(kind: Kind, verbs: set[str]) -> bool:
