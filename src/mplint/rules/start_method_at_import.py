@@ -42,8 +42,9 @@ class StartMethodAtImport(Rule):
         "set`. A call at import time runs every time the module is imported by a new interpreter. "
         "Each child started with spawn (the default on Windows and macOS) or forkserver (the "
         "default on Linux from Python 3.14) sets its start method first and then imports the "
-        "main module and what it imports, so the call fails in every child. A library module that "
-        "sets it also breaks the programs that chose their own start method before importing it."
+        "main module and what it imports, so the call fails in every child; a pool keeps replacing "
+        "its dying workers, and the program hangs. A library module that sets it also breaks the "
+        "programs that chose their own start method before importing it."
     )
     fix = (
         "Take a context instead of changing the global default: `ctx = "

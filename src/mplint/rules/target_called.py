@@ -51,8 +51,10 @@ class TargetCalled(Rule):
     """Finds a worker that is called where it should be passed: `Process(target=work(x))`,
     `pool.map(work(), items)`, `executor.submit(work(x))`, `Pool(initializer=setup(cfg))`, when
     `work` is a function of the module whose result cannot be called: it returns nothing, or only
-    literals, f-strings, containers or arithmetic. A factory that returns a function (a nested
-    def, a lambda, a `functools.partial`, the result of another call) is not reported."""
+    literals, f-strings, containers, arithmetic or the results of builtins such as `len()` and
+    `str()`. A factory that may return a function (a nested def, a lambda, a `functools.partial`,
+    the result of another call) is not reported, nor are generators, decorated functions and
+    methods that another class of the module overrides."""
 
     code = "MPL010"
     name = "target-called"
