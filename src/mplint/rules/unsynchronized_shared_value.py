@@ -315,7 +315,31 @@ class _Analysis:
                 sites.extend(self._constructions(dispatch.worker.cls))
             elif dispatch.site is not None:
                 sites.append(dispatch.site)
-        return len(sites) > 1 or any(self._in_loop(site) for site in sites)
+        if any(self._in_loop(site) for site in sites):
+            return True
+        if len(sites) < 2:
+            return False
+        # several processes: a race only if two of them get the same object (or share a global)
+        passed = [self._values_passed(site) for site in sites]
+        if not any(passed):
+            return True
+        seen: set[cst.Call] = set()
+        for creations in passed:
+            if creations & seen:
+                return True
+            seen |= creations
+        return False
+
+    def _values_passed(self, site) -> set[cst.Call]:
+        """The shared values (their creations) that a process creation hands to the child."""
+        found = set()
+        for arg in site.node.args:
+            values = [e.value for e in arg.value.elements] if isinstance(arg.value, (cst.Tuple, cst.List)) else [arg.value]
+            for value in values:
+                instance = self.facts.values.instance_of(value, site.scope)
+                if instance is not None and instance.kind is Kind.SHARED_VALUE:
+                    found.add(instance.creation)
+        return found
 
     def _constructions(self, cls: cst.ClassDef) -> list:
         facts = self.facts
