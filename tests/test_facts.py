@@ -324,3 +324,292 @@ def test_spawn_passes_the_process_index_first() -> None:
     )
     (dispatch,) = facts.workers.dispatches
     assert {k: facts.code(v) for k, v in dispatch.arguments().items()} == {"model": "model", "epochs": "3"}
+
+
+def _dispatch_of(facts: ModuleFacts, worker: str):
+    found = [d for d in facts.workers.dispatches if d.worker is not None and d.worker.name == worker]
+    assert len(found) == 1, f"{worker}: {len(found)} dispatches"
+    return found[0]
+
+
+def _arguments(facts: ModuleFacts, dispatch) -> dict[str, str]:
+    return {name: facts.code(expr) for name, expr in dispatch.arguments().items()}
+
+
+def test_process_targets_positional_keyword_bound_and_on_instances() -> None:
+    facts = facts_of(
+        """
+        import multiprocessing as mp
+
+        def positional(a, b): pass
+        def keyword(a): pass
+
+        class Job:
+            def work(self, n): pass
+            def method_target(self, n): pass
+            def launch(self, n):
+                return mp.Process(target=self.work, args=(n,))
+
+        def main(items):
+            mp.Process(None, positional, "name", (items, 2))
+            mp.get_context("spawn").Process(target=keyword, kwargs={"a": items})
+            job = Job()
+            mp.Process(target=job.method_target, args=(items,))
+        """
+    )
+    positional = _dispatch_of(facts, "positional")
+    assert positional.kind == "target" and not positional.bound
+    assert positional.runner is not None and positional.runner.kind is apis.Kind.PROCESS
+    assert _arguments(facts, positional) == {"a": "items", "b": "2"}
+    assert _arguments(facts, _dispatch_of(facts, "keyword")) == {"a": "items"}
+    for name in ("work", "method_target"):
+        bound = _dispatch_of(facts, name)
+        assert bound.bound, name
+        assert _arguments(facts, bound) == {"n": "n" if name == "work" else "items"}
+
+
+def test_run_of_subclasses_including_subclasses_of_local_subclasses() -> None:
+    facts = facts_of(
+        """
+        from multiprocessing import Process
+
+        class Base(Process):
+            def run(self):
+                self.step()
+
+            def step(self): pass
+
+        class Derived(Base):
+            def run(self):
+                self.helper()
+
+        class Mixin:
+            def helper(self): pass
+
+        class Both(Base, Mixin):
+            def run(self):
+                self.helper()
+                self.step()
+
+        class NotAProcess:
+            def run(self): pass
+        """
+    )
+    runs = [d for d in facts.workers.dispatches if d.kind == "run"]
+    assert sorted(facts.classes[d.worker.cls].name for d in runs) == ["Base", "Both", "Derived"]
+    in_child = {
+        (facts.classes[info.cls].name, info.name)
+        for info in map(facts.functions.get, facts.workers.child_functions)
+        if info.cls is not None
+    }
+    assert ("Base", "step") in in_child and ("Mixin", "helper") in in_child
+    assert ("NotAProcess", "run") not in in_child
+
+
+def test_initializers_of_pools_and_executors_positional_and_keyword() -> None:
+    facts = facts_of(
+        """
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor
+
+        def pool_init(cfg): pass
+        def pool_init_kw(cfg): pass
+        def executor_init(a, b): pass
+        def executor_init_positional(): pass
+
+        def main(cfg):
+            multiprocessing.Pool(4, pool_init, (cfg,))
+            multiprocessing.Pool(initializer=pool_init_kw, initargs=[cfg])
+            ProcessPoolExecutor(max_workers=2, initializer=executor_init, initargs=(cfg, 1))
+            ProcessPoolExecutor(2, None, executor_init_positional)
+        """
+    )
+    for name, expected in [
+        ("pool_init", {"cfg": "cfg"}),
+        ("pool_init_kw", {"cfg": "cfg"}),
+        ("executor_init", {"a": "cfg", "b": "1"}),
+        ("executor_init_positional", {}),
+    ]:
+        dispatch = _dispatch_of(facts, name)
+        assert dispatch.kind == "initializer", name
+        assert _arguments(facts, dispatch) == expected, name
+
+
+@pytest.mark.parametrize(
+    "method, call, expected",
+    [
+        ("map", "pool.map(work, data)", {}),
+        ("imap", "pool.imap(work, data, chunksize=4)", {}),
+        ("imap_unordered", "pool.imap_unordered(work, data)", {}),
+        ("starmap", "pool.starmap(work, pairs)", {}),
+        ("map_async", "pool.map_async(work, data)", {}),
+        ("starmap_async", "pool.starmap_async(work, pairs)", {}),
+        ("apply", "pool.apply(work, (1,), {'b': data})", {"a": "1", "b": "data"}),
+        ("apply_async", "pool.apply_async(func=work, args=(data,))", {"a": "data"}),
+    ],
+)
+def test_every_pool_method_dispatches(method: str, call: str, expected: dict[str, str]) -> None:
+    facts = facts_of(
+        f"""
+        from multiprocessing import Pool
+
+        def work(a, b=None): pass
+
+        def main(data, pairs):
+            with Pool() as pool:
+                {call}
+        """
+    )
+    dispatch = _dispatch_of(facts, "work")
+    assert dispatch.kind == "pool" and dispatch.runner is not None and dispatch.runner.kind is apis.Kind.POOL
+    assert _arguments(facts, dispatch) == expected
+
+
+def test_executor_submit_and_map_but_not_thread_executors_or_thread_pools() -> None:
+    facts = facts_of(
+        """
+        import concurrent.futures as cf
+        from multiprocessing.pool import ThreadPool
+
+        def submitted(a, b): pass
+        def mapped(a): pass
+        def threaded(a): pass
+
+        def main(data):
+            with cf.ProcessPoolExecutor() as ex:
+                ex.submit(submitted, data, b=2)
+                list(ex.map(mapped, data))
+            with cf.ThreadPoolExecutor() as tex:
+                tex.submit(threaded, data)
+            with ThreadPool() as tp:
+                tp.map(threaded, data)
+        """
+    )
+    assert _arguments(facts, _dispatch_of(facts, "submitted")) == {"a": "data", "b": "2"}
+    assert _dispatch_of(facts, "mapped").kind == "executor"
+    assert not [d for d in facts.workers.dispatches if d.worker is not None and d.worker.name == "threaded"]
+    assert "threaded" not in {f.name.value for f in facts.workers.child_functions}
+
+
+def test_torch_spawn_passes_the_process_index_first() -> None:
+    facts = facts_of(
+        """
+        import torch.multiprocessing as tmp
+
+        def train(rank, world_size, results): pass
+
+        def main(results):
+            tmp.spawn(train, args=(4, results), nprocs=4)
+        """
+    )
+    dispatch = _dispatch_of(facts, "train")
+    assert dispatch.kind == "spawn"
+    assert _arguments(facts, dispatch) == {"world_size": "4", "results": "results"}
+
+
+def test_partials_nested_and_with_keywords_are_seen_through() -> None:
+    facts = facts_of(
+        """
+        import functools
+        from multiprocessing import Pool, Process
+
+        def work(a, b, c, d=0): pass
+        def starred(a, b): pass
+
+        def main(x, y, rest):
+            Process(target=functools.partial(functools.partial(work, x), y), args=(1,), kwargs={"d": 2})
+            with Pool() as pool:
+                pool.map(functools.partial(starred, *rest), [1])
+        """
+    )
+    dispatch = _dispatch_of(facts, "work")
+    assert dispatch.partial is not None and facts.code(dispatch.partial).startswith("functools.partial(functools")
+    assert _arguments(facts, dispatch) == {"a": "x", "b": "y", "c": "1", "d": "2"}
+    assert _arguments(facts, _dispatch_of(facts, "starred")) == {}
+
+
+def test_class_access_static_and_class_methods_are_not_bound() -> None:
+    facts = facts_of(
+        """
+        from multiprocessing import Pool
+
+        class Tasks:
+            def plain(self, x): pass
+
+            @staticmethod
+            def static(x): pass
+
+            @classmethod
+            def klass(cls, x): pass
+
+        def main(tasks):
+            with Pool() as pool:
+                pool.apply(Tasks.plain, (tasks, 1))
+                pool.apply(Tasks.static, (1,))
+                pool.apply(Tasks.klass, (2,))
+        """
+    )
+    plain, static, klass = (_dispatch_of(facts, n) for n in ("plain", "static", "klass"))
+    assert not plain.bound and _arguments(facts, plain) == {"self": "tasks", "x": "1"}
+    assert not static.bound and _arguments(facts, static) == {"x": "1"}
+    assert not klass.bound and _arguments(facts, klass) == {"x": "2"}
+
+
+def test_child_functions_are_transitive_and_remember_their_dispatches() -> None:
+    facts = facts_of(
+        """
+        from multiprocessing import Pool
+
+        def c(): pass
+        def b(): c()
+        def a(): b()
+        def parent_only(): c()
+        def init(): b()
+
+        def main():
+            with Pool(initializer=init) as pool:
+                pool.apply(a)
+            parent_only()
+        """
+    )
+    workers = facts.workers
+    by_name = {f.name: f for f in facts.functions.values()}
+    assert workers.runs_in_child(by_name["c"]) and not workers.runs_in_child(by_name["parent_only"])
+    assert sorted(d.kind for d in workers.dispatches_of(by_name["b"])) == ["initializer", "pool"]
+    assert [d.kind for d in workers.dispatches_of(by_name["a"])] == ["pool"]
+    assert not workers.runs_in_child(by_name["main"])
+
+
+def test_reads_exclude_bindings_attribute_names_keywords_and_imports() -> None:
+    facts = facts_of(
+        """
+        import os.path
+        from collections import deque as results
+        total = 0
+        def f(total, key=total):
+            global counter
+            counter += 1
+            obj.total = total
+            g(total=1, counter=counter)
+            for item in items:
+                del item
+            return obj.total
+        """
+    )
+    assert [s.kind for _, s in facts.loads["total"]] == ["module", "function"]
+    assert [s.kind for _, s in facts.loads["counter"]] == ["function", "function"]
+    assert "results" not in facts.loads and "path" not in facts.attribute_loads
+    assert [facts.code(a) for a, _ in facts.attribute_loads["total"]] == ["obj.total"]
+    assert "item" not in facts.loads
+
+
+def test_defaults_and_annotations_run_where_the_def_is() -> None:
+    facts = facts_of(
+        """
+        import multiprocessing as mp
+        def f(pool=mp.Pool(2), *, n: int = size()) -> make():
+            inner()
+        """
+    )
+    assert {facts.code(s.node) for s in facts.calls if s.import_time} == {"mp.Pool(2)", "size()", "make()"}
+    assert call_named(facts, "inner()").scope.kind == "function"

@@ -58,6 +58,10 @@ class ModuleFacts:
         self.calls = collected.calls
         self.functions = collected.functions
         self.classes = collected.classes
+        #: names read, by name: [(Name, the scope it is read in)] in source order
+        self.loads = collected.loads
+        #: attributes read, by attribute name: [(Attribute, the scope it is read in)]
+        self.attribute_loads = collected.attribute_loads
         self.names = Names(collected)
         self.values = Values(collected, self.names)
         self.callgraph = CallGraph(collected, self.names)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import libcst as cst
 
 from mplint import apis
-from mplint.facts.scopes import Binding, Collected, Scope
+from mplint.facts.scopes import Binding, Collected, FunctionInfo, Scope
 
 _MAX_DEPTH = 12  # alias chains (`P = mp.Pool; Q = P`) longer than this are not followed
 
@@ -84,8 +84,23 @@ class Names:
         if isinstance(expr, cst.Attribute):
             owner = self.class_of(expr.value, scope)
             if owner is not None:
-                method = self._collected.classes[owner].methods.get(expr.attr.value)
+                method = self.method(owner, expr.attr.value)
                 return method.node if method is not None else None
+        return None
+
+    def method(self, cls: cst.ClassDef, name: str, _depth: int = 0) -> FunctionInfo | None:
+        """The method `name` of a class of this module, defined there or inherited from a base
+        class of this module (bases searched left to right, depth first)."""
+        info = self._collected.classes[cls]
+        found = info.methods.get(name)
+        if found is not None or _depth > _MAX_DEPTH:
+            return found
+        for base in cls.bases:
+            local = self.definition(base.value, info.outer)
+            if isinstance(local, cst.ClassDef) and local is not cls:
+                found = self.method(local, name, _depth + 1)
+                if found is not None:
+                    return found
         return None
 
     def class_of(self, expr: cst.BaseExpression, scope: Scope) -> cst.ClassDef | None:

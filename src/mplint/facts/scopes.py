@@ -121,6 +121,11 @@ class Collected:
     classes: dict[cst.ClassDef, ClassInfo]
     #: every node's scope for names: the scope each Name expression is read in
     name_scopes: dict[cst.Name, Scope]
+    #: names read (loaded, including `x += 1`), by name, in source order, with the scope they are
+    #: read in; names being bound, attribute names, keywords and imported names are not reads
+    loads: dict[str, list[tuple[cst.Name, Scope]]] = field(default_factory=dict)
+    #: attributes read (`obj.name` loaded, including `obj.name += 1`), by attribute name
+    attribute_loads: dict[str, list[tuple[cst.Attribute, Scope]]] = field(default_factory=dict)
 
 
 def _assigned_names(target: cst.BaseExpression) -> Iterator[cst.Name]:
@@ -131,6 +136,14 @@ def _assigned_names(target: cst.BaseExpression) -> Iterator[cst.Name]:
             yield from _assigned_names(element.value)
     elif isinstance(target, cst.StarredElement):
         yield from _assigned_names(target.value)
+
+
+def _all_params(params: cst.Parameters) -> list[cst.Param]:
+    found = [*params.posonly_params, *params.params, *params.kwonly_params]
+    for star in (params.star_arg, params.star_kwarg):
+        if isinstance(star, cst.Param):
+            found.append(star)
+    return found
 
 
 def _dotted(node: cst.BaseExpression) -> str:
@@ -156,6 +169,11 @@ class _Collector(cst.CSTVisitor):
         # `guard_depth` counts enclosing main-guard blocks, `dead_depth` TYPE_CHECKING blocks
         self.guard_depth = 0
         self.dead_depth = 0
+        self.loads: dict[str, list[tuple[cst.Name, Scope]]] = {}
+        self.attribute_loads: dict[str, list[tuple[cst.Attribute, Scope]]] = {}
+        # names and attributes met before their visit that are not reads: targets, keywords, ...
+        self.not_loads: set[cst.CSTNode] = set()
+        self.import_depth = 0
 
     # --- scopes -----------------------------------------------------------------------------
 
@@ -209,6 +227,14 @@ class _Collector(cst.CSTVisitor):
             decorator.visit(self)
         owner = self.class_stack[-1] if self.class_stack and self.scope.kind == "class" else None
         self.scope.bind(Binding(node.name.value, node, definition=node))
+        # defaults and annotations are evaluated where the def statement runs, not in the function
+        params = _all_params(node.params)
+        for param in params:
+            for part in (param.default, param.annotation):
+                if part is not None:
+                    part.visit(self)
+        if node.returns is not None:
+            node.returns.visit(self)
         scope = self._push("function", node)
         info = FunctionInfo(node, scope, owner.node if owner else None)
         self.functions[node] = info
@@ -216,7 +242,9 @@ class _Collector(cst.CSTVisitor):
             owner.methods.setdefault(node.name.value, info)
         self.function_stack.append(info)
         self.class_stack.append(None)
-        node.params.visit(self)
+        for param in params:
+            self.scope.bind(Binding(param.name.value, param))
+            self.name_scopes[param.name] = scope
         node.body.visit(self)
         return False
 
@@ -226,8 +254,9 @@ class _Collector(cst.CSTVisitor):
         self._pop()
 
     def visit_Param(self, node: cst.Param) -> bool:
-        # Defaults and annotations are evaluated where the def is; only the name is the function's.
+        # only lambdas' parameters come here: a def binds its own (see visit_FunctionDef)
         self.scope.bind(Binding(node.name.value, node))
+        self.not_loads.add(node.name)
         return True
 
     def visit_Lambda(self, node: cst.Lambda) -> bool:
@@ -268,7 +297,25 @@ class _Collector(cst.CSTVisitor):
 
     # --- bindings -----------------------------------------------------------------------------
 
+    def _stores(self, target: cst.BaseExpression) -> None:
+        """`target` is assigned to: its names and its outermost attribute are not read."""
+        if isinstance(target, cst.Attribute):
+            self.not_loads.add(target)
+        for name in _assigned_names(target):
+            self.not_loads.add(name)
+        if isinstance(target, (cst.Tuple, cst.List)):
+            for element in target.elements:
+                if isinstance(element.value, cst.Attribute):
+                    self.not_loads.add(element.value)
+
+    def leave_Import(self, original_node: cst.Import) -> None:
+        self.import_depth -= 1
+
+    def leave_ImportFrom(self, original_node: cst.ImportFrom) -> None:
+        self.import_depth -= 1
+
     def visit_Import(self, node: cst.Import) -> None:
+        self.import_depth += 1
         for alias in node.names:
             full = _dotted(alias.name)
             if alias.asname is not None and isinstance(alias.asname.name, cst.Name):
@@ -278,6 +325,7 @@ class _Collector(cst.CSTVisitor):
                 self.scope.bind(Binding(top, node, imported=top))
 
     def visit_ImportFrom(self, node: cst.ImportFrom) -> None:
+        self.import_depth += 1
         if node.relative or node.module is None:
             base = None  # a module of this project: nothing in the API table
         else:
@@ -293,6 +341,7 @@ class _Collector(cst.CSTVisitor):
 
     def visit_Assign(self, node: cst.Assign) -> None:
         for target in node.targets:
+            self._stores(target.target)
             single = isinstance(target.target, cst.Name)
             for name in _assigned_names(target.target):
                 self.scope.bind(Binding(name.value, node, value=node.value if single else None))
@@ -310,6 +359,10 @@ class _Collector(cst.CSTVisitor):
             info.attributes.setdefault(target.attr.value, []).append((value, self.scope))
 
     def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
+        if node.value is not None:
+            self._stores(node.target)
+        elif isinstance(node.target, cst.Name):
+            self.not_loads.add(node.target)  # `x: int` declares, reads nothing
         if isinstance(node.target, cst.Name) and node.value is not None:
             self.scope.bind(Binding(node.target.value, node, value=node.value))
         elif isinstance(node.target, cst.Attribute) and node.value is not None:
@@ -320,6 +373,7 @@ class _Collector(cst.CSTVisitor):
             self.scope.bind(Binding(node.target.value, node, augmented=True))
 
     def visit_NamedExpr(self, node: cst.NamedExpr) -> None:
+        self._stores(node.target)
         if isinstance(node.target, cst.Name):
             scope = self.scope
             while scope.kind == "comprehension" and scope.parent is not None:
@@ -327,32 +381,61 @@ class _Collector(cst.CSTVisitor):
             scope.bind(Binding(node.target.value, node, value=node.value))
 
     def visit_For(self, node: cst.For) -> None:
+        self._stores(node.target)
         single = isinstance(node.target, cst.Name)
         for name in _assigned_names(node.target):
             self.scope.bind(Binding(name.value, node, iter=node.iter if single else None))
 
     def visit_CompFor(self, node: cst.CompFor) -> None:
+        self._stores(node.target)
         single = isinstance(node.target, cst.Name)
         for name in _assigned_names(node.target):
             self.scope.bind(Binding(name.value, node, iter=node.iter if single else None))
 
     def visit_WithItem(self, node: cst.WithItem) -> None:
         if node.asname is not None:
+            self._stores(node.asname.name)
             single = isinstance(node.asname.name, cst.Name)
             for name in _assigned_names(node.asname.name):
                 self.scope.bind(Binding(name.value, node, value=node.item if single else None))
 
     def visit_ExceptHandler(self, node: cst.ExceptHandler) -> None:
         if node.name is not None and isinstance(node.name.name, cst.Name):
+            self.not_loads.add(node.name.name)
             self.scope.bind(Binding(node.name.name.value, node))
 
     def visit_Global(self, node: cst.Global) -> None:
         self.scope.global_names.update(item.name.value for item in node.names)
+        self.not_loads.update(item.name for item in node.names)
 
     def visit_Nonlocal(self, node: cst.Nonlocal) -> None:
         self.scope.nonlocal_names.update(item.name.value for item in node.names)
+        self.not_loads.update(item.name for item in node.names)
+
+    def visit_Arg(self, node: cst.Arg) -> None:
+        if node.keyword is not None:
+            self.not_loads.add(node.keyword)
+
+    def visit_TypeAlias(self, node: cst.TypeAlias) -> None:
+        self.not_loads.add(node.name)
+
+    def visit_MatchAs(self, node: cst.MatchAs) -> None:
+        if node.name is not None:
+            self.not_loads.add(node.name)
+
+    def visit_MatchStar(self, node: cst.MatchStar) -> None:
+        if node.name is not None:
+            self.not_loads.add(node.name)
+
+    def visit_MatchMapping(self, node: cst.MatchMapping) -> None:
+        if node.rest is not None:
+            self.not_loads.add(node.rest)
+
+    def visit_MatchKeywordElement(self, node: cst.MatchKeywordElement) -> None:
+        self.not_loads.add(node.key)
 
     def visit_Del(self, node: cst.Del) -> None:
+        self._stores(node.target)
         for name in _assigned_names(node.target):
             self.scope.bind(Binding(name.value, node))
 
@@ -360,6 +443,13 @@ class _Collector(cst.CSTVisitor):
 
     def visit_Name(self, node: cst.Name) -> None:
         self.name_scopes[node] = self.scope
+        if node not in self.not_loads and not self.import_depth:
+            self.loads.setdefault(node.value, []).append((node, self.scope))
+
+    def visit_Attribute(self, node: cst.Attribute) -> None:
+        self.not_loads.add(node.attr)
+        if node not in self.not_loads and not self.import_depth:
+            self.attribute_loads.setdefault(node.attr.value, []).append((node, self.scope))
 
     def visit_Call(self, node: cst.Call) -> None:
         function = self.function_stack[-1] if self.function_stack else None
@@ -385,4 +475,6 @@ def collect(module: cst.Module) -> Collected:
         collector.functions,
         collector.classes,
         collector.name_scopes,
+        collector.loads,
+        collector.attribute_loads,
     )

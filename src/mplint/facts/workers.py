@@ -24,17 +24,17 @@ if TYPE_CHECKING:
 
 DispatchKind = Literal["target", "run", "initializer", "pool", "executor", "spawn"]
 
-#: pool methods that run a callable in the workers: method -> (callable index, arguments index)
-#: where the arguments index names a tuple of positional arguments (apply/apply_async) or None
-_POOL_METHODS: dict[str, tuple[int, int | None, str | None]] = {
-    "map": (0, None, None),
-    "imap": (0, None, None),
-    "imap_unordered": (0, None, None),
-    "starmap": (0, None, None),
-    "map_async": (0, None, None),
-    "starmap_async": (0, None, None),
-    "apply": (0, 1, "kwds"),
-    "apply_async": (0, 1, "kwds"),
+#: pool methods that run a callable in the workers: method -> whether the call also gives the
+#: callable's arguments, as `apply(func, args=(), kwds={})` and `apply_async` do
+_POOL_METHODS: dict[str, bool] = {
+    "map": False,
+    "imap": False,
+    "imap_unordered": False,
+    "starmap": False,
+    "map_async": False,
+    "starmap_async": False,
+    "apply": True,
+    "apply_async": True,
 }
 _EXECUTOR_METHODS = frozenset({"submit", "map"})
 
@@ -78,10 +78,11 @@ class Dispatch:
         if self.worker is None:
             return {}
         params = list(self.worker.node.params.params)
-        if self.bound or (self.kind == "run"):
-            params = params[1:]
+        classmethod_ = self.worker.cls is not None and _is_classmethod(self.worker.node)
+        if self.bound or self.kind == "run" or classmethod_:
+            params = params[1:]  # `self` / `cls` is not the parent's to give
         if self.kind == "spawn":
-            params = params[1:]  # torch's spawn calls fn(process_index, *args)
+            params = params[1:]  # torch's spawn passes the process index first, then `args`
         given: dict[str, cst.BaseExpression] = {}
         for param, value in zip(params, self.args):
             given[param.name.value] = value
@@ -154,10 +155,9 @@ class Workers:
         if runner is None:
             return []
         if runner.kind is apis.Kind.POOL and method in _POOL_METHODS:
-            func_index, args_index, kwds_name = _POOL_METHODS[method]
-            callable_ = _argument(call, func_index, "func")
-            packed = _argument(call, args_index, "args") if args_index else None
-            kwargs = _dict_items(_argument(call, None, kwds_name)) if kwds_name else {}
+            callable_ = _argument(call, 0, "func")
+            packed = _argument(call, 1, "args") if _POOL_METHODS[method] else None
+            kwargs = _dict_items(_argument(call, 2, "kwds")) if _POOL_METHODS[method] else {}
             return [self._dispatch("pool", site, callable_, runner, _tuple_elements(packed), kwargs, packed)]
         if runner.kind is apis.Kind.PROCESS_EXECUTOR and method in _EXECUTOR_METHODS:
             callable_ = _argument(call, 0, "fn")
@@ -203,11 +203,21 @@ class Workers:
     ) -> Dispatch:
         facts = self._facts
         target, partial = callable_, None
-        if isinstance(callable_, cst.Call) and facts.names.qualname(callable_.func, site.scope) == "functools.partial":
-            partial = callable_
-            target = _argument(callable_, 0, "func")
-            bound_args = [a.value for a in callable_.args[1:] if a.keyword is None and not a.star]
-            bound_kwargs = {a.keyword.value: a.value for a in callable_.args if a.keyword is not None}
+        # partial(partial(f, a), b) is f with a, then b: peel from the outside in
+        for _ in range(_MAX_PARTIALS):
+            if not (
+                isinstance(target, cst.Call)
+                and facts.names.qualname(target.func, site.scope) == "functools.partial"
+            ):
+                break
+            partial = partial or target
+            wrapped = target
+            target = _argument(wrapped, 0, "func")
+            bound_args = [a.value for a in wrapped.args[1:] if a.keyword is None and not a.star]
+            bound_kwargs = {a.keyword.value: a.value for a in wrapped.args if a.keyword is not None}
+            bound_kwargs.pop("func", None)
+            if any(a.star for a in wrapped.args):
+                bound_args, bound_kwargs = [], {}  # `*args` / `**kw`: which parameter gets what is unknown
             args = [*bound_args, *args]
             kwargs = {**bound_kwargs, **kwargs}
         worker = None
@@ -216,8 +226,30 @@ class Workers:
             definition = facts.names.definition(target, site.scope)
             if isinstance(definition, cst.FunctionDef):
                 worker = facts.functions.get(definition)
-                bound = isinstance(target, cst.Attribute) and worker is not None and worker.cls is not None
+                bound = (
+                    isinstance(target, cst.Attribute)
+                    and worker is not None
+                    and worker.cls is not None
+                    and _is_instance_method(worker.node)
+                    # `Cls.method` is the plain function: the object comes as its first argument
+                    and not isinstance(facts.names.definition(target.value, site.scope), cst.ClassDef)
+                )
         return Dispatch(kind, site, callable_, target, worker, runner, partial, bound, args, kwargs, packed_args)
+
+
+_MAX_PARTIALS = 8
+
+
+def _decorator_names(node: cst.FunctionDef) -> set[str]:
+    return {d.decorator.value for d in node.decorators if isinstance(d.decorator, cst.Name)}
+
+
+def _is_classmethod(node: cst.FunctionDef) -> bool:
+    return "classmethod" in _decorator_names(node)
+
+
+def _is_instance_method(node: cst.FunctionDef) -> bool:
+    return not {"classmethod", "staticmethod"} & _decorator_names(node)
 
 
 def _argument(call: cst.Call, index: int | None, keyword: str | None) -> cst.BaseExpression | None:
