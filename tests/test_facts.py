@@ -613,3 +613,220 @@ def test_defaults_and_annotations_run_where_the_def_is() -> None:
     )
     assert {facts.code(s.node) for s in facts.calls if s.import_time} == {"mp.Pool(2)", "size()", "make()"}
     assert call_named(facts, "inner()").scope.kind == "function"
+
+
+def test_plain_mutable_values_and_what_is_not_plain() -> None:
+    facts = facts_of(
+        """
+        import collections
+        import multiprocessing as mp
+        from dataclasses import dataclass
+
+        @dataclass
+        class Stats:
+            n: int = 0
+
+        class Proxyish:
+            def __setattr__(self, name, value): pass
+
+        class Holder:
+            items = []
+            def __init__(self):
+                self.seen = set()
+                self.queue = mp.Queue()
+
+        a = []
+        b = {k: 1 for k in "ab"}
+        c = collections.defaultdict(list)
+        d = Stats()
+        e = mp.Manager().list()
+        f = Proxyish()
+        g = make()
+        h = []
+        h = make()
+        list = tuple
+        i = list()
+        holder = Holder()
+        """
+    )
+    state, scope = facts.state, facts.module_scope
+    kinds = {}
+    for name in "abcdefghi":
+        plain = state.plain(cst.Name(name), scope)
+        kinds[name] = (plain.type, plain.is_object) if plain else None
+    assert kinds == {
+        "a": ("list", False),
+        "b": ("dict", False),
+        "c": ("defaultdict", False),
+        "d": ("Stats", True),
+        "e": None,  # made for sharing
+        "f": None,  # a class that redirects attribute assignment
+        "g": None,  # unknown
+        "h": None,  # bindings disagree
+        "i": None,  # `list` is not the builtin here
+    }
+    assert state.plain(cst.parse_expression("holder.seen"), scope).type == "set"
+    assert state.plain(cst.parse_expression("holder.items"), scope).type == "list"
+    assert state.plain(cst.parse_expression("holder.queue"), scope) is None
+
+
+def test_mutations_a_function_makes() -> None:
+    facts = facts_of(
+        """
+        def f(acc, obj):
+            global total, gone
+            acc.append(1)
+            acc[0] = 2
+            obj.name = 3
+            del acc[0]
+            acc += [4]
+            total += 1
+            total = 0
+            del gone
+            local = []
+            local.sort()
+            [acc.extend(x) for x in local]
+            def inner():
+                acc.clear()
+            return acc, local
+        """
+    )
+    function = next(iter(facts.functions.values()))
+    found = [
+        (m.action, facts.code(m.obj) if m.obj is not None else m.name, m.attr, m.writes)
+        for m in facts.state.mutations(function)
+    ]
+    assert found == [
+        ("`.append()`", "acc", None, True),
+        ("item assignment", "acc", None, True),
+        ("attribute assignment", "obj", "name", True),
+        ("`del` of an item", "acc", None, False),
+        ("in-place `+=`", "acc", None, True),
+        ("augmented assignment through `global`", "total", None, True),
+        ("assignment through `global`", "total", None, True),
+        ("`del`", "gone", None, True),
+        ("`.sort()`", "local", None, False),
+        ("`.extend()`", "acc", None, True),
+    ]
+    assert facts.state.returned_names(function) == {"acc", "local"}
+
+
+def test_where_code_runs_for_state() -> None:
+    facts = facts_of(
+        """
+        import multiprocessing as mp
+        CONFIG = None
+        def setup(): pass
+        setup()
+        def configure():
+            global CONFIG
+            CONFIG = 1
+        def work(x):
+            return CONFIG
+        if __name__ == "__main__":
+            LATE = 1
+            with mp.Pool() as pool:
+                pool.map(work, [1])
+        """
+    )
+    state = facts.state
+    by_name = {f.name: f for f in facts.functions.values()}
+    assert state.in_child(by_name["work"].scope) and not state.in_child(by_name["configure"].scope)
+    assert {facts.functions[n].name for n in state.import_time_functions} == {"setup"}
+    guarded = {facts.code(n).split("=")[0].strip() for n, g in state.module_level_bindings.items() if g and isinstance(n, cst.Assign)}
+    assert guarded == {"LATE"}
+    assert [f.name for f in state.global_rebindings.values()] == ["configure"]
+
+
+@pytest.mark.parametrize(
+    "call, kind",
+    [
+        ("requests.get(url)", "blocking"),
+        ("session.get(url)", "blocking"),  # a client made by requests.Session()
+        ("self_client.put_object()", "blocking"),  # set to None at import, to a boto3 client later
+        ("time.sleep(1)", "blocking"),
+        ("subprocess.run(cmd)", "blocking"),
+        ("os.system(cmd)", "blocking"),
+        ("subprocess.PIPE()", "light"),
+        ("np.dot(a, b)", "compute"),
+        ("hashlib.sha256(data)", "compute"),
+        ("signal.signal(1, h)", "process-only"),
+        ("os.chdir(path)", "process-only"),
+        ("os.path.join(a, b)", "light"),
+        ("log.info(msg)", "light"),
+        ("len(url)", "light"),
+        ("text.strip()", "light"),
+        ("model.predict(x)", "unknown"),
+        ("callback(x)", "unknown"),
+        ("parse(x)", "unknown"),  # from a module of the project
+        ("helper(x)", "local"),
+    ],
+)
+def test_what_calls_are_for_the_workload(call: str, kind: str) -> None:
+    from mplint.facts.workload import Workloads
+
+    facts = facts_of(
+        f"""
+        import hashlib, logging, os, signal, subprocess, time
+        import boto3
+        import numpy as np
+        import requests
+        from .parsing import parse
+        log = logging.getLogger()
+        session = requests.Session()
+        self_client = None
+        def init():
+            global self_client
+            self_client = boto3.client("s3")
+        def helper(x): pass
+        def f(url, cmd, a, b, data, h, path, msg, text, model, x, callback):
+            {call}
+        """
+    )
+    site = call_named(facts, call)
+    assert Workloads(facts).call_kind(site)[0] == kind
+
+
+@pytest.mark.parametrize(
+    "body, heavy",
+    [
+        ("requests.get(url)", None),
+        ("for u in urls:\n        requests.get(u)\n        n += 1", None),  # arithmetic while waiting
+        ("for i in range(3):\n        time.sleep(2 ** i)", None),  # a delay computed for a wait
+        ("data = requests.get(url).text\n    return [c * 2 for c in data]", "a comprehension doing arithmetic"),
+        ("for row in requests.get(url).json():\n        total += row", "a loop doing arithmetic"),
+        ("requests.get(url)\n    return '%s' % url + '!'", None),  # strings, outside loops anyway
+        ("requests.get(url)\n    return f(url)", "recursion in `f`"),
+    ],
+)
+def test_cpu_heavy_work_is_judged_conservatively(body: str, heavy: str | None) -> None:
+    from mplint.facts.workload import Workloads
+
+    source = f"import time\nimport requests\ndef f(url, urls, n=0, total=0):\n    {body}\n"
+    facts = ModuleFacts(cst.parse_module(source))
+    function = next(iter(facts.functions.values()))
+    work = Workloads(facts).work_of([function])
+    assert work.blocking and work.heavy == heavy
+
+
+def test_io_bound_calls_from_the_configuration_reach_the_rule() -> None:
+    from mplint import lint_source
+    from mplint.options import RuleOptions
+
+    source = textwrap.dedent(
+        """
+        from concurrent.futures import ProcessPoolExecutor
+        from mycompany import http
+
+        def fetch(url):
+            return http.fetch(url)
+
+        if __name__ == "__main__":
+            with ProcessPoolExecutor() as executor:
+                print(list(executor.map(fetch, ["a", "b"])))
+        """
+    )
+    assert lint_source(source, codes=["MPL004"]).findings == []  # unknown work: silent
+    options = RuleOptions(io_bound_calls=("mycompany.http.",))
+    [finding] = lint_source(source, codes=["MPL004"], options=options).findings
+    assert finding.line == 9 and "`http.fetch(...)`" in finding.message and "io-bound-calls" in finding.message

@@ -10,6 +10,7 @@ from mplint import apis
 from mplint.facts import ModuleFacts
 from mplint.findings import FileError, FileResult, Finding
 from mplint.noqa import without_suppressed
+from mplint.options import DEFAULT_OPTIONS, RuleOptions
 from mplint.rules import Rule, all_rules
 from mplint.source import SourceError, decode
 
@@ -27,11 +28,13 @@ def lint_source(
     *,
     codes: Collection[str] | None = None,
     noqa: bool = True,
+    options: RuleOptions | None = None,
 ) -> FileResult:
     """Check one file's source.
 
     `codes` are the enabled rule codes (None: the rules enabled by default). With `noqa` false the
     findings are not filtered by `# noqa` comments (the flake8 plugin leaves that to flake8).
+    `options` are the settings some rules read (None: the defaults).
     Never raises for bad input: what cannot be checked comes back as `FileResult.error`.
 
     A file that mentions no module of the API table cannot have a finding and is not parsed, so a
@@ -51,7 +54,7 @@ def lint_source(
     except RecursionError:
         return FileResult(path, error=FileError(path, "cannot parse: the code is nested too deeply"))
     try:
-        findings = _check(module, path, rules)
+        findings = _check(module, path, rules, options or DEFAULT_OPTIONS)
     except RecursionError:
         return FileResult(path, error=FileError(path, "cannot check: the code is nested too deeply"))
     except Exception as error:  # a bug of ours must not hide the other files' findings
@@ -66,11 +69,13 @@ def lint_source(
     return FileResult(path, sorted(findings))
 
 
-def _check(module: cst.Module, path: str, rules: list[type[Rule]]) -> list[Finding]:
+def _check(
+    module: cst.Module, path: str, rules: list[type[Rule]], options: RuleOptions
+) -> list[Finding]:
     facts = ModuleFacts(module, path)
     findings = []
     for rule in rules:
-        for report in rule().check(facts):
+        for report in rule(options).check(facts):
             where = facts.position(report.node)
             findings.append(
                 Finding(

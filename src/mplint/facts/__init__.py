@@ -26,6 +26,7 @@ from mplint.facts.scopes import (
     Scope,
     collect,
 )
+from mplint.facts.state import Mutation, Plain, State
 from mplint.facts.values import Instance, Values
 from mplint.facts.workers import Dispatch, Workers
 
@@ -42,7 +43,10 @@ __all__ = [
     "Instance",
     "Lifecycles",
     "ModuleFacts",
+    "Mutation",
+    "Plain",
     "Scope",
+    "State",
     "Workers",
 ]
 
@@ -85,6 +89,11 @@ class ModuleFacts:
     def lifecycles(self) -> Lifecycles:
         """What happens to each process, pool, executor and manager the module creates."""
         return Lifecycles(self.module, self.calls, self.scopes, self.classes, self.names, self.values)
+
+    @cached_property
+    def state(self) -> State:
+        """Plain mutable values, and the mutations functions make."""
+        return State(self)
 
     # --- positions and text, computed only for files that have findings -------------------------
 

@@ -6,6 +6,8 @@ from typing import TYPE_CHECKING, ClassVar, Iterable, NamedTuple
 
 import libcst as cst
 
+from mplint.options import DEFAULT_OPTIONS, RuleOptions
+
 if TYPE_CHECKING:
     from mplint.facts import ModuleFacts
 
@@ -32,6 +34,10 @@ class Rule:
     good_example: ClassVar[str]  # the same program, fixed (docs; checked by the tests)
     references: ClassVar[tuple[tuple[str, str], ...]] = ()  # (title, url)
     default_enabled: ClassVar[bool] = True  # opinionated rules are opt-in
+
+    def __init__(self, options: RuleOptions = DEFAULT_OPTIONS) -> None:
+        #: settings from the configuration that some rules read (see mplint.options)
+        self.options = options
 
     def check(self, facts: ModuleFacts) -> Iterable[Report]:
         raise NotImplementedError

@@ -1,0 +1,447 @@
+"""Plain mutable state and what functions do to it.
+
+A *plain mutable* value is one that a child process gets as a copy (pickled under spawn and
+forkserver, a copy-on-write page under fork): a list, dict or set display or comprehension,
+`list()`/`dict()`/`set()`/`bytearray()`, the `collections` containers, `types.SimpleNamespace`,
+and instances of plain classes of this module. Objects made for sharing (Manager proxies,
+`Value`/`Array`, queues, pipes, locks, events, shared memory) are never plain, and neither is
+anything whose origin the analysis cannot see (parameters, results of other calls): those are
+unknown, and unknown is never reported.
+
+A *mutation* is a statement or call in a function that changes an object in place or rebinds a
+module-level name: a mutating method call (`x.append(v)`), an item or attribute assignment
+(`x[k] = v`, `x.a = v`, also augmented), a `del x[k]` / `del x.a`, an in-place `x += v`, and
+`global x` followed by `x = v` / `x += v` / `del x`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cached_property
+from typing import TYPE_CHECKING, Iterator
+
+import libcst as cst
+
+from mplint.facts import guards
+
+if TYPE_CHECKING:
+    from mplint.facts import ModuleFacts
+    from mplint.facts.scopes import Binding, FunctionInfo, Scope
+
+_MAX_DEPTH = 12
+
+#: builtins that make a fresh plain container
+_PLAIN_BUILTINS = {"list": "list", "dict": "dict", "set": "set", "bytearray": "bytearray"}
+#: library callables that make a plain mutable object
+_PLAIN_QUALNAMES = {
+    "collections.deque": "deque",
+    "collections.defaultdict": "defaultdict",
+    "collections.OrderedDict": "OrderedDict",
+    "collections.Counter": "Counter",
+    "collections.ChainMap": "ChainMap",
+    "types.SimpleNamespace": "SimpleNamespace",
+    "array.array": "array",
+}
+_DISPLAYS: dict[type, str] = {
+    cst.List: "list",
+    cst.ListComp: "list",
+    cst.Dict: "dict",
+    cst.DictComp: "dict",
+    cst.Set: "set",
+    cst.SetComp: "set",
+}
+#: builtin bases a plain class may have
+_PLAIN_BASES = frozenset({"object", "list", "dict", "set"})
+#: methods through which a class may share or redirect its state: such a class is not plain
+_SHARING_HOOKS = frozenset(
+    {"__setattr__", "__getattr__", "__getattribute__", "__reduce__", "__reduce_ex__",
+     "__getstate__", "__setstate__", "__setitem__", "__delitem__"}
+)
+_PLAIN_CLASS_DECORATORS = frozenset({"dataclass", "dataclasses.dataclass"})
+
+#: methods of the builtin and `collections` containers that add or overwrite data
+WRITING_METHODS = frozenset(
+    {"append", "extend", "insert", "add", "update", "setdefault", "appendleft", "extendleft",
+     "subtract"}
+)
+#: methods that change a container by removing or reordering what is in it
+REMOVING_METHODS = frozenset(
+    {"pop", "popitem", "popleft", "remove", "discard", "clear", "sort", "reverse", "rotate",
+     "move_to_end", "difference_update", "intersection_update", "symmetric_difference_update"}
+)
+MUTATING_METHODS = WRITING_METHODS | REMOVING_METHODS
+
+
+@dataclass(frozen=True, eq=False)
+class Plain:
+    """A plain mutable value: what the expression evaluates to, as far as the module shows."""
+
+    #: "list", "dict", ..., or the name of a plain class of the module for its instances
+    type: str
+    #: the expression that made it (the display or the call), for messages
+    creation: cst.BaseExpression
+    #: the value is an instance of a class (attributes can be assigned), not a container
+    is_object: bool = False
+
+
+@dataclass(frozen=True, eq=False)
+class Mutation:
+    """One change of an object, or of a module-level name, made by a function."""
+
+    #: the call or the statement that makes the change (where a finding goes)
+    node: cst.CSTNode
+    #: what it changes, in words: "`.append()`", "item assignment", ...
+    action: str
+    #: the scope the statement runs in (the function's, or a comprehension's inside it)
+    scope: Scope
+    #: the object changed in place (`results` in `results[k] = v`, `self` in `self.x = 1`); None
+    #: when a module-level name is rebound through `global`
+    obj: cst.BaseExpression | None = None
+    #: for attribute assignments and deletions: the attribute
+    attr: str | None = None
+    #: for rebindings through `global`: the module-level name
+    name: str | None = None
+    #: the change adds or overwrites data (append, assignment) rather than removing or reordering
+    writes: bool = True
+
+
+class State:
+    def __init__(self, facts: ModuleFacts) -> None:
+        self._facts = facts
+        self._mutations: dict[cst.FunctionDef, list[Mutation]] = {}
+        self._returned: dict[cst.FunctionDef, set[str]] = {}
+        self._plain_classes: dict[cst.ClassDef, bool] = {}
+
+    # --- what a value is ---------------------------------------------------------------------
+
+    def plain(self, expr: cst.BaseExpression, scope: Scope, _depth: int = 0) -> Plain | None:
+        """The plain mutable value `expr` evaluates to, or None (not plain, or unknown)."""
+        if _depth > _MAX_DEPTH:
+            return None
+        kind = _DISPLAYS.get(type(expr))
+        if kind is not None:
+            return Plain(kind, expr)
+        names = self._facts.names
+        if isinstance(expr, cst.Call):
+            func = expr.func
+            if isinstance(func, cst.Name) and func.value in _PLAIN_BUILTINS:
+                if names.lookup(func.value, scope) is None:  # the builtin, not a shadowing name
+                    return Plain(_PLAIN_BUILTINS[func.value], expr)
+                return None
+            qualname = names.qualname(func, scope)
+            if qualname in _PLAIN_QUALNAMES:
+                return Plain(_PLAIN_QUALNAMES[qualname], expr, qualname == "types.SimpleNamespace")
+            local = names.definition(func, scope)
+            if isinstance(local, cst.ClassDef) and self.is_plain_class(local):
+                return Plain(local.name.value, expr, is_object=True)
+            return None
+        if isinstance(expr, cst.Name):
+            found = names.lookup(expr.value, scope)
+            if found is None:
+                return None
+            where, bindings = found
+            return self._agreed(bindings, where, _depth)
+        if isinstance(expr, cst.Attribute):
+            owner = names.class_of(expr.value, scope)
+            if owner is None:
+                return None
+            values = self.attribute_values(owner, expr.attr.value)
+            results = [self.plain(value, where, _depth + 1) for value, where in values]
+            if results and all(r is not None for r in results):
+                return results[0]
+        return None
+
+    def _agreed(self, bindings: list[Binding], where: Scope, depth: int) -> Plain | None:
+        """Plain when every binding of a name makes a plain value (augmented ones keep it)."""
+        found: list[Plain] = []
+        for binding in bindings:
+            if binding.augmented:
+                continue
+            if binding.value is None:
+                return None
+            plain = self.plain(binding.value, where, depth + 1)
+            if plain is None:
+                return None
+            found.append(plain)
+        return found[0] if found else None
+
+    def attribute_values(
+        self, cls: cst.ClassDef, attr: str, _depth: int = 0
+    ) -> list[tuple[cst.BaseExpression, Scope]]:
+        """What `self.attr` may hold in instances of `cls`: `self.attr = v` in its methods and its
+        local bases' methods, and `attr = v` in their class bodies."""
+        facts = self._facts
+        info = facts.classes[cls]
+        values = list(info.attributes.get(attr, ()))
+        for binding in info.scope.bindings.get(attr, ()):
+            if binding.value is None and binding.definition is None:
+                return []  # bound in the class body some way we cannot follow
+            if binding.value is not None:
+                values.append((binding.value, info.scope))
+        if _depth < _MAX_DEPTH:
+            for base in cls.bases:
+                local = facts.names.definition(base.value, info.outer)
+                if isinstance(local, cst.ClassDef) and local is not cls:
+                    values.extend(self.attribute_values(local, attr, _depth + 1))
+        return values
+
+    def is_plain_class(self, cls: cst.ClassDef, _depth: int = 0) -> bool:
+        """A class of the module whose instances are ordinary objects: no known API among its
+        bases, no bases we cannot see, no metaclass, no hooks that could share or redirect state."""
+        if cls in self._plain_classes:
+            return self._plain_classes[cls]
+        self._plain_classes[cls] = False  # cycles of bases are not plain
+        facts = self._facts
+        info = facts.classes[cls]
+        plain = (
+            not cls.keywords
+            and facts.values.class_api(cls) is None
+            and not (_SHARING_HOOKS & set(info.methods))
+            and all(self._plain_decorator(d.decorator, info.outer) for d in cls.decorators)
+            and _depth < _MAX_DEPTH
+        )
+        for base in cls.bases if plain else ():
+            expr = base.value
+            builtin = isinstance(expr, cst.Name) and facts.names.lookup(expr.value, info.outer) is None
+            if builtin and expr.value in _PLAIN_BASES:  # type: ignore[attr-defined]
+                continue
+            local = facts.names.definition(expr, info.outer)
+            if not (isinstance(local, cst.ClassDef) and self.is_plain_class(local, _depth + 1)):
+                plain = False
+                break
+        self._plain_classes[cls] = plain
+        return plain
+
+    def _plain_decorator(self, expr: cst.BaseExpression, scope: Scope) -> bool:
+        if isinstance(expr, cst.Call):
+            expr = expr.func
+        return self._facts.names.qualname(expr, scope) in _PLAIN_CLASS_DECORATORS
+
+    # --- what functions do ---------------------------------------------------------------------
+
+    def mutations(self, function: FunctionInfo) -> list[Mutation]:
+        """The changes `function`'s own body makes (not those of functions defined inside it)."""
+        if function.node not in self._mutations:
+            finder = _MutationFinder(self._facts, function)
+            function.node.body.visit(finder)
+            self._mutations[function.node] = finder.found
+            self._returned[function.node] = finder.returned
+        return self._mutations[function.node]
+
+    def returned_names(self, function: FunctionInfo) -> set[str]:
+        """Names that `function` returns as they are (`return acc`, `return acc, n`)."""
+        self.mutations(function)
+        return self._returned[function.node]
+
+    # --- where code runs ---------------------------------------------------------------------
+
+    def in_child(self, scope: Scope) -> bool:
+        """Code in `scope` runs in a child process: it is (inside) a worker or what a worker calls,
+        or a lambda handed to a process API."""
+        child_functions = self._facts.workers.child_functions
+        current: Scope | None = scope
+        while current is not None:
+            if current.node in child_functions or current.node in self._child_lambdas:
+                return True
+            current = current.parent
+        return False
+
+    @cached_property
+    def _child_lambdas(self) -> frozenset[cst.CSTNode]:
+        return frozenset(
+            d.target for d in self._facts.workers.dispatches if isinstance(d.target, cst.Lambda)
+        )
+
+    def reads(self, name: str, where: Scope) -> Iterator[tuple[cst.Name, Scope]]:
+        """The reads of `name` that see the binding of scope `where`."""
+        names = self._facts.names
+        for node, scope in self._facts.loads.get(name, ()):
+            found = names.lookup(name, scope)
+            if found is not None and found[0] is where:
+                yield node, scope
+
+    @cached_property
+    def import_time_functions(self) -> frozenset[cst.FunctionDef]:
+        """Functions that may run while the module is imported, so also in every spawned child:
+        those called or used as decorators at import time, and what they call."""
+        facts = self._facts
+        roots: list[FunctionInfo] = []
+        for site in facts.calls:
+            if site.import_time:
+                callee = facts.callgraph.callee(site)
+                if callee is not None:
+                    roots.append(callee)
+        for node, info in facts.functions.items():
+            if info.scope.parent is not None and info.scope.parent.import_time:
+                for decorator in node.decorators:
+                    expr = decorator.decorator
+                    target = facts.names.definition(expr, info.scope.parent)
+                    if isinstance(target, cst.FunctionDef):
+                        roots.append(facts.functions[target])
+        for info in facts.classes.values():
+            if info.outer.import_time:
+                for decorator in info.node.decorators:
+                    target = facts.names.definition(decorator.decorator, info.outer)
+                    if isinstance(target, cst.FunctionDef):
+                        roots.append(facts.functions[target])
+        reached: set[cst.FunctionDef] = set()
+        for root in roots:
+            if root.node not in reached:
+                reached.update(f.node for f in facts.callgraph.reached_from(root))
+        return frozenset(reached)
+
+    @cached_property
+    def module_level_bindings(self) -> dict[cst.CSTNode, bool]:
+        """The statements of module-level code (outside functions and classes) that bind names,
+        each with whether it is under `if __name__ == "__main__":` (runs in the parent only)."""
+        finder = _ModuleLevelBindings()
+        for statement in self._facts.module.body:
+            statement.visit(finder)
+        return finder.found
+
+    @cached_property
+    def global_rebindings(self) -> dict[cst.CSTNode, FunctionInfo]:
+        """Statements that rebind a module-level name through `global`, with their function."""
+        found: dict[cst.CSTNode, FunctionInfo] = {}
+        for info in self._facts.functions.values():
+            if info.scope.global_names:
+                for mutation in self.mutations(info):
+                    if mutation.name is not None:
+                        found[mutation.node] = info
+        return found
+
+
+class _MutationFinder(cst.CSTVisitor):
+    def __init__(self, facts: ModuleFacts, function: FunctionInfo) -> None:
+        self._facts = facts
+        self._function = function
+        self._scopes: list[Scope] = [function.scope]
+        self.found: list[Mutation] = []
+        self.returned: set[str] = set()
+
+    @property
+    def _scope(self) -> Scope:
+        return self._scopes[-1]
+
+    # nested functions and classes are functions of their own; lambdas may never run
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
+        return False
+
+    def visit_ClassDef(self, node: cst.ClassDef) -> bool:
+        return False
+
+    def visit_Lambda(self, node: cst.Lambda) -> bool:
+        return False
+
+    def _enter(self, node: cst.CSTNode) -> bool:
+        self._scopes.append(self._facts.scopes.get(node, self._scope))
+        return True
+
+    def _leave(self, node: cst.CSTNode) -> None:
+        self._scopes.pop()
+
+    visit_ListComp = visit_SetComp = visit_DictComp = visit_GeneratorExp = _enter
+    leave_ListComp = leave_SetComp = leave_DictComp = leave_GeneratorExp = _leave
+
+    def visit_Return(self, node: cst.Return) -> None:
+        value = node.value
+        elements = value.elements if isinstance(value, cst.Tuple) else ()
+        for expr in (value, *(e.value for e in elements)):
+            if isinstance(expr, cst.Name):
+                self.returned.add(expr.value)
+
+    def visit_Call(self, node: cst.Call) -> None:
+        func = node.func
+        if isinstance(func, cst.Attribute) and func.attr.value in MUTATING_METHODS:
+            method = func.attr.value
+            self.found.append(
+                Mutation(node, f"`.{method}()`", self._scope, func.value,
+                         writes=method in WRITING_METHODS)
+            )
+
+    def visit_Assign(self, node: cst.Assign) -> None:
+        for target in node.targets:
+            self._target(target.target, node, "")
+
+    def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
+        if node.value is not None:
+            self._target(node.target, node, "")
+
+    def visit_AugAssign(self, node: cst.AugAssign) -> None:
+        self._target(node.target, node, "augmented ")
+
+    def visit_Del(self, node: cst.Del) -> None:
+        self._target(node.target, node, "del")
+
+    def _target(self, target: cst.BaseExpression, statement: cst.CSTNode, how: str) -> None:
+        scope = self._scope
+        deleting = how == "del"
+        if isinstance(target, (cst.Tuple, cst.List)):
+            for element in target.elements:
+                self._target(element.value, statement, how)
+        elif isinstance(target, cst.StarredElement):
+            self._target(target.value, statement, how)
+        elif isinstance(target, cst.Subscript):
+            action = "`del` of an item" if deleting else f"{how}item assignment"
+            self.found.append(Mutation(statement, action, scope, target.value, writes=not deleting))
+        elif isinstance(target, cst.Attribute):
+            action = "`del` of an attribute" if deleting else f"{how}attribute assignment"
+            self.found.append(
+                Mutation(statement, action, scope, target.value, attr=target.attr.value,
+                         writes=not deleting)
+            )
+        elif isinstance(target, cst.Name):
+            function_scope = scope.function or scope
+            if target.value in function_scope.global_names:
+                action = "`del`" if deleting else f"{how}assignment through `global`"
+                self.found.append(Mutation(statement, action, scope, name=target.value))
+            elif how == "augmented " and isinstance(statement, cst.AugAssign):
+                # `acc += [x]` / `acc |= {...}` extend a list or update a dict/set in place
+                operator = _IN_PLACE.get(type(statement.operator))
+                if operator is not None:
+                    self.found.append(Mutation(statement, f"in-place `{operator}`", scope, target))
+
+
+#: augmented assignments that change a list, dict or set in place
+_IN_PLACE: dict[type, str] = {cst.AddAssign: "+=", cst.BitOrAssign: "|="}
+
+
+class _ModuleLevelBindings(cst.CSTVisitor):
+    """Module-level statements that bind names (functions and classes not entered)."""
+
+    def __init__(self) -> None:
+        self.depth = 0
+        self.found: dict[cst.CSTNode, bool] = {}
+
+    def visit_If(self, node: cst.If) -> bool:
+        node.test.visit(self)
+        guarded = guards.is_main_guard(node.test)
+        self.depth += guarded
+        node.body.visit(self)
+        self.depth -= guarded
+        if node.orelse is not None:
+            else_guarded = guards.is_not_main_guard(node.test)
+            self.depth += else_guarded
+            node.orelse.visit(self)
+            self.depth -= else_guarded
+        return False
+
+    def _binding(self, node: cst.CSTNode) -> bool:
+        self.found[node] = self.depth > 0
+        return True
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
+        self._binding(node)
+        return False
+
+    def visit_ClassDef(self, node: cst.ClassDef) -> bool:
+        self._binding(node)
+        return False
+
+    def _skip(self, node: cst.CSTNode) -> bool:
+        return False  # a lambda or comprehension binds its own names
+
+    visit_Lambda = visit_ListComp = visit_SetComp = visit_DictComp = visit_GeneratorExp = _skip
+    visit_Assign = visit_AnnAssign = visit_AugAssign = visit_For = _binding
+    visit_WithItem = visit_Import = visit_ImportFrom = visit_NamedExpr = visit_Del = _binding
+    visit_ExceptHandler = _binding

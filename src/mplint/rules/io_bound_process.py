@@ -1,0 +1,233 @@
+"""MPL004: processes started for work that mostly waits on I/O."""
+
+from __future__ import annotations
+
+from typing import Iterator
+
+import libcst as cst
+
+from mplint.apis import Kind
+from mplint.facts import Dispatch, FunctionInfo, ModuleFacts
+from mplint.facts.workload import Blocking, Work, Workloads
+from mplint.rules.base import Report, Rule
+
+_THREADS = {
+    Kind.POOL: "`multiprocessing.pool.ThreadPool` (the same API) or `concurrent.futures.ThreadPoolExecutor`",
+    Kind.PROCESS_EXECUTOR: "`concurrent.futures.ThreadPoolExecutor` (the same API)",
+    Kind.PROCESS: "`threading.Thread` (the same `target=`/`start()`/`join()` API)",
+    Kind.SPAWN: "threads (`concurrent.futures.ThreadPoolExecutor`)",
+}
+
+
+class IoBoundProcess(Rule):
+    """Finds processes, pools and executors whose workers spend their time waiting: on the
+    network (`requests`, `httpx`, `urllib`, `socket`, `boto3`, database clients, ...), on a timer
+    (`time.sleep`), or on another program (`subprocess`, `os.system`), directly or through
+    functions of the module they call, with no CPU-heavy work of their own.
+
+    CPU-heavy is judged conservatively, and any doubt keeps the rule silent: a call into a
+    numeric, imaging, compression or hashing library, a loop or comprehension doing arithmetic
+    without waiting on I/O, recursion, or a call whose cost cannot be known (a function of
+    another module, a parameter, a method of an object of unknown type) all count. Local file
+    reads and writes, queues and logging count as neither. A worker that installs signal
+    handlers, changes directory or user, or is terminated by the parent wants a process and is
+    left alone. Thread pools and executors are the fix, so they are never reported.
+
+    Off by default: using a process for I/O works, it only costs more. Enable it with
+    `extend-select = ["MPL004"]`; list your own blocking APIs with `io-bound-calls`."""
+
+    code = "MPL004"
+    name = "io-bound-process"
+    summary = "Processes used for work that waits on I/O, where threads or asyncio fit"
+    why = (
+        "A process buys parallel CPU at a price: an interpreter to start (and under spawn or "
+        "forkserver, the module to import again), arguments and results to pickle, memory for "
+        "each worker. Work that waits on the network, a timer or another program gains nothing "
+        "from it: Python releases the GIL while a thread waits, so threads overlap that waiting "
+        "just as well, and asyncio overlaps thousands of waits in one thread. A pool of 8 "
+        "processes also caps you at 8 requests in flight, where 64 threads cost less."
+    )
+    fix = (
+        "Use threads for I/O-bound work: `concurrent.futures.ThreadPoolExecutor` in place of "
+        "`ProcessPoolExecutor`, `multiprocessing.pool.ThreadPool` in place of `Pool` (the same "
+        "API), `threading.Thread` in place of `Process`, or asyncio with an async client. Keep "
+        "processes for the CPU-heavy part, if there is one."
+    )
+    bad_example = '''\
+from concurrent.futures import ProcessPoolExecutor
+
+import requests
+
+
+def fetch(url):
+    return requests.get(url, timeout=10).status_code
+
+
+if __name__ == "__main__":
+    urls = ["https://example.org", "https://python.org"]
+    with ProcessPoolExecutor(max_workers=8) as executor:
+        print(list(executor.map(fetch, urls)))
+'''
+    good_example = '''\
+from concurrent.futures import ThreadPoolExecutor
+
+import requests
+
+
+def fetch(url):
+    return requests.get(url, timeout=10).status_code
+
+
+if __name__ == "__main__":
+    urls = ["https://example.org", "https://python.org"]
+    with ThreadPoolExecutor(max_workers=8) as executor:
+        print(list(executor.map(fetch, urls)))
+'''
+    references = (
+        (
+            "concurrent.futures: ThreadPoolExecutor",
+            "https://docs.python.org/3/library/concurrent.futures.html#threadpoolexecutor",
+        ),
+        (
+            "multiprocessing.pool.ThreadPool",
+            "https://docs.python.org/3/library/multiprocessing.html#multiprocessing.pool.ThreadPool",
+        ),
+        ("asyncio", "https://docs.python.org/3/library/asyncio.html"),
+    )
+    default_enabled = False  # advice about cost, not a bug: opt-in, like other opinionated checks
+
+    def check(self, facts: ModuleFacts) -> Iterator[Report]:
+        dispatches = [d for d in facts.workers.dispatches if d.kind != "initializer"]
+        if not dispatches:
+            return
+        workloads = Workloads(facts, self.options.io_bound_calls)
+        judged = [(d, self._work(facts, workloads, d)) for d in dispatches]
+        # a pool or executor is reported at its creation only when every task it runs waits on I/O
+        runner_io_bound: dict[cst.Call, bool] = {}
+        for dispatch, work in judged:
+            if dispatch.runner is not None and dispatch.kind in ("pool", "executor"):
+                creation = dispatch.runner.creation
+                runner_io_bound[creation] = runner_io_bound.get(creation, True) and bool(
+                    work is not None and work.io_bound
+                )
+        sites = {site.node: site for site in facts.calls}
+        seen: set[cst.CSTNode] = set()
+        for dispatch, work in judged:
+            if work is None or not work.io_bound:
+                continue
+            node, kind = self._where(facts, dispatch, sites, runner_io_bound)
+            if node is None or kind is None or node in seen:
+                continue
+            seen.add(node)
+            yield Report(node, self._message(facts, dispatch, work, node, kind))
+
+    def _work(self, facts: ModuleFacts, workloads: Workloads, dispatch: Dispatch) -> Work | None:
+        runner = dispatch.runner
+        if dispatch.kind == "target" and runner is not None and self._terminated(facts, runner.creation, None):
+            return None  # the parent kills it: isolation a thread cannot give
+        if dispatch.kind == "run" and dispatch.worker is not None and dispatch.worker.cls is not None:
+            if self._terminated(facts, None, dispatch.worker.cls):
+                return None
+        if dispatch.worker is not None:
+            return workloads.work_of([dispatch.worker])
+        if isinstance(dispatch.target, cst.Lambda):
+            scope = facts.scopes.get(dispatch.target)
+            entries = [
+                callee
+                for site in facts.calls
+                if site.scope is scope and (callee := facts.callgraph.callee(site)) is not None
+            ]
+            return workloads.work_of(entries, scope)
+        return None  # a callable of another module: its work is unknown
+
+    @staticmethod
+    def _terminated(facts: ModuleFacts, creation: cst.Call | None, cls: cst.ClassDef | None) -> bool:
+        for site in facts.calls:
+            func = site.node.func
+            if isinstance(func, cst.Attribute) and func.attr.value in ("terminate", "kill"):
+                instance = facts.values.instance_of(func.value, site.scope)
+                if instance is None:
+                    continue
+                if (creation is not None and instance.creation is creation) or (
+                    cls is not None and instance.cls is cls
+                ):
+                    return True
+        return False
+
+    @staticmethod
+    def _where(
+        facts: ModuleFacts,
+        dispatch: Dispatch,
+        sites: dict,  # type: ignore[type-arg]
+        runner_io_bound: dict[cst.Call, bool],
+    ) -> tuple[cst.CSTNode | None, Kind | None]:
+        """Where the fix goes, and what kind of runner is replaced there."""
+        if dispatch.kind == "run":
+            cls = dispatch.worker.cls if dispatch.worker is not None else None
+            if cls is None:
+                return None, None
+            info = facts.classes[cls]
+            for base in cls.bases:
+                api = facts.names.api(base.value, info.outer)
+                local = facts.names.definition(base.value, info.outer)
+                if (api is not None and api.kind is Kind.PROCESS) or (
+                    isinstance(local, cst.ClassDef) and facts.values.class_api(local) is not None
+                ):
+                    return base.value, Kind.PROCESS
+            return None, None
+        site = dispatch.site
+        runner = dispatch.runner
+        if site is None:
+            return None, None
+        if dispatch.kind == "spawn":
+            return site.node, Kind.SPAWN
+        if runner is None:
+            return None, None
+        if dispatch.kind == "target":
+            return site.node, Kind.PROCESS
+        creation_site = sites.get(runner.creation)
+        if (
+            creation_site is not None
+            and creation_site.scope.function is site.scope.function
+            and runner_io_bound.get(runner.creation)
+            and runner.cls is None
+        ):
+            return runner.creation, runner.kind
+        return site.node, runner.kind
+
+    @staticmethod
+    def _message(facts: ModuleFacts, dispatch: Dispatch, work: Work, node: cst.CSTNode, kind: Kind) -> str:
+        # name the most telling wait: the network or a program before a timer
+        first = min(work.blocking, key=lambda b: (b.waits_for == "a timer", _constructs(facts, b)))
+        call = facts.call_text(first.site.node)
+        inside = f" in `{first.function.name}`" if first.function is not None else ""
+        worker = _worker_name(facts, dispatch)
+        if dispatch.kind == "run":
+            subject = f"this `Process` subclass runs `{worker}`"
+            alternative = "subclass `threading.Thread` instead (the same `run()`/`start()`/`join()` API)"
+        else:
+            where = "a child process" if kind is Kind.PROCESS else "worker processes"
+            subject = f"`{facts.call_text(node)}` runs `{worker}` in {where}"  # type: ignore[arg-type]
+            alternative = f"use {_THREADS.get(kind, 'threads')}"
+        return (
+            f"{subject}, which waits on {first.waits_for} (`{call}`{inside}, line "
+            f"{facts.line_of(first.site.node)}) and does no CPU-heavy work: processes add start-up, "
+            f"pickling and memory costs to waiting that threads do not; {alternative}, or asyncio"
+        )
+
+
+def _constructs(facts: ModuleFacts, blocking: Blocking) -> bool:
+    """`requests.Session()`, `smtplib.SMTP(...)`: making a client (by convention a class) says
+    less about the wait than using it does."""
+    func = blocking.site.node.func
+    name = func.attr.value if isinstance(func, cst.Attribute) else facts.code(func)
+    return name[:1].isupper()
+
+
+def _worker_name(facts: ModuleFacts, dispatch: Dispatch) -> str:
+    worker: FunctionInfo | None = dispatch.worker
+    if worker is None:
+        return "a lambda"
+    if worker.cls is not None:
+        return f"{facts.classes[worker.cls].name}.{worker.name}"
+    return worker.name
