@@ -177,3 +177,27 @@ def test_config_option_errors(tmp_path, files, named):
     assert done.returncode == 2
     assert_no_traceback(done)
     assert stderr_lines(done) == [f"mplint: error: {named}"]
+
+
+IO_BOUND = (
+    "from concurrent.futures import ProcessPoolExecutor\n"
+    "from mycompany import http\n"
+    "\n"
+    "\n"
+    "def fetch(url):\n"
+    "    return http.fetch(url)\n"
+    "\n"
+    "\n"
+    'if __name__ == "__main__":\n'
+    "    with ProcessPoolExecutor() as executor:\n"
+    '        print(list(executor.map(fetch, ["a"])))\n'
+)
+
+
+def test_io_bound_calls_extend_what_mpl004_knows(tmp_path):
+    write(tmp_path, {"pyproject.toml": config('extend-select = ["MPL004"]'), "fetch.py": IO_BOUND})
+    assert run(cwd=tmp_path).stdout == ""  # http.fetch is of unknown cost: silent
+    write(tmp_path, {"pyproject.toml": config('extend-select = ["MPL004"]\nio-bound-calls = ["mycompany.http."]')})
+    done = run(cwd=tmp_path)
+    assert done.returncode == 1
+    assert done.stdout.startswith("fetch.py:10:10: MPL004 ")

@@ -66,6 +66,7 @@ def test_selectors_are_upper_cased_and_must_match_a_rule():
 def test_the_schema_table_holds_the_documented_keys():
     assert [o.key for o in OPTIONS] == [
         "select", "extend-select", "ignore", "exclude", "extend-exclude", "per-file-ignores",
+        "io-bound-calls",
     ]
     for option in OPTIONS:
         assert option.doc and option.type
@@ -121,3 +122,11 @@ def test_excludes_are_anchored_to_their_folders(tmp_path):
     assert not settings.is_excluded(str(tmp_path / "gen" / "a.py"))
     assert settings.is_excluded(str(tmp_path / "x"))
     assert settings.is_excluded(str(tmp_path / "old"))
+
+
+def test_io_bound_calls_reach_the_rules_through_the_settings(tmp_path):
+    write_config(tmp_path / "configured", 'io-bound-calls = ["mycompany.http.", "vendor.rpc.call"]')
+    settings = load_settings(CommandLine(), cwd=str(tmp_path / "configured"), rules=RULES)
+    assert settings.rule_options.io_bound_calls == ("mycompany.http.", "vendor.rpc.call")
+    (tmp_path / "plain").mkdir()
+    assert load_settings(CommandLine(), cwd=str(tmp_path / "plain"), rules=RULES).rule_options.io_bound_calls == ()

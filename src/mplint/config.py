@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable, Mapping
 
 from mplint.globs import Glob
+from mplint.options import DEFAULT_OPTIONS, RuleOptions
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -65,6 +66,11 @@ OPTIONS: tuple[Option, ...] = (
            "Rules not to check in the files a glob matches, e.g. "
            '`"tests/*" = ["MPL001"]`.',
            _is_glob_table, holds_codes=True),
+    Option("io-bound-calls", "list of qualified names", [],
+           "More callables that block on I/O, for MPL004 (`io-bound-process`): a prefix ending "
+           'with "." covers a whole module (`"mycompany.http."`), a name without one covers that '
+           'callable and what is below it (`"mycompany.rpc.call"`). Added to the built-in list.',
+           _is_str_list),
 )
 OPTIONS_BY_KEY = {option.key: option for option in OPTIONS}
 
@@ -194,6 +200,8 @@ class Settings:
     exclude: tuple[Glob, ...] = ()
     per_file_ignores: tuple[tuple[Glob, tuple[str, ...]], ...] = ()
     config_path: str | None = None
+    #: what some rules read besides selection (the engine hands it to every rule)
+    rule_options: RuleOptions = DEFAULT_OPTIONS
 
     def codes_for(self, path: str) -> frozenset[str]:
         """The codes to check in `path`: the enabled ones minus its per-file ignores."""
@@ -263,4 +271,5 @@ def load_settings(
         exclude=tuple(exclude),
         per_file_ignores=per_file_ignores,
         config_path=path,
+        rule_options=RuleOptions(io_bound_calls=tuple(table.get("io-bound-calls", ()))),
     )

@@ -10,6 +10,7 @@ from mplint import engine
 from mplint.config import Settings
 from mplint.discovery import discover
 from mplint.findings import FileError, FileResult, Finding
+from mplint.options import DEFAULT_OPTIONS, RuleOptions
 
 STDIN = "-"
 STDIN_DEFAULT_NAME = "<stdin>"
@@ -37,21 +38,23 @@ class Run:
         return len({finding.path for finding in self.findings})
 
 
-def check_source(source: bytes, path: str, codes: Collection[str]) -> FileResult:
+def check_source(
+    source: bytes, path: str, codes: Collection[str], options: RuleOptions = DEFAULT_OPTIONS
+) -> FileResult:
     try:
-        return engine.lint_source(source, path, codes=codes)
+        return engine.lint_source(source, path, codes=codes, options=options)
     except Exception as exc:  # an engine bug must cost one file, not the run or the other files
         return FileResult(path, error=FileError(path, f"internal error: {type(exc).__name__}: {exc}"))
 
 
-def check_file(path: str, codes: Collection[str]) -> FileResult:
+def check_file(path: str, codes: Collection[str], options: RuleOptions = DEFAULT_OPTIONS) -> FileResult:
     """Check one file on disk. Top-level and picklable-argument only, so a pool can run it."""
     try:
         with open(path, "rb") as file:  # bytes: the engine honours the file's own encoding
             source = file.read()
     except OSError as exc:
         return FileResult(path, error=FileError(path, f"cannot read: {exc.strerror or exc}"))
-    return check_source(source, path, codes)
+    return check_source(source, path, codes, options)
 
 
 def lint_paths(
@@ -66,9 +69,9 @@ def lint_paths(
     if STDIN in paths:
         name = stdin_filename or STDIN_DEFAULT_NAME
         source = (stdin or sys.stdin.buffer).read()
-        run.results.append(check_source(source, name, settings.codes_for(name)))
+        run.results.append(check_source(source, name, settings.codes_for(name), settings.rule_options))
     found = discover([path for path in paths if path != STDIN], settings.is_excluded)
     run.results += [FileResult(error.path, error=error) for error in found.errors]
     for path in found.files:
-        run.results.append(check_file(path, settings.codes_for(path)))
+        run.results.append(check_file(path, settings.codes_for(path), settings.rule_options))
     return run

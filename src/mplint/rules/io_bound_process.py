@@ -33,8 +33,8 @@ class IoBoundProcess(Rule):
     handlers, changes directory or user, or is terminated by the parent wants a process and is
     left alone. Thread pools and executors are the fix, so they are never reported.
 
-    Off by default: using a process for I/O works, it only costs more. Enable it with
-    `extend-select = ["MPL004"]`; list your own blocking APIs with `io-bound-calls`."""
+    Off by default: a process doing I/O works, it only costs more than it needs to. List your
+    own blocking APIs with `io-bound-calls` in `[tool.mplint]`."""
 
     code = "MPL004"
     name = "io-bound-process"
