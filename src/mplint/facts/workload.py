@@ -13,6 +13,9 @@ Calls are sorted by what they call, as a qualified name (imports undone):
 Names in the tables are qualified-name prefixes when they end with "." (`requests.`), else exact
 names that also cover what is below them (`os.system`, `time.sleep`).
 
+Work is I/O-bound when it waits on the network or another program; `time.sleep` counts as
+waiting alongside those, but a worker that only sleeps is not called I/O-bound (see `Work`).
+
 CPU-heavy work is judged conservatively: a call into a compute library, a call we cannot judge,
 recursion, or a loop (`for`, `while`, or a comprehension) that does arithmetic and has no
 blocking call inside it. When any of these is present the work is not called I/O-bound.
@@ -28,6 +31,8 @@ import libcst as cst
 if TYPE_CHECKING:
     from mplint.facts import ModuleFacts
     from mplint.facts.scopes import CallSite, FunctionInfo, Scope
+
+TIMER = "a timer"
 
 #: callables that block on I/O -> what they wait for
 BLOCKING_CALLS: dict[str, str] = {
@@ -61,7 +66,7 @@ BLOCKING_CALLS: dict[str, str] = {
     "socketserver.": "the network",
     "http.server.": "the network",
     # a timer
-    "time.sleep": "a timer",
+    "time.sleep": TIMER,
     # other programs
     "subprocess.": "another program",
     "os.system": "another program",
@@ -191,7 +196,14 @@ class Work:
 
     @property
     def io_bound(self) -> bool:
-        return bool(self.blocking) and self.heavy is None and self.process_only is None
+        """Waiting on the network or another program, with nothing heavy or process-only. Sleeping
+        alone is not enough: a bare `time.sleep` is mostly pacing (a monitor loop) or a stand-in
+        for real work in an example, and says nothing about what the real work is."""
+        return (
+            any(b.waits_for != TIMER for b in self.blocking)
+            and self.heavy is None
+            and self.process_only is None
+        )
 
 
 class Workloads:

@@ -8,7 +8,7 @@ import libcst as cst
 
 from mplint.apis import Kind
 from mplint.facts import Dispatch, FunctionInfo, ModuleFacts
-from mplint.facts.workload import Blocking, Work, Workloads
+from mplint.facts.workload import TIMER, Blocking, Work, Workloads
 from mplint.rules.base import Report, Rule
 
 _THREADS = {
@@ -21,9 +21,10 @@ _THREADS = {
 
 class IoBoundProcess(Rule):
     """Finds processes, pools and executors whose workers spend their time waiting: on the
-    network (`requests`, `httpx`, `urllib`, `socket`, `boto3`, database clients, ...), on a timer
-    (`time.sleep`), or on another program (`subprocess`, `os.system`), directly or through
-    functions of the module they call, with no CPU-heavy work of their own.
+    network (`requests`, `httpx`, `urllib`, `socket`, `boto3`, database clients, ...) or on
+    another program (`subprocess`, `os.system`), maybe with `time.sleep` between tries, directly
+    or through functions of the module they call, with no CPU-heavy work of their own. A worker
+    that only sleeps is left alone: that is pacing, or a stand-in for real work in an example.
 
     CPU-heavy is judged conservatively, and any doubt keeps the rule silent: a call into a
     numeric, imaging, compression or hashing library, a loop or comprehension doing arithmetic
@@ -42,7 +43,7 @@ class IoBoundProcess(Rule):
     why = (
         "A process buys parallel CPU at a price: an interpreter to start (and under spawn or "
         "forkserver, the module to import again), arguments and results to pickle, memory for "
-        "each worker. Work that waits on the network, a timer or another program gains nothing "
+        "each worker. Work that waits on the network or on another program gains nothing "
         "from it: Python releases the GIL while a thread waits, so threads overlap that waiting "
         "just as well, and asyncio overlaps thousands of waits in one thread. A pool of 8 "
         "processes also caps you at 8 requests in flight, where 64 threads cost less."
@@ -198,7 +199,7 @@ if __name__ == "__main__":
     @staticmethod
     def _message(facts: ModuleFacts, dispatch: Dispatch, work: Work, node: cst.CSTNode, kind: Kind) -> str:
         # name the most telling wait: the network or a program before a timer
-        first = min(work.blocking, key=lambda b: (b.waits_for == "a timer", _constructs(facts, b)))
+        first = min(work.blocking, key=lambda b: (b.waits_for == TIMER, _constructs(facts, b)))
         call = facts.call_text(first.site.node)
         inside = f" in `{first.function.name}`" if first.function is not None else ""
         worker = _worker_name(facts, dispatch)
