@@ -1,0 +1,93 @@
+"""The pre-commit hook, run for real: `pre-commit try-repo` installs this checkout into a fresh hook
+environment (from PyPI) and runs it in a temporary git repository."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import yaml  # pre-commit depends on PyYAML
+
+ROOT = Path(__file__).resolve().parent.parent
+
+BAD = """\
+import multiprocessing
+
+
+def square(x):
+    return x * x
+
+
+pool = multiprocessing.Pool(2)
+print(pool.map(square, range(4)))
+"""
+
+FIXED = """\
+import multiprocessing
+
+
+def square(x):
+    return x * x
+
+
+if __name__ == "__main__":
+    with multiprocessing.Pool(2) as pool:
+        print(pool.map(square, range(4)))
+"""
+
+GOOD = """\
+def add(a, b):
+    return a + b
+"""
+
+
+def _git(repo: Path, *args: str) -> None:
+    subprocess.run(["git", *args], cwd=repo, check=True, capture_output=True)
+
+
+def _try_repo(repo: Path, home: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "PRE_COMMIT_HOME": str(home), "PRE_COMMIT_COLOR": "never"}
+    env.pop("VIRTUAL_ENV", None)  # the hook gets its own environment, not the one running the tests
+    return subprocess.run(
+        [sys.executable, "-m", "pre_commit", "try-repo", str(ROOT), "mplint", *args],
+        cwd=repo,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=540,
+    )
+
+
+def test_hook_definition() -> None:
+    [hook] = yaml.safe_load((ROOT / ".pre-commit-hooks.yaml").read_text())
+    assert hook["id"] == "mplint"
+    assert hook["entry"] == "mplint"
+    assert hook["language"] == "python"
+    assert hook["types"] == ["python"]
+    assert hook["require_serial"] is True  # mplint runs its own process pool
+
+
+def test_hook_fails_on_a_mistake_and_passes_once_fixed(tmp_path: Path) -> None:
+    repo, home = tmp_path / "repo", tmp_path / "pre-commit-home"
+    repo.mkdir()
+    _git(repo, "init", "-q")
+    (repo / "jobs.py").write_text(BAD)
+    (repo / "util.py").write_text(GOOD)
+    (repo / "notes.txt").write_text("pool = multiprocessing.Pool(2)\n")  # not Python: not given to the hook
+    _git(repo, "add", ".")
+
+    failed = _try_repo(repo, home, "--all-files")
+    output = failed.stdout + failed.stderr
+    assert failed.returncode == 1, output
+    assert "Failed" in output
+    assert "jobs.py:8:8: MPL001 `multiprocessing.Pool(...)` starts a pool of worker processes" in output
+    assert "util.py:" not in output and "notes.txt" not in output
+
+    (repo / "jobs.py").write_text(FIXED)
+    _git(repo, "add", ".")
+    passed = _try_repo(repo, home, "--files", "jobs.py", "util.py")
+    output = passed.stdout + passed.stderr
+    assert passed.returncode == 0, output
+    assert "Passed" in output and "MPL001" not in output
