@@ -8,7 +8,9 @@ from pathlib import Path
 
 import pytest
 
+from console import mplint
 from mplint import docs, lint_source
+from mplint.config import OPTIONS
 from mplint.rules import Rule, all_rules
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -129,3 +131,28 @@ def test_index_lists_every_rule_with_a_link() -> None:
     index = docs.pages()["rules/index.md"]
     for rule in RULES:
         assert f"| [{rule.code}]({rule.code}.md) | {rule.name} |" in index
+
+
+def test_configuration_page_describes_every_key_of_the_schema() -> None:
+    page = docs.pages()["configuration.md"]
+    for option in OPTIONS:
+        assert f"| `{option.key}` | {option.type} |" in page
+        assert option.doc.replace("|", "\\|") in page
+    assert "| `select` | list of rule codes | not set | `--select` |" in page
+
+
+def test_explain_prints_the_committed_page(tmp_path: Path) -> None:
+    for rule in RULES:
+        done = mplint("--explain", rule.code.lower(), cwd=tmp_path)
+        assert done.returncode == 0, done.stderr
+        committed = (DOCS / docs.rule_path(rule)).read_text(encoding="utf-8")
+        assert done.stdout == committed.split("\n", 2)[2]  # the page without its generated-by marker
+    by_name = mplint("--explain", RULES[0].name, cwd=tmp_path)
+    assert by_name.stdout == docs.rule_page(RULES[0])
+
+
+def test_explain_an_unknown_rule_is_a_usage_error(tmp_path: Path) -> None:
+    done = mplint("--explain", "MPL0", cwd=tmp_path)
+    assert done.returncode == 2
+    assert "no rule 'MPL0'; `mplint --list-rules` lists them" in done.stderr
+    assert done.stdout == ""

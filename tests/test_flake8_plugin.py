@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from console import mplint
 from expectations import as_noqa, fixture_files
 from mplint import __version__, lint_source
 from mplint.flake8_plugin import CANNOT_CHECK, Plugin, enabled_codes
@@ -59,6 +60,15 @@ def test_flake8_select_mpl_reports_what_the_engine_reports() -> None:
     run = flake8("--select", "MPL", *map(str, files))
     assert run.returncode == 1, run.stderr
     assert sorted(run.stdout.splitlines()) == expected
+
+
+def test_flake8_output_equals_the_mplint_command(tmp_path: Path) -> None:
+    # the same files, named the same way: flake8's default format is mplint's text format
+    files = [str(path.relative_to(FIXTURES)) for path in fixture_files(FIXTURES)]
+    cli = mplint(*files, cwd=FIXTURES)
+    assert cli.returncode == 1, cli.stderr
+    run = flake8("--select", "MPL", *files, cwd=FIXTURES)
+    assert sorted(run.stdout.splitlines()) == sorted(cli.stdout.splitlines())
 
 
 def test_flake8_leaves_noqa_to_flake8() -> None:

@@ -4,11 +4,14 @@ environment (from PyPI) and runs it in a temporary git repository."""
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
 
 import yaml  # pre-commit depends on PyYAML
+
+from mplint import __version__
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -67,6 +70,16 @@ def test_hook_definition() -> None:
     assert hook["language"] == "python"
     assert hook["types"] == ["python"]
     assert hook["require_serial"] is True  # mplint runs its own process pool
+
+
+def test_readme_snippet_names_this_hook_and_version() -> None:
+    readme = (ROOT / "README.md").read_text()
+    block = re.search(r"<!-- pre-commit-config -->\n```yaml\n(.*?)```", readme, re.DOTALL)
+    assert block, "README.md has no pre-commit-config block"
+    [repo] = yaml.safe_load(block.group(1))["repos"]
+    ids = {hook["id"] for hook in yaml.safe_load((ROOT / ".pre-commit-hooks.yaml").read_text())}
+    assert [hook["id"] for hook in repo["hooks"]] == ["mplint"] and "mplint" in ids
+    assert repo["rev"] == f"v{__version__}"
 
 
 def test_hook_fails_on_a_mistake_and_passes_once_fixed(tmp_path: Path) -> None:

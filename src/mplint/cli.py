@@ -64,7 +64,11 @@ def _fail(message: str) -> None:
 @click.option("--format", "output_format", type=click.Choice(formats()), default="text",
               show_default=True, help="How findings are printed on stdout.")
 @click.option("--exit-zero", is_flag=True, help="Exit 0 even when there are findings.")
+@click.option("--statistics", is_flag=True,
+              help="Also count the findings per rule, on stderr before the summary.")
 @click.option("--list-rules", is_flag=True, help="Print every rule (code, name, summary) and exit.")
+@click.option("--explain", metavar="CODE",
+              help="Print a rule's documentation (what it finds, why, an example, the fix) and exit.")
 @click.option("--config", type=click.Path(dir_okay=False), metavar="PATH",
               help="A pyproject.toml to read [tool.mplint] from, instead of the nearest one.")
 @click.option("--stdin-filename", metavar="PATH",
@@ -79,7 +83,9 @@ def cli(
     extend_exclude: tuple[str, ...],
     output_format: str,
     exit_zero: bool,
+    statistics: bool,
     list_rules: bool,
+    explain: str | None,
     config: str | None,
     stdin_filename: str | None,
 ) -> None:
@@ -89,9 +95,20 @@ def cli(
 
         click.echo(rule_table(all_rules()))
         return
+    if explain is not None:
+        # an option, not a subcommand: `mplint rule` would clash with a folder named "rule"
+        from mplint.docs import explain as explanation
+
+        page = explanation(explain)
+        if page is None:
+            raise click.BadParameter(
+                f"no rule {explain!r}; `mplint --list-rules` lists them", param_hint="--explain"
+            )
+        click.echo(page, nl=False)
+        return
 
     from mplint.config import CommandLine, ConfigError, load_settings
-    from mplint.report import summary, writer
+    from mplint.report import statistics as count_per_rule, summary, writer
     from mplint.runner import STDIN, lint_paths
 
     if not paths:
@@ -116,6 +133,8 @@ def cli(
     sys.stdout.flush()  # findings first, then the lines on stderr, when both go to one terminal
     for error in run.errors:
         click.echo(f"mplint: error: {error}", err=True)
+    if statistics and run.findings:
+        click.echo(count_per_rule(run), err=True)
     click.echo(summary(run), err=True)
 
     if run.errors:

@@ -27,6 +27,25 @@ def writer(name: str) -> Writer:
     return importlib.import_module(f"{__name__}.{name}").write
 
 
+def level(code: str) -> str:
+    """How machine formats rank a finding: the rules on by default find bugs ("error"), the opt-in
+    rules are opinions ("warning")."""
+    from mplint.rules import rule_by_code
+
+    rule = rule_by_code(code)
+    return "error" if rule is None or rule.default_enabled else "warning"
+
+
+def statistics(run: Run) -> str:
+    """One line per rule with findings, most frequent first: count, code, name."""
+    counts: dict[tuple[str, str], int] = {}
+    for finding in run.findings:
+        counts[finding.code, finding.name] = counts.get((finding.code, finding.name), 0) + 1
+    rows = sorted(counts.items(), key=lambda item: (-item[1], item[0]))
+    width = max((len(str(count)) for _, count in rows), default=1)
+    return "\n".join(f"{count:>{width}}  {code}  {name}" for (code, name), count in rows)
+
+
 def _count(n: int, noun: str) -> str:
     return f"{n} {noun}{'' if n == 1 else 's'}"
 
