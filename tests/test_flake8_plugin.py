@@ -3,6 +3,7 @@ flake8 way, and the plugin listed by `flake8 --version`."""
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import subprocess
 import sys
@@ -13,7 +14,8 @@ import pytest
 from console import mplint
 from expectations import as_noqa, fixture_files
 from mplint import __version__, lint_source
-from mplint.flake8_plugin import CANNOT_CHECK, Plugin, enabled_codes
+from mplint.flake8_plugin import CANNOT_CHECK, Plugin, enabled_codes, flake8_option, rule_settings
+from mplint.options import RuleOptions
 from mplint.rules import Rule, all_rules
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -122,6 +124,55 @@ def test_other_flake8_checks_still_run_beside_the_plugin() -> None:
     run = flake8("--select", "MPL,F", "-", stdin=BAD + "import os\n")
     codes = sorted(line.split()[1] for line in run.stdout.splitlines())
     assert codes == ["F401", "MPL001"], run.stdout
+
+
+RPC_JOBS = """\
+from concurrent.futures import ProcessPoolExecutor
+
+import mycompany.rpc
+
+
+def ask(name):
+    return mycompany.rpc.call("lookup", name)
+
+
+if __name__ == "__main__":
+    with ProcessPoolExecutor(max_workers=8) as executor:
+        print(list(executor.map(ask, ["a", "b"])))
+"""
+
+
+def test_rule_settings_as_flake8_options_match_the_mplint_command(tmp_path: Path) -> None:
+    (tmp_path / "rpcjobs.py").write_text(RPC_JOBS)
+    (tmp_path / "pyproject.toml").write_text(
+        '[tool.mplint]\nextend-select = ["MPL004"]\nio-bound-calls = ["mycompany.rpc."]\n'
+    )
+    cli = mplint("rpcjobs.py", cwd=tmp_path)
+    assert cli.returncode == 1, cli.stderr
+    assert "MPL004" in cli.stdout
+
+    # on the command line, and from flake8's own configuration file
+    run = flake8("--extend-select", "MPL004", "--mplint-io-bound-calls", "mycompany.rpc.", "rpcjobs.py", cwd=tmp_path)
+    assert run.stdout == cli.stdout
+    (tmp_path / "setup.cfg").write_text(
+        "[flake8]\nextend-select = MPL004\nmplint-io-bound-calls =\n    other.thing,\n    mycompany.rpc.\n"
+    )
+    configured = subprocess.run(
+        [sys.executable, "-m", "flake8", "rpcjobs.py"], cwd=tmp_path, capture_output=True, text=True, timeout=300
+    )
+    assert configured.stdout == cli.stdout
+
+    # without the setting the call is not known to wait on I/O
+    assert flake8("--extend-select", "MPL004", "rpcjobs.py", cwd=tmp_path).stdout == ""
+
+
+def test_every_rule_setting_has_a_flake8_option() -> None:
+    # a new field of RuleOptions needs a [tool.mplint] key, and the plugin derives its option from it
+    fields = {field.name for field in dataclasses.fields(RuleOptions)}
+    assert {option.key.replace("-", "_") for option in rule_settings()} == fields
+    run = flake8("--help")
+    for option in rule_settings():
+        assert flake8_option(option) in run.stdout
 
 
 # --- the adapter itself, without a flake8 process ---------------------------------------------------

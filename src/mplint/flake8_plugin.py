@@ -12,10 +12,13 @@ is what makes this a tree plugin, run once per file).
 from __future__ import annotations
 
 import argparse
+import dataclasses
 from typing import Any, ClassVar, Iterable, Iterator, Sequence
 
 from mplint import __version__
+from mplint.config import OPTIONS, Option
 from mplint.engine import lint_source
+from mplint.options import DEFAULT_OPTIONS, RuleOptions
 from mplint.rules import Rule, all_rules
 
 #: flake8 selects every code that starts with the plugin's entry-point name by default
@@ -45,6 +48,17 @@ def enabled_codes(
     )
 
 
+def rule_settings() -> list[Option]:
+    """The `[tool.mplint]` keys that change what rules look for (fields of RuleOptions). Rule
+    selection and file exclusion are left out: flake8 has its own options for those."""
+    fields = {field.name for field in dataclasses.fields(RuleOptions)}
+    return [option for option in OPTIONS if option.key.replace("-", "_") in fields]
+
+
+def flake8_option(option: Option) -> str:
+    return f"--mplint-{option.key}"
+
+
 class Plugin:
     """The flake8 checker: one instance per file."""
 
@@ -52,21 +66,43 @@ class Plugin:
     version = __version__
 
     codes: ClassVar[frozenset[str]] = frozenset(rule.code for rule in all_rules() if rule.default_enabled)
+    options: ClassVar[RuleOptions] = DEFAULT_OPTIONS
 
     def __init__(self, tree: Any, lines: Sequence[str], filename: str) -> None:
         self.lines = lines
         self.filename = filename
 
-    # No options of its own: mplint's settings are rule selection and file exclusion, and flake8
-    # has options for both. Opt-in rules follow flake8's --select / --extend-select (enabled_codes).
+    @classmethod
+    def add_options(cls, manager: Any) -> None:
+        # `[tool.mplint]`'s rule settings as `--mplint-KEY`, also read from flake8's config files.
+        # Rule selection is flake8's own --select / --extend-select (see enabled_codes).
+        for option in rule_settings():
+            if not isinstance(option.default, list):
+                raise NotImplementedError(f"flake8 option for a {option.type}: {option.key}")
+            manager.add_option(
+                flake8_option(option),
+                default="",
+                parse_from_config=True,
+                comma_separated_list=True,
+                metavar="NAMES",
+                help=f"mplint: {option.doc} Comma-separated.".replace("%", "%%"),
+            )
+
     @classmethod
     def parse_options(cls, options: argparse.Namespace) -> None:
         cls.codes = enabled_codes(
             getattr(options, "select", None), getattr(options, "extend_select", None), all_rules()
         )
+        values = {}
+        for option in rule_settings():
+            field = option.key.replace("-", "_")
+            values[field] = tuple(getattr(options, f"mplint_{field}", None) or ())
+        cls.options = RuleOptions(**values)
 
     def run(self) -> Iterator[tuple[int, int, str, type]]:
-        result = lint_source("".join(self.lines), self.filename, codes=self.codes, noqa=False)
+        result = lint_source(
+            "".join(self.lines), self.filename, codes=self.codes, options=self.options, noqa=False
+        )
         if result.error is not None:
             # flake8 runs tree plugins only on code `ast` can parse, so this is rare: code LibCST
             # cannot parse, or a bug of ours. Say so where flake8 users look.
