@@ -93,6 +93,20 @@ def test_every_way_out_of_the_owner_is_an_escape(use: str) -> None:
     assert life.escapes
 
 
+@pytest.mark.parametrize(
+    "use, escapes",
+    [
+        ("cache = mp.Manager().dict()", True),
+        ("self.queue = mp.Manager().Queue()", True),
+        ("mp.Manager().shutdown()", False),
+        ("mp.Manager().start()", False),
+    ],
+)
+def test_a_manager_made_for_one_proxy_is_owned_by_the_proxy(use: str, escapes: bool) -> None:
+    _, life = only_lifecycle(f"def run(self):\n    {use}\n")
+    assert life.how == "unbound" and life.escapes is escapes
+
+
 def test_stores_into_a_local_list_follow_the_list() -> None:
     facts, life = only_lifecycle(
         """

@@ -47,6 +47,9 @@ _SAME_ELEMENTS = frozenset({"list", "tuple", "set", "sorted", "reversed", "iter"
 #: callers that consume a `map()` iterator, so the mapped function really runs
 _CONSUMERS = frozenset({"list", "tuple", "set", "sorted", "any", "all", "sum", "min", "max"})
 _STORE_METHODS = frozenset({"append", "add", "insert", "appendleft"})
+#: methods of a manager that return no proxy (every other method makes a shared object whose
+#: proxy holds a reference to the manager)
+_NOT_PROXY_METHODS = LIFECYCLE_METHODS | {"start", "connect", "get_server", "register", "read"}
 _LOOPS = (cst.For, cst.While, cst.ListComp, cst.SetComp, cst.DictComp, cst.GeneratorExp)
 _COMPREHENSIONS = (cst.ListComp, cst.SetComp, cst.GeneratorExp)
 
@@ -480,6 +483,10 @@ class _Walker(cst.CSTVisitor):
         if how == "unbound":
             verb, where, _ = self._use(len(self.stack) - 1)
             life.own_events.append(self._event(verb, where))
+            if life.kind is apis.Kind.MANAGER and verb not in _NOT_PROXY_METHODS:
+                # `Manager().dict()`: the proxy keeps its manager alive, and the manager's
+                # finalizer shuts the server down when the proxy goes: the proxy owns it
+                life.own_events.append(self._event("escape", where))
         elif how in ("name", "element", "with") and isinstance(detail, cst.Name):
             key = self._key(detail)
             if key is None:

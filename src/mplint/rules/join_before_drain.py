@@ -34,7 +34,7 @@ class JoinBeforeDrain(Rule):
     `args=`/`kwargs=` (also through `functools.partial` and helpers the worker hands it to) and,
     for `Process` subclasses, through the constructor into `self.queue`. Not reported: joins with
     a timeout, queues the parent reads before joining, workers that only put a few literal markers
-    (`None`, a number), and manager queues (`manager.Queue()`), which do not hold the child back.
+    (`None`, a number) or flags (`a != b`, `not ok`), and manager queues (`manager.Queue()`), which do not hold the child back.
     A worker that calls `cancel_join_thread()` is still reported: its join returns, but the items
     it had not flushed are lost, and a `get()` can then block on a half-written item."""
 
@@ -255,6 +255,10 @@ def _fills_pipe(puts: list[CallSite]) -> bool:
 def _is_marker(expr: cst.BaseExpression) -> bool:
     if isinstance(expr, cst.Name):
         return expr.value in ("None", "True", "False")
+    if isinstance(expr, cst.Comparison) or (
+        isinstance(expr, cst.UnaryOperation) and isinstance(expr.operator, cst.Not)
+    ):
+        return True  # `a != b`, `not done`: a bool, however big the operands
     return isinstance(expr, (cst.Integer, cst.Float, cst.SimpleString))
 
 
