@@ -743,6 +743,10 @@ def test_where_code_runs_for_state() -> None:
     [
         ("requests.get(url)", "blocking"),
         ("session.get(url)", "blocking"),  # a client made by requests.Session()
+        ("requests.Session(timeout=3)", "light"),  # making a client waits on nothing
+        ("socket.fromfd(fd, 2, 1)", "light"),
+        ("sock.connect(url)", "blocking"),  # a socket made by socket.socket()
+        ("sock.close()", "light"),
         ("self_client.put_object()", "blocking"),  # set to None at import, to a boto3 client later
         ("time.sleep(1)", "blocking"),
         ("subprocess.run(cmd)", "blocking"),
@@ -767,13 +771,14 @@ def test_what_calls_are_for_the_workload(call: str, kind: str) -> None:
 
     facts = facts_of(
         f"""
-        import hashlib, logging, os, signal, subprocess, time
+        import hashlib, logging, os, signal, socket, subprocess, time
         import boto3
         import numpy as np
         import requests
         from .parsing import parse
         log = logging.getLogger()
         session = requests.Session()
+        sock = socket.socket()
         self_client = None
         def init():
             global self_client
@@ -830,3 +835,26 @@ def test_io_bound_calls_from_the_configuration_reach_the_rule() -> None:
     options = RuleOptions(io_bound_calls=("mycompany.http.",))
     [finding] = lint_source(source, codes=["MPL004"], options=options).findings
     assert finding.line == 9 and "`http.fetch(...)`" in finding.message and "io-bound-calls" in finding.message
+
+
+def test_functions_registered_by_decorators_are_called_back() -> None:
+    facts = facts_of(
+        """
+        import functools
+        from flask import Flask
+        app = Flask(__name__)
+        @app.route("/")
+        def index():
+            def inner(): pass
+        @functools.lru_cache(maxsize=None)
+        def cached(): pass
+        class Job:
+            @property
+            def size(self): pass
+            @staticmethod
+            def make(): pass
+        def plain(): pass
+        """
+    )
+    called_back = {f.name for f in facts.functions.values() if facts.state.called_back(f.scope)}
+    assert called_back == {"index", "inner"}

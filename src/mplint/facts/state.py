@@ -30,6 +30,16 @@ if TYPE_CHECKING:
 
 _MAX_DEPTH = 12
 
+#: decorators that wrap a function for its own callers rather than hand it to someone else
+_WRAPPING_BUILTINS = frozenset({"property", "staticmethod", "classmethod"})
+_WRAPPING_DECORATORS = frozenset(
+    {
+        "functools.wraps", "functools.lru_cache", "functools.cache", "functools.cached_property",
+        "functools.singledispatch", "contextlib.contextmanager", "contextlib.asynccontextmanager",
+        "abc.abstractmethod", "typing.overload", "typing.final", "typing.override",
+    }
+)
+
 #: builtins that make a fresh plain container
 _PLAIN_BUILTINS = {"list": "list", "dict": "dict", "set": "set", "bytearray": "bytearray"}
 #: library callables that make a plain mutable object
@@ -243,6 +253,29 @@ class State:
         while current is not None:
             if current.node in child_functions or current.node in self._child_lambdas:
                 return True
+            current = current.parent
+        return False
+
+    def called_back(self, scope: Scope) -> bool:
+        """Code in `scope` is (inside) a function that a decorator registers with someone else
+        (`@app.route(...)`, `@signal_handler`): whoever calls it, in whichever process, is out of
+        sight. Decorators that only wrap a function for its callers (`@property`,
+        `@functools.lru_cache`, ...) are not registrations."""
+        facts = self._facts
+        current: Scope | None = scope
+        while current is not None:
+            node = current.node
+            if isinstance(node, cst.FunctionDef) and current.parent is not None:
+                for decorator in node.decorators:
+                    expr = decorator.decorator
+                    if isinstance(expr, cst.Call):
+                        expr = expr.func
+                    if isinstance(expr, cst.Name) and expr.value in _WRAPPING_BUILTINS:
+                        if facts.names.lookup(expr.value, current.parent) is None:
+                            continue
+                    if facts.names.qualname(expr, current.parent) in _WRAPPING_DECORATORS:
+                        continue
+                    return True
             current = current.parent
         return False
 

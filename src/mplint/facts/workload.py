@@ -147,6 +147,25 @@ _NOT_BLOCKING = frozenset(
     }
 )
 
+#: constructors under a blocking prefix that return a client or socket without waiting: making
+#: one is light; the calls made on it (`s.connect()`, `session.get()`) wait
+_WAITLESS_MAKERS = frozenset(
+    {
+        "socket.socket", "socket.fromfd", "socket.socketpair", "ssl.SSLContext",
+        "ssl.create_default_context", "requests.Session", "requests.session", "httpx.Client",
+        "httpx.AsyncClient", "urllib3.PoolManager", "http.client.HTTPConnection",
+        "http.client.HTTPSConnection", "redis.Redis", "redis.StrictRedis",
+    }
+)
+#: methods of such a client or socket that never wait on the other end
+_WAITLESS_METHODS = frozenset(
+    {
+        "close", "detach", "fileno", "setblocking", "settimeout", "gettimeout", "setsockopt",
+        "getsockopt", "getsockname", "bind", "listen", "mount", "load_cert_chain",
+        "load_verify_locations",
+    }
+)
+
 _ARITHMETIC = (
     cst.Add, cst.Subtract, cst.Multiply, cst.Divide, cst.FloorDivide, cst.Modulo, cst.Power,
     cst.MatrixMultiply, cst.LeftShift, cst.RightShift, cst.BitAnd, cst.BitOr, cst.BitXor,
@@ -233,6 +252,8 @@ class Workloads:
             return "local", ""
         qualname = facts.names.qualname(func, scope)
         if qualname is not None:
+            if qualname in _WAITLESS_MAKERS:
+                return "light", qualname
             return self._by_name(qualname)
         if isinstance(func, cst.Name):
             found = facts.names.lookup(func.value, scope)
@@ -243,6 +264,8 @@ class Workloads:
             made_by = self._maker(func.value, scope)
             if made_by is not None:
                 kind, detail = self._by_name(made_by)
+                if kind == "blocking" and made_by in _WAITLESS_MAKERS and func.attr.value in _WAITLESS_METHODS:
+                    return "light", func.attr.value
                 if kind in ("blocking", "compute"):
                     return kind, detail
             if func.attr.value in CHEAP_METHODS:

@@ -178,7 +178,8 @@ class _Checker:
     def _parent_read(self, name: str, where: Scope) -> cst.Name | None:
         """A read of `name` (bound in `where`) in code that runs in the parent."""
         for node, scope in self.state.reads(name, where):
-            if not self.state.in_child(scope):
+            # a callback registered by a decorator may well run in the child that set the name
+            if not self.state.in_child(scope) and not self.state.called_back(scope):
                 return node
         return None
 
