@@ -8,6 +8,8 @@ check, so `--version` and `--help` stay quick.
 from __future__ import annotations
 
 import sys
+import time
+from pathlib import Path
 from typing import Iterable, Sequence
 
 import click
@@ -46,6 +48,29 @@ def rule_table(rules: Sequence[type]) -> str:
     )
 
 
+class ProgressLine:
+    """`checked 40/180 files` on one terminal line, for runs long enough to wonder about."""
+
+    MIN_FILES = 20
+    INTERVAL = 0.1  # seconds between redraws
+
+    def __init__(self) -> None:
+        self._shown = False
+        self._last = 0.0
+
+    def __call__(self, done: int, total: int) -> None:
+        now = time.monotonic()
+        if total < self.MIN_FILES or (now - self._last < self.INTERVAL and done < total):
+            return
+        self._last = now
+        self._shown = True
+        click.echo(f"\rmplint: parsed {done}/{total} files", err=True, nl=False)
+
+    def clear(self) -> None:
+        if self._shown:
+            click.echo("\r\033[K", err=True, nl=False)
+
+
 def _fail(message: str) -> None:
     click.echo(f"mplint: error: {message}", err=True)
     sys.exit(EXIT_ERROR)
@@ -71,6 +96,12 @@ def _fail(message: str) -> None:
               help="Print a rule's documentation (what it finds, why, an example, the fix) and exit.")
 @click.option("--config", type=click.Path(dir_okay=False), metavar="PATH",
               help="A pyproject.toml to read [tool.mplint] from, instead of the nearest one.")
+@click.option("--jobs", "-j", type=click.IntRange(min=1), metavar="N",
+              help="Worker processes for parsing [default: the CPUs available; 1 checks in-process].")
+@click.option("--no-cache", is_flag=True, help="Neither read nor write the cache of earlier results.")
+@click.option("--cache-dir", type=click.Path(file_okay=False), metavar="DIR",
+              help="Where to keep the cache [default: $MPLINT_CACHE_DIR, else .mplint_cache beside "
+                   "the pyproject.toml in use, else in the current folder].")
 @click.option("--stdin-filename", metavar="PATH",
               help="The name for source read from stdin (`-`), in output and per-file-ignores.")
 @click.version_option(__version__, "--version", prog_name="mplint", message="%(prog)s %(version)s")
@@ -87,6 +118,9 @@ def cli(
     list_rules: bool,
     explain: str | None,
     config: str | None,
+    jobs: int | None,
+    no_cache: bool,
+    cache_dir: str | None,
     stdin_filename: str | None,
 ) -> None:
     """Find Python multiprocessing mistakes in PATHS (files, folders, or - for stdin; default: .)."""
@@ -128,7 +162,24 @@ def cli(
     except ConfigError as exc:
         _fail(str(exc))
 
-    run = lint_paths(paths, settings, stdin_filename=stdin_filename)
+    from mplint.cache import Cache
+    from mplint.parallel import available_cpus
+
+    cache = None
+    if not no_cache:
+        root = Path(settings.config_path).parent if settings.config_path else Path.cwd()
+        cache = Cache(Path(cache_dir) if cache_dir else Cache.default_folder(root))
+    progress = ProgressLine() if sys.stderr.isatty() else None
+    run = lint_paths(
+        paths,
+        settings,
+        stdin_filename=stdin_filename,
+        jobs=jobs or available_cpus(),
+        cache=cache,
+        progress=progress,
+    )
+    if progress is not None:
+        progress.clear()
     writer(output_format)(run, sys.stdout)
     sys.stdout.flush()  # findings first, then the lines on stderr, when both go to one terminal
     for error in run.errors:

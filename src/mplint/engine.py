@@ -22,6 +22,25 @@ def enabled_rules(codes: Collection[str] | None) -> list[type[Rule]]:
     return [rule for rule in all_rules() if rule.code in wanted]
 
 
+def precheck(
+    source: bytes | str, path: str, codes: Collection[str] | None = None
+) -> FileResult | tuple[str, list[type[Rule]]]:
+    """The cheap first steps: decode, then the prefilter.
+
+    Gives the finished result for a file that needs no parse (it cannot be decoded, or it mentions
+    no API of the table, or no rule is enabled), else the decoded text and the rules to run. The
+    runner calls it before deciding whether a file is worth a cache look-up or a worker process.
+    """
+    try:
+        text = source if isinstance(source, str) else decode(source)
+    except SourceError as error:
+        return FileResult(path, error=FileError(path, error.message, error.line, error.column))
+    rules = enabled_rules(codes)
+    if not rules or not apis.may_contain_findings(text):
+        return FileResult(path)
+    return text, rules
+
+
 def lint_source(
     source: bytes | str,
     path: str = "<stdin>",
@@ -40,13 +59,10 @@ def lint_source(
     A file that mentions no module of the API table cannot have a finding and is not parsed, so a
     syntax error in it goes unreported: mplint is not a syntax checker.
     """
-    try:
-        text = source if isinstance(source, str) else decode(source)
-    except SourceError as error:
-        return FileResult(path, error=FileError(path, error.message, error.line, error.column))
-    rules = enabled_rules(codes)
-    if not rules or not apis.may_contain_findings(text):
-        return FileResult(path)
+    ready = precheck(source, path, codes)
+    if isinstance(ready, FileResult):
+        return ready
+    text, rules = ready
     try:
         module = cst.parse_module(text)
     except cst.ParserSyntaxError as error:
@@ -61,7 +77,9 @@ def lint_source(
         return FileResult(
             path,
             error=FileError(
-                path, f"internal error while checking this file ({type(error).__name__}: {error}); please report it"
+                path,
+                f"internal error while checking this file ({type(error).__name__}: {error}); please report it",
+                internal=True,
             ),
         )
     if noqa:

@@ -27,6 +27,8 @@ class FileError:
     message: str
     line: int | None = None
     column: int | None = None
+    #: a bug of mplint's rather than a property of the file: never cached, so a fix takes effect
+    internal: bool = field(default=False, compare=False)
 
     def __str__(self) -> str:
         where = self.path

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import sys
 from dataclasses import dataclass, field
-from typing import BinaryIO, Collection, Sequence
+from typing import BinaryIO, Callable, Collection, Sequence
 
 from mplint import engine
+from mplint.cache import Cache
 from mplint.config import Settings
 from mplint.discovery import discover
 from mplint.findings import FileError, FileResult, Finding
 from mplint.options import DEFAULT_OPTIONS, RuleOptions
+from mplint.parallel import Job, run_jobs
 
 STDIN = "-"
 STDIN_DEFAULT_NAME = "<stdin>"
@@ -39,22 +41,31 @@ class Run:
 
 
 def check_source(
-    source: bytes, path: str, codes: Collection[str], options: RuleOptions = DEFAULT_OPTIONS
+    source: bytes | str, path: str, codes: Collection[str], options: RuleOptions = DEFAULT_OPTIONS
 ) -> FileResult:
     try:
         return engine.lint_source(source, path, codes=codes, options=options)
     except Exception as exc:  # an engine bug must cost one file, not the run or the other files
-        return FileResult(path, error=FileError(path, f"internal error: {type(exc).__name__}: {exc}"))
+        return FileResult(path, error=FileError(path, f"internal error: {type(exc).__name__}: {exc}", internal=True))
 
 
 def check_file(path: str, codes: Collection[str], options: RuleOptions = DEFAULT_OPTIONS) -> FileResult:
-    """Check one file on disk. Top-level and picklable-argument only, so a pool can run it."""
+    """Check one file on disk, in this process."""
+    source = _read(path)
+    if isinstance(source, FileResult):
+        return source
+    return check_source(source, path, codes, options)
+
+
+def _read(path: str) -> bytes | FileResult:
     try:
         with open(path, "rb") as file:  # bytes: the engine honours the file's own encoding
-            source = file.read()
+            return file.read()
     except OSError as exc:
         return FileResult(path, error=FileError(path, f"cannot read: {exc.strerror or exc}"))
-    return check_source(source, path, codes, options)
+
+
+Progress = Callable[[int, int], None]
 
 
 def lint_paths(
@@ -63,8 +74,15 @@ def lint_paths(
     *,
     stdin_filename: str | None = None,
     stdin: BinaryIO | None = None,
+    jobs: int = 1,
+    cache: Cache | None = None,
+    progress: Progress | None = None,
 ) -> Run:
-    """Check `paths` (files, folders, or `-` for standard input) with `settings`."""
+    """Check `paths` (files, folders, or `-` for standard input) with `settings`.
+
+    Every file is read and prefiltered here; only files that mention a multiprocessing API and are
+    not in the cache are parsed, in `jobs` worker processes when there are enough of them.
+    """
     run = Run()
     if STDIN in paths:
         name = stdin_filename or STDIN_DEFAULT_NAME
@@ -72,6 +90,32 @@ def lint_paths(
         run.results.append(check_source(source, name, settings.codes_for(name), settings.rule_options))
     found = discover([path for path in paths if path != STDIN], settings.is_excluded)
     run.results += [FileResult(error.path, error=error) for error in found.errors]
+
+    slots: list[FileResult | None] = []
+    todo: list[Job] = []
+    keys: dict[int, str] = {}
     for path in found.files:
-        run.results.append(check_file(path, settings.codes_for(path), settings.rule_options))
+        codes = settings.codes_for(path)
+        source = _read(path)
+        ready = source if isinstance(source, FileResult) else engine.precheck(source, path, codes)
+        if isinstance(ready, FileResult):
+            slots.append(ready)
+            continue
+        index = len(slots)
+        if cache is not None:
+            keys[index] = cache.key(source, path, codes, settings.rule_options)  # type: ignore[arg-type]
+            slots.append(cache.get(keys[index], path))
+            if slots[index] is not None:
+                continue
+        else:
+            slots.append(None)
+        todo.append(Job(index, path, ready[0], codes, settings.rule_options))
+
+    for done, (index, result) in enumerate(run_jobs(todo, jobs), start=1):
+        slots[index] = result
+        if cache is not None and not (result.error is not None and result.error.internal):
+            cache.put(keys[index], result)
+        if progress is not None:
+            progress(done, len(todo))
+    run.results += [result for result in slots if result is not None]
     return run

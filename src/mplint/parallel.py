@@ -1,0 +1,94 @@
+"""Checking many files in worker processes.
+
+mplint checks multiprocessing code, and its own use of multiprocessing follows its rules: the
+workers run a top-level function on picklable jobs, the executor is shut down by its `with` block
+after every result has been taken, and nothing here runs at import time.
+
+A `ProcessPoolExecutor` rather than a `Pool`: when a worker dies (a crash in the native parser) a
+`Pool` waits for its task forever, while the executor reports a broken pool. The files that were in
+flight are then checked again one at a time, each in a fresh process, so a crash costs one file.
+"""
+
+from __future__ import annotations
+
+import os
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass
+from typing import Iterator
+
+from mplint.findings import FileError, FileResult
+from mplint.options import RuleOptions
+
+#: below this many files to parse, starting worker processes costs more than it saves
+MIN_FILES_FOR_WORKERS = 4
+#: batches per worker: enough to even out big and small files, few enough to keep messages rare
+BATCHES_PER_WORKER = 4
+
+
+@dataclass(frozen=True)
+class Job:
+    """One file to parse and check, already read and decoded by the parent."""
+
+    index: int
+    path: str
+    text: str
+    codes: frozenset[str]
+    options: RuleOptions
+
+
+def available_cpus() -> int:
+    if hasattr(os, "process_cpu_count"):  # Python 3.13+: honours the affinity mask
+        return os.process_cpu_count() or 1
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0)) or 1
+    return os.cpu_count() or 1
+
+
+def check_job(job: Job) -> tuple[int, FileResult]:
+    from mplint.runner import check_source  # the runner imports this module
+
+    return job.index, check_source(job.text, job.path, job.codes, job.options)
+
+
+def check_batch(batch: list[Job]) -> list[tuple[int, FileResult]]:
+    return [check_job(job) for job in batch]
+
+
+def run_jobs(todo: list[Job], jobs: int) -> Iterator[tuple[int, FileResult]]:
+    """Each job's (index, result), in no particular order."""
+    if jobs <= 1 or len(todo) < MIN_FILES_FOR_WORKERS:
+        for job in todo:
+            yield check_job(job)
+        return
+    batches = _batches(todo, jobs * BATCHES_PER_WORKER)
+    crashed: list[Job] = []
+    with ProcessPoolExecutor(max_workers=min(jobs, len(batches))) as executor:
+        futures = {executor.submit(check_batch, batch): batch for batch in batches}
+        for future in as_completed(futures):
+            try:
+                yield from future.result()
+            except BrokenProcessPool:
+                crashed.extend(futures[future])
+    for job in crashed:
+        yield _check_alone(job)
+
+
+def _batches(todo: list[Job], count: int) -> list[list[Job]]:
+    """Split the jobs into about `count` batches of similar size, the biggest files first."""
+    batches: list[list[Job]] = [[] for _ in range(min(count, len(todo)))]
+    sizes = [0] * len(batches)
+    for job in sorted(todo, key=lambda job: len(job.text), reverse=True):
+        lightest = sizes.index(min(sizes))
+        batches[lightest].append(job)
+        sizes[lightest] += len(job.text) + 1
+    return batches
+
+
+def _check_alone(job: Job) -> tuple[int, FileResult]:
+    try:
+        with ProcessPoolExecutor(max_workers=1) as executor:
+            return executor.submit(check_job, job).result()
+    except BrokenProcessPool:
+        message = "mplint's worker process crashed while checking this file; please report it"
+        return job.index, FileResult(job.path, error=FileError(job.path, message, internal=True))

@@ -1,0 +1,158 @@
+"""Worker processes and the cache change how fast mplint is, never what it reports."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+from console import BAD, CLEAN, assert_no_traceback, mplint, write
+from mplint import parallel
+from mplint.findings import FileResult
+from mplint.options import DEFAULT_OPTIONS
+
+FIXTURES = Path(__file__).parent / "fixtures"
+
+
+@pytest.fixture()
+def tree(tmp_path: Path) -> Path:
+    """A copy of every fixture: dozens of files that need parsing, with findings of every rule."""
+    root = tmp_path / "tree"
+    shutil.copytree(FIXTURES, root)
+    return root
+
+
+def _entries(cache: Path) -> list[Path]:
+    return sorted(cache.glob("*/*.json"))
+
+
+def test_worker_processes_report_exactly_what_one_process_reports(tree: Path) -> None:
+    alone = mplint("--select", "MPL", "--no-cache", "--jobs", "1", ".", cwd=tree)
+    workers = mplint("--select", "MPL", "--no-cache", "--jobs", "2", ".", cwd=tree)
+    assert alone.returncode == workers.returncode == 1
+    assert alone.stdout == workers.stdout
+    assert alone.stdout.count("\n") > 50
+    assert_no_traceback(workers)
+
+
+def test_a_warm_run_takes_results_from_the_cache_instead_of_parsing(tree: Path, tmp_path: Path) -> None:
+    cache = tmp_path / "cache"
+    cold = mplint("--cache-dir", str(cache), ".", cwd=tree)
+    assert cold.returncode == 1
+    entries = _entries(cache)
+    assert entries, "the first run wrote no cache entries"
+    # Rewrite every cached message: a run that re-parsed a file would print the real one.
+    for entry in entries:
+        data = json.loads(entry.read_text())
+        data["findings"] = [[*row[:6], "FROM THE CACHE"] for row in data["findings"]]
+        entry.write_text(json.dumps(data))
+    warm = mplint("--cache-dir", str(cache), ".", cwd=tree)
+    assert warm.returncode == 1
+    lines = warm.stdout.splitlines()
+    assert len(lines) == len(cold.stdout.splitlines())
+    assert all(line.endswith("FROM THE CACHE") for line in lines)
+
+
+def test_a_changed_file_or_changed_settings_miss_the_cache(tmp_path: Path) -> None:
+    cache = tmp_path / "cache"
+    write(tmp_path, {"a.py": BAD, "b.py": BAD})
+    mplint("--cache-dir", str(cache), ".", cwd=tmp_path)
+    for entry in _entries(cache):
+        data = json.loads(entry.read_text())
+        data["findings"] = [[*row[:6], "FROM THE CACHE"] for row in data["findings"]]
+        entry.write_text(json.dumps(data))
+    (tmp_path / "b.py").write_text(BAD + "\n# edited\n")
+    edited = mplint("--cache-dir", str(cache), ".", cwd=tmp_path)
+    a_line, b_line = edited.stdout.splitlines()
+    assert a_line.endswith("FROM THE CACHE")
+    assert "MPL001" in b_line and not b_line.endswith("FROM THE CACHE")
+    reselected = mplint("--cache-dir", str(cache), "--extend-select", "MPL004", "a.py", cwd=tmp_path)
+    assert "FROM THE CACHE" not in reselected.stdout and "MPL001" in reselected.stdout
+
+
+def test_a_corrupt_cache_entry_is_ignored_and_replaced(tmp_path: Path) -> None:
+    cache = tmp_path / "cache"
+    write(tmp_path, {"a.py": BAD})
+    first = mplint("--cache-dir", str(cache), "a.py", cwd=tmp_path)
+    (entry,) = _entries(cache)
+    entry.write_bytes(b"\x00not json{")
+    again = mplint("--cache-dir", str(cache), "a.py", cwd=tmp_path)
+    assert again.returncode == 1 and again.stdout == first.stdout
+    assert_no_traceback(again)
+    json.loads(entry.read_text())  # rewritten whole
+
+
+def test_no_cache_writes_nothing_and_the_environment_names_the_folder(tmp_path: Path) -> None:
+    write(tmp_path, {"a.py": BAD})
+    mplint("--no-cache", "a.py", cwd=tmp_path)
+    assert not (tmp_path / ".mplint_cache").exists()
+    folder = tmp_path / "elsewhere"
+    env_run = _with_env({"MPLINT_CACHE_DIR": str(folder)}, "a.py", cwd=tmp_path)
+    assert env_run.returncode == 1
+    assert _entries(folder) and (folder / ".gitignore").read_text().strip().endswith("*")
+
+
+def test_an_unusable_cache_folder_costs_speed_not_findings(tmp_path: Path) -> None:
+    write(tmp_path, {"a.py": BAD, "b.py": CLEAN, "blocker": "a file where the cache folder should be"})
+    done = mplint("--cache-dir", str(tmp_path / "blocker" / "cache"), ".", cwd=tmp_path)
+    assert done.returncode == 1 and "a.py:3:8: MPL001" in done.stdout
+    assert_no_traceback(done)
+
+
+def _with_env(extra: dict[str, str], *args: str, cwd: Path):
+    old = {key: os.environ.get(key) for key in extra}
+    os.environ.update(extra)
+    try:
+        return mplint(*args, cwd=cwd)
+    finally:
+        for key, value in old.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+
+
+# --- a worker that dies costs only its file -------------------------------------------------------
+
+
+_REAL_CHECK_BATCH = parallel.check_batch
+_REAL_CHECK_JOB = parallel.check_job
+
+
+def _dying_batch(batch):
+    if any(job.path.endswith("crash.py") for job in batch):
+        os._exit(70)  # what a crash in native code looks like to the parent
+    return _REAL_CHECK_BATCH(batch)
+
+
+def _dying_job(job):
+    if job.path.endswith("crash.py"):
+        os._exit(70)
+    return _REAL_CHECK_JOB(job)
+
+
+def _jobs(names: list[str]) -> list[parallel.Job]:
+    return [parallel.Job(i, name, BAD, frozenset({"MPL001"}), DEFAULT_OPTIONS) for i, name in enumerate(names)]
+
+
+NAMES = [f"f{i}.py" for i in range(7)] + ["crash.py"]
+
+
+def test_files_in_flight_when_a_worker_dies_are_checked_again_alone(monkeypatch) -> None:
+    monkeypatch.setattr(parallel, "check_batch", _dying_batch)
+    results = dict(parallel.run_jobs(_jobs(NAMES), jobs=2))
+    assert sorted(results) == list(range(len(NAMES)))
+    assert all(isinstance(r, FileResult) and r.error is None and r.findings for r in results.values())
+
+
+def test_a_file_that_kills_its_worker_every_time_is_one_error(monkeypatch) -> None:
+    monkeypatch.setattr(parallel, "check_batch", _dying_batch)
+    monkeypatch.setattr(parallel, "check_job", _dying_job)
+    results = dict(parallel.run_jobs(_jobs(NAMES), jobs=2))
+    crashed = results[NAMES.index("crash.py")]
+    assert crashed.error is not None and "crashed" in crashed.error.message and crashed.error.internal
+    others = [r for i, r in results.items() if NAMES[i] != "crash.py"]
+    assert len(others) == 7 and all(r.error is None and r.findings for r in others)
