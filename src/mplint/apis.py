@@ -13,7 +13,6 @@ so a new entry cannot be missed by it.
 from __future__ import annotations
 
 import enum
-import re
 from dataclasses import dataclass
 
 
@@ -165,13 +164,15 @@ APIS, MARKERS = _build()
 #: the modules whose names are (or return) contexts: `get_context()` resolves to one of these
 FAMILY_ROOTS = frozenset(family.root for family in FAMILIES)
 
-_PREFILTER = re.compile("|".join(re.escape(m) for m in sorted(MARKERS)).encode())
+_MARKERS_TEXT = tuple(sorted(MARKERS))
+_MARKERS_BYTES = tuple(marker.encode() for marker in _MARKERS_TEXT)
 
 
 def may_contain_findings(source: bytes | str) -> bool:
     """False when the source mentions no known API, so no rule can fire and nothing is parsed."""
-    data = source.encode("utf-8", "surrogatepass") if isinstance(source, str) else source
-    return _PREFILTER.search(data) is not None
+    # a few plain substring searches: about three times faster than one regex alternation here
+    markers = _MARKERS_BYTES if isinstance(source, bytes) else _MARKERS_TEXT
+    return any(marker in source for marker in markers)  # type: ignore[operator]
 
 
 def lookup(qualname: str | None) -> Api | None:
