@@ -328,3 +328,15 @@ def test_a_collection_stored_into_another_is_an_escape() -> None:
         """
     )
     assert life.escapes
+
+
+def test_a_unittest_assertion_looks_at_the_object_without_keeping_it() -> None:
+    _, life = only_lifecycle(
+        """
+        def test_truthy(self):
+            proc = mp.Process(target=print)
+            self.assertTrue(proc)
+            self.assertIsNone(proc.exitcode)
+        """
+    )
+    assert not life.escapes and not any(e.verb == "start" for e in life.events())

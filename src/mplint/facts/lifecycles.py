@@ -42,6 +42,14 @@ LIFECYCLE_METHODS = frozenset({"join", "close", "terminate", "kill", "shutdown"}
 _INSPECTING_BUILTINS = frozenset(
     {"print", "len", "repr", "str", "id", "isinstance", "type", "bool", "hash", "format", "callable"}
 )
+#: unittest assertions (`self.assertTrue(proc)`): they look at an object without keeping it
+_ASSERTIONS = frozenset(
+    {
+        "assertTrue", "assertFalse", "assertIsNone", "assertIsNotNone", "assertIsInstance",
+        "assertNotIsInstance", "assertEqual", "assertNotEqual", "assertIs", "assertIsNot",
+        "assertIn", "assertNotIn",
+    }
+)
 #: builtins whose result iterates the same elements (`for p in reversed(procs)`)
 _SAME_ELEMENTS = frozenset({"list", "tuple", "set", "sorted", "reversed", "iter"})
 #: callers that consume a `map()` iterator, so the mapped function really runs
@@ -790,6 +798,8 @@ class _Walker(cst.CSTVisitor):
                 return "with", call, None
             if attr in _STORE_METHODS and isinstance(func.value, cst.Name):
                 return "store", call, func.value
+            if attr in _ASSERTIONS and isinstance(func.value, cst.Name) and func.value.value == "self":
+                return "read", call, None
             return "escape", call, None
         builtin = self._builtin(func)
         if builtin in _INSPECTING_BUILTINS:

@@ -137,6 +137,8 @@ def _when_pickled(facts: ModuleFacts, dispatch: Dispatch, context: Context, argu
     if dispatch.kind == "spawn":
         return f"`{call}` pickles it to start each process with the {context.method} start method"
     if dispatch.kind == "target":
+        if _never_started(facts, dispatch):
+            return None  # the target is pickled by `start()`, and nothing starts this process
         what = "the process's arguments are" if argument else "the process target is"
         fails = "`start()` fails"
     elif dispatch.kind == "initializer":
@@ -147,6 +149,16 @@ def _when_pickled(facts: ModuleFacts, dispatch: Dispatch, context: Context, argu
     if context.method is None:
         return f"{what} pickled {_DEFAULT_PLATFORMS}, so {fails} there"
     return f"{what} pickled under the {context.method} start method this code uses, so {fails}"
+
+
+def _never_started(facts: ModuleFacts, dispatch: Dispatch) -> bool:
+    """The process is bound to a name of its function, which never starts it nor lets it out."""
+    if dispatch.runner is None:
+        return False
+    life = facts.lifecycles.of(dispatch.runner.creation)
+    if life is None or life.how != "name" or life.escapes:
+        return False
+    return not any(e.verb in ("start", "run") for e in life.events())
 
 
 def _parts(
