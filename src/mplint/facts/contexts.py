@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 import libcst as cst
 
 from mplint import apis
+from mplint.facts.syntax import argument, positions_hidden
 
 if TYPE_CHECKING:
     from mplint.facts import ModuleFacts
@@ -235,13 +236,6 @@ def _method_literal(expr: cst.BaseExpression) -> str | None:
 
 
 def _argument(call: cst.Call, index: int | None, keyword: str) -> cst.BaseExpression | None:
-    for arg in call.args:
-        if arg.keyword is not None and arg.keyword.value == keyword:
-            return arg.value
-    if index is not None:
-        positional = [a for a in call.args if a.keyword is None]
-        if any(a.star for a in positional[: index + 1]):
-            raise _Unknown
-        if index < len(positional):
-            return positional[index].value
-    return None
+    if index is not None and argument(call, None, keyword) is None and positions_hidden(call, index):
+        raise _Unknown
+    return argument(call, index, keyword)

@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Iterator
 import libcst as cst
 
 from mplint.facts import guards
+from mplint.facts.syntax import FunctionBodyVisitor
 
 if TYPE_CHECKING:
     from mplint.facts import ModuleFacts
@@ -344,7 +345,7 @@ class State:
         return found
 
 
-class _MutationFinder(cst.CSTVisitor):
+class _MutationFinder(FunctionBodyVisitor):
     def __init__(self, facts: ModuleFacts, function: FunctionInfo) -> None:
         self._facts = facts
         self._function = function
@@ -355,16 +356,6 @@ class _MutationFinder(cst.CSTVisitor):
     @property
     def _scope(self) -> Scope:
         return self._scopes[-1]
-
-    # nested functions and classes are functions of their own; lambdas may never run
-    def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
-        return False
-
-    def visit_ClassDef(self, node: cst.ClassDef) -> bool:
-        return False
-
-    def visit_Lambda(self, node: cst.Lambda) -> bool:
-        return False
 
     def _enter(self, node: cst.CSTNode) -> bool:
         self._scopes.append(self._facts.scopes.get(node, self._scope))

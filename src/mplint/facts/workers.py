@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Literal
 import libcst as cst
 
 from mplint import apis
+from mplint.facts.syntax import argument, decorator_names, dict_items, tuple_elements
 
 if TYPE_CHECKING:
     from mplint.facts import ModuleFacts
@@ -142,9 +143,9 @@ class Workers:
             return self._constructor_dispatches(site, made)
         api = facts.api_of_call(site)
         if api is not None and api.kind is apis.Kind.SPAWN:
-            callable_ = _argument(call, 0, "fn")
-            packed = _argument(call, 1, "args")
-            return [self._dispatch("spawn", site, callable_, None, _tuple_elements(packed), {}, packed)]
+            callable_ = argument(call, 0, "fn")
+            packed = argument(call, 1, "args")
+            return [self._dispatch("spawn", site, callable_, None, tuple_elements(packed), {}, packed)]
         func = call.func
         if not isinstance(func, cst.Attribute):
             return []
@@ -155,12 +156,12 @@ class Workers:
         if runner is None:
             return []
         if runner.kind is apis.Kind.POOL and method in _POOL_METHODS:
-            callable_ = _argument(call, 0, "func")
-            packed = _argument(call, 1, "args") if _POOL_METHODS[method] else None
-            kwargs = _dict_items(_argument(call, 2, "kwds")) if _POOL_METHODS[method] else {}
-            return [self._dispatch("pool", site, callable_, runner, _tuple_elements(packed), kwargs, packed)]
+            callable_ = argument(call, 0, "func")
+            packed = argument(call, 1, "args") if _POOL_METHODS[method] else None
+            kwargs = dict_items(argument(call, 2, "kwds")) if _POOL_METHODS[method] else {}
+            return [self._dispatch("pool", site, callable_, runner, tuple_elements(packed), kwargs, packed)]
         if runner.kind is apis.Kind.PROCESS_EXECUTOR and method in _EXECUTOR_METHODS:
-            callable_ = _argument(call, 0, "fn")
+            callable_ = argument(call, 0, "fn")
             if method == "submit":
                 args = [a.value for a in call.args[1:] if a.keyword is None and not a.star]
                 kwargs = {
@@ -176,19 +177,19 @@ class Workers:
         if made.kind is apis.Kind.PROCESS:
             # a subclass may define its own __init__: only keywords mean what they say there
             positional = made.cls is None
-            target = _argument(call, 1 if positional else None, "target")
+            target = argument(call, 1 if positional else None, "target")
             if target is None:
                 return []
-            packed = _argument(call, 3 if positional else None, "args")
-            kwargs = _dict_items(_argument(call, 4 if positional else None, "kwargs"))
-            return [self._dispatch("target", site, target, made, _tuple_elements(packed), kwargs, packed)]
+            packed = argument(call, 3 if positional else None, "args")
+            kwargs = dict_items(argument(call, 4 if positional else None, "kwargs"))
+            return [self._dispatch("target", site, target, made, tuple_elements(packed), kwargs, packed)]
         if made.kind in (apis.Kind.POOL, apis.Kind.PROCESS_EXECUTOR) and made.cls is None:
             index = 1 if made.kind is apis.Kind.POOL else 2
-            initializer = _argument(call, index, "initializer")
+            initializer = argument(call, index, "initializer")
             if initializer is None:
                 return []
-            packed = _argument(call, index + 1, "initargs")
-            return [self._dispatch("initializer", site, initializer, made, _tuple_elements(packed), {}, packed)]
+            packed = argument(call, index + 1, "initargs")
+            return [self._dispatch("initializer", site, initializer, made, tuple_elements(packed), {}, packed)]
         return []
 
     def _dispatch(
@@ -212,7 +213,7 @@ class Workers:
                 break
             partial = partial or target
             wrapped = target
-            target = _argument(wrapped, 0, "func")
+            target = argument(wrapped, 0, "func")
             bound_args = [a.value for a in wrapped.args[1:] if a.keyword is None and not a.star]
             bound_kwargs = {a.keyword.value: a.value for a in wrapped.args if a.keyword is not None}
             bound_kwargs.pop("func", None)
@@ -240,51 +241,9 @@ class Workers:
 _MAX_PARTIALS = 8
 
 
-def _decorator_names(node: cst.FunctionDef) -> set[str]:
-    return {d.decorator.value for d in node.decorators if isinstance(d.decorator, cst.Name)}
-
-
 def _is_classmethod(node: cst.FunctionDef) -> bool:
-    return "classmethod" in _decorator_names(node)
+    return "classmethod" in decorator_names(node)
 
 
 def _is_instance_method(node: cst.FunctionDef) -> bool:
-    return not {"classmethod", "staticmethod"} & _decorator_names(node)
-
-
-def _argument(call: cst.Call, index: int | None, keyword: str | None) -> cst.BaseExpression | None:
-    """The argument at a position (counting positional arguments only) or given by keyword."""
-    if keyword is not None:
-        for arg in call.args:
-            if arg.keyword is not None and arg.keyword.value == keyword:
-                return arg.value
-    if index is not None:
-        positional = [a for a in call.args if a.keyword is None]
-        if any(a.star for a in positional[: index + 1]):
-            return None  # `*args` hides the positions
-        if index < len(positional):
-            return positional[index].value
-    return None
-
-
-def _tuple_elements(expr: cst.BaseExpression | None) -> list[cst.BaseExpression]:
-    if isinstance(expr, (cst.Tuple, cst.List)):
-        if any(isinstance(e, cst.StarredElement) for e in expr.elements):
-            return []
-        return [e.value for e in expr.elements]
-    return []
-
-
-def _dict_items(expr: cst.BaseExpression | None) -> dict[str, cst.BaseExpression]:
-    items: dict[str, cst.BaseExpression] = {}
-    if isinstance(expr, cst.Dict):
-        for element in expr.elements:
-            if isinstance(element, cst.DictElement) and isinstance(element.key, cst.SimpleString):
-                key = element.key.evaluated_value
-                if isinstance(key, str):
-                    items[key] = element.value
-    elif isinstance(expr, cst.Call) and isinstance(expr.func, cst.Name) and expr.func.value == "dict":
-        for arg in expr.args:
-            if arg.keyword is not None:
-                items[arg.keyword.value] = arg.value
-    return items
+    return not {"classmethod", "staticmethod"} & decorator_names(node)

@@ -28,6 +28,8 @@ from typing import TYPE_CHECKING, Iterable, Literal
 
 import libcst as cst
 
+from mplint.facts.syntax import FunctionBodyVisitor
+
 if TYPE_CHECKING:
     from mplint.facts import ModuleFacts
     from mplint.facts.scopes import CallSite, FunctionInfo, Scope
@@ -396,7 +398,7 @@ class Workloads:
         return False
 
 
-class _LoopArithmetic(cst.CSTVisitor):
+class _LoopArithmetic(FunctionBodyVisitor):
     """Finds a loop that does arithmetic and waits on nothing: CPU work."""
 
     def __init__(self, workloads: Workloads, function: FunctionInfo) -> None:
@@ -408,15 +410,6 @@ class _LoopArithmetic(cst.CSTVisitor):
         #: depth of blocking calls' arguments (`time.sleep(2 ** attempt)` computes a delay)
         self._in_blocking = 0
         self.found: str | None = None
-
-    def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
-        return False
-
-    def visit_ClassDef(self, node: cst.ClassDef) -> bool:
-        return False
-
-    def visit_Lambda(self, node: cst.Lambda) -> bool:
-        return False
 
     def on_visit(self, node: cst.CSTNode) -> bool:
         if self.found is not None:

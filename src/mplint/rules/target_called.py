@@ -7,6 +7,7 @@ from typing import Iterator
 import libcst as cst
 
 from mplint.facts import Dispatch, FunctionInfo, ModuleFacts, Scope
+from mplint.facts.syntax import FunctionBodyVisitor
 from mplint.rules.base import Report, Rule
 
 #: decorators that leave what a call returns as the function body says
@@ -266,7 +267,7 @@ def _not_callable(facts: ModuleFacts, value: cst.BaseExpression, scope: Scope) -
     return False
 
 
-class _ReturnsAndYields(cst.CSTVisitor):
+class _ReturnsAndYields(FunctionBodyVisitor):
     """The returns and yields of one function body, not of the functions and classes inside it."""
 
     def __init__(self) -> None:
@@ -278,12 +279,3 @@ class _ReturnsAndYields(cst.CSTVisitor):
 
     def visit_Yield(self, node: cst.Yield) -> None:
         self.yields = True
-
-    def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
-        return False
-
-    def visit_ClassDef(self, node: cst.ClassDef) -> bool:
-        return False
-
-    def visit_Lambda(self, node: cst.Lambda) -> bool:
-        return False

@@ -9,6 +9,7 @@ import libcst as cst
 
 from mplint.apis import Kind
 from mplint.facts import FunctionInfo, Instance, ModuleFacts, Scope
+from mplint.facts.syntax import FunctionBodyVisitor
 from mplint.rules.base import Report, Rule
 
 _MAX_DEPTH = 8
@@ -176,7 +177,7 @@ def _message(facts: ModuleFacts, update: Update, obj: cst.BaseExpression, shared
     return f"{problem}; {fix}"
 
 
-class _Regions(cst.CSTVisitor):
+class _Regions(FunctionBodyVisitor):
     """One function body: its read-modify-write updates and calls, and whether a lock is held there.
 
     Silence when unsure: a `with` over anything not known to be something else counts as a lock,
@@ -200,15 +201,6 @@ class _Regions(cst.CSTVisitor):
         function.node.body.visit(regions)
         regions._resolve_acquires()
         return regions
-
-    def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
-        return False  # a nested function is analysed on its own, if it runs in a child
-
-    def visit_ClassDef(self, node: cst.ClassDef) -> bool:
-        return False
-
-    def visit_Lambda(self, node: cst.Lambda) -> bool:
-        return False
 
     def visit_With(self, node: cst.With) -> bool:
         locking = any(self._analysis.may_be_lock(item.item, self._scope) for item in node.items)

@@ -1,0 +1,69 @@
+"""Small readings of syntax that several facts and rules need: call arguments, decorators, and a
+visitor for one function's own body."""
+
+from __future__ import annotations
+
+import libcst as cst
+
+
+def positions_hidden(call: cst.Call, index: int) -> bool:
+    """A `*args` at or before position `index` makes the positions after it unknowable."""
+    positional = [a for a in call.args if a.keyword is None]
+    return any(a.star for a in positional[: index + 1])
+
+
+def argument(call: cst.Call, index: int | None, keyword: str | None) -> cst.BaseExpression | None:
+    """The argument given by keyword, or at a position (counting positional arguments only);
+    None when it is absent or hidden behind `*args`."""
+    if keyword is not None:
+        for arg in call.args:
+            if arg.keyword is not None and arg.keyword.value == keyword:
+                return arg.value
+    if index is not None and not positions_hidden(call, index):
+        positional = [a for a in call.args if a.keyword is None]
+        if index < len(positional):
+            return positional[index].value
+    return None
+
+
+def tuple_elements(expr: cst.BaseExpression | None) -> list[cst.BaseExpression]:
+    """The elements of a tuple or list display (none when a `*x` makes them unknowable)."""
+    if isinstance(expr, (cst.Tuple, cst.List)):
+        if any(isinstance(e, cst.StarredElement) for e in expr.elements):
+            return []
+        return [e.value for e in expr.elements]
+    return []
+
+
+def dict_items(expr: cst.BaseExpression | None) -> dict[str, cst.BaseExpression]:
+    """The string-keyed items of a `{...}` display or a `dict(k=v)` call."""
+    items: dict[str, cst.BaseExpression] = {}
+    if isinstance(expr, cst.Dict):
+        for element in expr.elements:
+            if isinstance(element, cst.DictElement) and isinstance(element.key, cst.SimpleString):
+                key = element.key.evaluated_value
+                if isinstance(key, str):
+                    items[key] = element.value
+    elif isinstance(expr, cst.Call) and isinstance(expr.func, cst.Name) and expr.func.value == "dict":
+        for arg in expr.args:
+            if arg.keyword is not None:
+                items[arg.keyword.value] = arg.value
+    return items
+
+
+def decorator_names(node: cst.FunctionDef) -> set[str]:
+    return {d.decorator.value for d in node.decorators if isinstance(d.decorator, cst.Name)}
+
+
+class FunctionBodyVisitor(cst.CSTVisitor):
+    """Visits one function's own code: nested functions and classes are functions of their own,
+    and a lambda's body runs only if someone calls it."""
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
+        return False
+
+    def visit_ClassDef(self, node: cst.ClassDef) -> bool:
+        return False
+
+    def visit_Lambda(self, node: cst.Lambda) -> bool:
+        return False
