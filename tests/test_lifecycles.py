@@ -340,3 +340,28 @@ def test_a_unittest_assertion_looks_at_the_object_without_keeping_it() -> None:
         """
     )
     assert not life.escapes and not any(e.verb == "start" for e in life.events())
+
+
+@pytest.mark.parametrize(
+    "later, followed",
+    [
+        ("pool = 3", True),
+        ("with ThreadPoolExecutor() as pool:\n                pass", True),
+        ("if fast:\n                pool = 3", False),  # rebound on some paths only
+    ],
+)
+def test_a_name_reused_for_something_else_is_followed_up_to_the_rebinding(later: str, followed: bool) -> None:
+    facts, life = only_lifecycle(
+        f"""
+        from concurrent.futures import ThreadPoolExecutor
+        def run(fast):
+            pool = mp.Pool()
+            pool.map(str, [])
+            {later}
+            pool.close()
+        """
+    )
+    if followed:
+        assert life.how == "name" and [e.verb for e in life.events()] == ["map"]
+    else:
+        assert life.how == "unknown"

@@ -266,6 +266,8 @@ class Lifecycles:
             if found is not None and found.owner is life.owner:
                 life.holder = found
                 found.lifecycles.append(life)
+            elif life.how == "name" and (segment := _segment(life, key, walker)) is not None:
+                life.holder = segment
             elif life.how in ("name", "element"):
                 life.how = "unknown"  # bound to a name that also holds other things: not followed
         # a store into a collection that cannot be followed is an escape; so is storing a
@@ -321,6 +323,48 @@ class Lifecycles:
             if finder.found:
                 return True
         return False
+
+
+def _segment(life: Lifecycle, key: tuple[Scope, str], walker: _Walker) -> Holder | None:
+    """For a creation bound to a name that holds other things too (`p = Pool()` ... later
+    `with ThreadPoolExecutor() as p:`): what happens to the name from the creation up to the
+    next rebinding, when every path from the creation reaches that rebinding (it is a statement
+    of the creation's block or of a block around it) and no loop repeats the creation. None when
+    the name cannot be followed that way."""
+    scope, name = key
+    if life.loops or owner_of(scope) is not life.owner:
+        return None
+    statement = life.site.statement
+    blocks: set[cst.CSTNode] = set()
+    current: cst.CSTNode | None = statement
+    while current in walker.block_of:  # the blocks around the creation, innermost first
+        block = walker.block_of[current]
+        blocks.add(block)
+        current = _statement_of_block(block, walker)
+    end: int | None = None
+    for order, bound_at in walker.rebindings.get(key, ()):
+        if order <= life.order or bound_at is statement:
+            continue
+        if bound_at is None or walker.block_of.get(bound_at) not in blocks:
+            return None  # a rebinding on some paths only: the name may still hold the creation
+        end = order if end is None else min(end, order)
+    if end is None:
+        return None  # not rebound afterwards: the other values came first, yet it is unresolved
+    events = []
+    for event in walker.uses.get(key, ()):
+        if event.verb == "escape":
+            events.append(event)  # a closure may use the name at any time
+        elif life.order <= event.order < end:
+            # a store is not followed into its collection here: count it as an escape
+            events.append(replace(event, verb="escape", into=None) if event.verb == "store" else event)
+    segment = Holder(name, scope, life.owner, False, life.kind, events)
+    segment.lifecycles.append(life)
+    return segment
+
+
+def _statement_of_block(block: cst.CSTNode, walker: _Walker) -> cst.CSTNode | None:
+    """The statement whose body `block` is (None for the module or a function's body)."""
+    return walker.block_owner.get(block)
 
 
 def owner_of(scope: Scope) -> Scope | None:
@@ -405,6 +449,12 @@ class _Walker(cst.CSTVisitor):
         self.bound: dict[cst.Call, _Key] = {}
         #: store event node -> the collection stored into
         self.store_targets: dict[cst.CSTNode, _Key] = {}
+        #: holder key -> where the name is bound: (order, the statement of a block that binds it)
+        self.rebindings: dict[_Key, list[tuple[int, cst.CSTNode | None]]] = {}
+        #: statement -> the block (body) it is a statement of
+        self.block_of: dict[cst.CSTNode, cst.CSTNode] = {}
+        #: block -> the compound statement it belongs to (not for a def's body)
+        self.block_owner: dict[cst.CSTNode, cst.CSTNode] = {}
 
     # --- traversal ----------------------------------------------------------------------------
 
@@ -419,6 +469,16 @@ class _Walker(cst.CSTVisitor):
             self.loops = []
         if node in self.owner_nodes:
             self.inside_owner += 1
+        if isinstance(node, (cst.SimpleStatementLine, cst.BaseCompoundStatement)) and len(self.stack) > 1:
+            self.block_of[node] = self.stack[-2]
+        elif isinstance(node, cst.IndentedBlock):
+            # the if/with/try/... whose body it is; a def's body ends the climb (another scope)
+            for outer in reversed(self.stack[:-1]):
+                if isinstance(outer, (cst.FunctionDef, cst.ClassDef)):
+                    break
+                if isinstance(outer, cst.BaseCompoundStatement):
+                    self.block_owner[node] = outer
+                    break
         return super().on_visit(node)
 
     def on_leave(self, original_node: cst.CSTNode) -> None:
@@ -566,6 +626,10 @@ class _Walker(cst.CSTVisitor):
             return
         i = len(self.stack) - 1
         if not self._is_use(i):
+            if self.inside_owner:
+                key = self._key(node)
+                if key is not None:
+                    self.rebindings.setdefault(key, []).append((self.order, self._statement(i)))
             return
         scope = self.names.scope_of(node)
         if scope is None:
@@ -605,6 +669,13 @@ class _Walker(cst.CSTVisitor):
         return Event(
             verb, node, self.order, tuple(self.loops), element, expected_to_fail=self.expecting > 0
         )
+
+    def _statement(self, i: int) -> cst.CSTNode | None:
+        """The innermost statement around stack[i]."""
+        for node in reversed(self.stack[: i + 1]):
+            if isinstance(node, (cst.SimpleStatementLine, cst.BaseCompoundStatement)):
+                return node
+        return None
 
     def _key(self, name: cst.Name) -> _Key | None:
         scope = self.names.scope_of(name)
