@@ -346,11 +346,12 @@ def test_a_unittest_assertion_looks_at_the_object_without_keeping_it() -> None:
     "later, followed",
     [
         ("pool = 3", True),
+        ("pool = pool.close() or 3", None),  # the right-hand side still sees the pool
         ("with ThreadPoolExecutor() as pool:\n                pass", True),
         ("if fast:\n                pool = 3", False),  # rebound on some paths only
     ],
 )
-def test_a_name_reused_for_something_else_is_followed_up_to_the_rebinding(later: str, followed: bool) -> None:
+def test_a_name_reused_for_something_else_is_followed_up_to_the_rebinding(later: str, followed: bool | None) -> None:
     facts, life = only_lifecycle(
         f"""
         from concurrent.futures import ThreadPoolExecutor
@@ -361,7 +362,9 @@ def test_a_name_reused_for_something_else_is_followed_up_to_the_rebinding(later:
             pool.close()
         """
     )
-    if followed:
+    if followed is None:
+        assert life.how == "name" and [e.verb for e in life.events()] == ["map", "close"]
+    elif followed:
         assert life.how == "name" and [e.verb for e in life.events()] == ["map"]
     else:
         assert life.how == "unknown"

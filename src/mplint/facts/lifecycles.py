@@ -347,6 +347,9 @@ def _segment(life: Lifecycle, key: tuple[Scope, str], walker: _Walker) -> Holder
             continue
         if bound_at is None or walker.block_of.get(bound_at) not in blocks:
             return None  # a rebinding on some paths only: the name may still hold the creation
+        if isinstance(bound_at, cst.SimpleStatementLine):
+            # `pool = wrap(pool)`: the right-hand side still sees the creation
+            order = walker.statement_end.get(bound_at, order)
         end = order if end is None else min(end, order)
     if end is None:
         return None  # not rebound afterwards: the other values came first, yet it is unresolved
@@ -453,6 +456,8 @@ class _Walker(cst.CSTVisitor):
         self.rebindings: dict[_Key, list[tuple[int, cst.CSTNode | None]]] = {}
         #: statement -> the block (body) it is a statement of
         self.block_of: dict[cst.CSTNode, cst.CSTNode] = {}
+        #: simple statement line -> the order of its last node
+        self.statement_end: dict[cst.CSTNode, int] = {}
         #: block -> the compound statement it belongs to (not for a def's body)
         self.block_owner: dict[cst.CSTNode, cst.CSTNode] = {}
 
@@ -486,6 +491,8 @@ class _Walker(cst.CSTVisitor):
             return  # a def that was skipped
         super().on_leave(original_node)
         self.stack.pop()
+        if isinstance(original_node, cst.SimpleStatementLine):
+            self.statement_end[original_node] = self.order + 1
         if isinstance(original_node, (cst.FunctionDef, cst.Lambda)):
             self.loops = self.saved_loops.pop()
         if original_node in self.owner_nodes:
