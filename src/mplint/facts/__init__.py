@@ -17,6 +17,7 @@ from mplint.facts.arguments import Arguments
 from mplint.facts.callgraph import CallChain, CallGraph
 from mplint.facts.contexts import Context, Contexts
 from mplint.facts.lifecycles import Lifecycles
+from mplint.facts.locks import Locks
 from mplint.facts.names import Names
 from mplint.facts.scopes import (
     Binding,
@@ -26,6 +27,7 @@ from mplint.facts.scopes import (
     Scope,
     collect,
 )
+from mplint.facts.shared_values import SharedValue, SharedValues
 from mplint.facts.state import Mutation, Plain, State
 from mplint.facts.values import Instance, Values
 from mplint.facts.workers import Dispatch, Workers
@@ -42,10 +44,13 @@ __all__ = [
     "FunctionInfo",
     "Instance",
     "Lifecycles",
+    "Locks",
     "ModuleFacts",
     "Mutation",
     "Plain",
     "Scope",
+    "SharedValue",
+    "SharedValues",
     "State",
     "Workers",
 ]
@@ -94,6 +99,16 @@ class ModuleFacts:
     def state(self) -> State:
         """Plain mutable values, and the mutations functions make."""
         return State(self)
+
+    @cached_property
+    def locks(self) -> Locks:
+        """Where each function holds a lock, and its read-modify-write updates."""
+        return Locks(self)
+
+    @cached_property
+    def shared_values(self) -> SharedValues:
+        """Which shared `Value`/`Array` worker code updates, how it got there, and who races on it."""
+        return SharedValues(self)
 
     # --- positions and text, computed only for files that have findings -------------------------
 
