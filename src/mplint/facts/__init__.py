@@ -19,6 +19,7 @@ from mplint.facts.contexts import Context, Contexts
 from mplint.facts.lifecycles import Lifecycles
 from mplint.facts.locks import Locks
 from mplint.facts.names import Names
+from mplint.facts.results import PoolResults
 from mplint.facts.scopes import (
     Binding,
     CallSite,
@@ -48,6 +49,7 @@ __all__ = [
     "ModuleFacts",
     "Mutation",
     "Plain",
+    "PoolResults",
     "Scope",
     "SharedValue",
     "SharedValues",
@@ -99,6 +101,11 @@ class ModuleFacts:
     def state(self) -> State:
         """Plain mutable values, and the mutations functions make."""
         return State(self)
+
+    @cached_property
+    def pool_results(self) -> PoolResults:
+        """The pending results of pools (`apply_async`, `imap`, ...) and what each body does with them."""
+        return PoolResults(self)
 
     @cached_property
     def locks(self) -> Locks:
