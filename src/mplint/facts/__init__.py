@@ -31,6 +31,7 @@ from mplint.facts.scopes import (
 from mplint.facts.shared_values import SharedValue, SharedValues
 from mplint.facts.state import Mutation, Plain, State
 from mplint.facts.values import Instance, Values
+from mplint.facts.visibility import Visibility
 from mplint.facts.workers import Dispatch, Workers
 
 __all__ = [
@@ -54,6 +55,7 @@ __all__ = [
     "SharedValue",
     "SharedValues",
     "State",
+    "Visibility",
     "Workers",
 ]
 
@@ -101,6 +103,11 @@ class ModuleFacts:
     def state(self) -> State:
         """Plain mutable values, and the mutations functions make."""
         return State(self)
+
+    @cached_property
+    def visibility(self) -> Visibility:
+        """What the parent can see of the state child code changes, and when it binds its globals."""
+        return Visibility(self)
 
     @cached_property
     def pool_results(self) -> PoolResults:

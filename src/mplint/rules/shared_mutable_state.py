@@ -7,9 +7,9 @@ from typing import Iterable, Iterator
 
 import libcst as cst
 
-from mplint.apis import Kind
-from mplint.facts import Dispatch, FunctionInfo, ModuleFacts, Mutation, Plain
-from mplint.facts.scopes import Binding, Scope
+from mplint.facts import Dispatch, FunctionInfo, ModuleFacts, Plain
+from mplint.facts.scopes import Binding
+from mplint.facts.visibility import fits
 from mplint.rules.base import Report, Rule
 
 _COPY = "the child works on a copy under fork, on a fresh import under spawn/forkserver"
@@ -115,6 +115,7 @@ class _Checker:
     def __init__(self, facts: ModuleFacts) -> None:
         self.facts = facts
         self.state = facts.state
+        self.visibility = facts.visibility
         self.workers = facts.workers
 
     # --- module-level values changed in a worker ---------------------------------------------
@@ -129,7 +130,7 @@ class _Checker:
             for mutation in state.mutations(function):
                 if mutation.name is not None:
                     name, what = mutation.name, "module-level name"
-                    read = self._parent_read(mutation.name, module)
+                    read = self.visibility.parent_read(mutation.name, module)
                     if read is None:
                         continue  # a per-process value (a cache) that the parent never looks at
                     yield Report(
@@ -140,11 +141,11 @@ class _Checker:
                         f"({_COPY}): {self._fix(dispatches, function, None)}",
                     )
                     continue
-                found = self._module_object(mutation)
+                found = self.visibility.module_object(mutation)
                 if found is None:
                     continue
                 root, plain = found
-                read = self._parent_read(root.value, module)
+                read = self.visibility.parent_read(root.value, module)
                 if read is None:
                     continue
                 yield Report(
@@ -155,33 +156,6 @@ class _Checker:
                     f"on line {facts.line_of(read)}) never changes ({_COPY}): "
                     f"{self._fix(dispatches, function, plain)}",
                 )
-
-    def _module_object(self, mutation: Mutation) -> tuple[cst.Name, Plain] | None:
-        """The module-level name whose plain value the mutation changes, and that value."""
-        obj, names, state = mutation.obj, self.facts.names, self.state
-        root = obj.value if isinstance(obj, cst.Attribute) else obj
-        if not isinstance(root, cst.Name):
-            return None
-        found = names.lookup(root.value, mutation.scope)
-        if found is None or found[0] is not self.facts.module_scope:
-            return None
-        if isinstance(obj, cst.Attribute):
-            # `stats.seen.add(x)`: an attribute of a plain module-level object
-            owner = state.plain(root, mutation.scope)
-            if owner is None or not owner.is_object:
-                return None
-        plain = state.plain(obj, mutation.scope) if obj is not None else None
-        if plain is None or not _fits(plain, mutation):
-            return None
-        return root, plain
-
-    def _parent_read(self, name: str, where: Scope) -> cst.Name | None:
-        """A read of `name` (bound in `where`) in code that runs in the parent."""
-        for node, scope in self.state.reads(name, where):
-            # a callback registered by a decorator may well run in the child that set the name
-            if not self.state.in_child(scope) and not self.state.called_back(scope):
-                return node
-        return None
 
     # --- arguments filled in a worker ------------------------------------------------------------
 
@@ -199,15 +173,15 @@ class _Checker:
                 obj = mutation.obj
                 if not (mutation.writes and isinstance(obj, cst.Name) and obj.value in given):
                     continue
-                if obj.value in returned or not _is_untouched_parameter(facts, obj.value, mutation.scope, worker):
+                if obj.value in returned or not self.visibility.untouched_parameter(obj.value, mutation.scope, worker):
                     continue
                 argument = given[obj.value]
                 if not isinstance(argument, cst.Name):
                     continue
                 plain = state.plain(argument, scope)
-                if plain is None or not _fits(plain, mutation):
+                if plain is None or not fits(plain, mutation):
                     continue
-                read = self._read_besides(argument, scope, dispatch)
+                read = self.visibility.parent_read_besides(argument, scope, dispatch.site.node)  # type: ignore[union-attr]
                 if read is None:
                     continue
                 yield Report(
@@ -219,16 +193,6 @@ class _Checker:
                     f"changes: {self._fix([dispatch], worker, plain)}",
                 )
 
-    def _read_besides(self, argument: cst.Name, scope: Scope, dispatch: Dispatch) -> cst.Name | None:
-        found = self.facts.names.lookup(argument.value, scope)
-        if found is None:
-            return None
-        inside = _names_in(dispatch.site.node)  # type: ignore[union-attr]
-        for node, read_scope in self.state.reads(argument.value, found[0]):
-            if node not in inside and not self.state.in_child(read_scope):
-                return node
-        return None
-
     # --- attributes of a bound-method worker's object ------------------------------------------
 
     def bound_objects(self) -> Iterator[Report]:
@@ -237,13 +201,13 @@ class _Checker:
             worker = dispatch.worker
             if worker is None or worker.cls is None or not (dispatch.bound or dispatch.kind == "run"):
                 continue
-            family = self._family(worker.cls)
+            family = self.visibility.family(worker.cls)
             for function in facts.callgraph.reached_from(worker):
                 if function.cls not in family or not function.node.params.params:
                     continue
                 me = function.node.params.params[0].name.value
                 for mutation in state.mutations(function):
-                    attr = self._self_attribute(mutation, me, function)
+                    attr = self.visibility.self_attribute(mutation, me, function)
                     if attr is None:
                         continue
                     changed = (
@@ -251,7 +215,7 @@ class _Checker:
                         if isinstance(mutation.obj, cst.Attribute)
                         else None
                     )
-                    read = self._read_outside(attr, family)
+                    read = self.visibility.parent_attribute_read(attr, family)
                     if read is None:
                         continue
                     owner = facts.classes[worker.cls].name
@@ -264,93 +228,15 @@ class _Checker:
                         f"never sees the change: {self._fix([dispatch], worker, changed, attribute=True)}",
                     )
 
-    def _self_attribute(self, mutation: Mutation, me: str, function: FunctionInfo) -> str | None:
-        """The attribute of `self` that a mutation changes: `self.x = v`, `self.items.append(v)`."""
-        obj = mutation.obj
-        if isinstance(obj, cst.Name) and obj.value == me and mutation.attr is not None:
-            attr = mutation.attr
-        elif (
-            isinstance(obj, cst.Attribute)
-            and isinstance(obj.value, cst.Name)
-            and obj.value.value == me
-            and mutation.attr is None
-        ):
-            plain = self.state.plain(obj, mutation.scope)
-            if plain is None or not _fits(plain, mutation):
-                return None
-            attr = obj.attr.value
-        else:
-            return None
-        found = self.facts.names.lookup(me, mutation.scope)
-        if found is None or found[0] is not function.scope or len(found[1]) != 1:
-            return None  # `self` rebound: not the object handed over
-        return attr
-
-    def _family(self, cls: cst.ClassDef) -> set[cst.ClassDef]:
-        """The class, its bases of this module, and its subclasses of this module."""
-        facts = self.facts
-
-        def local_bases(c: cst.ClassDef) -> list[cst.ClassDef]:
-            info = facts.classes[c]
-            found = [facts.names.definition(b.value, info.outer) for b in c.bases]
-            return [b for b in found if isinstance(b, cst.ClassDef)]
-
-        family = {cls}
-        pending = [cls]
-        while pending:
-            for base in local_bases(pending.pop()):
-                if base not in family:
-                    family.add(base)
-                    pending.append(base)
-        changed = True
-        while changed:
-            changed = False
-            for other in facts.classes:
-                if other not in family and cls in self._ancestors(other, local_bases):
-                    family.add(other)
-                    changed = True
-        return family
-
-    @staticmethod
-    def _ancestors(cls: cst.ClassDef, local_bases) -> set[cst.ClassDef]:  # type: ignore[no-untyped-def]
-        seen: set[cst.ClassDef] = set()
-        pending = [cls]
-        while pending:
-            for base in local_bases(pending.pop()):
-                if base not in seen:
-                    seen.add(base)
-                    pending.append(base)
-        return seen
-
-    def _read_outside(self, attr: str, family: set[cst.ClassDef]) -> cst.Attribute | None:
-        """A read of `obj.attr` in parent code, `obj` an instance of the family, outside `__init__`
-        (which runs before the worker)."""
-        facts = self.facts
-        for node, scope in facts.attribute_loads.get(attr, ()):
-            if self.state.in_child(scope):
-                continue
-            function_scope = scope.function
-            if function_scope is not None and isinstance(function_scope.node, cst.FunctionDef):
-                info = facts.functions.get(function_scope.node)
-                if info is not None and info.cls in family and info.name == "__init__":
-                    continue
-            owner = facts.names.class_of(node.value, scope)
-            if owner is None:
-                instance = facts.values.instance_of(node.value, scope)
-                owner = instance.cls if instance is not None else None
-            if owner in family:
-                return node
-        return None
-
     # --- globals set by the parent at run time ---------------------------------------------
 
     def run_time_globals(self) -> Iterator[Report]:
         facts, state = self.facts, self.state
-        if self._fork_is_forced():
+        if self.visibility.fork_is_forced():
             return
         module = facts.module_scope
         for name, bindings in module.bindings.items():
-            sorted_ = self._sort_bindings(bindings)
+            sorted_ = self.visibility.import_and_run_time(bindings)
             if sorted_ is None:
                 continue
             import_time, run_time = sorted_
@@ -383,39 +269,6 @@ class _Checker:
                     f"{facts.line_of(setter.node)}); {_SPAWN} and sees {import_value}: "
                     f"{_config_fix(dispatches, name)}",
                 )
-
-    def _sort_bindings(self, bindings: list[Binding]) -> tuple[list[Binding], list[Binding]] | None:
-        """(import-time bindings, bindings the parent makes at run time) of a module-level name;
-        None when a binding is made in a child (per-worker state) or cannot be placed."""
-        state = self.state
-        level = state.module_level_bindings
-        rebindings = state.global_rebindings
-        import_time: list[Binding] = []
-        run_time: list[Binding] = []
-        for binding in bindings:
-            if binding.node in level:
-                (run_time if level[binding.node] else import_time).append(binding)
-                continue
-            function = rebindings.get(binding.node)
-            if function is None or state.in_child(function.scope):
-                return None
-            if function.node in state.import_time_functions:
-                import_time.append(binding)
-            else:
-                run_time.append(binding)
-        return import_time, run_time
-
-    def _fork_is_forced(self) -> bool:
-        """The module asks for the fork start method: children inherit run-time globals."""
-        facts = self.facts
-        for site in facts.calls:
-            api = facts.api_of_call(site)
-            if api is None or api.kind not in (Kind.SET_START_METHOD, Kind.CONTEXT):
-                continue
-            args = [a.value for a in site.node.args if a.keyword is None or a.keyword.value == "method"]
-            if args and isinstance(args[0], cst.SimpleString) and args[0].evaluated_value == "fork":
-                return True
-        return False
 
     # --- wording ---------------------------------------------------------------------------------
 
@@ -469,23 +322,6 @@ def _config_fix(dispatches: list[Dispatch], name: str) -> str:
     return f"pass `{name}` to the worker as an argument (`args=`)"
 
 
-def _fits(plain: Plain, mutation: Mutation) -> bool:
-    """The kind of change fits the kind of value: attributes are set on objects, containers are
-    changed by their methods, item assignment and in-place operators. A method call on an object
-    of a class of the module is that class's own method: not known to change anything."""
-    if mutation.attr is not None:
-        return plain.is_object
-    return not plain.is_object
-
-
-def _is_untouched_parameter(facts: ModuleFacts, name: str, scope: Scope, worker: FunctionInfo) -> bool:
-    """`name` in `scope` is `worker`'s parameter, never rebound: still the object it was given."""
-    found = facts.names.lookup(name, scope)
-    if found is None or found[0] is not worker.scope:
-        return False
-    return all(isinstance(b.node, cst.Param) or b.augmented for b in found[1])
-
-
 def _describe(plain: Plain) -> str:
     return f"`{plain.type}` object" if plain.is_object else plain.type
 
@@ -510,14 +346,3 @@ def _value_text(facts: ModuleFacts, binding: Binding) -> str:
     if binding.value is not None:
         return " ".join(facts.code(binding.value).split())
     return " ".join(facts.code(binding.node).split())
-
-
-def _names_in(node: cst.CSTNode) -> set[cst.Name]:
-    found: set[cst.Name] = set()
-
-    class _Names(cst.CSTVisitor):
-        def visit_Name(self, name: cst.Name) -> None:
-            found.add(name)
-
-    node.visit(_Names())
-    return found

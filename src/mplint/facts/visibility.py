@@ -1,0 +1,209 @@
+"""What the parent process can see of the state that child code changes.
+
+Reads in parent code (of a name, of an attribute of an object of a class family), the module-level
+plain value or `self` attribute that a mutation changes, and when the parent binds a module-level
+name: at import time (every spawned child does it too) or only at run time.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Callable
+
+import libcst as cst
+
+from mplint.apis import Kind
+
+if TYPE_CHECKING:
+    from mplint.facts import ModuleFacts
+    from mplint.facts.scopes import Binding, FunctionInfo, Scope
+    from mplint.facts.state import Mutation, Plain
+
+
+class Visibility:
+    def __init__(self, facts: ModuleFacts) -> None:
+        self.facts = facts
+        self.state = facts.state
+
+    # --- what a mutation changes -----------------------------------------------------------------
+
+    def module_object(self, mutation: Mutation) -> tuple[cst.Name, Plain] | None:
+        """The module-level name whose plain value the mutation changes, and that value."""
+        obj, names, state = mutation.obj, self.facts.names, self.state
+        root = obj.value if isinstance(obj, cst.Attribute) else obj
+        if not isinstance(root, cst.Name):
+            return None
+        found = names.lookup(root.value, mutation.scope)
+        if found is None or found[0] is not self.facts.module_scope:
+            return None
+        if isinstance(obj, cst.Attribute):
+            # `stats.seen.add(x)`: an attribute of a plain module-level object
+            owner = state.plain(root, mutation.scope)
+            if owner is None or not owner.is_object:
+                return None
+        plain = state.plain(obj, mutation.scope) if obj is not None else None
+        if plain is None or not fits(plain, mutation):
+            return None
+        return root, plain
+
+    def self_attribute(self, mutation: Mutation, me: str, function: FunctionInfo) -> str | None:
+        """The attribute of `self` that a mutation changes: `self.x = v`, `self.items.append(v)`."""
+        obj = mutation.obj
+        if isinstance(obj, cst.Name) and obj.value == me and mutation.attr is not None:
+            attr = mutation.attr
+        elif (
+            isinstance(obj, cst.Attribute)
+            and isinstance(obj.value, cst.Name)
+            and obj.value.value == me
+            and mutation.attr is None
+        ):
+            plain = self.state.plain(obj, mutation.scope)
+            if plain is None or not fits(plain, mutation):
+                return None
+            attr = obj.attr.value
+        else:
+            return None
+        found = self.facts.names.lookup(me, mutation.scope)
+        if found is None or found[0] is not function.scope or len(found[1]) != 1:
+            return None  # `self` rebound: not the object handed over
+        return attr
+
+    def untouched_parameter(self, name: str, scope: Scope, worker: FunctionInfo) -> bool:
+        """`name` in `scope` is `worker`'s parameter, never rebound: still the object it was given."""
+        found = self.facts.names.lookup(name, scope)
+        if found is None or found[0] is not worker.scope:
+            return False
+        return all(isinstance(b.node, cst.Param) or b.augmented for b in found[1])
+
+    # --- reads in the parent ---------------------------------------------------------------------
+
+    def parent_read(self, name: str, where: Scope) -> cst.Name | None:
+        """A read of `name` (bound in `where`) in code that runs in the parent."""
+        for node, scope in self.state.reads(name, where):
+            # a callback registered by a decorator may well run in the child that set the name
+            if not self.state.in_child(scope) and not self.state.called_back(scope):
+                return node
+        return None
+
+    def parent_read_besides(self, argument: cst.Name, scope: Scope, call: cst.Call) -> cst.Name | None:
+        """A read of `argument` in parent code other than in `call` (the one handing it over)."""
+        found = self.facts.names.lookup(argument.value, scope)
+        if found is None:
+            return None
+        inside = _names_in(call)
+        for node, read_scope in self.state.reads(argument.value, found[0]):
+            if node not in inside and not self.state.in_child(read_scope):
+                return node
+        return None
+
+    def parent_attribute_read(self, attr: str, family: set[cst.ClassDef]) -> cst.Attribute | None:
+        """A read of `obj.attr` in parent code, `obj` an instance of the family, outside `__init__`
+        (which runs before the worker)."""
+        facts = self.facts
+        for node, scope in facts.attribute_loads.get(attr, ()):
+            if self.state.in_child(scope):
+                continue
+            function_scope = scope.function
+            if function_scope is not None and isinstance(function_scope.node, cst.FunctionDef):
+                info = facts.functions.get(function_scope.node)
+                if info is not None and info.cls in family and info.name == "__init__":
+                    continue
+            owner = facts.names.class_of(node.value, scope)
+            if owner is None:
+                instance = facts.values.instance_of(node.value, scope)
+                owner = instance.cls if instance is not None else None
+            if owner in family:
+                return node
+        return None
+
+    def family(self, cls: cst.ClassDef) -> set[cst.ClassDef]:
+        """The class, its bases of this module, and its subclasses of this module."""
+        facts = self.facts
+
+        def local_bases(c: cst.ClassDef) -> list[cst.ClassDef]:
+            info = facts.classes[c]
+            found = [facts.names.definition(b.value, info.outer) for b in c.bases]
+            return [b for b in found if isinstance(b, cst.ClassDef)]
+
+        family = {cls}
+        pending = [cls]
+        while pending:
+            for base in local_bases(pending.pop()):
+                if base not in family:
+                    family.add(base)
+                    pending.append(base)
+        changed = True
+        while changed:
+            changed = False
+            for other in facts.classes:
+                if other not in family and cls in _ancestors(other, local_bases):
+                    family.add(other)
+                    changed = True
+        return family
+
+    # --- when the parent binds a module-level name -----------------------------------------------
+
+    def import_and_run_time(self, bindings: list[Binding]) -> tuple[list[Binding], list[Binding]] | None:
+        """(import-time bindings, bindings the parent makes at run time) of a module-level name;
+        None when a binding is made in a child (per-worker state) or cannot be placed."""
+        state = self.state
+        level = state.module_level_bindings
+        rebindings = state.global_rebindings
+        import_time: list[Binding] = []
+        run_time: list[Binding] = []
+        for binding in bindings:
+            if binding.node in level:
+                (run_time if level[binding.node] else import_time).append(binding)
+                continue
+            function = rebindings.get(binding.node)
+            if function is None or state.in_child(function.scope):
+                return None
+            if function.node in state.import_time_functions:
+                import_time.append(binding)
+            else:
+                run_time.append(binding)
+        return import_time, run_time
+
+    def fork_is_forced(self) -> bool:
+        """The module asks for the fork start method: children inherit run-time globals."""
+        facts = self.facts
+        for site in facts.calls:
+            api = facts.api_of_call(site)
+            if api is None or api.kind not in (Kind.SET_START_METHOD, Kind.CONTEXT):
+                continue
+            args = [a.value for a in site.node.args if a.keyword is None or a.keyword.value == "method"]
+            if args and isinstance(args[0], cst.SimpleString) and args[0].evaluated_value == "fork":
+                return True
+        return False
+
+
+def fits(plain: Plain, mutation: Mutation) -> bool:
+    """The kind of change fits the kind of value: attributes are set on objects, containers are
+    changed by their methods, item assignment and in-place operators. A method call on an object
+    of a class of the module is that class's own method: not known to change anything."""
+    if mutation.attr is not None:
+        return plain.is_object
+    return not plain.is_object
+
+
+def _ancestors(
+    cls: cst.ClassDef, local_bases: Callable[[cst.ClassDef], list[cst.ClassDef]]
+) -> set[cst.ClassDef]:
+    seen: set[cst.ClassDef] = set()
+    pending = [cls]
+    while pending:
+        for base in local_bases(pending.pop()):
+            if base not in seen:
+                seen.add(base)
+                pending.append(base)
+    return seen
+
+
+def _names_in(node: cst.CSTNode) -> set[cst.Name]:
+    found: set[cst.Name] = set()
+
+    class _Names(cst.CSTVisitor):
+        def visit_Name(self, name: cst.Name) -> None:
+            found.add(name)
+
+    node.visit(_Names())
+    return found
