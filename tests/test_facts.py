@@ -858,3 +858,124 @@ def test_functions_registered_by_decorators_are_called_back() -> None:
     )
     called_back = {f.name for f in facts.functions.values() if facts.state.called_back(f.scope)}
     assert called_back == {"index", "inner"}
+
+
+def _function(facts: ModuleFacts, name: str):
+    [function] = [f for f in facts.functions.values() if f.name == name]
+    return function
+
+
+def test_lock_regions_cover_with_blocks_and_acquire_release_spans() -> None:
+    facts = facts_of(
+        """
+        def work(counter, lock, f):
+            counter.value += 1
+            with counter.get_lock():
+                counter.value += 2
+            lock.acquire()
+            counter.value = counter.value + 3
+            lock.release()
+            counter.value = 4
+            with open(f) as handle:
+                counter.value += 5
+        """
+    )
+    updates = facts.locks.regions(_function(facts, "work")).unlocked_updates
+    assert [facts.code(u.node).strip() for u in updates] == ["counter.value += 1", "counter.value += 5"]
+    assert all(facts.code(u.obj) == "counter" and u.index is None for u in updates)
+
+
+def test_shared_values_know_the_route_and_who_races() -> None:
+    facts = facts_of(
+        """
+        import multiprocessing as mp
+        hits = mp.Value("i", 0)
+        def by_argument(total, slots, i):
+            total.value += 1
+            slots[i] += 1
+            slots[0] += 1
+        def by_global():
+            hits.value += 1
+        if __name__ == "__main__":
+            total = mp.RawValue("i", 0)
+            slots = mp.Array("i", 4)
+            procs = [mp.Process(target=by_argument, args=(total, slots, i)) for i in range(4)]
+            single = mp.Process(target=by_global)
+        """
+    )
+    shared = facts.shared_values
+    by_argument, by_global = _function(facts, "by_argument"), _function(facts, "by_global")
+    assert shared.many_processes(by_argument) and not shared.many_processes(by_global)
+    first, item, constant = facts.locks.regions(by_argument).unlocked_updates
+    found = shared.source(first.obj, by_argument.scope)
+    assert found is not None and (found.kind_name, found.route, found.has_lock) == ("RawValue", "passed", False)
+    assert not shared.slot_is_shared(item.index, by_argument.scope)
+    assert shared.slot_is_shared(constant.index, by_argument.scope)
+    [update] = facts.locks.regions(by_global).unlocked_updates
+    found = shared.source(update.obj, by_global.scope)
+    assert found is not None and (found.kind_name, found.route, found.has_lock) == ("Value", "global", True)
+
+
+def test_pool_results_follow_pending_results_into_lists_and_out_of_blocks() -> None:
+    facts = facts_of(
+        """
+        from multiprocessing import Pool
+        def main(items):
+            with Pool() as pool:
+                results = []
+                for item in items:
+                    r = pool.apply_async(len, (item,))
+                    results.append(r)
+                lazy = pool.imap(len, items)
+                pool.apply_async(print)
+            for r in results:
+                r.get()
+            print(list(lazy))
+        """
+    )
+    [body] = facts.pool_results.bodies
+    holders = body.merged_holders()
+    assert set(holders) == {"results", "lazy"} and holders["results"].kind == "list"
+    [block] = body.blocks
+    for name, holder in holders.items():
+        assert body.only_bound_to_results(name, holder)
+        uses = body.uses(holder, [e for e in body.events[name] if e.order > block.start])
+        assert uses and all(use.order > block.end for use in uses)
+    [discarded] = body.discarded
+    assert facts.code(discarded.call) == "pool.apply_async(print)"
+    assert not body.synchronised_after(discarded, set(holders))
+
+
+def test_visibility_of_child_changes_to_the_parent() -> None:
+    facts = facts_of(
+        """
+        import multiprocessing
+        seen = []
+        class Base(multiprocessing.Process):
+            pass
+        class Worker(Base):
+            def run(self):
+                self.done = True
+                seen.append(1)
+        class Other:
+            pass
+        def main():
+            w = Worker()
+            w.start()
+            print(w.done, seen)
+        main()
+        """
+    )
+    visibility = facts.visibility
+    worker = next(c for c, info in facts.classes.items() if info.name == "Worker")
+    assert {facts.classes[c].name for c in visibility.family(worker)} == {"Base", "Worker"}
+    run = _function(facts, "run")
+    set_done, append = facts.state.mutations(run)
+    assert visibility.self_attribute(set_done, "self", run) == "done"
+    root, plain = visibility.module_object(append)
+    assert root.value == "seen" and plain.type == "list"
+    assert facts.code(visibility.parent_attribute_read("done", visibility.family(worker))) == "w.done"
+    assert visibility.parent_read("seen", facts.module_scope) is not None
+    import_time, run_time = visibility.import_and_run_time(facts.module_scope.bindings["seen"])
+    assert len(import_time) == 1 and run_time == []
+    assert not visibility.fork_is_forced()
