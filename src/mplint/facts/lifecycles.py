@@ -27,6 +27,7 @@ import libcst as cst
 from mplint import apis
 from mplint.facts.names import Names
 from mplint.facts.scopes import CallSite, ClassInfo, Scope
+from mplint.facts.syntax import EXHAUSTING_BUILTINS
 from mplint.facts.values import Instance, Values
 
 #: the kinds of object whose lifecycle is followed: each owns child processes that someone must reap
@@ -52,8 +53,9 @@ _ASSERTIONS = frozenset(
 )
 #: builtins whose result iterates the same elements (`for p in reversed(procs)`)
 _SAME_ELEMENTS = frozenset({"list", "tuple", "set", "sorted", "reversed", "iter"})
-#: callers that consume a `map()` iterator, so the mapped function really runs
-_CONSUMERS = frozenset({"list", "tuple", "set", "sorted", "any", "all", "sum", "min", "max"})
+#: callers that run a `map()` iterator to its end, so the mapped join runs for every element
+#: (`any` too: join() returns None, which `any` passes over; `all` stops at the first None)
+_CONSUMERS = EXHAUSTING_BUILTINS | {"any"}
 _STORE_METHODS = frozenset({"append", "add", "insert", "appendleft"})
 #: methods of a manager that return no proxy (every other method makes a shared object whose
 #: proxy holds a reference to the manager)

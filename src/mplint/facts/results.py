@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Iterator, Union
 import libcst as cst
 
 from mplint.apis import Kind
+from mplint.facts.syntax import ITERATING_BUILTINS
 
 if TYPE_CHECKING:
     from mplint.facts import ModuleFacts
@@ -26,10 +27,6 @@ PENDING = frozenset({"apply_async", "map_async", "starmap_async", "imap", "imap_
 LAZY = frozenset({"imap", "imap_unordered"})
 #: pools whose `__exit__` calls `terminate()`; a ThreadPool drops its queued tasks the same way
 POOLS = frozenset({Kind.POOL, Kind.THREAD_POOL})
-#: builtins that run an iterator to its end (or take its next item)
-_CONSUMERS = frozenset(
-    {"list", "tuple", "set", "frozenset", "sorted", "sum", "min", "max", "any", "all", "dict", "next", "zip", "enumerate"}
-)
 
 Owner = Union[cst.FunctionDef, cst.Module]
 
@@ -306,7 +303,7 @@ class ResultsBody(cst.CSTVisitor):
         if isinstance(parent, cst.Arg) and isinstance(grand, cst.Call):
             if isinstance(grand.func, cst.Name) and grand.func.value == "len":
                 return "neutral", None
-            if isinstance(grand.func, cst.Name) and grand.func.value in _CONSUMERS:
+            if isinstance(grand.func, cst.Name) and grand.func.value in ITERATING_BUILTINS:
                 return "use", None
             into = _append_target(grand)
             if into is not None:

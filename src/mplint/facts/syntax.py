@@ -67,3 +67,9 @@ class FunctionBodyVisitor(cst.CSTVisitor):
 
     def visit_Lambda(self, node: cst.Lambda) -> bool:
         return False
+
+
+#: builtins that run an iterator they are given to its end, whatever it yields
+EXHAUSTING_BUILTINS = frozenset({"list", "tuple", "set", "frozenset", "dict", "sorted", "sum", "min", "max"})
+#: builtins that take at least one item of an iterator they are given
+ITERATING_BUILTINS = EXHAUSTING_BUILTINS | {"any", "all", "next", "zip", "enumerate"}
