@@ -10,7 +10,7 @@ from __future__ import annotations
 from functools import cached_property
 
 import libcst as cst
-from libcst.metadata import CodeRange, MetadataWrapper, PositionProvider
+from libcst.metadata import CodeRange
 
 from mplint import apis
 from mplint.facts.arguments import Arguments
@@ -19,6 +19,7 @@ from mplint.facts.contexts import Context, Contexts
 from mplint.facts.lifecycles import Lifecycles
 from mplint.facts.locks import Locks
 from mplint.facts.names import Names
+from mplint.facts.positions import Positions
 from mplint.facts.results import PoolResults
 from mplint.facts.scopes import (
     Binding,
@@ -127,9 +128,8 @@ class ModuleFacts:
     # --- positions and text, computed only for files that have findings -------------------------
 
     @cached_property
-    def _positions(self) -> dict[cst.CSTNode, CodeRange]:
-        wrapper = MetadataWrapper(self.module, unsafe_skip_copy=True)
-        return dict(wrapper.resolve(PositionProvider))
+    def _positions(self) -> Positions:
+        return Positions(self.module)
 
     def position(self, node: cst.CSTNode) -> CodeRange:
         return self._positions[node]

@@ -29,6 +29,7 @@ from mplint.facts.names import Names
 from mplint.facts.scopes import CallSite, ClassInfo, Scope
 from mplint.facts.syntax import EXHAUSTING_BUILTINS
 from mplint.facts.values import Instance, Values
+from mplint.facts.walk import Walker
 
 #: the kinds of object whose lifecycle is followed: each owns child processes that someone must reap
 TRACKED_KINDS = frozenset(
@@ -236,7 +237,7 @@ class Lifecycles:
             if owner_of(scope) in owners and scope.kind != "class":
                 candidates.update(scope.bindings)
         walker = _Walker(self, owners, candidates)
-        module.visit(walker)
+        walker.walk(module)
         self.loops_with_break = walker.breaks
         holders: dict[tuple[Scope, str], Holder] = {}
 
@@ -321,7 +322,7 @@ class Lifecycles:
             if any(_daemon_keyword(site.node) for site in init.calls):
                 return True
             finder = _DaemonAssignment()
-            init.node.body.visit(finder)
+            finder.walk(init.node.body)
             if finder.found:
                 return True
         return False
@@ -396,7 +397,7 @@ def _daemon_keyword(call: cst.Call) -> bool:
     )
 
 
-class _DaemonAssignment(cst.CSTVisitor):
+class _DaemonAssignment(Walker):
     def __init__(self) -> None:
         self.found = False
 
@@ -423,7 +424,7 @@ def _unwrap_binding_position(stack: list[cst.CSTNode], i: int) -> tuple[cst.CSTN
 _Key = tuple[Scope, str]
 
 
-class _Walker(cst.CSTVisitor):
+class _Walker(Walker):
     """Records, in source order, what happens to every name that may hold a tracked object."""
 
     def __init__(self, lifecycles: Lifecycles, owners: set[Scope], candidates: set[str]) -> None:
@@ -505,22 +506,22 @@ class _Walker(cst.CSTVisitor):
 
     def visit_For(self, node: cst.For) -> bool:
         # the iterable is evaluated once; the body repeats
-        node.target.visit(self)
-        node.iter.visit(self)
+        self.walk(node.target)
+        self.walk(node.iter)
         self.loops.append(node)
-        node.body.visit(self)
+        self.walk(node.body)
         self.loops.pop()
         if node.orelse is not None:
-            node.orelse.visit(self)
+            self.walk(node.orelse)
         return False
 
     def visit_While(self, node: cst.While) -> bool:
         self.loops.append(node)
-        node.test.visit(self)
-        node.body.visit(self)
+        self.walk(node.test)
+        self.walk(node.body)
         self.loops.pop()
         if node.orelse is not None:
-            node.orelse.visit(self)
+            self.walk(node.orelse)
         return False
 
     def _visit_comprehension(self, node: cst.CSTNode) -> None:

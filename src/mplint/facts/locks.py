@@ -79,16 +79,16 @@ class Regions(FunctionBodyVisitor):
     @classmethod
     def of(cls, locks: Locks, function: FunctionInfo) -> Regions:
         regions = cls(locks, function)
-        function.node.body.visit(regions)
+        regions.walk(function.node.body)
         regions._resolve_acquires()
         return regions
 
     def visit_With(self, node: cst.With) -> bool:
         locking = any(self._locks.may_be_lock(item.item, self._scope) for item in node.items)
         for item in node.items:
-            item.visit(self)
+            self.walk(item)
         self._with_locks += locking
-        node.body.visit(self)
+        self.walk(node.body)
         self._with_locks -= locking
         return False
 

@@ -17,6 +17,7 @@ import libcst as cst
 
 from mplint.apis import Kind
 from mplint.facts.syntax import ITERATING_BUILTINS
+from mplint.facts.walk import Walker
 
 if TYPE_CHECKING:
     from mplint.facts import ModuleFacts
@@ -90,9 +91,9 @@ class PoolResults:
         for node, scope in owners.items():
             body = ResultsBody(facts, scope, sites)
             if isinstance(node, cst.Module):
-                node.visit(body)
+                body.walk(node)
             else:
-                node.body.visit(body)
+                body.walk(node.body)
             bodies.append(body)
         return bodies
 
@@ -108,7 +109,7 @@ def _owner(scope: Scope) -> Scope | None:
     return None
 
 
-class ResultsBody(cst.CSTVisitor):
+class ResultsBody(Walker):
     """One function body (or module) in source order: its pool blocks, the pending results made
     in them, and every use of a name."""
 

@@ -13,6 +13,7 @@ from typing import Iterator, Literal, Union
 import libcst as cst
 
 from mplint.facts import guards
+from mplint.facts.walk import Walker
 
 ScopeKind = Literal["module", "class", "function", "lambda", "comprehension"]
 FunctionNode = Union[cst.FunctionDef, cst.Lambda]
@@ -154,7 +155,7 @@ def _dotted(node: cst.BaseExpression) -> str:
     return ""
 
 
-class _Collector(cst.CSTVisitor):
+class _Collector(Walker):
     def __init__(self, module: cst.Module) -> None:
         self.module_scope = Scope("module", module, None, import_time=True)
         self.scope = self.module_scope
@@ -206,25 +207,25 @@ class _Collector(cst.CSTVisitor):
 
     def visit_If(self, node: cst.If) -> bool:
         # Only blocks that run at import time can be guards; a guard inside a function guards nothing.
-        node.test.visit(self)
+        self.walk(node.test)
         test = node.test
         body_guarded = self.scope.kind == "module" and guards.is_main_guard(test)
         else_guarded = self.scope.kind == "module" and guards.is_not_main_guard(test)
         dead = guards.is_type_checking(test)
         self.guard_depth += body_guarded
         self.dead_depth += dead
-        node.body.visit(self)
+        self.walk(node.body)
         self.guard_depth -= body_guarded
         self.dead_depth -= dead
         if node.orelse is not None:
             self.guard_depth += else_guarded
-            node.orelse.visit(self)
+            self.walk(node.orelse)
             self.guard_depth -= else_guarded
         return False
 
     def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
         for decorator in node.decorators:
-            decorator.visit(self)
+            self.walk(decorator)
         owner = self.class_stack[-1] if self.class_stack and self.scope.kind == "class" else None
         self.scope.bind(Binding(node.name.value, node, definition=node))
         # defaults and annotations are evaluated where the def statement runs, not in the function
@@ -232,9 +233,9 @@ class _Collector(cst.CSTVisitor):
         for param in params:
             for part in (param.default, param.annotation):
                 if part is not None:
-                    part.visit(self)
+                    self.walk(part)
         if node.returns is not None:
-            node.returns.visit(self)
+            self.walk(node.returns)
         scope = self._push("function", node)
         info = FunctionInfo(node, scope, owner.node if owner else None)
         self.functions[node] = info
@@ -245,7 +246,7 @@ class _Collector(cst.CSTVisitor):
         for param in params:
             self.scope.bind(Binding(param.name.value, param))
             self.name_scopes[param.name] = scope
-        node.body.visit(self)
+        self.walk(node.body)
         return False
 
     def leave_FunctionDef(self, original_node: cst.FunctionDef) -> None:
@@ -270,15 +271,15 @@ class _Collector(cst.CSTVisitor):
 
     def visit_ClassDef(self, node: cst.ClassDef) -> bool:
         for decorator in node.decorators:
-            decorator.visit(self)
+            self.walk(decorator)
         for arg in (*node.bases, *node.keywords):
-            arg.visit(self)
+            self.walk(arg)
         self.scope.bind(Binding(node.name.value, node, definition=node))
         outer = self.scope
         scope = self._push("class", node)
         self.classes[node] = info = ClassInfo(node, scope, outer)
         self.class_stack.append(info)
-        node.body.visit(self)
+        self.walk(node.body)
         return False
 
     def leave_ClassDef(self, original_node: cst.ClassDef) -> None:
@@ -467,7 +468,7 @@ class _Collector(cst.CSTVisitor):
 
 def collect(module: cst.Module) -> Collected:
     collector = _Collector(module)
-    module.visit(collector)
+    collector.walk(module)
     return Collected(
         collector.module_scope,
         collector.scopes,

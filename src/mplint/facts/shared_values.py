@@ -107,9 +107,9 @@ class SharedValues:
         if owner not in self._loops:
             finder = _LoopCalls()
             if isinstance(owner, cst.Module):
-                owner.visit(finder)
+                finder.walk(owner)
             elif isinstance(owner, cst.FunctionDef):
-                owner.body.visit(finder)
+                finder.walk(owner.body)
             self._loops[owner] = finder.calls
         return site.node in self._loops[owner]
 

@@ -24,6 +24,7 @@ import libcst as cst
 
 from mplint.facts import guards
 from mplint.facts.syntax import FunctionBodyVisitor
+from mplint.facts.walk import Walker
 
 if TYPE_CHECKING:
     from mplint.facts import ModuleFacts
@@ -234,7 +235,7 @@ class State:
         """The changes `function`'s own body makes (not those of functions defined inside it)."""
         if function.node not in self._mutations:
             finder = _MutationFinder(self._facts, function)
-            function.node.body.visit(finder)
+            finder.walk(function.node.body)
             self._mutations[function.node] = finder.found
             self._returned[function.node] = finder.returned
         return self._mutations[function.node]
@@ -330,7 +331,7 @@ class State:
         each with whether it is under `if __name__ == "__main__":` (runs in the parent only)."""
         finder = _ModuleLevelBindings()
         for statement in self._facts.module.body:
-            statement.visit(finder)
+            finder.walk(statement)
         return finder.found
 
     @cached_property
@@ -430,7 +431,7 @@ class _MutationFinder(FunctionBodyVisitor):
 _IN_PLACE: dict[type, str] = {cst.AddAssign: "+=", cst.BitOrAssign: "|="}
 
 
-class _ModuleLevelBindings(cst.CSTVisitor):
+class _ModuleLevelBindings(Walker):
     """Module-level statements that bind names (functions and classes not entered)."""
 
     def __init__(self) -> None:
@@ -438,15 +439,15 @@ class _ModuleLevelBindings(cst.CSTVisitor):
         self.found: dict[cst.CSTNode, bool] = {}
 
     def visit_If(self, node: cst.If) -> bool:
-        node.test.visit(self)
+        self.walk(node.test)
         guarded = guards.is_main_guard(node.test)
         self.depth += guarded
-        node.body.visit(self)
+        self.walk(node.body)
         self.depth -= guarded
         if node.orelse is not None:
             else_guarded = guards.is_not_main_guard(node.test)
             self.depth += else_guarded
-            node.orelse.visit(self)
+            self.walk(node.orelse)
             self.depth -= else_guarded
         return False
 

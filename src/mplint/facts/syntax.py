@@ -4,6 +4,7 @@ visitor for one function's own body."""
 from __future__ import annotations
 
 import libcst as cst
+from mplint.facts.walk import Walker
 
 
 def positions_hidden(call: cst.Call, index: int) -> bool:
@@ -55,7 +56,7 @@ def decorator_names(node: cst.FunctionDef) -> set[str]:
     return {d.decorator.value for d in node.decorators if isinstance(d.decorator, cst.Name)}
 
 
-class FunctionBodyVisitor(cst.CSTVisitor):
+class FunctionBodyVisitor(Walker):
     """Visits one function's own code: nested functions and classes are functions of their own,
     and a lambda's body runs only if someone calls it."""
 

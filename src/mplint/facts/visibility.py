@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Callable
 import libcst as cst
 
 from mplint.apis import Kind
+from mplint.facts.walk import Walker
 
 if TYPE_CHECKING:
     from mplint.facts import ModuleFacts
@@ -201,9 +202,9 @@ def _ancestors(
 def _names_in(node: cst.CSTNode) -> set[cst.Name]:
     found: set[cst.Name] = set()
 
-    class _Names(cst.CSTVisitor):
+    class _Names(Walker):
         def visit_Name(self, name: cst.Name) -> None:
             found.add(name)
 
-    node.visit(_Names())
+    _Names().walk(node)
     return found

@@ -356,7 +356,7 @@ class Workloads:
 
     def _heavy_loop(self, function: FunctionInfo) -> str | None:
         finder = _LoopArithmetic(self, function)
-        function.node.body.visit(finder)
+        finder.walk(function.node.body)
         return finder.found
 
     # --- a worker --------------------------------------------------------------------------------
@@ -419,11 +419,11 @@ class _LoopArithmetic(FunctionBodyVisitor):
     def _loop(self, node: cst.CSTNode, once: cst.CSTNode | None, repeated: list[cst.CSTNode | None]) -> bool:
         """Visit a loop: `once` (the first iterable) is evaluated before it, the rest each time."""
         if once is not None:
-            once.visit(self)
+            self.walk(once)
         self._loops.append([node, False, False])
         for part in repeated:
             if part is not None:
-                part.visit(self)
+                self.walk(part)
         _, arithmetic, waits = self._loops.pop()
         if arithmetic and not waits and self.found is None:
             kind = "loop" if isinstance(node, (cst.For, cst.While)) else "comprehension"

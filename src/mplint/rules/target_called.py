@@ -222,7 +222,7 @@ def _returns_no_callable(facts: ModuleFacts, function: FunctionInfo) -> str | No
     if not isinstance(body, cst.IndentedBlock) or _is_stub(body):
         return None  # an abstract method or a placeholder: a subclass's version may return anything
     finder = _ReturnsAndYields()
-    body.visit(finder)
+    finder.walk(body)
     if finder.yields:
         return None  # a generator
     values = [r.value for r in finder.returns if r.value is not None]

@@ -1,0 +1,113 @@
+"""A faster way to visit a LibCST tree, for visitors that only read it.
+
+`node.visit(visitor)` rebuilds every node it passes (LibCST's visit serves transformers too) and
+looks up the handler by name for every node; that costs more than the parse itself. `Walker` is a
+`CSTVisitor` with the same handlers (`visit_Call`, `leave_FunctionDef`, returning False to skip
+the children), driven by `walker.walk(node)`: children are found from a per-class list of fields
+learned once from LibCST itself (so they come in source order), handlers from a per-class cache,
+and nothing is rebuilt. The walk does not recurse, however deep the tree.
+
+It skips what no rule reads: whitespace, comments, parentheses, commas and operator tokens.
+A visitor that needs those must use `node.visit(visitor)`.
+"""
+
+from __future__ import annotations
+
+from typing import Callable
+
+import libcst as cst
+
+# Fields that hold only layout and punctuation: whitespace, comments, brackets, separators and
+# operator tokens (rules read `node.operator` directly when they need it).
+_TRIVIA_FIELDS = frozenset({
+    "lpar", "rpar", "lbracket", "rbracket", "lbrace", "rbrace", "leading_lines",
+    "lines_after_decorators", "header", "footer", "trailing_whitespace", "newline", "comma",
+    "semicolon", "colon", "equal", "dot", "operator", "relative", "asynchronous",
+})
+
+
+class _FieldRecorder(cst.CSTVisitor):
+    """Lists the fields a node's own visit goes through, in that (source) order."""
+
+    def __init__(self) -> None:
+        self.fields: list[str] = []
+
+    def on_visit(self, node: cst.CSTNode) -> bool:
+        return False
+
+    def on_visit_attribute(self, node: cst.CSTNode, attribute: str) -> None:
+        if attribute not in self.fields:
+            self.fields.append(attribute)
+
+
+_FIELDS: dict[type, tuple[str, ...]] = {}
+
+
+def _fields(node: cst.CSTNode) -> tuple[str, ...]:
+    cls = type(node)
+    recorder = _FieldRecorder()
+    node._visit_and_replace_children(recorder)
+    fields = tuple(
+        name for name in recorder.fields
+        if name not in _TRIVIA_FIELDS and not name.startswith("whitespace")
+    )
+    _FIELDS[cls] = fields
+    return fields
+
+
+_LEAVE = object()
+
+
+class Walker(cst.CSTVisitor):
+    """A read-only `CSTVisitor` that `walk()`s a tree fast; see the module's docstring."""
+
+    # handler caches, per Walker subclass: node class -> unbound handler (or None)
+    _visit_handlers: dict[type, Callable | None]
+    _leave_handlers: dict[type, Callable | None]
+
+    def __init_subclass__(cls, **kwargs: object) -> None:
+        super().__init_subclass__(**kwargs)
+        cls._visit_handlers = {}
+        cls._leave_handlers = {}
+
+    def on_visit(self, node: cst.CSTNode) -> bool:
+        cls = type(node)
+        try:
+            handler = self._visit_handlers[cls]
+        except KeyError:
+            handler = self._visit_handlers[cls] = getattr(type(self), f"visit_{cls.__name__}", None)
+        return handler is None or handler(self, node) is not False
+
+    def on_leave(self, original_node: cst.CSTNode) -> None:
+        cls = type(original_node)
+        try:
+            handler = self._leave_handlers[cls]
+        except KeyError:
+            handler = self._leave_handlers[cls] = getattr(type(self), f"leave_{cls.__name__}", None)
+        if handler is not None:
+            handler(self, original_node)
+
+    def walk(self, node: cst.CSTNode) -> None:
+        """Visit `node` and what it holds, as `node.visit(self)` would, without rebuilding it."""
+        on_visit, on_leave = self.on_visit, self.on_leave
+        fields_of = _FIELDS
+        stack: list[object] = [node]
+        pop, push, extend = stack.pop, stack.append, stack.extend
+        while stack:
+            item = pop()
+            if item is _LEAVE:
+                on_leave(pop())  # type: ignore[arg-type]
+                continue
+            push(item)
+            push(_LEAVE)
+            if not on_visit(item):  # type: ignore[arg-type]
+                continue
+            fields = fields_of.get(type(item))
+            if fields is None:
+                fields = _fields(item)  # type: ignore[arg-type]
+            for name in reversed(fields):
+                value = getattr(item, name)
+                if isinstance(value, cst.CSTNode):
+                    push(value)
+                elif isinstance(value, (tuple, list)):
+                    extend(reversed(value))
