@@ -1,8 +1,15 @@
-"""Checking one file: decode -> prefilter -> parse once -> shared facts -> rules -> located findings."""
+"""Checking one file: decode -> prefilter -> Python's parser as a gate -> parse once with LibCST ->
+shared facts -> rules -> located findings."""
 
 from __future__ import annotations
 
-from typing import Collection
+import ast
+import dataclasses
+import re
+import sys
+import threading
+import warnings
+from typing import Callable, Collection, TypeVar
 
 import libcst as cst
 
@@ -12,7 +19,12 @@ from mplint.findings import FileError, FileResult, Finding
 from mplint.noqa import without_suppressed
 from mplint.options import DEFAULT_OPTIONS, RuleOptions
 from mplint.rules import Rule, all_rules
-from mplint.source import SourceError, decode
+from mplint.source import SourceError, decode, without_form_feed_indents
+
+T = TypeVar("T")
+
+#: LibCST needs about 10 s and 600 MB per MB of dense code: larger files are reported, not parsed
+MAX_SOURCE_CHARS = 2 * 2**20
 
 
 def enabled_rules(codes: Collection[str] | None) -> list[type[Rule]]:
@@ -25,11 +37,12 @@ def enabled_rules(codes: Collection[str] | None) -> list[type[Rule]]:
 def precheck(
     source: bytes | str, path: str, codes: Collection[str] | None = None
 ) -> FileResult | tuple[str, list[type[Rule]]]:
-    """The cheap first steps: decode, then the prefilter.
+    """The cheap first steps: decode, the prefilter, the size limit.
 
-    Gives the finished result for a file that needs no parse (it cannot be decoded, or it mentions
-    no API of the table, or no rule is enabled), else the decoded text and the rules to run. The
-    runner calls it before deciding whether a file is worth a cache look-up or a worker process.
+    Gives the finished result for a file that needs no parse (it cannot be decoded, or it cannot
+    contain a finding, or no rule is enabled, or it is too large), else the decoded text and the
+    rules to run. The runner calls it before deciding whether a file is worth a cache look-up or a
+    worker process.
     """
     try:
         text = source if isinstance(source, str) else decode(source)
@@ -38,6 +51,12 @@ def precheck(
     rules = enabled_rules(codes)
     if not rules or not apis.may_contain_findings(text):
         return FileResult(path)
+    if len(text) > MAX_SOURCE_CHARS:
+        return FileResult(path, error=FileError(
+            path,
+            f"too large to check ({len(text) / 2**20:.1f} MB; mplint parses files up to "
+            f"{MAX_SOURCE_CHARS // 2**20} MB)",
+        ))
     return text, rules
 
 
@@ -56,21 +75,32 @@ def lint_source(
     `options` are the settings some rules read (None: the defaults).
     Never raises for bad input: what cannot be checked comes back as `FileResult.error`.
 
-    A file that mentions no module of the API table cannot have a finding and is not parsed, so a
-    syntax error in it goes unreported: mplint is not a syntax checker.
+    A file that does not import from the modules of the API table cannot have a finding and is
+    not parsed, so a syntax error in it goes unreported: mplint is not a syntax checker.
     """
     ready = precheck(source, path, codes)
     if isinstance(ready, FileResult):
         return ready
     text, rules = ready
+    refused = _python_refuses(text, path)
+    if refused is not None:
+        return FileResult(path, error=refused)
     try:
-        module = cst.parse_module(text)
+        # Deep but valid code (a long `elif` chain, thousands of implicitly joined strings) can
+        # exceed the recursion limit: that step is run again with room for it.
+        for_libcst, column_shifts = without_form_feed_indents(text)
+        try:
+            module = cst.parse_module(for_libcst)
+        except RecursionError:
+            module = _with_deep_stack(cst.parse_module, for_libcst)
+        try:
+            findings = _check(module, path, rules, options or DEFAULT_OPTIONS)
+        except RecursionError:
+            findings = _with_deep_stack(_check, module, path, rules, options or DEFAULT_OPTIONS)
+        if column_shifts:
+            findings = [_shifted(finding, column_shifts) for finding in findings]
     except cst.ParserSyntaxError as error:
-        return FileResult(path, error=_syntax_error(text, path, error))
-    except RecursionError:
-        return FileResult(path, error=FileError(path, "cannot parse: the code is nested too deeply"))
-    try:
-        findings = _check(module, path, rules, options or DEFAULT_OPTIONS)
+        return FileResult(path, error=_unsupported_syntax(path, error))
     except RecursionError:
         return FileResult(path, error=FileError(path, "cannot check: the code is nested too deeply"))
     except Exception as error:  # a bug of ours must not hide the other files' findings
@@ -85,6 +115,70 @@ def lint_source(
     if noqa:
         findings = without_suppressed(findings, text)
     return FileResult(path, sorted(findings))
+
+
+def _python_refuses(text: str, path: str) -> FileError | None:
+    """Python's own parser, run first: it is about ten times faster than LibCST's, its messages
+    are the ones users know, and it refuses the nesting (over 200 brackets, about 3,000 levels of
+    operators) on which LibCST's native parser takes seconds and gigabytes, or overflows the C
+    stack and takes the process down. Code Python cannot compile is not checked."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # SyntaxWarnings are not ours to report
+            compile(text, path, "exec", flags=ast.PyCF_ONLY_AST, dont_inherit=True)
+    except SyntaxError as error:
+        return FileError(path, f"cannot parse: {error.msg}", error.lineno, error.offset)
+    except (RecursionError, MemoryError):
+        return FileError(path, "cannot parse: the code is nested too deeply for Python's parser")
+    except ValueError as error:  # e.g. null bytes in a str handed to lint_source
+        return FileError(path, f"cannot parse: {error}")
+    return None
+
+
+#: room for the deepest code Python compiles (its parser stops at about 3,000 levels, each of which
+#: costs several frames in LibCST's code generation and in the rules' recursive helpers)
+_DEEP_RECURSION_LIMIT = 60_000
+_DEEP_STACK_BYTES = 512 * 1024 * 1024  # address space; only the pages used are committed
+_deep_lock = threading.Lock()
+
+
+def _with_deep_stack(function: Callable[..., T], *args: object) -> T:
+    """`function(*args)` in a thread with a large stack and a raised recursion limit."""
+    outcome: list[tuple[bool, object]] = []
+
+    def run() -> None:
+        try:
+            outcome.append((True, function(*args)))
+        except BaseException as error:  # handed back to the caller
+            outcome.append((False, error))
+
+    with _deep_lock:  # the recursion limit is the interpreter's: one deep check at a time
+        limit = sys.getrecursionlimit()
+        stack_size = threading.stack_size(_DEEP_STACK_BYTES)
+        try:
+            sys.setrecursionlimit(max(limit, _DEEP_RECURSION_LIMIT))
+            thread = threading.Thread(target=run, name="mplint-deep-check")
+            try:
+                thread.start()
+            except RuntimeError:  # no thread can be had: report the file as too deep
+                raise RecursionError("no room for a deeper check") from None
+            threading.stack_size(stack_size)
+            thread.join()
+        finally:
+            threading.stack_size(stack_size)
+            sys.setrecursionlimit(limit)
+    succeeded, value = outcome[0]
+    if not succeeded:
+        raise value  # type: ignore[misc]
+    return value  # type: ignore[return-value]
+
+
+def _shifted(finding: Finding, shifts: dict[int, int]) -> Finding:
+    return dataclasses.replace(
+        finding,
+        column=finding.column + shifts.get(finding.line, 0),
+        end_column=finding.end_column + shifts.get(finding.end_line, 0),
+    )
 
 
 def _check(
@@ -110,18 +204,12 @@ def _check(
     return findings
 
 
-def _syntax_error(text: str, path: str, error: cst.ParserSyntaxError) -> FileError:
-    """Where the syntax error is, as Python itself says it: LibCST's native parser often reports
-    the line after the mistake (`def f(:` on line 3 comes back as line 4)."""
-    import ast  # only on this failure path
-
-    try:
-        compile(text, path, "exec", flags=ast.PyCF_ONLY_AST, dont_inherit=True)
-    except SyntaxError as python_error:
-        if python_error.lineno is not None:
-            return FileError(path, f"cannot parse: {python_error.msg}", python_error.lineno, python_error.offset)
-    except (RecursionError, MemoryError, ValueError):
-        pass
-    # Python accepts what LibCST does not (newer syntax), or gave no position: LibCST's account
+def _unsupported_syntax(path: str, error: cst.ParserSyntaxError) -> FileError:
+    """Python compiled the file but LibCST cannot parse it (a form LibCST does not support)."""
     message = " ".join(error.message.split())
-    return FileError(path, f"cannot parse: {message}", error.raw_line, error.raw_column + 1)
+    if len(message) > 160:
+        message = message[:157] + "..."
+    # the native parser's own account of the line is more reliable than its raw_line
+    where = re.search(r"error at (\d+):", error.message)
+    line = int(where.group(1)) if where else error.raw_line
+    return FileError(path, f"cannot parse: Python accepts this code but LibCST does not ({message})", line)

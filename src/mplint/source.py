@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 import tokenize
 
 
@@ -34,3 +35,27 @@ def decode(data: bytes) -> str:
             line,
         ) from None
     return text.removeprefix("\ufeff")
+
+
+# A form feed in the indentation of a line: Python ignores it (and what precedes it) when it
+# measures indentation; LibCST either drops it from the tree, shifting that line's columns, or
+# refuses the line.
+_FORM_FEED_INDENT = re.compile(r"^[ \t\f]*\f", re.MULTILINE)
+
+
+def without_form_feed_indents(text: str) -> tuple[str, dict[int, int]]:
+    """`text` with form feeds (and what precedes them) cut from indentations, for LibCST, and for
+    each line so cut the number of characters cut: the columns to add back to positions on it."""
+    if "\f" not in text:
+        return text, {}
+    shifts: dict[int, int] = {}
+    line, counted_to = 1, 0
+
+    def cut(match: re.Match[str]) -> str:
+        nonlocal line, counted_to
+        line += text.count("\n", counted_to, match.start())
+        counted_to = match.start()
+        shifts[line] = len(match.group())
+        return ""
+
+    return _FORM_FEED_INDENT.sub(cut, text), shifts
