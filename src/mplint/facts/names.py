@@ -70,7 +70,7 @@ class Names:
         return apis.lookup(self.qualname(expr, scope))
 
     def definition(
-        self, expr: cst.BaseExpression, scope: Scope
+        self, expr: cst.BaseExpression, scope: Scope, _depth: int = 0
     ) -> cst.FunctionDef | cst.ClassDef | None:
         """The def or class of this module that `expr` names: `f`, `Cls`, `self.method`, `Cls.method`."""
         if isinstance(expr, cst.Name):
@@ -81,10 +81,11 @@ class Names:
             if len(bindings) == 1 and bindings[0].definition is not None:
                 return bindings[0].definition
             return None
-        if isinstance(expr, cst.Attribute):
-            owner = self.class_of(expr.value, scope)
+        if isinstance(expr, cst.Attribute) and _depth <= _MAX_DEPTH:
+            # `obj = obj.method()`: a name defined through itself resolves to nothing
+            owner = self.class_of(expr.value, scope, _depth + 1)
             if owner is not None:
-                method = self.method(owner, expr.attr.value)
+                method = self.method(owner, expr.attr.value, _depth + 1)
                 return method.node if method is not None else None
         return None
 
@@ -96,28 +97,28 @@ class Names:
         if found is not None or _depth > _MAX_DEPTH:
             return found
         for base in cls.bases:
-            local = self.definition(base.value, info.outer)
+            local = self.definition(base.value, info.outer, _depth + 1)
             if isinstance(local, cst.ClassDef) and local is not cls:
                 found = self.method(local, name, _depth + 1)
                 if found is not None:
                     return found
         return None
 
-    def class_of(self, expr: cst.BaseExpression, scope: Scope) -> cst.ClassDef | None:
+    def class_of(self, expr: cst.BaseExpression, scope: Scope, _depth: int = 0) -> cst.ClassDef | None:
         """The class of this module that `expr` is (`Cls`) or is an instance of (`self` in a method,
         `obj` after `obj = Cls(...)`, `Cls(...)` itself)."""
-        definition = self.definition(expr, scope) if isinstance(expr, cst.Name) else None
+        definition = self.definition(expr, scope, _depth) if isinstance(expr, cst.Name) else None
         if isinstance(definition, cst.ClassDef):
             return definition
         if isinstance(expr, cst.Call):
-            made = self.definition(expr.func, scope)  # `Cls(...).method`
+            made = self.definition(expr.func, scope, _depth)  # `Cls(...).method`
             return made if isinstance(made, cst.ClassDef) else None
         if isinstance(expr, cst.Name):
             found = self.lookup(expr.value, scope)
             if found is not None:
                 where, bindings = found
                 if len(bindings) == 1 and isinstance(bindings[0].value, cst.Call):
-                    made = self.definition(bindings[0].value.func, where)
+                    made = self.definition(bindings[0].value.func, where, _depth)
                     if isinstance(made, cst.ClassDef):
                         return made
             function = scope.function
