@@ -4,7 +4,7 @@
 looks up the handler by name for every node; that costs more than the parse itself. `Walker` is a
 `CSTVisitor` with the same handlers (`visit_Call`, `leave_FunctionDef`, returning False to skip
 the children), driven by `walker.walk(node)`: children are found from a per-class list of fields
-learned once from LibCST itself (so they come in source order), handlers from a per-class cache,
+read once from LibCST itself (so they come in source order), handlers from a per-class cache,
 and nothing is rebuilt. The walk does not recurse, however deep the tree.
 
 It skips what no rule reads: whitespace, comments, parentheses, commas and operator tokens.
@@ -13,6 +13,8 @@ A visitor that needs those must use `node.visit(visitor)`.
 
 from __future__ import annotations
 
+import inspect
+import re
 from typing import Callable
 
 import libcst as cst
@@ -22,8 +24,22 @@ import libcst as cst
 _TRIVIA_FIELDS = frozenset({
     "lpar", "rpar", "lbracket", "rbracket", "lbrace", "rbrace", "leading_lines",
     "lines_after_decorators", "header", "footer", "trailing_whitespace", "newline", "comma",
-    "semicolon", "colon", "equal", "dot", "operator", "relative", "asynchronous",
+    "semicolon", "colon", "first_colon", "second_colon", "equal", "dot", "operator", "relative",
+    "asynchronous", "leading_whitespace",
 })
+
+# The node classes of layout and punctuation, for fields whose names do not say so.
+_TRIVIA_BASES = (
+    cst.BaseParenthesizableWhitespace, cst.EmptyLine, cst.TrailingWhitespace, cst.Newline,
+    cst.Comment, cst.LeftParen, cst.RightParen, cst.LeftSquareBracket, cst.RightSquareBracket,
+    cst.LeftCurlyBrace, cst.RightCurlyBrace, cst.Comma, cst.Semicolon, cst.Colon, cst.Dot,
+    cst.AssignEqual, cst.BaseBinaryOp, cst.BaseBooleanOp, cst.BaseCompOp, cst.BaseUnaryOp,
+    cst.BaseAugOp, cst.Asynchronous,
+)
+_TRIVIA_TYPES = frozenset(
+    value for value in vars(cst).values()
+    if isinstance(value, type) and issubclass(value, _TRIVIA_BASES)
+)
 
 
 class _FieldRecorder(cst.CSTVisitor):
@@ -41,14 +57,26 @@ class _FieldRecorder(cst.CSTVisitor):
 
 
 _FIELDS: dict[type, tuple[str, ...]] = {}
+_VISITED_FIELD = re.compile(r'visit_\w+\(\s*self,\s*"(\w+)"')
 
 
 def _fields(node: cst.CSTNode) -> tuple[str, ...]:
+    """The fields of `node`'s class that hold code, in the order LibCST visits them.
+
+    Read from the source of the class's `_visit_and_replace_children` (every visit there names its
+    field), so that fields an instance leaves empty are known too; what a first instance visits
+    is the fallback where that source cannot be read.
+    """
     cls = type(node)
+    try:
+        names = _VISITED_FIELD.findall(inspect.getsource(cls._visit_and_replace_children))
+    except (OSError, TypeError):
+        names = []
     recorder = _FieldRecorder()
     node._visit_and_replace_children(recorder)
+    names += [name for name in recorder.fields if name not in names]
     fields = tuple(
-        name for name in recorder.fields
+        name for name in dict.fromkeys(names)
         if name not in _TRIVIA_FIELDS and not name.startswith("whitespace")
     )
     _FIELDS[cls] = fields
@@ -90,7 +118,7 @@ class Walker(cst.CSTVisitor):
     def walk(self, node: cst.CSTNode) -> None:
         """Visit `node` and what it holds, as `node.visit(self)` would, without rebuilding it."""
         on_visit, on_leave = self.on_visit, self.on_leave
-        fields_of = _FIELDS
+        fields_of, trivia = _FIELDS, _TRIVIA_TYPES
         stack: list[object] = [node]
         pop, push, extend = stack.pop, stack.append, stack.extend
         while stack:
@@ -108,6 +136,7 @@ class Walker(cst.CSTVisitor):
             for name in reversed(fields):
                 value = getattr(item, name)
                 if isinstance(value, cst.CSTNode):
-                    push(value)
+                    if type(value) not in trivia:
+                        push(value)
                 elif isinstance(value, (tuple, list)):
                     extend(reversed(value))

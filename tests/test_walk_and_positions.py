@@ -1,0 +1,187 @@
+"""The fast walker visits what LibCST's own visit visits, in the same order, and the locator gives
+the ranges LibCST's PositionProvider gives: they replace them, so they must agree exactly."""
+
+from __future__ import annotations
+
+import ast
+import re
+import sysconfig
+from pathlib import Path
+
+import libcst as cst
+import pytest
+from libcst.metadata import MetadataWrapper, PositionProvider
+
+from mplint.facts.positions import Positions
+from mplint.facts.walk import Walker
+
+FIXTURES = Path(__file__).parent / "fixtures"
+SRC = Path(__file__).parent.parent / "src" / "mplint"
+STDLIB = Path(sysconfig.get_paths()["stdlib"])
+# a few real files with every kind of statement and expression between them
+STDLIB_FILES = [STDLIB / name for name in ("subprocess.py", "concurrent/futures/process.py",
+                                           "multiprocessing/managers.py", "dataclasses.py")]
+SAMPLES = sorted(FIXTURES.rglob("*.py")) + [p for p in STDLIB_FILES if p.exists()]
+
+TRIVIA = (
+    cst.BaseParenthesizableWhitespace, cst.EmptyLine, cst.TrailingWhitespace, cst.Newline,
+    cst.Comment, cst.LeftParen, cst.RightParen, cst.LeftSquareBracket, cst.RightSquareBracket,
+    cst.LeftCurlyBrace, cst.RightCurlyBrace, cst.Comma, cst.Semicolon, cst.Colon, cst.Dot,
+    cst.AssignEqual, cst.BaseBinaryOp, cst.BaseBooleanOp, cst.BaseCompOp, cst.BaseUnaryOp,
+    cst.BaseAugOp, cst.Asynchronous,
+)
+
+
+class _Recorder(cst.CSTVisitor):
+    def __init__(self) -> None:
+        self.events: list[tuple[str, int]] = []
+        self.skipping = 0
+
+    def on_visit(self, node: cst.CSTNode) -> bool:
+        if isinstance(node, TRIVIA):
+            self.skipping += 1
+        elif not self.skipping:
+            self.events.append(("visit", id(node)))
+        return True
+
+    def on_leave(self, original_node: cst.CSTNode) -> None:
+        if isinstance(original_node, TRIVIA):
+            self.skipping -= 1
+        elif not self.skipping:
+            self.events.append(("leave", id(original_node)))
+
+
+class _FastRecorder(Walker):
+    def __init__(self) -> None:
+        self.events: list[tuple[str, int]] = []
+
+    def on_visit(self, node: cst.CSTNode) -> bool:
+        self.events.append(("visit", id(node)))
+        return True
+
+    def on_leave(self, original_node: cst.CSTNode) -> None:
+        self.events.append(("leave", id(original_node)))
+
+
+@pytest.mark.parametrize("path", SAMPLES, ids=lambda p: p.name)
+def test_the_walker_visits_every_node_but_layout_in_libcsts_order(path: Path) -> None:
+    module = cst.parse_module(path.read_text(encoding="utf-8"))
+    slow, fast = _Recorder(), _FastRecorder()
+    module.visit(slow)
+    fast.walk(module)
+    assert fast.events == slow.events
+
+
+def test_the_walker_calls_handlers_and_skips_children_on_false() -> None:
+    module = cst.parse_module("def f():\n    g(1)\nh(2)\nclass C:\n    k(3)\n")
+
+    class Calls(Walker):
+        def __init__(self) -> None:
+            self.calls: list[str] = []
+            self.left: list[str] = []
+
+        def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
+            return False
+
+        def visit_Call(self, node: cst.Call) -> None:
+            self.calls.append(node.func.value)  # type: ignore[attr-defined]
+
+        def leave_ClassDef(self, original_node: cst.ClassDef) -> None:
+            self.left.append(original_node.name.value)
+
+    walker = Calls()
+    walker.walk(module)
+    assert walker.calls == ["h", "k"]
+    assert walker.left == ["C"]
+
+
+def test_the_walker_does_not_recurse() -> None:
+    module = cst.parse_module("x = (\n" + "    'part'\n" * 3000 + ")\n")
+    strings = []
+
+    class Strings(Walker):
+        def visit_SimpleString(self, node: cst.SimpleString) -> None:
+            strings.append(node)
+
+    Strings().walk(module)  # 3,000 nested ConcatenatedStrings: LibCST's visit would overflow
+    assert len(strings) == 3000
+
+
+EDGE_CASES = [
+    "import os\r\n\r\nx = (1,\r\n  2)\r\nif x:\r\n    y = f(\r\n  3)  # c\r\nz=1",
+    "a = 1\rb = 2\r",
+    "s = '''\nmulti\nline'''\nt = f'{s!r:>{10}}'\n",
+    "@decorator\n# comment\n\ndef f(\n    a,\n    *,\n    b=1,\n):\n    return (a\n            + b)\n",
+    "x = 'é' + '\u4e2d\u6587'; y = [x\n for x in range(3)]  # no newline at end",
+    "",
+]
+
+
+@pytest.mark.parametrize("path", SAMPLES, ids=lambda p: p.name)
+def test_positions_are_position_providers(path: Path) -> None:
+    _assert_same_positions(path.read_text(encoding="utf-8"))
+
+
+@pytest.mark.parametrize("source", EDGE_CASES, ids=range(len(EDGE_CASES)))
+def test_positions_are_position_providers_on_edge_cases(source: str) -> None:
+    _assert_same_positions(source)
+
+
+def _assert_same_positions(source: str) -> None:
+    module = cst.parse_module(source)
+    expected = MetadataWrapper(module, unsafe_skip_copy=True).resolve(PositionProvider)
+    positions = Positions(module)
+    wrong = [(type(node).__name__, expected[node], positions[node])
+             for node in expected if positions[node] != expected[node]]
+    assert not wrong, wrong[:5]
+
+
+def test_the_package_walks_trees_with_the_walker_only() -> None:
+    """One slow visit hidden in a rule costs more than the rest of that rule: see facts/walk.py."""
+    offenders = []
+    for path in sorted(SRC.rglob("*.py")):
+        if path.name == "walk.py":
+            continue
+        text = path.read_text(encoding="utf-8")
+        tree = ast.parse(text)
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ClassDef) and any(
+                ast.unparse(base) in ("cst.CSTVisitor", "CSTVisitor", "cst.CSTTransformer")
+                for base in node.bases
+            ):
+                offenders.append(f"{path.name}:{node.lineno}: class {node.name} derives from LibCST's visitor")
+            if (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
+                    and node.func.attr == "visit" and len(node.args) == 1):
+                offenders.append(f"{path.name}:{node.lineno}: {ast.unparse(node)}")
+    assert not offenders, (
+        "use mplint.facts.walk.Walker and `visitor.walk(node)` instead of LibCST's visit:\n"
+        + "\n".join(offenders)
+    )
+
+
+def test_layout_nodes_are_the_only_ones_skipped() -> None:
+    # guards the list above: a new LibCST field name must not hide code from the walker
+    module = cst.parse_module(Path(STDLIB / "subprocess.py").read_text(encoding="utf-8"))
+    names = {type(node).__name__ for node in _all_nodes(module)}
+    walked = set()
+
+    class Everything(Walker):
+        def on_visit(self, node: cst.CSTNode) -> bool:
+            walked.add(type(node).__name__)
+            return True
+
+    Everything().walk(module)
+    skipped = names - walked
+    assert all(re.search(r"Whitespace|Line|Newline|Comment|Paren|Bracket|Brace|Comma|Semicolon|"
+                         r"Colon|Dot|Equal|Asynchronous|^(Add|Subtract|Multiply|Divide|Modulo|"
+                         r"Power|And|Or|Not|Is|In|Less|Greater|Plus|Minus|Bit|Left|Right|Floor|"
+                         r"MatrixMultiply|IsNot|NotIn|NotEqual|Equal|LessThan|GreaterThan)",
+                         name) for name in skipped), skipped
+
+
+def _all_nodes(node: cst.CSTNode):
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        yield current
+        stack.extend(current.children)
