@@ -8,6 +8,7 @@ need are computed on first use.
 from __future__ import annotations
 
 from functools import cached_property
+from typing import Callable, Iterator
 
 import libcst as cst
 from libcst.metadata import CodeRange
@@ -164,6 +165,15 @@ class ModuleFacts:
     def starts_processes(self, site: CallSite) -> bool:
         return self.started_kind(site) is not None
 
-    def function_starting_processes(self, function: FunctionInfo) -> CallChain | None:
-        """How `function` starts processes (a chain of calls ending at the start), if it does."""
-        return self.callgraph.reaches(function, self.starts_processes)
+    def import_time_calls_reaching(
+        self, predicate: Callable[[CallSite], bool]
+    ) -> Iterator[tuple[CallSite, CallChain]]:
+        """Calls made at import time to functions of this module (`main()`, `sys.exit(main())`)
+        that reach, directly or through other functions, a call satisfying `predicate`; with the
+        chain of calls that gets there."""
+        for site in self.calls:
+            if site.import_time:
+                callee = self.callgraph.callee(site)
+                chain = self.callgraph.reaches(callee, predicate) if callee is not None else None
+                if chain:
+                    yield site, chain

@@ -111,12 +111,8 @@ if __name__ == "__main__":
         in_functions = {site.node for site in setters if not site.import_time}
         if not in_functions:
             return
-        for site in facts.calls:
-            if not site.import_time or _tolerated(facts, site):
-                continue
-            callee = facts.callgraph.callee(site)
-            chain = facts.callgraph.reaches(callee, lambda s: s.node in in_functions) if callee else None
-            if chain:
+        for site, chain in facts.import_time_calls_reaching(lambda s: s.node in in_functions):
+            if not _tolerated(facts, site):
                 setter = chain[-1]
                 yield Report(
                     site.node,

@@ -83,24 +83,20 @@ if __name__ == "__main__":
 
     def check(self, facts: ModuleFacts) -> Iterator[Report]:
         for site in facts.calls:
-            if not site.import_time:
-                continue
-            kind = facts.started_kind(site)
+            kind = facts.started_kind(site) if site.import_time else None
             if kind is not None:
                 yield Report(
                     site.node,
                     f"`{facts.call_text(site.node)}` {_WHAT_STARTS[kind]} at import time; "
                     f"{_WHY_SHORT}: move it under `if __name__ == \"__main__\":`",
                 )
-                continue
-            callee = facts.callgraph.callee(site)
-            chain = facts.function_starting_processes(callee) if callee is not None else None
-            if chain:
-                start = chain[-1]
-                through = " -> ".join(f"`{facts.call_text(s.node)}`" for s in chain)
-                yield Report(
-                    site.node,
-                    f"`{facts.call_text(site.node)}` is called at import time and starts processes "
-                    f"(through {through} on line {facts.line_of(start.node)}); {_WHY_SHORT}: "
-                    f"call it under `if __name__ == \"__main__\":`",
-                )
+        for site, chain in facts.import_time_calls_reaching(facts.starts_processes):
+            if facts.starts_processes(site):
+                continue  # reported above as a start of its own
+            through = " -> ".join(f"`{facts.call_text(s.node)}`" for s in chain)
+            yield Report(
+                site.node,
+                f"`{facts.call_text(site.node)}` is called at import time and starts processes "
+                f"(through {through} on line {facts.line_of(chain[-1].node)}); {_WHY_SHORT}: "
+                f"call it under `if __name__ == \"__main__\":`",
+            )
