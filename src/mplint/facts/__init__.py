@@ -16,11 +16,13 @@ from libcst.metadata import CodeRange
 from mplint import apis
 from mplint.facts.arguments import Arguments
 from mplint.facts.callgraph import CallChain, CallGraph
+from mplint.facts.conditions import Condition, Conditions
 from mplint.facts.contexts import Context, Contexts
 from mplint.facts.lifecycles import Lifecycles
 from mplint.facts.locks import Locks
 from mplint.facts.names import Names
 from mplint.facts.positions import Positions
+from mplint.facts.received import Received
 from mplint.facts.results import PoolResults
 from mplint.facts.scopes import (
     Binding,
@@ -43,6 +45,8 @@ __all__ = [
     "CallChain",
     "CallSite",
     "ClassInfo",
+    "Condition",
+    "Conditions",
     "Context",
     "Contexts",
     "FunctionInfo",
@@ -53,6 +57,7 @@ __all__ = [
     "Mutation",
     "Plain",
     "PoolResults",
+    "Received",
     "Scope",
     "SharedValue",
     "SharedValues",
@@ -125,6 +130,16 @@ class ModuleFacts:
     def shared_values(self) -> SharedValues:
         """Which shared `Value`/`Array` worker code updates, how it got there, and who races on it."""
         return SharedValues(self)
+
+    @cached_property
+    def conditions(self) -> Conditions:
+        """The `if` tests, `try` handlers and `with` blocks around each call in its function."""
+        return Conditions(self)
+
+    @cached_property
+    def received(self) -> Received:
+        """What object an expression is, following parameters to what every caller passes."""
+        return Received(self)
 
     # --- positions and text, computed only for files that have findings -------------------------
 

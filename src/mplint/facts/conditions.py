@@ -1,0 +1,186 @@
+"""Under which conditions a call runs inside its function: the `if` tests, `try` handlers and
+`with` blocks around it.
+
+A call is *behind* a test when it sits in the body (or the `else`) of an `if`/`elif`/`while`,
+a conditional expression, or the right operand of `and`/`or`; it is *handled* when it sits in the
+body of a `try` whose handlers catch an exception (by name, an ancestor class, `Exception`, a bare
+`except:`), or in `with contextlib.suppress(...)`. Conditions stop at a function's own body: a
+`try` around a `def` does not protect what the function does when it is called later.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Callable, Iterator, Literal
+
+import libcst as cst
+
+from mplint.facts.walk import Walker
+
+if TYPE_CHECKING:
+    from mplint.facts import ModuleFacts
+    from mplint.facts.scopes import CallSite
+
+ConditionKind = Literal["test", "try", "with"]
+
+#: what catches an exception besides its own name: its built-in ancestors
+_ANCESTORS: dict[str, frozenset[str]] = {
+    "NotImplementedError": frozenset({"RuntimeError", "Exception", "BaseException"}),
+    "AssertionError": frozenset({"Exception", "BaseException"}),
+}
+
+
+@dataclass(frozen=True, eq=False)
+class Condition:
+    kind: ConditionKind
+    #: the `if`, `while`, conditional expression, `and`/`or`, `try` or `with` node
+    node: cst.CSTNode
+    #: for tests: the expression tested; for `try`: None
+    test: cst.BaseExpression | None = None
+
+
+class Conditions:
+    def __init__(self, facts: ModuleFacts) -> None:
+        self._facts = facts
+        walker = _ConditionWalker()
+        walker.walk(facts.module)
+        self._around = walker.around
+
+    def around(self, call: cst.Call) -> tuple[Condition, ...]:
+        """The conditions around `call` in its own function (or module), outermost first."""
+        return self._around.get(call, ())
+
+    def tests(self, call: cst.Call) -> Iterator[cst.BaseExpression]:
+        """The expressions tested before `call` runs."""
+        for condition in self.around(call):
+            if condition.test is not None:
+                yield condition.test
+
+    def behind_test(self, site: CallSite, predicate: Callable[[cst.CSTNode, CallSite], bool]) -> bool:
+        """A test around the call has a part (a name, attribute or call in it) satisfying `predicate`."""
+        return any(
+            predicate(part, site) for test in self.tests(site.node) for part in _parts(test)
+        )
+
+    def handles(self, site: CallSite, exception: str) -> bool:
+        """The call is in a `try` body whose handlers catch `exception` (a built-in's name), or in
+        `with contextlib.suppress(...)` of it."""
+        catching = {exception, *_ANCESTORS.get(exception, ())}
+        for condition in self.around(site.node):
+            if condition.kind == "try" and isinstance(condition.node, cst.Try):
+                for handler in condition.node.handlers:
+                    if handler.type is None or catching & _names_of(handler.type):
+                        return True
+            elif condition.kind == "with" and isinstance(condition.node, cst.With):
+                for item in condition.node.items:
+                    call = item.item
+                    if (
+                        isinstance(call, cst.Call)
+                        and self._facts.names.qualname(call.func, site.scope) == "contextlib.suppress"
+                        and any(catching & _names_of(arg.value) for arg in call.args)
+                    ):
+                        return True
+        return False
+
+
+def _names_of(expr: cst.BaseExpression) -> set[str]:
+    """The exception names a handler's type names: `E`, `(E, F)`, `builtins.E`."""
+    if isinstance(expr, cst.Name):
+        return {expr.value}
+    if isinstance(expr, cst.Attribute):
+        return {expr.attr.value}
+    if isinstance(expr, (cst.Tuple, cst.List)):
+        return set().union(*(_names_of(e.value) for e in expr.elements))
+    return set()
+
+
+def _parts(expr: cst.BaseExpression) -> Iterator[cst.CSTNode]:
+    collector = _Parts()
+    collector.walk(expr)
+    return iter(collector.parts)
+
+
+class _Parts(Walker):
+    def __init__(self) -> None:
+        self.parts: list[cst.CSTNode] = []
+
+    def visit_Name(self, node: cst.Name) -> None:
+        self.parts.append(node)
+
+    def visit_Attribute(self, node: cst.Attribute) -> None:
+        self.parts.append(node)
+
+    def visit_Call(self, node: cst.Call) -> None:
+        self.parts.append(node)
+
+
+class _ConditionWalker(Walker):
+    def __init__(self) -> None:
+        self.stack: tuple[Condition, ...] = ()
+        self.around: dict[cst.Call, tuple[Condition, ...]] = {}
+
+    def _under(self, condition: Condition, *nodes: cst.CSTNode | None) -> None:
+        saved = self.stack
+        self.stack = (*saved, condition)
+        for node in nodes:
+            if node is not None:
+                self.walk(node)
+        self.stack = saved
+
+    def visit_Call(self, node: cst.Call) -> None:
+        if self.stack:
+            self.around[node] = self.stack
+
+    def _function(self, node: cst.FunctionDef | cst.Lambda) -> bool:
+        saved = self.stack
+        self.stack = ()
+        self.walk(node.body)
+        self.stack = saved
+        return False
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
+        for decorator in node.decorators:
+            self.walk(decorator)
+        self.walk(node.params)
+        return self._function(node)
+
+    def visit_Lambda(self, node: cst.Lambda) -> bool:
+        self.walk(node.params)
+        return self._function(node)
+
+    def visit_If(self, node: cst.If) -> bool:
+        self.walk(node.test)
+        self._under(Condition("test", node, node.test), node.body, node.orelse)
+        return False
+
+    def visit_While(self, node: cst.While) -> bool:
+        self.walk(node.test)
+        self._under(Condition("test", node, node.test), node.body)
+        if node.orelse is not None:
+            self.walk(node.orelse)
+        return False
+
+    def visit_IfExp(self, node: cst.IfExp) -> bool:
+        self.walk(node.test)
+        self._under(Condition("test", node, node.test), node.body, node.orelse)
+        return False
+
+    def visit_BooleanOperation(self, node: cst.BooleanOperation) -> bool:
+        self.walk(node.left)
+        self._under(Condition("test", node, node.left), node.right)
+        return False
+
+    def visit_Try(self, node: cst.Try) -> bool:
+        self._under(Condition("try", node), node.body)
+        for handler in node.handlers:
+            self.walk(handler)
+        for rest in (node.orelse, node.finalbody):
+            if rest is not None:
+                self.walk(rest)
+        return False
+
+    def visit_With(self, node: cst.With) -> bool:
+        for item in node.items:
+            self.walk(item)
+        self._under(Condition("with", node), node.body)
+        return False
