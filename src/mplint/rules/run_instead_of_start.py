@@ -1,0 +1,159 @@
+"""MPL014: `p.run()` runs a process's work in the caller; `p.start()` starts the process."""
+
+from __future__ import annotations
+
+from typing import Iterator
+
+import libcst as cst
+
+from mplint.apis import Kind
+from mplint.facts import CallSite, Instance, ModuleFacts
+from mplint.rules.base import Report, Rule
+
+
+class RunInsteadOfStart(Rule):
+    """Finds `p.run()` called on a `Process` or on an instance of a `Process` subclass, from
+    outside its class: directly, on the elements of a list of processes, on `self.worker` of
+    another object, or on a process a helper receives as its argument. `super().run()` and
+    `Base.run(self)` inside a subclass's own `run` are not reported, nor `run()` of objects that
+    are not processes (threads, `multiprocessing.dummy.Process`, classes of the module that do not
+    derive from `Process`), nor calls in test functions (`test_*` and the methods of
+    `unittest.TestCase` subclasses), where running the work in place is how it is tested."""
+
+    code = "MPL014"
+    name = "run-instead-of-start"
+    summary = "`p.run()` runs the process's work in the caller: nothing is started"
+    why = (
+        "`run()` is the method a process executes once `start()` has created it: it calls the "
+        "target, or a subclass's own code. Called directly, it runs that code here, in the calling "
+        "process, to its end. No child process exists, so the work is serial, a crash in it is a "
+        "crash of the caller, `join()` then fails with `AssertionError: can only join a started "
+        "process`, and `exitcode` stays `None`. It happens on every platform and Python version "
+        "and under every start method, and it looks like it works: the output is right, it is "
+        "only never parallel."
+    )
+    fix = (
+        "Call `p.start()` to run `run()` in a new process, and `p.join()` where the parent needs "
+        "the work done. To run the work in this process on purpose, call the target function "
+        "itself rather than the process's `run()`."
+    )
+    bad_example = '''\
+from multiprocessing import Process
+
+
+def resize(path):
+    print("resizing", path)
+
+
+if __name__ == "__main__":
+    workers = [Process(target=resize, args=(path,)) for path in ["a.png", "b.png"]]
+    for worker in workers:
+        worker.run()
+'''
+    good_example = '''\
+from multiprocessing import Process
+
+
+def resize(path):
+    print("resizing", path)
+
+
+if __name__ == "__main__":
+    workers = [Process(target=resize, args=(path,)) for path in ["a.png", "b.png"]]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
+'''
+    references = (
+        (
+            "multiprocessing.Process.run and start",
+            "https://docs.python.org/3/library/multiprocessing.html#multiprocessing.Process.run",
+        ),
+    )
+
+    def check(self, facts: ModuleFacts) -> Iterator[Report]:
+        for site in facts.calls:
+            func = site.node.func
+            if not isinstance(func, cst.Attribute) or func.attr.value != "run" or site.node.args:
+                continue
+            process = facts.received.instance_of(func.value, site.scope)
+            if process is None or process.kind is not Kind.PROCESS:
+                continue
+            if _inside_own_class(facts, site, process) or _in_test(facts, site):
+                continue
+            owner = facts.code(func.value)
+            what = (
+                f"`{process.cls.name.value}.run`" if process.cls is not None else "the process's target"
+            )
+            yield Report(
+                site.node,
+                f"`{facts.call_text(site.node)}` runs {what} here, in the calling process: no "
+                f"process is started and the work is serial; call `{owner}.start()` (then "
+                f"`{owner}.join()` where the work must be done)",
+            )
+
+
+def _inside_own_class(facts: ModuleFacts, site: CallSite, process: Instance) -> bool:
+    """The call is in a method of the process's own class or of a class related to it."""
+    cls = process.cls
+    if cls is None:
+        return False
+    method = _enclosing_method(facts, site)
+    if method is None:
+        return False
+    return method is cls or _derives(facts, method, cls) or _derives(facts, cls, method)
+
+
+def _enclosing_method(facts: ModuleFacts, site: CallSite) -> cst.ClassDef | None:
+    scope = site.scope.function
+    while scope is not None:
+        if isinstance(scope.node, cst.FunctionDef):
+            info = facts.functions.get(scope.node)
+            if info is not None and info.cls is not None:
+                return info.cls
+        parent = scope.parent
+        scope = parent.function if parent is not None else None
+    return None
+
+
+def _derives(facts: ModuleFacts, cls: cst.ClassDef, base: cst.ClassDef, depth: int = 0) -> bool:
+    if depth > 12:
+        return False
+    info = facts.classes[cls]
+    for arg in cls.bases:
+        local = facts.names.definition(arg.value, info.outer)
+        if local is base or (isinstance(local, cst.ClassDef) and _derives(facts, local, base, depth + 1)):
+            return True
+    return False
+
+
+def _in_test(facts: ModuleFacts, site: CallSite) -> bool:
+    """The call is in a test function: `def test_...`, or a method of a `unittest.TestCase`."""
+    scope = site.scope.function
+    while scope is not None:
+        if isinstance(scope.node, cst.FunctionDef):
+            if scope.node.name.value.startswith("test"):
+                return True
+            info = facts.functions.get(scope.node)
+            if info is not None and info.cls is not None and _is_test_case(facts, info.cls):
+                return True
+        parent = scope.parent
+        scope = parent.function if parent is not None else None
+    return False
+
+
+def _is_test_case(facts: ModuleFacts, cls: cst.ClassDef, depth: int = 0) -> bool:
+    if depth > 12:
+        return False
+    info = facts.classes[cls]
+    for arg in cls.bases:
+        qualname = facts.names.qualname(arg.value, info.outer)
+        if qualname is not None and qualname.endswith("TestCase"):
+            return True
+        local = facts.names.definition(arg.value, info.outer)
+        if isinstance(local, cst.ClassDef) and _is_test_case(facts, local, depth + 1):
+            return True
+        if isinstance(arg.value, (cst.Name, cst.Attribute)) and facts.code(arg.value).endswith("TestCase"):
+            return True
+    return False
