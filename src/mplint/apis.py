@@ -200,3 +200,14 @@ def may_contain_findings(source: bytes | str) -> bool:
 
 def lookup(qualname: str | None) -> Api | None:
     return APIS.get(qualname) if qualname else None
+
+
+# --- method vocabularies of the objects the table makes -------------------------------------------
+
+#: a pool method that submits one task and waits for its result before returning
+POOL_BLOCKING_SUBMIT = frozenset({"apply"})
+#: (method that submits one task, method of its result that waits for it), by runner kind
+SUBMIT_AND_WAIT: dict[Kind, tuple[str, str]] = {
+    Kind.POOL: ("apply_async", "get"),
+    Kind.PROCESS_EXECUTOR: ("submit", "result"),
+}

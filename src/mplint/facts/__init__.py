@@ -20,6 +20,7 @@ from mplint.facts.conditions import Condition, Conditions
 from mplint.facts.contexts import Context, Contexts
 from mplint.facts.lifecycles import Lifecycles
 from mplint.facts.locks import Locks
+from mplint.facts.loops import Loops
 from mplint.facts.names import Names
 from mplint.facts.positions import Positions
 from mplint.facts.received import Received
@@ -53,6 +54,7 @@ __all__ = [
     "Instance",
     "Lifecycles",
     "Locks",
+    "Loops",
     "ModuleFacts",
     "Mutation",
     "Plain",
@@ -140,6 +142,11 @@ class ModuleFacts:
     def received(self) -> Received:
         """What object an expression is, following parameters to what every caller passes."""
         return Received(self)
+
+    @cached_property
+    def loops(self) -> Loops:
+        """Which calls run again on every round of a loop, and which loops may stop early."""
+        return Loops(self.module)
 
     # --- positions and text, computed only for files that have findings -------------------------
 
