@@ -211,3 +211,22 @@ SUBMIT_AND_WAIT: dict[Kind, tuple[str, str]] = {
     Kind.POOL: ("apply_async", "get"),
     Kind.PROCESS_EXECUTOR: ("submit", "result"),
 }
+
+#: kinds whose objects refuse to be pickled except while a child process is being started
+#: (`RuntimeError: Lock objects should only be shared between processes through inheritance`):
+#: they reach a child through `Process(args=...)` or a pool's `initargs`, never as a task argument
+INHERITANCE_ONLY = frozenset({Kind.LOCK, Kind.EVENT, Kind.QUEUE, Kind.SHARED_VALUE})
+
+#: the manager method that makes a proxy standing in for an object of the table (by its name);
+#: a proxy pickles fine and can be a task argument
+MANAGER_EQUIVALENT = {
+    "SimpleQueue": "Queue",
+    "RawValue": "Value",
+    "RawArray": "Array",
+    "synchronized": "Value",
+}
+
+
+def short_name(api: Api) -> str:
+    """`Lock` for `multiprocessing.synchronize.Lock`."""
+    return api.qualname.rsplit(".", 1)[-1]

@@ -17,6 +17,7 @@ from mplint import apis
 from mplint.facts.arguments import Arguments
 from mplint.facts.callgraph import CallChain, CallGraph
 from mplint.facts.conditions import Condition, Conditions
+from mplint.facts.carried import Carried, CarriedValues
 from mplint.facts.contexts import Context, Contexts
 from mplint.facts.lifecycles import Lifecycles
 from mplint.facts.locks import Locks
@@ -44,6 +45,8 @@ __all__ = [
     "Binding",
     "Dispatch",
     "CallChain",
+    "Carried",
+    "CarriedValues",
     "CallSite",
     "ClassInfo",
     "Condition",
@@ -142,6 +145,11 @@ class ModuleFacts:
     def received(self) -> Received:
         """What object an expression is, following parameters to what every caller passes."""
         return Received(self)
+
+    @cached_property
+    def carried(self) -> CarriedValues:
+        """What a value carries when it is pickled, and what a pool or executor task pickles."""
+        return CarriedValues(self)
 
     @cached_property
     def loops(self) -> Loops:

@@ -139,6 +139,27 @@ def _assigned_names(target: cst.BaseExpression) -> Iterator[cst.Name]:
         yield from _assigned_names(target.value)
 
 
+def _unpacked(
+    target: cst.BaseExpression, value: cst.BaseExpression | None
+) -> Iterator[tuple[cst.Name, cst.BaseExpression | None]]:
+    """The names an assignment binds, each with the expression it takes when that is known:
+    `lock, queue = Lock(), Queue()` gives each name its own element (nested displays too)."""
+    if isinstance(target, cst.Name):
+        yield target, value
+        return
+    if (
+        isinstance(target, (cst.Tuple, cst.List))
+        and isinstance(value, (cst.Tuple, cst.List))
+        and len(target.elements) == len(value.elements)
+        and not any(isinstance(e, cst.StarredElement) for e in (*target.elements, *value.elements))
+    ):
+        for element, given in zip(target.elements, value.elements):
+            yield from _unpacked(element.value, given.value)
+        return
+    for name in _assigned_names(target):
+        yield name, None
+
+
 def _all_params(params: cst.Parameters) -> list[cst.Param]:
     found = [*params.posonly_params, *params.params, *params.kwonly_params]
     for star in (params.star_arg, params.star_kwarg):
@@ -343,9 +364,8 @@ class _Collector(Walker):
     def visit_Assign(self, node: cst.Assign) -> None:
         for target in node.targets:
             self._stores(target.target)
-            single = isinstance(target.target, cst.Name)
-            for name in _assigned_names(target.target):
-                self.scope.bind(Binding(name.value, node, value=node.value if single else None))
+            for name, value in _unpacked(target.target, node.value):
+                self.scope.bind(Binding(name.value, node, value=value))
             if isinstance(target.target, cst.Attribute):
                 self._bind_attribute(target.target, node.value)
 

@@ -1,0 +1,200 @@
+"""What a value carries with it when it is pickled, and what a pool or executor task pickles.
+
+A task's arguments go to the worker by pickle: the arguments themselves, and whatever they hold.
+`carried(expr)` finds the objects made by known APIs inside an expression: the expression itself
+(`lock`, `self.queue`, `locks[0]`), the elements of tuple, list, set and dict displays, the items a
+comprehension makes, `[x] * n` and `a + b`, the arguments of `functools.partial`, `zip`,
+`itertools.repeat`/`product`/`chain` and `list`/`tuple`/`dict`, names bound to any of these (and
+what is appended to them), and the objects held by an instance of a class of the module whose
+bound method is the task.
+
+`task_payload(dispatch)` lists the expressions a pool or executor task pickles: the arguments given
+at the call (through `partial` too), the tuple of `args`/`kwds`, and for `map`-like methods the
+iterables whose items become the arguments.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import libcst as cst
+
+from mplint import apis
+from mplint.facts.syntax import argument
+
+if TYPE_CHECKING:
+    from mplint.facts import ModuleFacts
+    from mplint.facts.scopes import Scope
+    from mplint.facts.values import Instance
+    from mplint.facts.workers import Dispatch
+
+_MAX_DEPTH = 8
+
+#: callables that keep their arguments in what they return (or yield), as far as pickling goes
+_KEEPING_CALLS = frozenset({
+    "functools.partial", "itertools.repeat", "itertools.product", "itertools.chain", "zip",
+    "list", "tuple", "set", "dict", "iter", "reversed", "sorted", "enumerate",
+})
+
+#: pool and executor methods whose arguments after the callable are iterables of task arguments
+_MAPPING_METHODS = frozenset({"map", "imap", "imap_unordered", "starmap", "map_async", "starmap_async"})
+#: keywords of those methods that are no iterable
+_MAP_OPTIONS = frozenset({"chunksize", "timeout", "callback", "error_callback", "buffersize"})
+
+#: methods that make a class's instances pickle differently from their `__dict__`
+_CUSTOM_PICKLING = frozenset({"__getstate__", "__reduce__", "__reduce_ex__", "__getnewargs__"})
+
+
+@dataclass(frozen=True)
+class Carried:
+    """An object made by a known API found inside a pickled value."""
+
+    instance: Instance
+    #: the expression that evaluates to it, as written where it was found
+    expr: cst.BaseExpression
+    #: for objects held by an instance: the attribute that holds it (`lock` for `self.lock`)
+    attribute: str | None = None
+
+
+class CarriedValues:
+    def __init__(self, facts: ModuleFacts) -> None:
+        self._facts = facts
+
+    def carried(self, expr: cst.BaseExpression, scope: Scope) -> list[Carried]:
+        """The objects of known APIs that pickling `expr` pickles too (see the module docstring)."""
+        found: list[Carried] = []
+        self._collect(expr, scope, found, set(), 0)
+        return found
+
+    def held_by_instance(self, cls: cst.ClassDef) -> list[Carried]:
+        """What pickling an instance of `cls` pickles: its `self.x = ...` attributes (none when the
+        class pickles itself its own way, with `__getstate__` or `__reduce__`)."""
+        facts = self._facts
+        if self._pickles_its_own_way(cls):
+            return []
+        found: list[Carried] = []
+        for attribute, values in facts.classes[cls].attributes.items():
+            held: list[Carried] = []
+            for value, scope in values:
+                self._collect(value, scope, held, set(), 0)
+            found.extend(Carried(c.instance, c.expr, attribute) for c in held)
+        return found
+
+    def _pickles_its_own_way(self, cls: cst.ClassDef, depth: int = 0) -> bool:
+        """The class defines how it pickles, or may inherit that from a base mplint cannot see."""
+        facts = self._facts
+        info = facts.classes[cls]
+        for base in cls.bases:
+            local = facts.names.definition(base.value, info.outer)
+            if isinstance(base.value, cst.Name) and base.value.value == "object":
+                continue
+            if not isinstance(local, cst.ClassDef) or depth > _MAX_DEPTH or self._pickles_its_own_way(local, depth + 1):
+                return True
+        return any(name in info.methods for name in _CUSTOM_PICKLING)
+
+    def task_payload(self, dispatch: Dispatch) -> list[cst.BaseExpression]:
+        """The expressions a pool or executor task pickles to send it to a worker."""
+        payload = [*dispatch.args, *dispatch.kwargs.values()]
+        if isinstance(dispatch.callable, cst.Name):
+            payload.append(dispatch.callable)  # `task = partial(f, lock=lock)`: pickled with the task
+        if dispatch.packed_args is not None and not isinstance(dispatch.packed_args, (cst.Tuple, cst.List)):
+            payload.append(dispatch.packed_args)  # `args = (x, lock)` given by name
+        site = dispatch.site
+        if site is None or not isinstance(site.node.func, cst.Attribute):
+            return payload
+        call = site.node
+        method = site.node.func.attr.value
+        if dispatch.kind == "pool" and method in ("apply", "apply_async"):
+            kwds = argument(call, 2, "kwds")
+            if kwds is not None and not isinstance(kwds, cst.Dict):
+                payload.append(kwds)
+        elif method in _MAPPING_METHODS and dispatch.kind in ("pool", "executor"):
+            positional = [a for a in call.args if a.keyword is None]
+            if dispatch.kind == "pool":
+                iterables = positional[1:2] + [a for a in call.args if a.keyword and a.keyword.value == "iterable"]
+            else:
+                iterables = positional[1:]
+            payload.extend(a.value for a in iterables if not a.star or a.star == "*")
+        return payload
+
+    # --- the walk through an expression ------------------------------------------------------
+
+    def _collect(
+        self, expr: cst.BaseExpression, scope: Scope, found: list[Carried], seen: set[int], depth: int
+    ) -> None:
+        if depth > _MAX_DEPTH or id(expr) in seen:
+            return
+        seen.add(id(expr))
+        facts = self._facts
+        instance = facts.values.instance_of(expr, scope)
+        if instance is not None:
+            found.append(Carried(instance, expr))
+            return
+        step = depth + 1
+        if isinstance(expr, (cst.Tuple, cst.List, cst.Set)):
+            for element in expr.elements:
+                self._collect(element.value, scope, found, seen, step)
+        elif isinstance(expr, cst.Dict):
+            for item in expr.elements:
+                if isinstance(item, cst.DictElement):
+                    self._collect(item.key, scope, found, seen, step)
+                self._collect(item.value, scope, found, seen, step)
+        elif isinstance(expr, (cst.ListComp, cst.SetComp, cst.GeneratorExp)):
+            self._collect(expr.elt, facts.scopes.get(expr, scope), found, seen, step)
+        elif isinstance(expr, cst.DictComp):
+            inner = facts.scopes.get(expr, scope)
+            self._collect(expr.key, inner, found, seen, step)
+            self._collect(expr.value, inner, found, seen, step)
+        elif isinstance(expr, cst.BinaryOperation):
+            self._collect(expr.left, scope, found, seen, step)
+            self._collect(expr.right, scope, found, seen, step)
+        elif isinstance(expr, cst.StarredElement):
+            self._collect(expr.value, scope, found, seen, step)
+        elif isinstance(expr, cst.Call):
+            self._collect_call(expr, scope, found, seen, step)
+        elif isinstance(expr, cst.Name):
+            self._collect_name(expr, scope, found, seen, step)
+
+    def _collect_call(
+        self, call: cst.Call, scope: Scope, found: list[Carried], seen: set[int], depth: int
+    ) -> None:
+        facts = self._facts
+        name = facts.names.qualname(call.func, scope)
+        if name is None and isinstance(call.func, cst.Name) and facts.names.lookup(call.func.value, scope) is None:
+            name = call.func.value  # a builtin
+        if name in _KEEPING_CALLS:
+            for arg in call.args:
+                self._collect(arg.value, scope, found, seen, depth)
+            return
+        cls = facts.names.definition(call.func, scope)
+        if (
+            isinstance(cls, cst.ClassDef)
+            and facts.values.class_api(cls) is None
+            and not self._pickles_its_own_way(cls)
+        ):
+            # an instance of a class of the module (`Task(item, lock)`): pickled with its fields
+            for arg in call.args:
+                self._collect(arg.value, scope, found, seen, depth)
+
+    def _collect_name(
+        self, expr: cst.Name, scope: Scope, found: list[Carried], seen: set[int], depth: int
+    ) -> None:
+        facts = self._facts
+        lookup = facts.names.lookup(expr.value, scope)
+        if lookup is None:
+            return
+        where, bindings = lookup
+        if any(b.value is None and not b.augmented for b in bindings):
+            return  # a parameter, an unpacking, a loop variable: what it holds is not known here
+        for binding in bindings:
+            if binding.value is not None:
+                self._collect(binding.value, where, found, seen, depth)
+        for added in facts.values.added_elements(expr.value, where):
+            self._collect(added, where, found, seen, depth)
+
+
+def pickles_only_by_inheritance(instance: Instance) -> bool:
+    """The object raises `RuntimeError: ... should only be shared between processes through
+    inheritance` when pickled anywhere but while a child process is being started."""
+    return instance.kind in apis.INHERITANCE_ONLY

@@ -1,0 +1,131 @@
+"""Facts behind the shared-resource rules: repeated calls, unpacked bindings, what a task pickles."""
+
+from __future__ import annotations
+
+import textwrap
+
+import libcst as cst
+
+from mplint import apis
+from mplint.facts import ModuleFacts
+
+
+def facts_of(source: str) -> ModuleFacts:
+    return ModuleFacts(cst.parse_module(textwrap.dedent(source)))
+
+
+def call_named(facts: ModuleFacts, text: str):
+    matches = [s for s in facts.calls if facts.code(s.node) == text]
+    assert len(matches) == 1, f"{text!r}: {len(matches)} calls"
+    return matches[0]
+
+
+def test_loops_know_which_calls_repeat_and_which_loops_stop_early() -> None:
+    facts = facts_of(
+        """
+        for x in once():
+            every(x)
+        else:
+            after()
+        while test():
+            body()
+            break
+        [elt(y) for y in first() for z in inner(y) if cond(z)]
+        for x in xs:
+            def later():
+                deferred()
+            fn = lambda: in_lambda()
+        """
+    )
+    loops = facts.loops
+    repeated = {facts.code(s.node) for s in facts.calls if loops.loop_of(s.node) is not None}
+    assert repeated == {"every(x)", "test()", "body()", "elt(y)", "inner(y)", "cond(z)"}
+    assert not loops.may_stop_early(loops.loop_of(call_named(facts, "every(x)").node))
+    assert loops.may_stop_early(loops.loop_of(call_named(facts, "body()").node))
+
+
+def test_unpacking_a_display_gives_each_name_its_element() -> None:
+    facts = facts_of(
+        """
+        import multiprocessing as mp
+        lock, (queue, n) = mp.Lock(), (mp.Queue(), 3)
+        a, b = make()
+        use(lock, queue, a)
+        """
+    )
+    site = call_named(facts, "use(lock, queue, a)")
+    kinds = [facts.values.instance_of(arg.value, site.scope) for arg in site.node.args]
+    assert [k.kind if k else None for k in kinds] == [apis.Kind.LOCK, apis.Kind.QUEUE, None]
+
+
+def test_carried_values_look_inside_displays_partials_zips_names_and_instances() -> None:
+    facts = facts_of(
+        """
+        import functools, itertools
+        import multiprocessing as mp
+
+        class Task:
+            def __init__(self, lock):
+                self.lock = lock
+
+        class Private:
+            def __init__(self):
+                self.lock = mp.Lock()
+            def __getstate__(self):
+                return {}
+
+        def main(param):
+            lock = mp.Lock()
+            pairs = [(x, lock) for x in range(3)]
+            later = []
+            later.append(mp.Event())
+            m = mp.Manager()
+            use(
+                functools.partial(f, lock=lock),
+                zip(range(3), itertools.repeat(mp.Queue())),
+                pairs,
+                later,
+                {"k": mp.Value("i", 0)},
+                Task(mp.Semaphore()),
+                param,
+                m.Lock(),
+                Private(),
+            )
+        """
+    )
+    site = call_named(facts, next(facts.code(s.node) for s in facts.calls if facts.code(s.node).startswith("use(")))
+    found = [
+        [c.instance.kind for c in facts.carried.carried(arg.value, site.scope)] for arg in site.node.args
+    ]
+    K = apis.Kind
+    assert found == [[K.LOCK], [K.QUEUE], [K.LOCK], [K.EVENT], [K.SHARED_VALUE], [K.LOCK], [], [], []]
+    private = next(c for c in facts.classes if c.name.value == "Private")
+    assert facts.carried.held_by_instance(private) == []
+
+
+def test_task_payload_covers_arguments_packed_tuples_kwds_and_map_iterables() -> None:
+    facts = facts_of(
+        """
+        import multiprocessing as mp
+        from concurrent.futures import ProcessPoolExecutor
+
+        def main(items, args, kwds):
+            pool = mp.Pool()
+            ex = ProcessPoolExecutor()
+            pool.apply_async(f, args, kwds)
+            pool.starmap(f, items, chunksize=4)
+            ex.map(f, items, args, timeout=3)
+            ex.submit(f, 1, key=2)
+        """
+    )
+    payloads = {
+        facts.code(d.site.node): [facts.code(e) for e in facts.carried.task_payload(d)]
+        for d in facts.workers.dispatches
+    }
+    assert payloads == {
+        # the callable itself is pickled too (a name may be bound to a `partial`)
+        "pool.apply_async(f, args, kwds)": ["f", "args", "kwds"],
+        "pool.starmap(f, items, chunksize=4)": ["f", "items"],
+        "ex.map(f, items, args, timeout=3)": ["f", "items", "args"],
+        "ex.submit(f, 1, key=2)": ["1", "2", "f"],
+    }
