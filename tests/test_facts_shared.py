@@ -2,22 +2,9 @@
 
 from __future__ import annotations
 
-import textwrap
-
-import libcst as cst
+from test_facts import call_named, facts_of
 
 from mplint import apis
-from mplint.facts import ModuleFacts
-
-
-def facts_of(source: str) -> ModuleFacts:
-    return ModuleFacts(cst.parse_module(textwrap.dedent(source)))
-
-
-def call_named(facts: ModuleFacts, text: str):
-    matches = [s for s in facts.calls if facts.code(s.node) == text]
-    assert len(matches) == 1, f"{text!r}: {len(matches)} calls"
-    return matches[0]
 
 
 def test_loops_know_which_calls_repeat_and_which_loops_stop_early() -> None:

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import libcst as cst
 
+from mplint.facts.syntax import FunctionBodyVisitor
 from mplint.facts.walk import Walker
 
 LoopNode = cst.CSTNode  # For, While, ListComp, SetComp, DictComp, GeneratorExp
@@ -108,7 +109,7 @@ class _LoopFinder(Walker):
     visit_FunctionDef = visit_ClassDef = visit_Lambda = _own_code
 
 
-class _ExitFinder(Walker):
+class _ExitFinder(FunctionBodyVisitor):
     """A `break` or `return` that leaves the loop being looked at."""
 
     def __init__(self) -> None:
@@ -130,12 +131,3 @@ class _ExitFinder(Walker):
 
     visit_For = visit_While = _enter
     leave_For = leave_While = _leave
-
-    def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
-        return False
-
-    def visit_ClassDef(self, node: cst.ClassDef) -> bool:
-        return False
-
-    def visit_Lambda(self, node: cst.Lambda) -> bool:
-        return False
