@@ -10,10 +10,10 @@ concurrent runs cannot leave half an entry; an entry that cannot be read is trea
 from __future__ import annotations
 
 import hashlib
+import importlib.util
 import json
 import os
 import sys
-import tempfile
 from pathlib import Path
 from typing import Collection
 
@@ -26,14 +26,25 @@ DEFAULT_FOLDER = ".mplint_cache"
 _FORMAT = "1"  # bump when the entry layout changes
 
 
-def _linter_fingerprint() -> str:
-    import libcst
+def _libcst_version() -> str:
+    """LibCST's version file as text, read without importing LibCST (a run that finds every file in
+    the cache never imports it)."""
+    spec = importlib.util.find_spec("libcst")
+    if spec is None or not spec.submodule_search_locations:
+        return "?"
+    folder = Path(next(iter(spec.submodule_search_locations)))
+    try:
+        return f"{folder}\n{(folder / '_version.py').read_text(encoding='utf-8')}"
+    except OSError:
+        return f"{folder}:?"
 
+
+def _linter_fingerprint() -> str:
     package = Path(__file__).parent
     stamps = sorted(
         f"{path.relative_to(package)}:{path.stat().st_mtime_ns}" for path in package.rglob("*.py")
     )
-    parts = [_FORMAT, __version__, getattr(libcst, "__version__", "?"), sys.version, *stamps]
+    parts = [_FORMAT, __version__, _libcst_version(), sys.version, *stamps]
     return hashlib.sha256("\n".join(parts).encode()).hexdigest()
 
 
@@ -78,6 +89,8 @@ class Cache:
             ],
             "error": [error.message, error.line, error.column] if error is not None else None,
         }
+        import tempfile  # only a run that writes pays for it
+
         entry = self._entry(key)
         try:
             self._prepare(entry.parent)

@@ -220,9 +220,9 @@ class Settings:
 
 
 def _default_rules() -> dict[str, bool]:
-    from mplint.rules import all_rules  # imports every rule module: only when settings are built
+    from mplint.rules import rule_defaults  # read from the rules' source, none is imported
 
-    return {rule.code: rule.default_enabled for rule in all_rules()}
+    return rule_defaults()
 
 
 def load_settings(

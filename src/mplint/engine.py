@@ -1,5 +1,5 @@
-"""Checking one file: decode -> prefilter -> Python's parser as a gate -> parse once with LibCST ->
-shared facts -> rules -> located findings."""
+"""Checking one file: decode -> prefilter (`mplint.precheck`) -> Python's parser as a gate -> parse
+once with LibCST -> shared facts -> rules -> located findings."""
 
 from __future__ import annotations
 
@@ -13,51 +13,21 @@ from typing import Callable, Collection, TypeVar
 
 import libcst as cst
 
-from mplint import apis
 from mplint.facts import ModuleFacts
 from mplint.findings import FileError, FileResult, Finding
 from mplint.noqa import without_suppressed
 from mplint.options import DEFAULT_OPTIONS, RuleOptions
+from mplint.precheck import MAX_SOURCE_CHARS, enabled_codes, precheck
 from mplint.rules import Rule, all_rules
-from mplint.source import SourceError, decode, without_form_feed_indents
+from mplint.source import without_form_feed_indents
+
+__all__ = ["MAX_SOURCE_CHARS", "enabled_rules", "lint_source", "precheck"]
 
 T = TypeVar("T")
 
-#: LibCST needs about 10 s and 600 MB per MB of dense code: larger files are reported, not parsed
-MAX_SOURCE_CHARS = 2 * 2**20
-
-
 def enabled_rules(codes: Collection[str] | None) -> list[type[Rule]]:
-    if codes is None:
-        return [rule for rule in all_rules() if rule.default_enabled]
-    wanted = set(codes)
+    wanted = enabled_codes(codes)
     return [rule for rule in all_rules() if rule.code in wanted]
-
-
-def precheck(
-    source: bytes | str, path: str, codes: Collection[str] | None = None
-) -> FileResult | tuple[str, list[type[Rule]]]:
-    """The cheap first steps: decode, the prefilter, the size limit.
-
-    Gives the finished result for a file that needs no parse (it cannot be decoded, or it cannot
-    contain a finding, or no rule is enabled, or it is too large), else the decoded text and the
-    rules to run. The runner calls it before deciding whether a file is worth a cache look-up or a
-    worker process.
-    """
-    try:
-        text = source if isinstance(source, str) else decode(source)
-    except SourceError as error:
-        return FileResult(path, error=FileError(path, error.message, error.line, error.column))
-    rules = enabled_rules(codes)
-    if not rules or not apis.may_contain_findings(text):
-        return FileResult(path)
-    if len(text) > MAX_SOURCE_CHARS:
-        return FileResult(path, error=FileError(
-            path,
-            f"too large to check ({len(text) / 2**20:.1f} MB; mplint parses files up to "
-            f"{MAX_SOURCE_CHARS // 2**20} MB)",
-        ))
-    return text, rules
 
 
 def lint_source(
@@ -81,7 +51,20 @@ def lint_source(
     ready = precheck(source, path, codes)
     if isinstance(ready, FileResult):
         return ready
-    text, rules = ready
+    text, codes_to_run = ready
+    rules = enabled_rules(codes_to_run)
+    checked = _parse_and_check(text, path, rules, options or DEFAULT_OPTIONS)
+    if isinstance(checked, FileResult):
+        return checked
+    findings = checked
+    if noqa:
+        findings = without_suppressed(findings, text)
+    return FileResult(path, sorted(findings))
+
+
+def _parse_and_check(
+    text: str, path: str, rules: list[type[Rule]], options: RuleOptions
+) -> list[Finding] | FileResult:
     refused = _python_refuses(text, path)
     if refused is not None:
         return FileResult(path, error=refused)
@@ -94,9 +77,9 @@ def lint_source(
         except RecursionError:
             module = _with_deep_stack(cst.parse_module, for_libcst)
         try:
-            findings = _check(module, path, rules, options or DEFAULT_OPTIONS)
+            findings = _check(module, path, rules, options)
         except RecursionError:
-            findings = _with_deep_stack(_check, module, path, rules, options or DEFAULT_OPTIONS)
+            findings = _with_deep_stack(_check, module, path, rules, options)
         if column_shifts:
             findings = [_shifted(finding, column_shifts) for finding in findings]
     except cst.ParserSyntaxError as error:
@@ -112,9 +95,7 @@ def lint_source(
                 internal=True,
             ),
         )
-    if noqa:
-        findings = without_suppressed(findings, text)
-    return FileResult(path, sorted(findings))
+    return findings
 
 
 def _python_refuses(text: str, path: str) -> FileError | None:

@@ -12,8 +12,6 @@ flight are then checked again one at a time, each in a fresh process, so a crash
 from __future__ import annotations
 
 import os
-from concurrent.futures import ProcessPoolExecutor, as_completed
-from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from typing import Iterator
 
@@ -61,6 +59,10 @@ def run_jobs(todo: list[Job], jobs: int) -> Iterator[tuple[int, FileResult]]:
         for job in todo:
             yield check_job(job)
         return
+    # imported here: multiprocessing and the executor cost a run that starts no worker 10 ms
+    from concurrent.futures import ProcessPoolExecutor, as_completed
+    from concurrent.futures.process import BrokenProcessPool
+
     batches = _batches(todo, jobs * BATCHES_PER_WORKER)
     crashed: list[Job] = []
     with ProcessPoolExecutor(max_workers=min(jobs, len(batches))) as executor:
@@ -86,6 +88,9 @@ def _batches(todo: list[Job], count: int) -> list[list[Job]]:
 
 
 def _check_alone(job: Job) -> tuple[int, FileResult]:
+    from concurrent.futures import ProcessPoolExecutor
+    from concurrent.futures.process import BrokenProcessPool
+
     try:
         with ProcessPoolExecutor(max_workers=1) as executor:
             return executor.submit(check_job, job).result()

@@ -6,13 +6,13 @@ import sys
 from dataclasses import dataclass, field
 from typing import BinaryIO, Callable, Collection, Sequence
 
-from mplint import engine
 from mplint.cache import Cache
 from mplint.config import Settings
 from mplint.discovery import discover
 from mplint.findings import FileError, FileResult, Finding
 from mplint.options import DEFAULT_OPTIONS, RuleOptions
 from mplint.parallel import Job, run_jobs
+from mplint.precheck import precheck
 
 STDIN = "-"
 STDIN_DEFAULT_NAME = "<stdin>"
@@ -43,6 +43,8 @@ class Run:
 def check_source(
     source: bytes | str, path: str, codes: Collection[str], options: RuleOptions = DEFAULT_OPTIONS
 ) -> FileResult:
+    from mplint import engine  # LibCST, the facts and the rules: only once a file needs a parse
+
     try:
         return engine.lint_source(source, path, codes=codes, options=options)
     except Exception as exc:  # an engine bug must cost one file, not the run or the other files
@@ -97,7 +99,7 @@ def lint_paths(
     for path in found.files:
         codes = settings.codes_for(path)
         source = _read(path)
-        ready = source if isinstance(source, FileResult) else engine.precheck(source, path, codes)
+        ready = source if isinstance(source, FileResult) else precheck(source, path, codes)
         if isinstance(ready, FileResult):
             slots.append(ready)
             continue

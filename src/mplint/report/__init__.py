@@ -30,10 +30,9 @@ def writer(name: str) -> Writer:
 def level(code: str) -> str:
     """How machine formats rank a finding: the rules on by default find bugs ("error"), the opt-in
     rules are opinions ("warning")."""
-    from mplint.rules import rule_by_code
+    from mplint.rules import rule_defaults
 
-    rule = rule_by_code(code)
-    return "error" if rule is None or rule.default_enabled else "warning"
+    return "error" if rule_defaults().get(code, True) else "warning"
 
 
 def statistics(run: Run) -> str:

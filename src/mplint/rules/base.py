@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, ClassVar, Iterable, NamedTuple
 
-import libcst as cst
-
 from mplint.options import DEFAULT_OPTIONS, RuleOptions
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # neither is imported before a file is parsed: see rules.rule_defaults
+    import libcst as cst
+
     from mplint.facts import ModuleFacts
 
 

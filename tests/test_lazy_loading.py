@@ -1,0 +1,50 @@
+"""What a run loads: LibCST, the facts and the rules only once a file needs a parse; the rules'
+metadata that is needed earlier is read from their source, and agrees with the classes."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from pathlib import Path
+
+from console import BAD, console_script, write
+from mplint.rules import all_rules, rule_defaults
+
+# (rule modules are imported by importlib, which the import-time report does not show; they import
+# the facts, which it shows)
+HEAVY = ("libcst", "mplint.facts", "mplint.engine")
+
+
+def imported_modules(*args: str, cwd: Path) -> set[str]:
+    """The modules the console script imports for `args` (Python's own import-time report)."""
+    env = {**os.environ, "PYTHONPROFILEIMPORTTIME": "1"}
+    env.pop("MPLINT_CACHE_DIR", None)
+    done = subprocess.run(
+        [str(console_script()), *args], cwd=cwd, capture_output=True, text=True, env=env, timeout=120
+    )
+    assert done.returncode in (0, 1), done.stderr
+    return {
+        line.rsplit("|", 1)[1].strip()
+        for line in done.stderr.splitlines()
+        if line.startswith("import time:") and "|" in line
+    }
+
+
+def test_the_light_rule_metadata_is_what_the_rule_classes_say() -> None:
+    assert rule_defaults() == {rule.code: rule.default_enabled for rule in all_rules()}
+    assert not all(rule_defaults().values())  # an opt-in rule is among them: the test can fail
+
+
+def test_a_run_with_nothing_to_parse_imports_neither_libcst_nor_facts_nor_rules(tmp_path: Path) -> None:
+    write(tmp_path, {"plain.py": "x = 1\n", "threads.py": "import threading\n"})
+    loaded = imported_modules("--no-cache", ".", cwd=tmp_path)
+    assert "mplint.runner" in loaded  # the report is real: the run itself shows in it
+    assert not loaded & set(HEAVY)
+
+
+def test_a_run_answered_by_the_cache_imports_neither(tmp_path: Path) -> None:
+    write(tmp_path, {"bad.py": BAD})
+    first = imported_modules(".", cwd=tmp_path)
+    assert set(HEAVY) <= first  # the cold run parses
+    assert not imported_modules(".", cwd=tmp_path) & set(HEAVY)
+
