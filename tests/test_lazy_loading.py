@@ -1,13 +1,16 @@
 """What a run loads: LibCST, the facts and the rules only once a file needs a parse; the rules'
-metadata that is needed earlier is read from their source, and agrees with the classes."""
+metadata that is needed earlier is read from their source, and agrees with the classes; the collector
+runs less often while a file is checked, and is given back its settings after."""
 
 from __future__ import annotations
 
+import gc
 import os
 import subprocess
 from pathlib import Path
 
 from console import BAD, console_script, write
+from mplint import engine
 from mplint.rules import all_rules, rule_defaults
 
 # (rule modules are imported by importlib, which the import-time report does not show; they import
@@ -48,3 +51,21 @@ def test_a_run_answered_by_the_cache_imports_neither(tmp_path: Path) -> None:
     assert set(HEAVY) <= first  # the cold run parses
     assert not imported_modules(".", cwd=tmp_path) & set(HEAVY)
 
+
+def test_checking_a_file_leaves_the_collector_as_it_was() -> None:
+    before = gc.get_threshold()
+    seen: list[tuple[int, int, int]] = []
+    original = engine._check
+
+    def spy(*args):
+        seen.append(gc.get_threshold())
+        return original(*args)
+
+    engine._check = spy
+    try:
+        result = engine.lint_source(BAD, "bad.py")
+    finally:
+        engine._check = original
+    assert [finding.code for finding in result.findings] == ["MPL001"]
+    assert seen and seen[0][0] >= engine.PARSE_GC_THRESHOLD  # collected less often meanwhile
+    assert gc.get_threshold() == before

@@ -4,12 +4,14 @@ once with LibCST -> shared facts -> rules -> located findings."""
 from __future__ import annotations
 
 import ast
+import contextlib
 import dataclasses
+import gc
 import re
 import sys
 import threading
 import warnings
-from typing import Callable, Collection, TypeVar
+from typing import Callable, Collection, Iterator, TypeVar
 
 import libcst as cst
 
@@ -53,13 +55,32 @@ def lint_source(
         return ready
     text, codes_to_run = ready
     rules = enabled_rules(codes_to_run)
-    checked = _parse_and_check(text, path, rules, options or DEFAULT_OPTIONS)
+    with _fewer_collections():
+        checked = _parse_and_check(text, path, rules, options or DEFAULT_OPTIONS)
     if isinstance(checked, FileResult):
         return checked
     findings = checked
     if noqa:
         findings = without_suppressed(findings, text)
     return FileResult(path, sorted(findings))
+
+
+#: the collector's first-generation threshold while a file is parsed and checked (Python's: 700)
+PARSE_GC_THRESHOLD = 10_000
+
+
+@contextlib.contextmanager
+def _fewer_collections() -> Iterator[None]:
+    """LibCST allocates millions of small objects, almost none of them in reference cycles; at
+    Python's threshold the collector traverses the young ones every 700 allocations, which costs
+    a tenth of a parse. Collecting less often (not never: peak memory would grow by half) saves
+    most of that; the threshold is given back afterwards."""
+    thresholds = gc.get_threshold()
+    gc.set_threshold(max(thresholds[0], PARSE_GC_THRESHOLD), *thresholds[1:])
+    try:
+        yield
+    finally:
+        gc.set_threshold(*thresholds)
 
 
 def _parse_and_check(
