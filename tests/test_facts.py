@@ -743,23 +743,38 @@ def test_where_code_runs_for_state() -> None:
     [
         ("requests.get(url)", "blocking"),
         ("session.get(url)", "blocking"),  # a client made by requests.Session()
-        ("requests.Session(timeout=3)", "light"),  # making a client waits on nothing
-        ("socket.fromfd(fd, 2, 1)", "light"),
+        ("requests.Session(timeout=3)", "bookkeeping"),  # making a client waits on nothing
+        ("socket.fromfd(fd, 2, 1)", "bookkeeping"),
         ("sock.connect(url)", "blocking"),  # a socket made by socket.socket()
-        ("sock.close()", "light"),
+        ("sock.close()", "bookkeeping"),
         ("self_client.put_object()", "blocking"),  # set to None at import, to a boto3 client later
+        ("s3.get(key)", "blocking"),  # a boto3 client's get is not dict.get
+        ("bucket.download_file(key, path)", "blocking"),  # boto3.Session().resource("s3").Bucket()
+        ("helped.list_objects_v2()", "blocking"),  # a client returned by a helper of the module
+        ("cached.get_object()", "blocking"),  # a client cached in a global by a helper
         ("time.sleep(1)", "blocking"),
         ("subprocess.run(cmd)", "blocking"),
+        ("subprocess.check_output(cmd)", "blocking"),
         ("os.system(cmd)", "blocking"),
-        ("subprocess.PIPE()", "light"),
-        ("np.dot(a, b)", "compute"),
-        ("hashlib.sha256(data)", "compute"),
+        ("subprocess.PIPE()", "bookkeeping"),
+        ("np.dot(a, b)", "releases-gil"),
+        ("hashlib.sha256(data)", "releases-gil"),
+        ("zlib.compress(data)", "releases-gil"),
+        ("statistics.median(data)", "compute"),
         ("signal.signal(1, h)", "process-only"),
         ("os.chdir(path)", "process-only"),
-        ("os.path.join(a, b)", "light"),
-        ("log.info(msg)", "light"),
-        ("len(url)", "light"),
-        ("text.strip()", "light"),
+        ("os.path.join(a, b)", "bookkeeping"),
+        ("os.listdir(path)", "local-io"),
+        ("urllib.parse.urlparse(url)", "bookkeeping"),
+        ("log.info(msg)", "bookkeeping"),
+        ("len(url)", "bookkeeping"),
+        ("open(path)", "local-io"),
+        ("text.strip()", "bookkeeping"),
+        ("table.get(key)", "bookkeeping"),  # dict.get takes a key
+        ("jobs.get()", "local-io"),  # queue.get does not: it waits
+        ("jobs.get(timeout=1)", "local-io"),
+        ("', '.join(text)", "bookkeeping"),
+        ("thread.join()", "local-io"),
         ("model.predict(x)", "unknown"),
         ("callback(x)", "unknown"),
         ("parse(x)", "unknown"),  # from a module of the project
@@ -771,7 +786,7 @@ def test_what_calls_are_for_the_workload(call: str, kind: str) -> None:
 
     facts = facts_of(
         f"""
-        import hashlib, logging, os, signal, socket, subprocess, time
+        import hashlib, logging, os, signal, socket, statistics, subprocess, time, urllib.parse, zlib
         import boto3
         import numpy as np
         import requests
@@ -779,12 +794,24 @@ def test_what_calls_are_for_the_workload(call: str, kind: str) -> None:
         log = logging.getLogger()
         session = requests.Session()
         sock = socket.socket()
+        s3 = boto3.client("s3")
+        bucket = boto3.Session().resource("s3").Bucket("logs")
         self_client = None
+        _cached = None
         def init():
             global self_client
             self_client = boto3.client("s3")
+        def make_client():
+            return boto3.client("s3", region_name="eu-west-1")
+        def get_cached():
+            global _cached
+            if _cached is None:
+                _cached = boto3.client("s3")
+            return _cached
+        helped = make_client()
+        cached = get_cached()
         def helper(x): pass
-        def f(url, cmd, a, b, data, h, path, msg, text, model, x, callback):
+        def f(url, cmd, a, b, data, h, path, msg, text, model, x, callback, key, table, jobs, thread):
             {call}
         """
     )
@@ -793,25 +820,49 @@ def test_what_calls_are_for_the_workload(call: str, kind: str) -> None:
 
 
 @pytest.mark.parametrize(
-    "body, heavy",
+    "body, bound, heavy",
     [
-        ("requests.get(url)", None),
-        ("for u in urls:\n        requests.get(u)\n        n += 1", None),  # arithmetic while waiting
-        ("for i in range(3):\n        time.sleep(2 ** i)", None),  # a delay computed for a wait
-        ("data = requests.get(url).text\n    return [c * 2 for c in data]", "a comprehension doing arithmetic"),
-        ("for row in requests.get(url).json():\n        total += row", "a loop doing arithmetic"),
-        ("requests.get(url)\n    return '%s' % url + '!'", None),  # strings, outside loops anyway
-        ("requests.get(url)\n    return f(url)", "recursion in `f`"),
+        ("requests.get(url)", "I/O-bound", None),
+        ("for u in urls:\n        requests.get(u)\n        n *= u", "I/O-bound", None),  # arithmetic while waiting
+        ("for i in range(3):\n        time.sleep(2 ** i)", "unknown", None),  # a delay computed for a wait
+        ("for u in urls:\n        n += 1\n    requests.get(url)", "I/O-bound", None),  # a counter
+        ("for i, u in enumerate(urls):\n        log.info('%d of %d', i + 1, n)\n    requests.get(url)",
+         "I/O-bound", None),  # bookkeeping around the I/O
+        ("data = requests.get(url).text\n    return [c * 2 for c in data]", "unknown",
+         "a comprehension doing arithmetic"),
+        ("for row in requests.get(url).json():\n        total += row", "I/O-bound", None),  # a total
+        ("for row in requests.get(url).json():\n        total += row ** 2", "unknown", "a loop doing arithmetic"),
+        ("requests.get(url)\n    return '%s' % url + '!'", "I/O-bound", None),  # strings
+        ("requests.get(url)\n    return f(url)", "unknown", "recursion in `f`"),
+        ("return sum(u * u for u in urls)", "CPU-bound", "a comprehension doing arithmetic"),
+        ("for u in urls:\n        total += u * u\n    return total", "CPU-bound", "a loop doing arithmetic"),
+        ("for u in urls:\n        total += u * u\n    time.sleep(1)", "unknown", "a loop doing arithmetic"),
+        ("for u in urls:\n        total += u * u\n    open(url).write(str(total))", "unknown",
+         "a loop doing arithmetic"),
+        ("for u in urls:\n        n += 1", "unknown", None),  # counting is not computing
+        ("return [u * 2 for u in urls], parse(url)", "unknown", "a comprehension doing arithmetic"),
     ],
 )
-def test_cpu_heavy_work_is_judged_conservatively(body: str, heavy: str | None) -> None:
+def test_work_has_one_of_three_answers(body: str, bound: str, heavy: str | None) -> None:
     from mplint.facts.workload import Workloads
 
-    source = f"import time\nimport requests\ndef f(url, urls, n=0, total=0):\n    {body}\n"
+    source = (
+        "import logging, time\nimport requests\nfrom .parsing import parse\nlog = logging.getLogger()\n"
+        f"def f(url, urls, n=0, total=0):\n    {body}\n"
+    )
     facts = ModuleFacts(cst.parse_module(source))
     function = next(iter(facts.functions.values()))
     work = Workloads(facts).work_of([function])
-    assert work.blocking and work.heavy == heavy
+    assert (work.bound.value, work.compute.what if work.compute else None) == (bound, heavy)
+
+
+def test_work_in_c_code_that_releases_the_gil_is_cpu_bound_but_does_not_hold_the_gil() -> None:
+    from mplint.facts.workload import Bound, Workloads
+
+    source = "import zlib\ndef f(blobs):\n    return [zlib.compress(b) for b in blobs]\n"
+    facts = ModuleFacts(cst.parse_module(source))
+    work = Workloads(facts).work_of(list(facts.functions.values()))
+    assert work.bound is Bound.CPU and work.releases_gil == "zlib.compress" and not work.holds_the_gil
 
 
 def test_io_bound_calls_from_the_configuration_reach_the_rule() -> None:

@@ -1,172 +1,71 @@
-"""What kind of work a function does: blocking I/O, CPU-heavy work, or work we cannot judge.
+"""What kind of work a function does: I/O-bound, CPU-bound, or work that cannot be judged.
 
-Calls are sorted by what they call, as a qualified name (imports undone):
+Every call a worker makes is sorted by what it calls (a qualified name, imports undone), with the
+tables of `mplint/work_apis.py`:
 
-- *blocking* (`BLOCKING_CALLS`): the call waits on the network, a timer or another program;
-- *compute* (`COMPUTE_CALLS`): a numeric, imaging, compression or hashing library: CPU work;
-- *process-only* (`PROCESS_ONLY_CALLS`): things a thread cannot do for itself (signal handlers,
-  the working directory, user ids, resource limits): a reason to want a process;
-- *light* (`LIGHT_CALLS`, builtins, and a short list of cheap methods): glue that costs little;
+- *blocking*: it waits on the network, a timer or another program;
+- *releases-gil*: C code that computes with the GIL released (numpy, compression, hashing);
+- *compute*: a library that computes while holding the GIL (statistics, difflib, sympy);
+- *process-only*: things a thread cannot do for itself (signal handlers, the working directory);
+- *local-io*: the local disk, queues, locks, futures: a short wait;
+- *bookkeeping*: logging, formatting, path joins, containers, URL parsing, retries: glue;
+- *local*: a function or class of this module, judged through the call graph;
 - anything else imported, or a callable we cannot see (a parameter, a method of an object of
-  unknown type), is *unknown*: it may be heavy.
+  unknown type), is *unknown*: it may be heavy, it may wait.
 
-Names in the tables are qualified-name prefixes when they end with "." (`requests.`), else exact
-names that also cover what is below them (`os.system`, `time.sleep`).
+Calls on a client (what a client factory returns: `boto3.client(...)`, `requests.Session()`, a
+socket), also through `self.client`, a factory method of a client (`session.resource("s3")`) or
+a helper of the module that returns one, are calls of the client's library: `s3.get(key)` waits
+on the network, it is not `dict.get`.
 
-Work is I/O-bound when it waits on the network or another program; `time.sleep` counts as
-waiting alongside those, but a worker that only sleeps is not called I/O-bound (see `Work`).
+The work of a worker (the functions it reaches in this module) has one of three answers
+(`Work.bound`):
 
-CPU-heavy work is judged conservatively: a call into a compute library, a call we cannot judge,
-recursion, or a loop (`for`, `while`, or a comprehension) that does arithmetic and has no
-blocking call inside it. When any of these is present the work is not called I/O-bound.
+- **I/O-bound**: it waits on the network or another program (`time.sleep` alone is pacing, not
+  I/O), and does nothing CPU-heavy and nothing unknown;
+- **CPU-bound**: it computes (a loop or comprehension doing arithmetic, recursion, a call into a
+  compute library) and waits on nothing at all, the disk and queues included, and calls nothing
+  unknown;
+- **unknown** otherwise. Rules stay silent on unknown work.
+
+Bookkeeping never decides the answer: counters and totals (`n += 1`, `i + 1`, `total += size`),
+string building and the calls above count neither as computation nor as waiting.
 """
 
 from __future__ import annotations
 
+import enum
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Iterable, Literal
 
 import libcst as cst
 
 from mplint.facts.syntax import FunctionBodyVisitor
+from mplint.work_apis import (
+    BLOCKING_CALLS,
+    BOOKKEEPING_CALLS,
+    BOOKKEEPING_METHODS,
+    CLIENT_ATTRIBUTES,
+    CLIENT_FACTORIES,
+    CLIENT_FACTORY_METHODS,
+    HOLDS_GIL_CALLS,
+    LOCAL_IO_CALLS,
+    NOT_BLOCKING,
+    PROCESS_ONLY_CALLS,
+    RELEASES_GIL_CALLS,
+    TIMER,
+    UNKNOWN_BUILTINS,
+    WAITING_BUILTINS,
+    WAITING_METHODS,
+    WAITING_WITHOUT_ARGUMENTS,
+    WAITLESS_METHODS,
+)
 
 if TYPE_CHECKING:
     from mplint.facts import ModuleFacts
     from mplint.facts.scopes import CallSite, FunctionInfo, Scope
 
-TIMER = "a timer"
-
-#: callables that block on I/O -> what they wait for
-BLOCKING_CALLS: dict[str, str] = {
-    # the network
-    "requests.": "the network",
-    "httpx.": "the network",
-    "urllib.request.": "the network",
-    "urllib3.": "the network",
-    "http.client.": "the network",
-    "socket.": "the network",
-    "ssl.": "the network",
-    "ftplib.": "the network",
-    "smtplib.": "the network",
-    "poplib.": "the network",
-    "imaplib.": "the network",
-    "xmlrpc.client.": "the network",
-    "paramiko.": "the network",
-    "pysftp.": "the network",
-    "websocket.": "the network",
-    "grpc.": "the network",
-    "boto3.": "the network",
-    "botocore.": "the network",
-    "google.cloud.": "the network",
-    "azure.storage.": "the network",
-    "redis.": "the network",
-    "pymongo.": "the network",
-    "psycopg2.": "the network",
-    "psycopg.": "the network",
-    "pymysql.": "the network",
-    "elasticsearch.": "the network",
-    "socketserver.": "the network",
-    "http.server.": "the network",
-    # a timer
-    "time.sleep": TIMER,
-    # other programs
-    "subprocess.": "another program",
-    "os.system": "another program",
-    "os.popen": "another program",
-    "pexpect.": "another program",
-}
-
-#: libraries whose calls do CPU work
-COMPUTE_CALLS = frozenset(
-    {
-        "numpy.", "scipy.", "pandas.", "polars.", "pyarrow.", "numba.", "numexpr.", "torch.",
-        "tensorflow.", "jax.", "sklearn.", "xgboost.", "lightgbm.", "sympy.", "networkx.",
-        "cv2.", "PIL.", "skimage.", "imageio.", "shapely.", "statistics.", "hashlib.",
-        "zlib.", "bz2.", "lzma.", "gzip.", "zipfile.", "tarfile.", "cryptography.",
-        "Crypto.", "nacl.", "bcrypt.", "argon2.", "heapq.", "difflib.",
-    }
-)
-
-#: calls that change the state of the whole process: a thread could not do them for itself
-PROCESS_ONLY_CALLS = frozenset(
-    {
-        "signal.signal", "signal.alarm", "signal.setitimer", "signal.pthread_sigmask",
-        "os.chdir", "os.fchdir", "os.chroot", "os.setsid", "os.setpgrp", "os.setpgid",
-        "os.setuid", "os.setgid", "os.seteuid", "os.setegid", "os.setgroups", "os.nice",
-        "os.umask", "os.sched_setaffinity", "os.dup2", "os._exit", "os.execv", "os.execve",
-        "os.execvp", "os.execl", "os.execlp", "resource.setrlimit", "sys.setrecursionlimit",
-        "faulthandler.", "prctl.", "setproctitle.",
-    }
-)
-
-#: cheap library calls: glue around the real work
-LIGHT_CALLS = frozenset(
-    {
-        "logging.", "os.", "pathlib.", "time.", "datetime.", "json.", "uuid.", "random.",
-        "tempfile.", "shutil.", "io.", "csv.", "sys.", "traceback.", "warnings.", "functools.",
-        "itertools.", "collections.", "contextlib.", "dataclasses.", "typing.", "urllib.parse.",
-        "base64.", "binascii.", "struct.", "string.", "textwrap.", "re.", "queue.", "threading.",
-        "multiprocessing.", "concurrent.futures.", "signal.", "platform.", "getpass.", "copy.",
-        "enum.", "operator.", "pprint.", "math.", "glob.", "fnmatch.", "errno.", "atexit.",
-        "types.", "pickle.", "secrets.", "email.", "mimetypes.", "html.", "locale.", "codecs.",
-        "ipaddress.", "shlex.", "argparse.", "configparser.", "stat.", "weakref.", "abc.",
-    }
-)
-
-#: methods that are cheap whatever object they are called on
-CHEAP_METHODS = frozenset(
-    {
-        # str / bytes
-        "strip", "lstrip", "rstrip", "split", "rsplit", "splitlines", "join", "lower", "upper",
-        "casefold", "replace", "startswith", "endswith", "format", "format_map", "encode",
-        "decode", "find", "rfind", "index", "count", "partition", "rpartition", "zfill",
-        "ljust", "rjust", "center", "title", "capitalize", "isdigit", "isalpha", "isspace",
-        "removeprefix", "removesuffix", "hex",
-        # containers
-        "get", "items", "keys", "values", "append", "extend", "insert", "add", "update", "pop",
-        "popitem", "setdefault", "copy", "clear", "remove", "discard", "popleft", "appendleft",
-        # files, paths, responses
-        "read", "write", "readline", "readlines", "writelines", "close", "flush", "seek",
-        "tell", "fileno", "exists", "is_file", "is_dir", "mkdir", "unlink", "rename",
-        "with_suffix", "with_name", "resolve", "read_text", "write_text", "read_bytes",
-        "write_bytes", "open", "iterdir", "glob", "json", "raise_for_status", "iter_content",
-        "iter_lines", "getvalue",
-        # logging, queues, events, locks, futures
-        "debug", "info", "warning", "warn", "error", "exception", "critical", "log", "put",
-        "put_nowait", "get_nowait", "task_done", "send", "recv", "poll", "set", "is_set",
-        "wait", "acquire", "release", "result", "done", "cancel",
-        # dates
-        "isoformat", "strftime", "timestamp", "total_seconds",
-    }
-)
-
-#: names under a blocking prefix that do not wait: constants, exception classes, local lookups
-_NOT_BLOCKING = frozenset(
-    {
-        "socket.gethostname", "subprocess.PIPE", "subprocess.DEVNULL", "subprocess.STDOUT",
-        "subprocess.CalledProcessError", "subprocess.TimeoutExpired", "subprocess.SubprocessError",
-        "subprocess.list2cmdline",
-    }
-)
-
-#: constructors under a blocking prefix that return a client or socket without waiting: making
-#: one is light; the calls made on it (`s.connect()`, `session.get()`) wait
-_WAITLESS_MAKERS = frozenset(
-    {
-        "socket.socket", "socket.fromfd", "socket.socketpair", "ssl.SSLContext",
-        "ssl.create_default_context", "requests.Session", "requests.session", "httpx.Client",
-        "httpx.AsyncClient", "urllib3.PoolManager", "http.client.HTTPConnection",
-        "http.client.HTTPSConnection", "redis.Redis", "redis.StrictRedis",
-    }
-)
-#: methods of such a client or socket that never wait on the other end
-_WAITLESS_METHODS = frozenset(
-    {
-        "close", "detach", "fileno", "setblocking", "settimeout", "gettimeout", "setsockopt",
-        "getsockopt", "getsockname", "bind", "listen", "mount", "load_cert_chain",
-        "load_verify_locations",
-    }
-)
+__all__ = ["TIMER", "Blocking", "Bound", "Computation", "Work", "Workloads", "matches"]
 
 _ARITHMETIC = (
     cst.Add, cst.Subtract, cst.Multiply, cst.Divide, cst.FloorDivide, cst.Modulo, cst.Power,
@@ -178,9 +77,13 @@ _AUGMENTED_ARITHMETIC = (
     cst.LeftShiftAssign, cst.RightShiftAssign, cst.BitAndAssign, cst.BitOrAssign,
     cst.BitXorAssign,
 )
+_COUNTING = (cst.Add, cst.Subtract, cst.AddAssign, cst.SubtractAssign)
 _STRINGS = (cst.SimpleString, cst.ConcatenatedString, cst.FormattedString)
 
-CallKind = Literal["blocking", "compute", "process-only", "light", "local", "unknown"]
+CallKind = Literal[
+    "blocking", "releases-gil", "compute", "process-only", "local-io", "bookkeeping", "local",
+    "unknown",
+]
 
 
 def matches(qualname: str, names: Iterable[str]) -> str | None:
@@ -194,6 +97,14 @@ def matches(qualname: str, names: Iterable[str]) -> str | None:
     return None
 
 
+class Bound(enum.Enum):
+    """The one answer about a worker's work that the rules judging work share."""
+
+    IO = "I/O-bound"
+    CPU = "CPU-bound"
+    UNKNOWN = "unknown"
+
+
 @dataclass(frozen=True, eq=False)
 class Blocking:
     """A blocking call in worker code."""
@@ -205,26 +116,67 @@ class Blocking:
     waits_for: str
 
 
+@dataclass(frozen=True, eq=False)
+class Computation:
+    """Where work computes: a loop doing arithmetic, recursion, a call into a compute library."""
+
+    #: a short phrase: "a loop doing arithmetic", "recursion in `fib`", "`statistics.median`"
+    what: str
+    node: cst.CSTNode
+    function: FunctionInfo | None
+
+
 @dataclass
 class Work:
     """What a worker does, with everything it calls in this module."""
 
     blocking: list[Blocking] = field(default_factory=list)
-    #: why the work may be CPU-heavy (or cannot be judged), if it may: a short phrase
-    heavy: str | None = None
+    #: the first computation seen, if any (with the GIL held, unless `releases_gil` says more)
+    compute: Computation | None = None
+    #: a call into C code that releases the GIL while it computes (numpy, zlib, hashlib, ...)
+    releases_gil: str | None = None
+    #: a short wait on the local disk, a queue, a lock or a future
+    local_io: str | None = None
+    #: a call whose cost cannot be known
+    unknown: str | None = None
     #: why the work wants a process of its own (signal handlers, working directory, ...)
     process_only: str | None = None
 
     @property
+    def waits(self) -> list[Blocking]:
+        """Waits on the network or another program (a timer alone says nothing about the work)."""
+        return [b for b in self.blocking if b.waits_for != TIMER]
+
+    @property
+    def heavy(self) -> str | None:
+        """Why the work may be CPU-heavy or cannot be judged, if it may: a short phrase."""
+        if self.compute is not None:
+            return self.compute.what
+        if self.releases_gil is not None:
+            return f"`{self.releases_gil}`"
+        if self.unknown is not None:
+            return f"`{self.unknown}`, whose cost is unknown"
+        return None
+
+    @property
+    def bound(self) -> Bound:
+        if self.unknown is not None:
+            return Bound.UNKNOWN
+        computes = self.compute is not None or self.releases_gil is not None
+        if self.waits and not computes:
+            return Bound.IO
+        if computes and not self.blocking and self.local_io is None:
+            return Bound.CPU
+        return Bound.UNKNOWN
+
+    @property
     def io_bound(self) -> bool:
-        """Waiting on the network or another program, with nothing heavy or process-only. Sleeping
-        alone is not enough: a bare `time.sleep` is mostly pacing (a monitor loop) or a stand-in
-        for real work in an example, and says nothing about what the real work is."""
-        return (
-            any(b.waits_for != TIMER for b in self.blocking)
-            and self.heavy is None
-            and self.process_only is None
-        )
+        return self.bound is Bound.IO
+
+    @property
+    def holds_the_gil(self) -> bool:
+        """CPU-bound work that keeps the GIL: pure-Python computation, nothing released."""
+        return self.bound is Bound.CPU and self.releases_gil is None
 
 
 class Workloads:
@@ -238,6 +190,7 @@ class Workloads:
         self._kinds: dict[cst.Call, tuple[CallKind, str]] = {}
         self._own: dict[cst.FunctionDef, Work] = {}
         self._reaches_blocking: dict[cst.FunctionDef, bool] = {}
+        self._returned: dict[cst.FunctionDef, str | None] = {}
 
     # --- one call ------------------------------------------------------------------------------
 
@@ -254,54 +207,75 @@ class Workloads:
             return "local", ""
         qualname = facts.names.qualname(func, scope)
         if qualname is not None:
-            if qualname in _WAITLESS_MAKERS:
-                return "light", qualname
+            if qualname in CLIENT_FACTORIES:
+                return "bookkeeping", qualname
             return self._by_name(qualname)
         if isinstance(func, cst.Name):
-            found = facts.names.lookup(func.value, scope)
-            if found is None and func.value not in ("eval", "exec", "__import__"):
-                return "light", func.value  # a builtin
+            if facts.names.lookup(func.value, scope) is None:  # a builtin
+                if func.value in WAITING_BUILTINS:
+                    return "local-io", func.value
+                if func.value not in UNKNOWN_BUILTINS:
+                    return "bookkeeping", func.value
             return "unknown", func.value
         if isinstance(func, cst.Attribute):
-            made_by = self._maker(func.value, scope)
-            if made_by is not None:
-                kind, detail = self._by_name(made_by)
-                if kind == "blocking" and made_by in _WAITLESS_MAKERS and func.attr.value in _WAITLESS_METHODS:
-                    return "light", func.attr.value
-                if kind in ("blocking", "compute"):
-                    return kind, detail
-            if func.attr.value in CHEAP_METHODS:
-                return "light", func.attr.value
-            if isinstance(func.value, cst.Call) and facts.code(func.value.func) == "super":
-                return "light", "super"
-            if made_by is not None and kind == "light":
-                return "light", made_by
+            return self._method_kind(call, func, scope)
         return "unknown", facts.code(func)
 
+    def _method_kind(self, call: cst.Call, func: cst.Attribute, scope: Scope) -> tuple[CallKind, str]:
+        method = func.attr.value
+        made_by = self._maker(func.value, scope)
+        kind: CallKind = "unknown"
+        if made_by is not None:
+            kind, detail = self._by_name(made_by)
+            if kind == "blocking":
+                if method in WAITLESS_METHODS:
+                    return "bookkeeping", method
+                return kind, detail
+            if kind in ("releases-gil", "compute"):
+                return kind, detail
+        if method in WAITING_WITHOUT_ARGUMENTS:
+            positional = [a for a in call.args if a.keyword is None]
+            return ("bookkeeping" if positional else "local-io"), method
+        if method in BOOKKEEPING_METHODS:
+            return "bookkeeping", method
+        if method in WAITING_METHODS:
+            return "local-io", method
+        if isinstance(func.value, cst.Call) and self._facts.code(func.value.func) == "super":
+            return "bookkeeping", "super"
+        if made_by is not None and kind in ("bookkeeping", "local-io"):
+            return kind, made_by
+        return "unknown", self._facts.code(func)
+
     def _by_name(self, qualname: str) -> tuple[CallKind, str]:
-        if qualname in _NOT_BLOCKING:
-            return "light", qualname
+        if matches(qualname, NOT_BLOCKING):
+            return "bookkeeping", qualname
         entry = matches(qualname, self._blocking)
         if entry is not None:
             return "blocking", self._blocking[entry]
         if matches(qualname, PROCESS_ONLY_CALLS):
             return "process-only", qualname
-        if matches(qualname, COMPUTE_CALLS):
+        if matches(qualname, RELEASES_GIL_CALLS):
+            return "releases-gil", qualname
+        if matches(qualname, HOLDS_GIL_CALLS):
             return "compute", qualname
-        if matches(qualname, LIGHT_CALLS):
-            return "light", qualname
+        if matches(qualname, BOOKKEEPING_CALLS):
+            return "bookkeeping", qualname
+        if matches(qualname, LOCAL_IO_CALLS):
+            return "local-io", qualname
         return "unknown", qualname
 
     def _maker(self, expr: cst.BaseExpression, scope: Scope, depth: int = 0) -> str | None:
         """The qualified name of the library callable whose result `expr` is (a client, an
         array): `requests.Session` for `session` after `session = requests.Session()`, also
-        through `self.session` and `with ... as`. Data taken from such a result (`response.text`,
-        the result of one of its methods) is not followed: it is plain data."""
+        through `self.session`, `with ... as`, a client's factory methods
+        (`session.resource("s3")`) and functions of this module that return one. Data taken
+        from such a result (`response.text`, the result of its other methods) is not followed:
+        it is plain data."""
         facts = self._facts
         if depth > 8:
             return None
         if isinstance(expr, cst.Call):
-            return facts.names.qualname(expr.func, scope)
+            return self._made_by_call(expr, scope, depth)
         values: list[tuple[cst.BaseExpression, Scope]] = []
         if isinstance(expr, cst.Name):
             found = facts.names.lookup(expr.value, scope)
@@ -315,12 +289,51 @@ class Workloads:
         elif isinstance(expr, cst.Attribute):
             owner = facts.names.class_of(expr.value, scope)
             if owner is None:
+                if expr.attr.value in CLIENT_ATTRIBUTES:  # `bucket.objects`: the same library
+                    client = self._maker(expr.value, scope, depth + 1)
+                    if client is not None and self._by_name(client)[0] == "blocking":
+                        return client
                 return None
             values = list(facts.classes[owner].attributes.get(expr.attr.value, ()))
         # `_client = None` at import, set by an initializer: the client is what matters
         values = [(v, s) for v, s in values if not (isinstance(v, cst.Name) and v.value == "None")]
         makers = {self._maker(value, where, depth + 1) for value, where in values}
         return makers.pop() if len(makers) == 1 else None
+
+    def _made_by_call(self, call: cst.Call, scope: Scope, depth: int) -> str | None:
+        facts = self._facts
+        qualname = facts.names.qualname(call.func, scope)
+        if qualname is not None:
+            return qualname
+        definition = facts.names.definition(call.func, scope)
+        if isinstance(definition, cst.FunctionDef):
+            return self._returned_maker(definition, depth)
+        func = call.func
+        if isinstance(func, cst.Attribute):
+            method = func.attr.value
+            if method in CLIENT_FACTORY_METHODS or method[:1].isupper():
+                owner = self._maker(func.value, scope, depth + 1)
+                if owner is not None and self._by_name(owner)[0] == "blocking":
+                    return owner  # `session.resource("s3")`, `s3.Bucket(name)`: the same library
+        return None
+
+    def _returned_maker(self, definition: cst.FunctionDef, depth: int) -> str | None:
+        """What a helper of this module returns, when every `return` agrees: `get_client()`."""
+        if definition in self._returned:
+            return self._returned[definition]
+        self._returned[definition] = None  # recursion
+        function = self._facts.functions.get(definition)
+        maker = None
+        if function is not None:
+            finder = _Returns()
+            finder.walk(definition.body)
+            makers = {
+                self._maker(value, function.scope, depth + 1) if value is not None else None
+                for value in finder.values
+            }
+            maker = makers.pop() if len(makers) == 1 else None
+        self._returned[definition] = maker
+        return maker
 
     # --- one function --------------------------------------------------------------------------
 
@@ -330,8 +343,8 @@ class Workloads:
             work = Work()
             for site in function.calls:
                 self._add_call(work, site, function)
-            if work.heavy is None:
-                work.heavy = self._heavy_loop(function)
+            if work.compute is None:
+                work.compute = self._computing_loop(function)
             self._own[function.node] = work
         return self._own[function.node]
 
@@ -339,10 +352,14 @@ class Workloads:
         kind, detail = self.call_kind(site)
         if kind == "blocking":
             work.blocking.append(Blocking(site, function, detail))
-        elif kind == "compute" and work.heavy is None:
-            work.heavy = f"`{detail}`"
-        elif kind == "unknown" and work.heavy is None:
-            work.heavy = f"`{detail}`, whose cost is unknown"
+        elif kind == "compute" and work.compute is None:
+            work.compute = Computation(f"`{detail}`", site.node, function)
+        elif kind == "releases-gil" and work.releases_gil is None:
+            work.releases_gil = detail
+        elif kind == "local-io" and work.local_io is None:
+            work.local_io = detail
+        elif kind == "unknown" and work.unknown is None:
+            work.unknown = detail
         elif kind == "process-only" and work.process_only is None:
             work.process_only = f"`{detail}`"
 
@@ -354,7 +371,7 @@ class Workloads:
             )
         return self._reaches_blocking[function.node]
 
-    def _heavy_loop(self, function: FunctionInfo) -> str | None:
+    def _computing_loop(self, function: FunctionInfo) -> Computation | None:
         finder = _LoopArithmetic(self, function)
         finder.walk(function.node.body)
         return finder.found
@@ -362,8 +379,8 @@ class Workloads:
     # --- a worker --------------------------------------------------------------------------------
 
     def work_of(self, entries: list[FunctionInfo], lambda_scope: Scope | None = None) -> Work:
-        """The work of functions run in a child with everything they call in this module, and of
-        the calls a lambda handed over makes itself."""
+        """The work of functions run in a child or thread with everything they call in this
+        module, and of the calls a lambda handed over makes itself."""
         total = Work()
         if lambda_scope is not None:
             for site in self._facts.calls:
@@ -380,12 +397,15 @@ class Workloads:
         for function in reached:
             own = self.own_work(function)
             total.blocking.extend(own.blocking)
-            total.heavy = total.heavy or own.heavy
+            total.compute = total.compute or own.compute
+            total.releases_gil = total.releases_gil or own.releases_gil
+            total.local_io = total.local_io or own.local_io
+            total.unknown = total.unknown or own.unknown
             total.process_only = total.process_only or own.process_only
-        if total.heavy is None:
+        if total.compute is None:
             for function in reached:
                 if self._recursive(function):
-                    total.heavy = f"recursion in `{function.name}`"
+                    total.compute = Computation(f"recursion in `{function.name}`", function.node, function)
                     break
         return total
 
@@ -398,18 +418,31 @@ class Workloads:
         return False
 
 
+class _Returns(FunctionBodyVisitor):
+    """The values a function's own `return` statements give (None for a bare `return`)."""
+
+    def __init__(self) -> None:
+        self.values: list[cst.BaseExpression | None] = []
+
+    def visit_Return(self, node: cst.Return) -> None:
+        self.values.append(node.value)
+
+
 class _LoopArithmetic(FunctionBodyVisitor):
-    """Finds a loop that does arithmetic and waits on nothing: CPU work."""
+    """Finds a loop that does arithmetic and waits on nothing: CPU work. Counters and totals
+    (`n += 1`, `total += row.size`, `stats["pages"] += 1`), offsets by a constant (`i - 1`) and
+    building strings are bookkeeping; `counts[ord(c) - 97] += 1` computes."""
 
     def __init__(self, workloads: Workloads, function: FunctionInfo) -> None:
         self._workloads = workloads
         self._facts = workloads._facts
+        self._function = function
         self._sites = {site.node: site for site in function.calls}
         #: loops being visited: [node, does arithmetic, waits on I/O]
         self._loops: list[list] = []
         #: depth of blocking calls' arguments (`time.sleep(2 ** attempt)` computes a delay)
         self._in_blocking = 0
-        self.found: str | None = None
+        self.found: Computation | None = None
 
     def on_visit(self, node: cst.CSTNode) -> bool:
         if self.found is not None:
@@ -427,7 +460,7 @@ class _LoopArithmetic(FunctionBodyVisitor):
         _, arithmetic, waits = self._loops.pop()
         if arithmetic and not waits and self.found is None:
             kind = "loop" if isinstance(node, (cst.For, cst.While)) else "comprehension"
-            self.found = f"a {kind} doing arithmetic"
+            self.found = Computation(f"a {kind} doing arithmetic", node, self._function)
         return False
 
     def visit_For(self, node: cst.For) -> bool:
@@ -472,12 +505,33 @@ class _LoopArithmetic(FunctionBodyVisitor):
             isinstance(node.left, _STRINGS) or isinstance(node.right, _STRINGS)
         ):
             return  # building a string
+        if isinstance(node.operator, _COUNTING) and (_is_int(node.left) or _is_int(node.right)):
+            return  # `i + 1`, `len(x) - 1`: counting
         self._arithmetic()
 
     def visit_AugAssign(self, node: cst.AugAssign) -> None:
-        if isinstance(node.operator, _AUGMENTED_ARITHMETIC) and not isinstance(node.value, _STRINGS):
-            self._arithmetic()
+        if not isinstance(node.operator, _AUGMENTED_ARITHMETIC) or isinstance(node.value, _STRINGS):
+            return
+        if isinstance(node.operator, _COUNTING) and _is_total(node.target):
+            return  # `n += 1`, `total += row.size`, `stats["pages"] += 1`: counters and totals
+        self._arithmetic()
 
     def _arithmetic(self) -> None:
         if self._loops:
             self._loops[-1][1] = True
+
+
+def _is_int(expr: cst.BaseExpression) -> bool:
+    return isinstance(expr, cst.Integer)
+
+
+def _is_total(target: cst.BaseExpression) -> bool:
+    """A name, an attribute or an entry under a constant key: where a counter or total is kept."""
+    if isinstance(target, cst.Subscript):
+        return all(
+            isinstance(e.slice, cst.Index) and isinstance(e.slice.value, (cst.SimpleString, cst.Integer, cst.Name))
+            for e in target.slice
+        ) and _is_total(target.value)
+    if isinstance(target, cst.Attribute):
+        return _is_total(target.value)
+    return isinstance(target, cst.Name)
