@@ -8,7 +8,7 @@ import libcst as cst
 
 from mplint.apis import Kind
 from mplint.facts import Dispatch, FunctionInfo, ModuleFacts
-from mplint.facts.workload import TIMER, Blocking, Work, Workloads
+from mplint.facts.workload import TIMER, Blocking, Bound, Work, Workloads
 from mplint.rules.base import Report, Rule
 
 _THREADS = {
@@ -22,17 +22,25 @@ _THREADS = {
 class IoBoundProcess(Rule):
     """Finds processes, pools and executors whose workers spend their time waiting: on the
     network (`requests`, `httpx`, `urllib`, `socket`, `boto3`, database clients, ...) or on
-    another program (`subprocess`, `os.system`), maybe with `time.sleep` between tries, directly
-    or through functions of the module they call, with no CPU-heavy work of their own. A worker
-    that only sleeps is left alone: that is pacing, or a stand-in for real work in an example.
+    another program (`subprocess.run`, `check_output`, `os.system`), maybe with `time.sleep`
+    between tries, directly or through functions of the module they call, with no CPU-heavy
+    work of their own. The message names the blocking calls it saw. Calls on a client count as
+    the client's library: what `boto3.client(...)`, `session.resource(...)` or
+    `requests.Session()` returns, kept in a global or on `self`, or returned by a helper of the
+    module (`s3_client().download_file(...)`); so `s3.get(key)` on such a client waits, where
+    `settings.get(key)` on a dict does not. Bookkeeping around the waiting (logging, string
+    formatting, path joins, counters and totals, dict and list operations, URL parsing, retry
+    loops) changes nothing. A worker that only sleeps is left alone: that is pacing, or a
+    stand-in for real work in an example.
 
-    CPU-heavy is judged conservatively, and any doubt keeps the rule silent: a call into a
-    numeric, imaging, compression or hashing library, a loop or comprehension doing arithmetic
-    without waiting on I/O, recursion, or a call whose cost cannot be known (a function of
-    another module, a parameter, a method of an object of unknown type) all count. Local file
-    reads and writes, queues and logging count as neither. A worker that installs signal
-    handlers, changes directory or user, or is terminated by the parent wants a process and is
-    left alone. Thread pools and executors are the fix, so they are never reported.
+    The rule reports only work it can judge as I/O-bound, and any doubt keeps it silent: a
+    call into a numeric, imaging, compression or hashing library, a loop or comprehension
+    doing arithmetic without waiting on I/O, recursion, or a call whose cost cannot be known (a
+    function of another module, a parameter, a method of an object of unknown type) all make
+    the work not I/O-bound. Local file reads and writes and queues count as neither. A worker
+    that installs signal handlers, changes directory or user, or is terminated by the parent
+    wants a process and is left alone. Thread pools and executors are the fix, so they are
+    never reported.
 
     Off by default: a process doing I/O works, it only costs more than it needs to. List your
     own blocking APIs with `io-bound-calls` in `[tool.mplint]`."""
@@ -108,13 +116,11 @@ if __name__ == "__main__":
         for dispatch, work in judged:
             if dispatch.runner is not None and dispatch.kind in ("pool", "executor"):
                 creation = dispatch.runner.creation
-                runner_io_bound[creation] = runner_io_bound.get(creation, True) and bool(
-                    work is not None and work.io_bound
-                )
+                runner_io_bound[creation] = runner_io_bound.get(creation, True) and _wants_threads(work)
         sites = {site.node: site for site in facts.calls}
         seen: set[cst.CSTNode] = set()
         for dispatch, work in judged:
-            if work is None or not work.io_bound:
+            if work is None or not _wants_threads(work):
                 continue
             node, kind = self._where(facts, dispatch, sites, runner_io_bound)
             if node is None or kind is None or node in seen:
@@ -198,10 +204,6 @@ if __name__ == "__main__":
 
     @staticmethod
     def _message(facts: ModuleFacts, dispatch: Dispatch, work: Work, node: cst.CSTNode, kind: Kind) -> str:
-        # name the most telling wait: the network or a program before a timer
-        first = min(work.blocking, key=lambda b: (b.waits_for == TIMER, _constructs(facts, b)))
-        call = facts.call_text(first.site.node)
-        inside = f" in `{first.function.name}`" if first.function is not None else ""
         worker = _worker_name(facts, dispatch)
         if dispatch.kind == "run":
             subject = f"this `Process` subclass runs `{worker}`"
@@ -211,10 +213,43 @@ if __name__ == "__main__":
             subject = f"`{facts.call_text(node)}` runs `{worker}` in {where}"  # type: ignore[arg-type]
             alternative = f"use {_THREADS.get(kind, 'threads')}"
         return (
-            f"{subject}, which waits on {first.waits_for} (`{call}`{inside}, line "
-            f"{facts.line_of(first.site.node)}) and does no CPU-heavy work: processes add start-up, "
-            f"pickling and memory costs to waiting that threads do not; {alternative}, or asyncio"
+            f"{subject}, which waits on {_waits_seen(facts, work)} and does no CPU-heavy work: "
+            f"processes add start-up, pickling and memory costs to waiting that threads do not; "
+            f"{alternative}, or asyncio"
         )
+
+
+#: how many of the blocking calls seen a message names
+_NAMED_CALLS = 3
+
+
+def _waits_seen(facts: ModuleFacts, work: Work) -> str:
+    """What the work waits on and the blocking calls seen, the most telling first (the network or
+    a program before a timer, using a client before making one): "the network (`s3.get_object(...)`
+    in `fetch`, line 7; ...)"."""
+    ordered = sorted(work.blocking, key=lambda b: (b.waits_for == TIMER, _constructs(facts, b)))
+    named: list[str] = []
+    seen: set[str] = set()
+    for blocking in ordered:
+        call = facts.call_text(blocking.site.node)
+        inside = f" in `{blocking.function.name}`" if blocking.function is not None else ""
+        text = f"`{call}`{inside}, line {facts.line_of(blocking.site.node)}"
+        if text not in seen:
+            seen.add(text)
+            named.append(text)
+    more = len(named) - _NAMED_CALLS
+    shown = "; ".join(named[:_NAMED_CALLS]) + (f"; and {more} more" if more > 0 else "")
+    what: list[str] = []
+    for blocking in ordered:
+        if blocking.waits_for not in what:
+            what.append(blocking.waits_for)
+    return f"{' and '.join(what)} ({shown})"
+
+
+def _wants_threads(work: Work | None) -> bool:
+    """I/O-bound work with nothing that only a process can do (signal handlers, a working
+    directory of its own)."""
+    return work is not None and work.bound is Bound.IO and work.process_only is None
 
 
 def _constructs(facts: ModuleFacts, blocking: Blocking) -> bool:
