@@ -22,6 +22,7 @@ from mplint.facts.contexts import Context, Contexts
 from mplint.facts.lifecycles import Lifecycles
 from mplint.facts.locks import Locks
 from mplint.facts.loops import Loops
+from mplint.facts.main_only import main_only_definitions
 from mplint.facts.names import Names
 from mplint.facts.positions import Positions
 from mplint.facts.received import Received
@@ -140,6 +141,11 @@ class ModuleFacts:
     def conditions(self) -> Conditions:
         """The `if` tests, `try` handlers and `with` blocks around each call in its function."""
         return Conditions(self)
+
+    @cached_property
+    def main_only(self) -> frozenset[cst.FunctionDef | cst.ClassDef]:
+        """The defs and classes made under `if __name__ == "__main__":`, missing in a spawned child."""
+        return main_only_definitions(self.module)
 
     @cached_property
     def received(self) -> Received:
