@@ -56,6 +56,9 @@ class Api:
     #: how callables handed to it are pickled: "pickle", or "dill"/"cloudpickle", which also
     #: take lambdas and nested functions
     pickler: str = "pickle"
+    #: the pool's worker processes are daemonic, so the code they run cannot start processes of
+    #: its own (multiprocessing's `Pool` and its forks; a `ProcessPoolExecutor`'s are not)
+    daemonic_workers: bool = False
 
 
 # Names that a multiprocessing-like module and every context it returns expose.
@@ -151,7 +154,7 @@ def _build() -> tuple[dict[str, Api], frozenset[str]]:
         markers.add(family.marker)
         for name, kind in {**_CONTEXT_NAMES, **_SUBMODULE_NAMES}.items():
             qualname = f"{family.root}.{name}"
-            table[qualname] = Api(qualname, kind, family.pickler)
+            table[qualname] = Api(qualname, kind, family.pickler, daemonic_workers=kind is Kind.POOL)
     for qualname, kind, pickler, marker in _OTHER_APIS:
         table[qualname] = Api(qualname, kind, pickler)
         if kind not in (Kind.THREAD_EXECUTOR, Kind.THREAD_POOL):

@@ -19,6 +19,7 @@ from mplint.facts.callgraph import CallChain, CallGraph
 from mplint.facts.conditions import Condition, Conditions
 from mplint.facts.carried import Carried, CarriedValues
 from mplint.facts.contexts import Context, Contexts
+from mplint.facts.daemonic import Daemonic, DaemonicRun
 from mplint.facts.lifecycles import Lifecycles
 from mplint.facts.locks import Locks
 from mplint.facts.loops import Loops
@@ -54,6 +55,8 @@ __all__ = [
     "Conditions",
     "Context",
     "Contexts",
+    "Daemonic",
+    "DaemonicRun",
     "FunctionInfo",
     "Instance",
     "Lifecycles",
@@ -141,6 +144,11 @@ class ModuleFacts:
     def conditions(self) -> Conditions:
         """The `if` tests, `try` handlers and `with` blocks around each call in its function."""
         return Conditions(self)
+
+    @cached_property
+    def daemonic(self) -> Daemonic:
+        """Which functions run in a daemonic child (a pool worker, a `daemon=True` process)."""
+        return Daemonic(self)
 
     @cached_property
     def main_only(self) -> frozenset[cst.FunctionDef | cst.ClassDef]:
