@@ -116,3 +116,43 @@ def test_task_payload_covers_arguments_packed_tuples_kwds_and_map_iterables() ->
         "ex.map(f, items, args, timeout=3)": ["f", "items", "args"],
         "ex.submit(f, 1, key=2)": ["1", "2", "f"],
     }
+
+
+def test_proxies_follow_names_self_and_parameters_and_find_changes_to_copies() -> None:
+    facts = facts_of(
+        """
+        import multiprocessing as mp
+
+        def helper(shared):
+            shared["k"].append(1)
+            shared["k"] = []
+
+        class Holder:
+            def __init__(self, manager):
+                self.ns = manager.Namespace()
+
+            def touch(self):
+                self.ns.items.append(2)
+                self.ns.items = []
+
+        def main():
+            with mp.Manager() as m:
+                d = m.dict()
+                helper(d)
+                Holder(m).touch()
+                plain = {}
+                plain["k"].append(3)
+                nested = m.dict()
+                nested["k"] = m.list()
+        """
+    )
+    proxies = facts.proxies
+    site = call_named(facts, "helper(d)")
+    assert proxies.proxy_of(site.node.args[0].value, site.scope).type == "dict"
+    changes = sorted(facts.code(c.node) for c in proxies.held_changes())
+    assert changes == ['self.ns.items.append(2)', 'shared["k"].append(1)']
+    nested = call_named(facts, "m.list()")
+    holder = proxies.proxy_of(nested.node, nested.scope)
+    assert holder is not None and holder.type == "list"
+    outer = [s for s in facts.calls if facts.code(s.node) == "m.dict()"]
+    assert [proxies.holds_proxies(proxies.proxy_of(s.node, s.scope)) for s in outer] == [False, True]

@@ -233,3 +233,15 @@ MANAGER_EQUIVALENT = {
 def short_name(api: Api) -> str:
     """`Lock` for `multiprocessing.synchronize.Lock`."""
     return api.qualname.rsplit(".", 1)[-1]
+
+#: the methods of a manager (`Manager()`, `SyncManager`) that make a proxy, by the type proxied
+MANAGER_PROXY_TYPES = frozenset({
+    "dict", "list", "Namespace", "Lock", "RLock", "Semaphore", "BoundedSemaphore", "Condition",
+    "Event", "Barrier", "Queue", "JoinableQueue", "Value", "Array", "Pool",
+})
+#: proxies whose items are sent back as copies: changing an item in place changes the copy
+CONTAINER_PROXIES = frozenset({"dict", "list"})
+#: a proxy whose attributes are sent back as copies
+NAMESPACE_PROXY = "Namespace"
+#: methods of a dict proxy that hand back a copy of an item (`d.setdefault(k, []).append(x)`)
+ITEM_COPYING_METHODS = frozenset({"get", "setdefault"})

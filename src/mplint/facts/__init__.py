@@ -26,6 +26,7 @@ from mplint.facts.loops import Loops
 from mplint.facts.main_only import main_only_definitions
 from mplint.facts.names import Names
 from mplint.facts.positions import Positions
+from mplint.facts.proxies import HeldChange, Proxies, Proxy
 from mplint.facts.received import Received
 from mplint.facts.results import PoolResults
 from mplint.facts.scopes import (
@@ -66,6 +67,9 @@ __all__ = [
     "Mutation",
     "Plain",
     "PoolResults",
+    "HeldChange",
+    "Proxies",
+    "Proxy",
     "Received",
     "Scope",
     "SharedValue",
@@ -164,6 +168,11 @@ class ModuleFacts:
     def carried(self) -> CarriedValues:
         """What a value carries when it is pickled, and what a pool or executor task pickles."""
         return CarriedValues(self)
+
+    @cached_property
+    def proxies(self) -> Proxies:
+        """Manager proxies, and the in-place changes code makes to the copies they hand out."""
+        return Proxies(self)
 
     @cached_property
     def loops(self) -> Loops:

@@ -15,7 +15,7 @@ import libcst as cst
 
 if TYPE_CHECKING:
     from mplint.facts import ModuleFacts
-    from mplint.facts.scopes import Scope
+    from mplint.facts.scopes import FunctionInfo, Scope
     from mplint.facts.values import Instance
 
 _MAX_DEPTH = 4  # parameters handed on to parameters deeper than this are not followed
@@ -34,7 +34,23 @@ class Received:
         param = facts.arguments.parameter(expr, scope)
         if param is None:
             return None
-        function, name = param
+        given = self.given(*param)
+        if given is None:
+            return None
+        found = [self.instance_of(value, where, _depth + 1) for value, where in given]
+        first = found[0]
+        if first is None or any(
+            f is None or f.kind is not first.kind or f.api != first.api or f.cls is not first.cls
+            for f in found
+        ):
+            return None
+        return first
+
+    def given(self, function: FunctionInfo, name: str) -> list[tuple[cst.BaseExpression, Scope]] | None:
+        """What every call of `function` in the module, and every dispatch of it to a child, gives
+        its parameter `name` (with the scope it is evaluated in); None when one of them gives
+        nothing known, or nobody calls it."""
+        facts = self._facts
         given: list[tuple[cst.BaseExpression, Scope]] = [
             (passed[name], site.scope)
             for site, passed in facts.arguments.callers(function)
@@ -49,11 +65,4 @@ class Received:
                 given.append((passed[name], dispatch.scope))
         if not given or len(given) != callers + len(direct):
             return None  # some caller passes nothing known for it
-        found = [self.instance_of(value, where, _depth + 1) for value, where in given]
-        first = found[0]
-        if first is None or any(
-            f is None or f.kind is not first.kind or f.api != first.api or f.cls is not first.cls
-            for f in found
-        ):
-            return None
-        return first
+        return given
