@@ -245,3 +245,17 @@ CONTAINER_PROXIES = frozenset({"dict", "list"})
 NAMESPACE_PROXY = "Namespace"
 #: methods of a dict proxy that hand back a copy of an item (`d.setdefault(k, []).append(x)`)
 ITEM_COPYING_METHODS = frozenset({"get", "setdefault"})
+
+#: queue methods that take an item out of it
+QUEUE_GETS = frozenset({"get", "get_nowait"})
+#: queue methods that put an item in it
+QUEUE_PUTS = frozenset({"put", "put_nowait"})
+#: the queue class (and manager proxy) whose `join()` waits for a `task_done()` per item
+JOINABLE_QUEUE = "JoinableQueue"
+#: the methods by which code uses a queue, a pipe end or a lock
+RESOURCE_METHODS = frozenset({
+    *QUEUE_GETS, *QUEUE_PUTS, "empty", "full", "qsize", "close", "join_thread",
+    "cancel_join_thread", "task_done", "join",
+    "send", "recv", "send_bytes", "recv_bytes", "recv_bytes_into", "poll", "fileno",
+    "acquire", "release", "wait", "notify", "notify_all", "set", "clear", "is_set",
+})

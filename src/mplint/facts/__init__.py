@@ -28,6 +28,7 @@ from mplint.facts.names import Names
 from mplint.facts.positions import Positions
 from mplint.facts.proxies import HeldChange, Proxies, Proxy
 from mplint.facts.received import Received
+from mplint.facts.resources import Resource, Resources
 from mplint.facts.results import PoolResults
 from mplint.facts.scopes import (
     Binding,
@@ -70,6 +71,8 @@ __all__ = [
     "HeldChange",
     "Proxies",
     "Proxy",
+    "Resource",
+    "Resources",
     "Received",
     "Scope",
     "SharedValue",
@@ -173,6 +176,11 @@ class ModuleFacts:
     def proxies(self) -> Proxies:
         """Manager proxies, and the in-place changes code makes to the copies they hand out."""
         return Proxies(self)
+
+    @cached_property
+    def resources(self) -> Resources:
+        """Queues, pipe ends and locks: which one an expression is, its method calls, its escapes."""
+        return Resources(self)
 
     @cached_property
     def loops(self) -> Loops:

@@ -1,0 +1,185 @@
+"""Queues, pipe ends, locks and events as the module uses them: which object an expression is, the
+method calls made on each, and whether code mplint cannot see gets hold of one.
+
+A resource is made by a call of the table (`mp.Queue()`, `mp.Lock()`), by a manager
+(`manager.JoinableQueue()`, see `proxies`), or is one end of a `Pipe()` unpacked into two names
+(`parent, child = mp.Pipe()`). It is followed through names, `self` attributes and the parameters
+that every caller (and every hand-over to a child) fills with it.
+
+A resource *escapes* when it is given to a call whose code is not in the module (a function of
+another module, a process target defined elsewhere, `other_queue.put(q)`): what happens to it
+there is unknown. Giving it to a function or class of the module, to a `Process`/pool/`Thread`
+whose target is one, or to `print`/`repr`/`isinstance` is not an escape.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Optional
+
+import libcst as cst
+
+from mplint import apis
+
+if TYPE_CHECKING:
+    from mplint.facts import ModuleFacts
+    from mplint.facts.scopes import CallSite, Scope
+
+_KINDS = {
+    apis.Kind.QUEUE: "queue",
+    apis.Kind.PIPE: "pipe",
+    apis.Kind.LOCK: "lock",
+    apis.Kind.EVENT: "event",
+}
+_PROXY_KINDS = {
+    "Queue": "queue", "JoinableQueue": "queue", "Lock": "lock", "RLock": "lock",
+    "Semaphore": "lock", "BoundedSemaphore": "lock", "Condition": "lock", "Barrier": "lock",
+    "Event": "event",
+}
+_HARMLESS_BUILTINS = frozenset({"print", "repr", "str", "id", "isinstance", "type", "hash"})
+_THREADS = frozenset({"threading.Thread"})
+
+Key = tuple[cst.Call, Optional[int]]
+
+
+@dataclass(frozen=True)
+class Resource:
+    #: "queue", "pipe", "lock" or "event"
+    kind: str
+    #: the class or proxy made: "JoinableQueue", "Queue", "Lock", "Pipe" ...
+    type: str
+    creation: cst.Call
+    #: for a pipe: which end (0 or 1) of the pair `Pipe()` returns
+    end: int | None = None
+    #: made by a manager: a proxy to an object in the manager's process
+    proxy: bool = False
+
+    @property
+    def key(self) -> Key:
+        return (self.creation, self.end)
+
+
+class Resources:
+    def __init__(self, facts: ModuleFacts) -> None:
+        self._facts = facts
+        self._index: tuple[dict[Key, list[CallSite]], dict[str, list[CallSite]]] | None = None
+        self._escapes: set[Key] | None = None
+
+    def resource_of(self, expr: cst.BaseExpression, scope: Scope) -> Resource | None:
+        """The queue, pipe end, lock or event `expr` is, if known."""
+        facts = self._facts
+        instance = facts.received.instance_of(expr, scope)
+        if instance is not None:
+            kind = _KINDS.get(instance.kind)
+            if kind is None or instance.kind is apis.Kind.PIPE:
+                return None  # `Pipe()` itself is a pair, not one end
+            return Resource(kind, apis.short_name(instance.api), instance.creation)
+        proxy = facts.proxies.proxy_of(expr, scope)
+        if proxy is not None:
+            kind = _PROXY_KINDS.get(proxy.type)
+            return Resource(kind, proxy.type, proxy.creation, proxy=True) if kind else None
+        return self._pipe_end(expr, scope)
+
+    def _pipe_end(self, expr: cst.BaseExpression, scope: Scope, depth: int = 0) -> Resource | None:
+        facts = self._facts
+        if not isinstance(expr, cst.Name) or depth > 4:
+            return None
+        found = facts.names.lookup(expr.value, scope)
+        if found is None:
+            return None
+        where, bindings = found
+        if len(bindings) != 1:
+            return None
+        node = bindings[0].node
+        if isinstance(node, cst.Param):
+            param = facts.arguments.parameter(expr, scope)
+            given = facts.received.given(*param) if param is not None else None
+            if not given:
+                return None
+            ends = [self._pipe_end(v, s, depth + 1) for v, s in given]
+            first = ends[0]
+            return first if first is not None and all(e == first for e in ends) else None
+        if not (isinstance(node, cst.Assign) and len(node.targets) == 1 and isinstance(node.value, cst.Call)):
+            return None
+        target = node.targets[0].target
+        api = facts.names.api(node.value.func, where)
+        if api is None or api.kind is not apis.Kind.PIPE or not isinstance(target, (cst.Tuple, cst.List)):
+            return None
+        names = [e.value.value if isinstance(e.value, cst.Name) else None for e in target.elements]
+        if len(names) != 2 or expr.value not in names:
+            return None
+        return Resource("pipe", "Connection", node.value, end=names.index(expr.value))
+
+    # --- uses --------------------------------------------------------------------------------
+
+    def _build(self) -> tuple[dict[Key, list[CallSite]], dict[str, list[CallSite]]]:
+        if self._index is None:
+            by_key: dict[Key, list[CallSite]] = {}
+            unresolved: dict[str, list[CallSite]] = {}
+            for site in self._facts.calls:
+                func = site.node.func
+                if isinstance(func, cst.Attribute) and func.attr.value in apis.RESOURCE_METHODS:
+                    resource = self.resource_of(func.value, site.scope)
+                    if resource is not None:
+                        by_key.setdefault(resource.key, []).append(site)
+                    else:
+                        unresolved.setdefault(func.attr.value, []).append(site)
+            self._index = (by_key, unresolved)
+        return self._index
+
+    def method_calls(self, resource: Resource, methods: frozenset[str] | None = None) -> list[CallSite]:
+        """The calls `x.m(...)` made on the resource (any of `methods`, or all of the vocabulary)."""
+        sites = self._build()[0].get(resource.key, [])
+        if methods is None:
+            return list(sites)
+        return [s for s in sites if s.node.func.attr.value in methods]  # type: ignore[attr-defined]
+
+    def unresolved_calls(self, method: str) -> list[CallSite]:
+        """The calls `.method(...)` whose receiver is no resource mplint knows (it may be any)."""
+        return list(self._build()[1].get(method, []))
+
+    def escapes(self, resource: Resource) -> bool:
+        """The resource is given to code mplint cannot see (see the module docstring)."""
+        if self._escapes is None:
+            self._escapes = self._find_escapes()
+        return resource.key in self._escapes
+
+    def _find_escapes(self) -> set[Key]:
+        facts = self._facts
+        dispatched = {d.site.node: d for d in facts.workers.dispatches if d.site is not None}
+        escaped: set[Key] = set()
+        for site in facts.calls:
+            given = [r for r in (self._passed(site)) if r.key not in escaped]
+            if not given or self._visible(site, dispatched):
+                continue
+            escaped.update(r.key for r in given)
+        return escaped
+
+    def _passed(self, site: CallSite) -> list[Resource]:
+        found = []
+        for arg in site.node.args:
+            values = [arg.value]
+            if isinstance(arg.value, (cst.Tuple, cst.List)):
+                values = [e.value for e in arg.value.elements]
+            for value in values:
+                if isinstance(value, (cst.Name, cst.Attribute)):
+                    resource = self.resource_of(value, site.scope)
+                    if resource is not None:
+                        found.append(resource)
+        return found
+
+    def _visible(self, site: CallSite, dispatched: dict) -> bool:
+        facts = self._facts
+        func = site.node.func
+        if facts.callgraph.callee(site) is not None:
+            return True
+        dispatch = dispatched.get(site.node)
+        if dispatch is not None:
+            return dispatch.worker is not None
+        if isinstance(func, cst.Name) and func.value in _HARMLESS_BUILTINS and facts.names.lookup(func.value, site.scope) is None:
+            return True
+        if facts.names.qualname(func, site.scope) in _THREADS:
+            for arg in site.node.args:
+                if arg.keyword is not None and arg.keyword.value == "target":
+                    return isinstance(facts.names.definition(arg.value, site.scope), cst.FunctionDef)
+        return False
