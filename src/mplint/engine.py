@@ -98,9 +98,9 @@ def _parse_and_check(
         except RecursionError:
             module = _with_deep_stack(cst.parse_module, for_libcst)
         try:
-            findings = _check(module, path, rules, options)
+            findings = _check(module, path, rules, options, for_libcst)
         except RecursionError:
-            findings = _with_deep_stack(_check, module, path, rules, options)
+            findings = _with_deep_stack(_check, module, path, rules, options, for_libcst)
         if column_shifts:
             findings = [_shifted(finding, column_shifts) for finding in findings]
     except cst.ParserSyntaxError as error:
@@ -184,9 +184,9 @@ def _shifted(finding: Finding, shifts: dict[int, int]) -> Finding:
 
 
 def _check(
-    module: cst.Module, path: str, rules: list[type[Rule]], options: RuleOptions
+    module: cst.Module, path: str, rules: list[type[Rule]], options: RuleOptions, source: str | None = None
 ) -> list[Finding]:
-    facts = ModuleFacts(module, path)
+    facts = ModuleFacts(module, path, source)
     findings = []
     for rule in rules:
         for report in rule(options).check(facts):

@@ -84,8 +84,10 @@ __all__ = [
 
 
 class ModuleFacts:
-    def __init__(self, module: cst.Module, path: str = "<stdin>") -> None:
+    def __init__(self, module: cst.Module, path: str = "<stdin>", source: str | None = None) -> None:
         self.module = module
+        #: the text `module` was parsed from, so positions are those of Python's tokens in it
+        self.source = source
         self.path = path
         collected = collect(module)
         self.module_scope = collected.module_scope
@@ -191,7 +193,7 @@ class ModuleFacts:
 
     @cached_property
     def _positions(self) -> Positions:
-        return Positions(self.module)
+        return Positions(self.module, self.source)
 
     def position(self, node: cst.CSTNode) -> CodeRange:
         return self._positions[node]

@@ -34,7 +34,12 @@ class _Record:
     def __enter__(self) -> None:
         self.start = self.state.offset
 
-    def __exit__(self, *exc_info: object) -> None:
+    def __exit__(self, exc_type: object, *exc_info: object) -> None:
+        if exc_type is not None:
+            # the code generation is unwinding (a RecursionError on deep code): the nodes inside
+            # were never recorded, and looking them up would replace the error the engine retries
+            # on with a KeyError
+            return
         ranges = self.state.ranges
         start = ranges[id(self.start_node)][0] if self.start_node is not None else self.start
         end = ranges[id(self.end_node)][1] if self.end_node is not None else self.state.offset
@@ -75,14 +80,44 @@ class _OffsetState(CodegenState):
         return _Record(self, node, start_node, end_node)
 
 
-class Positions:
-    """Positions of the nodes of one module (which must stay alive while this is used)."""
+#: what LibCST's code generation may leave out of the text it parsed: a space before a colon
+#: (`except OSError :`), a line holding only a backslash, and similar layout
+_DROPPABLE = frozenset(" \t\f\\\r\n")
 
-    def __init__(self, module: cst.Module) -> None:
+
+def source_offsets(generated: str, source: str) -> list[int] | None:
+    """For each character of `generated`, its offset in `source` (plus one entry for the end), when
+    `generated` is `source` with some layout characters left out; None when it is not."""
+    offsets = []
+    at = 0
+    for char in generated:
+        while at < len(source) and source[at] != char:
+            if source[at] not in _DROPPABLE:
+                return None
+            at += 1
+        if at == len(source):
+            return None
+        offsets.append(at)
+        at += 1
+    offsets.append(len(source))
+    return offsets
+
+
+class Positions:
+    """Positions of the nodes of one module (which must stay alive while this is used).
+
+    With `source` (the text the module was parsed from), positions are those of Python's tokens in
+    it, also where LibCST regenerates slightly different text.
+    """
+
+    def __init__(self, module: cst.Module, source: str | None = None) -> None:
         state = _OffsetState(default_indent=module.default_indent, default_newline=module.default_newline)
         module._codegen(state)
         self._ranges = state.ranges
         text = "".join(state.tokens)
+        self._offsets = source_offsets(text, source) if source is not None and source != text else None
+        if self._offsets is not None:
+            text = source  # type: ignore[assignment]
         self._line_starts = [0, *(match.end() for match in _NEWLINE.finditer(text))]
 
     def _position(self, offset: int) -> CodePosition:
@@ -91,4 +126,7 @@ class Positions:
 
     def __getitem__(self, node: cst.CSTNode) -> CodeRange:
         start, end = self._ranges[id(node)]
+        if self._offsets is not None:
+            # the start is where the first character went, the end just after the last one
+            start, end = self._offsets[start], (self._offsets[end - 1] + 1 if end > start else self._offsets[start])
         return CodeRange(self._position(start), self._position(end))
