@@ -235,3 +235,45 @@ def test_mplint_itself_never_imports_flake8() -> None:
     )
     run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert run.returncode == 0, run.stderr
+
+
+# Each line: a finding and a noqa comment in some form. mplint must suppress exactly what flake8
+# suppresses, whatever the form; flake8 is the reference (a real flake8 process).
+NOQA_FORMS = '''\
+import multiprocessing
+
+p1 = multiprocessing.Pool(1)  # NOQA: mpl001
+p2 = multiprocessing.Pool(
+    2,
+)  # noqa: MPL001
+p3 = multiprocessing.Pool(3)  # NoQa:MPL001
+p4 = multiprocessing.Pool(4)  # noqa : MPL001
+p5 = multiprocessing.Pool(5)  # noqa:MPL001,MPL002
+p6 = multiprocessing.Pool(6)  # noqa: MPL
+p7 = multiprocessing.Pool(7)  # noqa:  MPL002
+p8 = multiprocessing.Pool(  # noqa: MPL001
+    8)
+p9 = multiprocessing.Pool(9) + \\
+    0  # noqa: MPL001
+p10 = multiprocessing.Pool("""
+""")  # noqa: MPL001
+p11 = multiprocessing.Pool(11)  #noqa:MPL001
+p12 = multiprocessing.Pool(12)  # noqa: MPL001 because the pool lives as long as the program
+p13 = multiprocessing.Pool(13)  # noqa:E501 MPL001
+p14 = multiprocessing.Pool(14)  # noqa: mpl
+p15 = multiprocessing.Pool(15)  # noqa:E501 # noqa:MPL001
+p16 = multiprocessing.Pool(16); s = "# noqa"
+p17 = multiprocessing.Pool(17)  # noqa:MPL002
+p18 = multiprocessing.Pool(18)  #  noqa
+'''
+
+
+def test_mplint_suppresses_exactly_what_flake8_suppresses(tmp_path: Path) -> None:
+    (tmp_path / "forms.py").write_text(NOQA_FORMS)
+    reference = flake8("--select", "MPL", "forms.py", cwd=tmp_path)
+    assert reference.returncode == 1, reference.stderr
+    cli = mplint("--no-cache", "forms.py", cwd=tmp_path)
+    assert cli.stdout.splitlines() == reference.stdout.splitlines()
+    # and the comparison is not empty on either side: some forms suppress, some do not
+    flagged = {int(line.split(":")[1]) for line in cli.stdout.splitlines()}
+    assert flagged == {3, 4, 18, 22, 24, 25}

@@ -1,8 +1,16 @@
-"""`# noqa` suppressions, read the way flake8 reads them.
+"""`# noqa` suppressions, read exactly as flake8 reads them, so that a file gives the same findings
+under `mplint` and under `flake8` with the plugin.
 
-`# noqa` silences every finding on its line, `# noqa: MPL001,MPL002` only those codes (a code
-also matches the codes it is a prefix of), in any letter case. A comment on any physical line of a
-statement that spans several lines counts for the whole statement, as in flake8.
+- `# noqa` (one space, any letter case; `#noqa` is not one) silences every finding on its line;
+  `# noqa: MPL001,MPL002` only those codes, and a code also covers the codes it is a prefix of.
+- The codes are compared as written: `# noqa: mpl001` names no rule of mplint (flake8 compares
+  codes case-sensitively) and silences nothing. The comment is only read up to its last code:
+  `# noqa: MPL001 a reason` is fine.
+- A comment counts for its own physical line, and for every line of a token that spans lines (a
+  triple-quoted string) or of lines joined by a backslash. A call spread over lines in brackets is
+  several lines: the comment goes on the line the finding is reported at (the call's first line).
+- Only the first `# noqa` of a line counts. flake8 reads the line's text, not its comments: a
+  string holding `# noqa` counts too.
 """
 
 from __future__ import annotations
@@ -10,79 +18,92 @@ from __future__ import annotations
 import io
 import re
 import tokenize
+from dataclasses import dataclass
 from typing import Iterable
 
 from mplint.findings import Finding
 
-_NOQA = re.compile(
-    r"#\s*noqa(?::[\s]?(?P<codes>[A-Z]+[0-9]+(?:[,\s]+[A-Z]+[0-9]+)*))?", re.IGNORECASE
-)
+# flake8's own pattern (flake8.defaults.NOQA_INLINE_REGEXP), so that both read the same comments
+NOQA = re.compile(r"# noqa(?::[\s]?(?P<codes>([A-Z]+[0-9]+(?:[,\s]+)?)+))?", re.IGNORECASE)
+_LINE = re.compile(r".*?(?:\r\n|\r|\n|$)", re.DOTALL)
 
 #: None stands for a bare `# noqa`: every code
 Codes = frozenset[str] | None
 
 
-def _parse(comment: str) -> Codes | bool:
-    match = _NOQA.search(comment)
-    if match is None:
-        return False
-    if match.group("codes") is None:
-        return None
-    return frozenset(c.upper() for c in re.split(r"[,\s]+", match.group("codes")) if c)
+@dataclass(frozen=True)
+class Noqa:
+    """One `# noqa` comment and the lines it covers."""
+
+    first_line: int
+    last_line: int
+    #: line of the comment itself, and where it starts on that line (0-based)
+    line: int
+    column: int
+    end_column: int
+    codes: Codes
 
 
-def _merge(old: Codes | bool, new: Codes | bool) -> Codes | bool:
-    if old is False:
-        return new
-    if new is False:
-        return old
-    if old is None or new is None:
-        return None
-    return old | new
+def _lines(text: str) -> list[str]:
+    lines = _LINE.findall(text)
+    return lines[:-1] if lines and lines[-1] == "" else lines
+
+
+def _ranges(text: str, count: int) -> list[tuple[int, int]]:
+    """The groups of physical lines flake8 reads as one: split at every line end the tokenizer
+    reports (NEWLINE and NL), so only tokens spanning lines and backslashes join lines."""
+    try:
+        ranges = []
+        low, high = count + 2, -1
+        for token in tokenize.generate_tokens(io.StringIO(text).readline):
+            if token.type in (tokenize.ENDMARKER, tokenize.DEDENT):
+                continue
+            low, high = min(low, token.start[0]), max(high, token.end[0])
+            if token.type in (tokenize.NL, tokenize.NEWLINE):
+                ranges.append((low, high))
+                low, high = count + 2, -1
+        return ranges
+    except (tokenize.TokenError, SyntaxError):
+        # source the tokenizer cannot read: flake8 falls back to physical lines
+        return [(number, number) for number in range(1, count + 1)]
+
+
+def comments(text: str) -> list[Noqa]:
+    """Every `# noqa` that counts, in source order."""
+    if "noqa" not in text.lower():
+        return []
+    lines = _lines(text)
+    found = []
+    for first, last in _ranges(text, len(lines)):
+        joined = "".join(lines[first - 1 : last])
+        match = NOQA.search(joined)
+        if match is None:
+            continue
+        line, column = first, match.start()
+        for physical in lines[first - 1 : last]:
+            if column < len(physical):
+                break
+            line, column = line + 1, column - len(physical)
+        codes = match.group("codes")
+        length = len(match.group().rstrip(", \t")) if codes else len(match.group())
+        found.append(Noqa(
+            first, last, line, column, column + length,
+            None if codes is None else frozenset(c for c in re.split(r"[,\s]+", codes) if c),
+        ))
+    return found
 
 
 def suppressions(text: str) -> dict[int, Codes]:
     """Line number -> the codes suppressed on it (None: all)."""
-    if "noqa" not in text.lower():
-        return {}
-    try:
-        return _by_statement(text)
-    except (tokenize.TokenError, SyntaxError):
-        # unusual source the tokenizer of this Python cannot read: fall back to physical lines
-        found: dict[int, Codes] = {}
-        for number, line in enumerate(text.splitlines(), start=1):
-            if "#" in line:
-                codes = _parse(line[line.index("#") :])
-                if codes is not False:
-                    found[number] = codes  # type: ignore[assignment]
-        return found
+    return {line: noqa.codes for noqa in comments(text) for line in range(noqa.first_line, noqa.last_line + 1)}
 
 
-def _by_statement(text: str) -> dict[int, Codes]:
-    found: dict[int, Codes] = {}
-    start = 1
-    codes: Codes | bool = False
-    has_code = False
-    for token in tokenize.generate_tokens(io.StringIO(text).readline):
-        if token.type == tokenize.COMMENT:
-            codes = _merge(codes, _parse(token.string))
-        elif token.type in (tokenize.NEWLINE, tokenize.NL, tokenize.ENDMARKER):
-            if token.type == tokenize.NL and has_code:
-                continue  # a line break inside brackets: the statement goes on
-            if codes is not False:
-                for line in range(start, token.end[0] + 1):
-                    found[line] = codes  # type: ignore[assignment]
-            start, codes, has_code = token.end[0] + 1, False, False
-        elif token.type not in (tokenize.INDENT, tokenize.DEDENT, tokenize.ENCODING):
-            has_code = True
-    return found
+def covers(codes: Codes, code: str) -> bool:
+    return codes is None or code in codes or code.startswith(tuple(codes))
 
 
 def is_suppressed(finding: Finding, lines: dict[int, Codes]) -> bool:
-    if finding.line not in lines:
-        return False
-    codes = lines[finding.line]
-    return codes is None or any(finding.code.startswith(code) for code in codes)
+    return finding.line in lines and covers(lines[finding.line], finding.code)
 
 
 def without_suppressed(findings: Iterable[Finding], text: str) -> list[Finding]:
