@@ -66,7 +66,7 @@ def _try_repo(repo: Path, home: Path, *args: str) -> subprocess.CompletedProcess
 def test_hook_definition() -> None:
     [hook] = yaml.safe_load((ROOT / ".pre-commit-hooks.yaml").read_text())
     assert hook["id"] == "mplint"
-    assert hook["entry"] == "mplint"
+    assert hook["entry"] == "mplint --force-exclude"  # pre-commit names every file
     assert hook["language"] == "python"
     assert hook["types"] == ["python"]
     assert hook["require_serial"] is True  # mplint runs its own process pool
@@ -89,6 +89,10 @@ def test_hook_fails_on_a_mistake_and_passes_once_fixed(tmp_path: Path) -> None:
     (repo / "jobs.py").write_text(BAD)
     (repo / "util.py").write_text(GOOD)
     (repo / "notes.txt").write_text("pool = multiprocessing.Pool(2)\n")  # not Python: not given to the hook
+    # pre-commit names this file too: the config's exclude must still keep it out
+    (repo / "pyproject.toml").write_text('[tool.mplint]\nexclude = ["generated"]\n')
+    (repo / "generated").mkdir()
+    (repo / "generated" / "jobs.py").write_text(BAD)
     _git(repo, "add", ".")
 
     failed = _try_repo(repo, home, "--all-files")
@@ -96,7 +100,7 @@ def test_hook_fails_on_a_mistake_and_passes_once_fixed(tmp_path: Path) -> None:
     assert failed.returncode == 1, output
     assert "Failed" in output
     assert "jobs.py:8:8: MPL001 `multiprocessing.Pool(...)` starts a pool of worker processes" in output
-    assert "util.py:" not in output and "notes.txt" not in output
+    assert "util.py:" not in output and "notes.txt" not in output and "generated" not in output
 
     (repo / "jobs.py").write_text(FIXED)
     _git(repo, "add", ".")

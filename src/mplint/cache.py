@@ -9,6 +9,7 @@ concurrent runs cannot leave half an entry; an entry that cannot be read is trea
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import importlib.util
 import json
@@ -48,6 +49,38 @@ def _linter_fingerprint() -> str:
     return hashlib.sha256("\n".join(parts).encode()).hexdigest()
 
 
+_FINDING_TYPES = (int, int, int, int, str, str, str)
+
+
+def _is_int(value: object, minimum: int = 1) -> bool:
+    return type(value) is int and value >= minimum
+
+
+def _result(data: object, path: str) -> FileResult | None:
+    """The result an entry holds, if it is exactly what `Cache.put` writes; else None, so that an
+    entry damaged or written by something else costs a parse, never a wrong or missing finding."""
+    if not isinstance(data, dict) or set(data) != {"findings", "error"}:
+        return None
+    rows, error = data["findings"], data["error"]
+    if not isinstance(rows, list):
+        return None
+    for row in rows:
+        if not (isinstance(row, list) and len(row) == len(_FINDING_TYPES)
+                and all(type(value) is kind for value, kind in zip(row, _FINDING_TYPES))
+                and all(_is_int(value) for value in row[:4])):
+            return None
+    if error is not None and not (
+        isinstance(error, list) and len(error) == 3 and type(error[0]) is str
+        and all(value is None or _is_int(value, 0) for value in error[1:])
+    ):
+        return None
+    return FileResult(
+        path,
+        [Finding(path, *row) for row in rows],
+        FileError(path, *error) if error is not None else None,
+    )
+
+
 class Cache:
     def __init__(self, folder: Path) -> None:
         self.folder = folder
@@ -72,11 +105,9 @@ class Cache:
     def get(self, key: str, path: str) -> FileResult | None:
         try:
             data = json.loads(self._entry(key).read_text(encoding="utf-8"))
-            findings = [Finding(path, *row) for row in data["findings"]]
-            error = FileError(path, *data["error"]) if data["error"] is not None else None
-        except (OSError, ValueError, TypeError, KeyError):
-            return None  # missing, or written by something else: check the file again
-        return FileResult(path, findings, error)
+        except (OSError, ValueError, RecursionError):
+            return None  # missing, or not JSON (or nested too deeply to read): check the file again
+        return _result(data, path)
 
     def put(self, key: str, result: FileResult) -> None:
         if not self._usable:
@@ -95,9 +126,14 @@ class Cache:
         try:
             self._prepare(entry.parent)
             handle, temporary = tempfile.mkstemp(dir=entry.parent, suffix=".tmp")
-            with os.fdopen(handle, "w", encoding="utf-8") as file:
-                json.dump(data, file)
-            os.replace(temporary, entry)
+            try:
+                with os.fdopen(handle, "w", encoding="utf-8") as file:
+                    json.dump(data, file)
+                os.replace(temporary, entry)
+            except BaseException:  # an interrupt included: leave no half-written file behind
+                with contextlib.suppress(OSError):
+                    os.unlink(temporary)
+                raise
         except OSError:
             # a read-only or full disk costs speed, never findings: go on without the cache
             self._usable = False

@@ -68,7 +68,10 @@ class ProgressLine:
 
     def clear(self) -> None:
         if self._shown:
-            click.echo("\r\033[K", err=True, nl=False)
+            click.echo(_LINE_START, err=True, nl=False)
+
+
+_LINE_START = "\r\033[K"  # back to the start of the terminal's line, and clear it
 
 
 def _fail(message: str) -> None:
@@ -77,7 +80,8 @@ def _fail(message: str) -> None:
 
 
 @click.command(context_settings={"help_option_names": ["-h", "--help"]})
-@click.argument("paths", nargs=-1, type=click.Path())
+# readable=False: a path that cannot be read is one error line for that path, not the end of the run
+@click.argument("paths", nargs=-1, type=click.Path(readable=False))
 @_codes_option("--select", "Check only these rules (codes or prefixes), instead of the default set.")
 @_codes_option("--extend-select", "Check these rules too.")
 @_codes_option("--ignore", "Do not check these rules.")
@@ -86,6 +90,9 @@ def _fail(message: str) -> None:
                    "Comma-separated; repeatable.")
 @click.option("--extend-exclude", multiple=True, metavar="GLOBS",
               help="More paths to skip when walking folders. Comma-separated; repeatable.")
+@click.option("--force-exclude", is_flag=True,
+              help="Apply the excludes to the files named on the command line and to "
+                   "--stdin-filename too (for pre-commit and editors, which name every file).")
 @click.option("--format", "output_format", type=click.Choice(formats()), default="text",
               show_default=True, help="How findings are printed on stdout.")
 @click.option("--exit-zero", is_flag=True, help="Exit 0 even when there are findings.")
@@ -112,6 +119,7 @@ def cli(
     ignore: tuple[str, ...],
     exclude: tuple[str, ...],
     extend_exclude: tuple[str, ...],
+    force_exclude: bool,
     output_format: str,
     exit_zero: bool,
     statistics: bool,
@@ -177,13 +185,19 @@ def cli(
         jobs=jobs or available_cpus(),
         cache=cache,
         progress=progress,
+        force_exclude=force_exclude,
     )
     if progress is not None:
         progress.clear()
+    if hasattr(sys.stdout, "reconfigure"):
+        # a file name that is not UTF-8 is written as its own bytes, so an editor can open it
+        sys.stdout.reconfigure(errors="surrogateescape")
     writer(output_format)(run, sys.stdout)
     sys.stdout.flush()  # findings first, then the lines on stderr, when both go to one terminal
     for error in run.errors:
         click.echo(f"mplint: error: {error}", err=True)
+    for path in run.empty_paths:
+        click.echo(f"mplint: warning: {path}: no Python file to check", err=True)
     if statistics and run.findings:
         click.echo(count_per_rule(run), err=True)
     click.echo(summary(run), err=True)
@@ -195,8 +209,14 @@ def cli(
 
 def main(argv: Sequence[str] | None = None) -> None:
     """Console-script entry point."""
+    from mplint.interrupts import Interrupted, signals_as_exceptions
+
     try:
-        cli.main(args=argv, prog_name="mplint")  # click reports usage errors itself (exit 2)
+        with signals_as_exceptions():
+            cli.main(args=argv, prog_name="mplint")  # click reports usage errors itself (exit 2)
+    except Interrupted as stop:  # the workers are gone already; what the cache holds is whole
+        click.echo(f"{_LINE_START if sys.stderr.isatty() else ''}mplint: interrupted ({stop})", err=True)
+        sys.exit(stop.exit_status)
     except Exception as exc:  # a bug of ours: one line, never a traceback
         click.echo(f"mplint: internal error: {type(exc).__name__}: {exc}", err=True)
         sys.exit(EXIT_ERROR)

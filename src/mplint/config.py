@@ -215,8 +215,10 @@ class Settings:
             return self.enabled
         return frozenset(code for code in self.enabled if not code.startswith(tuple(ignored)))
 
-    def is_excluded(self, path: str) -> bool:
-        return any(glob.matches(path) for glob in self.exclude)
+    def is_excluded(self, path: str, *, ancestors: bool = False) -> bool:
+        """Whether `path` matches `exclude`; with `ancestors`, also when a folder holding it does
+        (for `--force-exclude`, where a named file is not reached by walking its folders)."""
+        return any(glob.matches(path, ancestors=ancestors) for glob in self.exclude)
 
 
 def _default_rules() -> dict[str, bool]:
@@ -266,8 +268,17 @@ def load_settings(
         exclude = [Glob(pattern, base) for pattern in table.get("exclude", [])]
     exclude += [Glob(pattern, base) for pattern in table.get("extend-exclude", [])]
     exclude += [Glob(pattern, cwd) for pattern in command_line.extend_exclude]
+    enabled = resolve_codes(rules, (file_layer, cli_layer))
+    if not enabled and rules:
+        if command_line.select == ():
+            culprit = "--select is empty"
+        elif file_layer.select == () and command_line.select is None:
+            culprit = f"{where} select is empty"
+        else:
+            culprit = "the selection and the ignores leave nothing"
+        raise ConfigError(f"no rule to check: {culprit}; name at least one rule (`mplint --list-rules`)")
     return Settings(
-        enabled=resolve_codes(rules, (file_layer, cli_layer)),
+        enabled=enabled,
         exclude=tuple(exclude),
         per_file_ignores=per_file_ignores,
         config_path=path,

@@ -26,6 +26,8 @@ def is_skipped_folder(name: str) -> bool:
 class Discovered:
     files: list[str] = field(default_factory=list)
     errors: list[FileError] = field(default_factory=list)
+    #: the paths given that hold no file to check (said on stderr; not an error)
+    empty: list[str] = field(default_factory=list)
 
 
 def _walk(root: str, excluded: Callable[[str], bool], errors: list[FileError]) -> Iterable[str]:
@@ -44,15 +46,25 @@ def _walk(root: str, excluded: Callable[[str], bool], errors: list[FileError]) -
                 yield os.path.normpath(path)
 
 
-def discover(paths: Iterable[str], excluded: Callable[[str], bool] = lambda path: False) -> Discovered:
+def discover(
+    paths: Iterable[str],
+    excluded: Callable[[str], bool] = lambda path: False,
+    *,
+    force_excluded: Callable[[str], bool] | None = None,
+) -> Discovered:
     """Files to check, in the order the paths were given and sorted within each folder.
 
-    A file named explicitly is always checked, whatever its suffix and the excludes; a folder named
-    explicitly is walked even if its own name would be skipped. Each file is listed once.
+    A file named explicitly is checked whatever its suffix and the excludes, unless
+    `force_excluded` (the excludes applied to named paths and their folders, for tools such as
+    pre-commit that name every file) says otherwise; a folder named explicitly is walked even if
+    its own name would be skipped. Each file is listed once.
     """
     found = Discovered()
     seen: set[str] = set()
     for path in paths:
+        if force_excluded is not None and force_excluded(path):
+            continue
+        errors_before = len(found.errors)
         if os.path.isdir(path):
             candidates: Iterable[str] = _walk(path, excluded, found.errors)
         elif os.path.lexists(path):  # a broken symlink is reported when it cannot be read
@@ -60,9 +72,13 @@ def discover(paths: Iterable[str], excluded: Callable[[str], bool] = lambda path
         else:
             found.errors.append(FileError(path, "no such file or directory"))
             continue
+        listed = False
         for candidate in candidates:
+            listed = True
             key = os.path.realpath(candidate)
             if key not in seen:
                 seen.add(key)
                 found.files.append(candidate)
+        if not listed and len(found.errors) == errors_before:
+            found.empty.append(path)
     return found

@@ -12,11 +12,16 @@ flight are then checked again one at a time, each in a fresh process, so a crash
 from __future__ import annotations
 
 import os
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
-from typing import Iterator
+from typing import TYPE_CHECKING, Iterator
 
 from mplint.findings import FileError, FileResult
+from mplint.interrupts import in_worker
 from mplint.options import RuleOptions
+
+if TYPE_CHECKING:
+    from concurrent.futures import ProcessPoolExecutor
 
 #: below this many files to parse, starting worker processes costs more than it saves
 MIN_FILES_FOR_WORKERS = 4
@@ -60,12 +65,12 @@ def run_jobs(todo: list[Job], jobs: int) -> Iterator[tuple[int, FileResult]]:
             yield check_job(job)
         return
     # imported here: multiprocessing and the executor cost a run that starts no worker 10 ms
-    from concurrent.futures import ProcessPoolExecutor, as_completed
+    from concurrent.futures import as_completed
     from concurrent.futures.process import BrokenProcessPool
 
     batches = _batches(todo, jobs * BATCHES_PER_WORKER)
     crashed: list[Job] = []
-    with ProcessPoolExecutor(max_workers=min(jobs, len(batches))) as executor:
+    with _pool(min(jobs, len(batches))) as executor:
         futures = {executor.submit(check_batch, batch): batch for batch in batches}
         for future in as_completed(futures):
             try:
@@ -74,6 +79,34 @@ def run_jobs(todo: list[Job], jobs: int) -> Iterator[tuple[int, FileResult]]:
                 crashed.extend(futures[future])
     for job in crashed:
         yield _check_alone(job)
+
+
+@contextmanager
+def _pool(workers: int) -> Iterator[ProcessPoolExecutor]:
+    """An executor whose workers are waited for when the block ends normally, and killed at once
+    when it ends by an exception (an interrupt, or the consumer giving up on the results): the
+    executor's own `with` block would first finish every queued job."""
+    from concurrent.futures import ProcessPoolExecutor
+
+    executor = ProcessPoolExecutor(max_workers=workers, initializer=in_worker)
+    try:
+        yield executor
+    except BaseException:
+        _kill(executor)
+        raise
+    executor.shutdown(wait=True)
+
+
+def _kill(executor: ProcessPoolExecutor) -> None:
+    # the executor has no public way to stop running work; its process table is the one handle
+    processes = list((getattr(executor, "_processes", None) or {}).values())
+    executor.shutdown(wait=False, cancel_futures=True)
+    for process in processes:
+        with suppress(OSError, ValueError):
+            process.kill()
+    for process in processes:
+        with suppress(OSError, ValueError, AssertionError):
+            process.join(timeout=5)
 
 
 def _batches(todo: list[Job], count: int) -> list[list[Job]]:
@@ -88,11 +121,10 @@ def _batches(todo: list[Job], count: int) -> list[list[Job]]:
 
 
 def _check_alone(job: Job) -> tuple[int, FileResult]:
-    from concurrent.futures import ProcessPoolExecutor
     from concurrent.futures.process import BrokenProcessPool
 
     try:
-        with ProcessPoolExecutor(max_workers=1) as executor:
+        with _pool(1) as executor:
             return executor.submit(check_job, job).result()
     except BrokenProcessPool:
         message = "mplint's worker process crashed while checking this file; please report it"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import stat
 import sys
 from dataclasses import dataclass, field
 from typing import BinaryIO, Callable, Collection, Sequence
@@ -21,6 +23,8 @@ STDIN_DEFAULT_NAME = "<stdin>"
 @dataclass
 class Run:
     results: list[FileResult] = field(default_factory=list)
+    #: paths given that hold no file to check
+    empty_paths: list[str] = field(default_factory=list)
 
     @property
     def findings(self) -> list[Finding]:
@@ -59,12 +63,41 @@ def check_file(path: str, codes: Collection[str], options: RuleOptions = DEFAULT
     return check_source(source, path, codes, options)
 
 
+_NOT_REGULAR = (
+    (stat.S_ISDIR, "a folder"),
+    (stat.S_ISFIFO, "a named pipe (FIFO)"),
+    (stat.S_ISSOCK, "a socket"),
+    (stat.S_ISCHR, "a character device"),
+    (stat.S_ISBLK, "a block device"),
+)
+
+
+def _not_regular(mode: int) -> str | None:
+    if stat.S_ISREG(mode):
+        return None
+    return next((kind for test, kind in _NOT_REGULAR if test(mode)), "something else")
+
+
 def _read(path: str) -> bytes | FileResult:
+    """The file's bytes (the engine honours the file's own encoding), or why they cannot be had.
+
+    Only regular files are read, and the open never waits: a FIFO would block the run until
+    something writes to it, a device could stream forever.
+    """
+    def cannot(why: str) -> FileResult:
+        return FileResult(path, error=FileError(path, why))
+
     try:
-        with open(path, "rb") as file:  # bytes: the engine honours the file's own encoding
-            return file.read()
+        kind = _not_regular(os.stat(path).st_mode)  # a socket cannot even be opened
+        if kind is None:
+            descriptor = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0))
+            with os.fdopen(descriptor, "rb") as file:
+                kind = _not_regular(os.fstat(file.fileno()).st_mode)  # it may have been swapped
+                if kind is None:
+                    return file.read()
     except OSError as exc:
-        return FileResult(path, error=FileError(path, f"cannot read: {exc.strerror or exc}"))
+        return cannot(f"cannot read: {exc.strerror or exc}")
+    return cannot(f"skipped: {kind}, not a regular file")
 
 
 Progress = Callable[[int, int], None]
@@ -79,19 +112,31 @@ def lint_paths(
     jobs: int = 1,
     cache: Cache | None = None,
     progress: Progress | None = None,
+    force_exclude: bool = False,
 ) -> Run:
     """Check `paths` (files, folders, or `-` for standard input) with `settings`.
 
     Every file is read and prefiltered here; only files that mention a multiprocessing API and are
     not in the cache are parsed, in `jobs` worker processes when there are enough of them.
+    With `force_exclude` the excludes apply to the paths given (and to stdin's name) too.
     """
     run = Run()
+
+    def force_excluded(path: str) -> bool:
+        return settings.is_excluded(path, ancestors=True)
+
     if STDIN in paths:
         name = stdin_filename or STDIN_DEFAULT_NAME
         source = (stdin or sys.stdin.buffer).read()
-        run.results.append(check_source(source, name, settings.codes_for(name), settings.rule_options))
-    found = discover([path for path in paths if path != STDIN], settings.is_excluded)
+        if not (force_exclude and stdin_filename and force_excluded(name)):
+            run.results.append(check_source(source, name, settings.codes_for(name), settings.rule_options))
+    found = discover(
+        [path for path in paths if path != STDIN],
+        settings.is_excluded,
+        force_excluded=force_excluded if force_exclude else None,
+    )
     run.results += [FileResult(error.path, error=error) for error in found.errors]
+    run.empty_paths = found.empty
 
     slots: list[FileResult | None] = []
     todo: list[Job] = []

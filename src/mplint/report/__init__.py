@@ -23,6 +23,19 @@ def formats() -> list[str]:
     return sorted(info.name for info in pkgutil.iter_modules(__path__) if not info.name.startswith("_"))
 
 
+def printable(text: str) -> str:
+    """`text` as valid Unicode, for the formats read by other programs (JSON, XML).
+
+    A file name that is not valid UTF-8 (`bad\\xffname.py`) reaches Python with its undecodable
+    bytes as lone surrogates, which no JSON or XML consumer accepts: each such byte is written as
+    `\\xff`, as Python prints it, and the rest of the name is kept.
+    """
+    try:
+        return text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+    except UnicodeEncodeError:  # surrogates that do not stand for bytes
+        return text.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
 def writer(name: str) -> Writer:
     return importlib.import_module(f"{__name__}.{name}").write
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, TextIO
 
-from mplint.report import level
+from mplint.report import level, printable
 
 if TYPE_CHECKING:
     from mplint.runner import Run
@@ -13,7 +13,7 @@ if TYPE_CHECKING:
 
 def _data(text: str) -> str:
     # the escaping the Actions runner undoes in a command's message
-    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+    return printable(text).replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
 
 
 def _property(text: str) -> str:

@@ -1,9 +1,13 @@
-"""A JSON array with one object per finding, for tools; an empty array when there is none."""
+"""A JSON array with one object per finding, for tools; an empty array when there is none.
+
+Paths that are not valid UTF-8 are written as `report.printable` says."""
 
 from __future__ import annotations
 
 import json
 from typing import TYPE_CHECKING, TextIO
+
+from mplint.report import printable
 
 if TYPE_CHECKING:
     from mplint.runner import Run
@@ -11,7 +15,11 @@ if TYPE_CHECKING:
 FIELDS = ("path", "line", "column", "end_line", "end_column", "code", "name", "message")
 
 
+def _value(value: object) -> object:
+    return printable(value) if isinstance(value, str) else value
+
+
 def write(run: Run, out: TextIO) -> None:
-    findings = [{key: getattr(f, key) for key in FIELDS} for f in run.findings]
+    findings = [{key: _value(getattr(f, key)) for key in FIELDS} for f in run.findings]
     json.dump(findings, out, indent=2)
     out.write("\n")

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any, TextIO
 from urllib.parse import quote
 
 from mplint import __version__, docs
-from mplint.report import level
+from mplint.report import level, printable
 from mplint.rules import Rule, all_rules
 
 if TYPE_CHECKING:
@@ -36,7 +36,8 @@ def artifact_location(path: str, cwd: str) -> dict[str, str]:
         relative = os.pardir
     if relative == os.pardir or relative.startswith(os.pardir + os.sep):
         return {"uri": Path(absolute).as_uri()}
-    return {"uri": quote(Path(relative).as_posix()), "uriBaseId": SRCROOT}
+    # quoted as bytes: a name that is not UTF-8 keeps its bytes as %XX escapes, as file URIs do
+    return {"uri": quote(os.fsencode(Path(relative).as_posix())), "uriBaseId": SRCROOT}
 
 
 def _directory_uri(path: str) -> str:
@@ -75,7 +76,7 @@ def _notification(error: FileError, cwd: str) -> dict[str, Any]:
         physical["region"] = region
     return {
         "level": "error",
-        "message": {"text": f"{error.path}: could not be checked: {error.message}"},
+        "message": {"text": printable(f"{error.path}: could not be checked: {error.message}")},
         "locations": [{"physicalLocation": physical}],
     }
 
@@ -89,7 +90,7 @@ def sarif_log(run: Run, cwd: str | None = None) -> dict[str, Any]:
             "ruleId": f.code,
             "ruleIndex": index[f.code],
             "level": level(f.code),
-            "message": {"text": f.message},
+            "message": {"text": printable(f.message)},
             "locations": [
                 {
                     "physicalLocation": {

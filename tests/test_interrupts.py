@@ -1,0 +1,81 @@
+"""Ctrl-C and SIGTERM on a parallel run: the workers stop at once, no process is left behind, the
+cache holds only whole entries, and the exit status is 128 + the signal number."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+
+from console import console_script
+
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(not hasattr(os, "killpg") or not Path("/proc/self/task").exists(),
+                       reason="needs process groups and /proc to find the workers"),
+]
+
+# many files, each slow enough to parse that the run is still going when the signal arrives
+HEAVY = "import multiprocessing\n" + "".join(
+    f"def f{i}():\n    pool = multiprocessing.Pool({i})\n    pool.map(abs, [1])\n" for i in range(300)
+)
+
+
+def _children(pid: int) -> list[int]:
+    found = []
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        found += [int(child) for child in (task / "children").read_text().split()]
+    return found
+
+
+def _alive(pid: int) -> bool:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().split(") ")[1][0] != "Z"
+    except (OSError, IndexError):
+        return False
+
+
+@pytest.mark.parametrize(("signum", "status"), [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
+def test_a_signal_stops_the_workers_at_once_and_exits_128_plus_its_number(tmp_path, signum, status):
+    for i in range(120):
+        (tmp_path / f"m{i}.py").write_text(HEAVY)
+    cache = tmp_path / "cache"
+    process = subprocess.Popen(
+        [str(console_script()), "--jobs", "2", "--cache-dir", str(cache), "."],
+        cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while len(_children(process.pid)) < 2 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        workers = _children(process.pid)
+        assert len(workers) >= 2, "the run did not start its workers"
+        time.sleep(1)  # let them get going
+        assert process.poll() is None, "the run ended before the signal: make the tree bigger"
+        sent = time.monotonic()
+        # Ctrl-C reaches the terminal's whole process group; a SIGTERM is sent to mplint alone
+        if signum == signal.SIGINT:
+            os.killpg(process.pid, signum)
+        else:
+            process.send_signal(signum)
+        stdout, stderr = process.communicate(timeout=30)
+        took = time.monotonic() - sent
+    finally:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+    assert process.returncode == status, stderr
+    assert took < 10, f"took {took:.1f} s to stop: the queued work was finished first"
+    assert b"Traceback" not in stderr and b"Aborted" not in stderr, stderr
+    assert stderr.decode().splitlines()[-1] == f"mplint: interrupted ({signal.Signals(signum).name})"
+    time.sleep(0.5)
+    assert not [pid for pid in workers if _alive(pid)], "a worker outlived mplint"
+    for entry in cache.rglob("*"):  # whole entries only, no temporary files left behind
+        if entry.is_file() and entry.name not in (".gitignore", "CACHEDIR.TAG"):
+            assert entry.suffix == ".json", entry
+            json.loads(entry.read_text())
