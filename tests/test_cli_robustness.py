@@ -18,6 +18,8 @@ from pathlib import Path
 
 import pytest
 
+from mplint.report import formats
+
 from console import BAD, CLEAN, assert_no_traceback, console_script, mplint as run, stderr_lines, write
 
 TIME_LIMIT = 60  # seconds; a run that blocks on a read is killed and fails
@@ -244,7 +246,7 @@ def test_text_output_writes_a_name_that_is_not_utf8_as_its_own_bytes(undecodable
     assert done.stdout.startswith(NAME + b":3:8: MPL001 ")
 
 
-@pytest.mark.parametrize("output_format", ["json", "sarif", "github", "gitlab", "junit"])
+@pytest.mark.parametrize("output_format", [name for name in formats() if name != "text"])
 def test_machine_formats_write_a_name_that_is_not_utf8_as_valid_unicode(undecodable_name, output_format):
     done = _raw("--format", output_format, cwd=undecodable_name)
     assert done.returncode == 1, done.stderr
