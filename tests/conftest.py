@@ -1,5 +1,14 @@
 import sys
 from pathlib import Path
 
-# test helpers (expectations.py) live beside the tests
+# test helpers (expectations.py, snapshots.py) live beside the tests
 sys.path.insert(0, str(Path(__file__).parent))
+
+
+def pytest_addoption(parser):
+    parser.addoption(
+        "--snapshot-update",
+        action="store_true",
+        default=False,
+        help="rewrite each fixture's .snap file from the current output instead of comparing",
+    )

@@ -11,6 +11,8 @@ import pytest
 import mplint
 from console import BAD, CLEAN, assert_no_traceback, mplint as run, stderr_lines, write
 
+pytestmark = pytest.mark.slow  # runs the installed console script in a subprocess
+
 FINDING = re.compile(r"^(?P<path>[^:]+):(?P<line>\d+):(?P<column>\d+): (?P<code>MPL\d{3}) (?P<message>.+)$")
 
 

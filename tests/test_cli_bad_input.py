@@ -9,6 +9,8 @@ import pytest
 
 from console import BAD, CLEAN, assert_no_traceback, mplint as run, stderr_lines, write
 
+pytestmark = pytest.mark.slow  # runs the installed console script in a subprocess
+
 # Each broken file mentions multiprocessing: a file that cannot contain a finding is not parsed.
 SYNTAX_ERROR = "import multiprocessing\n\ndef start(:\n    pass\n"
 UNDECODABLE = b"import multiprocessing\n\nname = '\xff\xfe'\n"

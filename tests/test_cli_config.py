@@ -6,6 +6,8 @@ import pytest
 
 from console import BAD, CLEAN, assert_no_traceback, mplint as run, stderr_lines, write
 
+pytestmark = pytest.mark.slow  # runs the installed console script in a subprocess
+
 
 def reported(done) -> list[str]:
     return [line.split(":")[0] for line in done.stdout.splitlines()]

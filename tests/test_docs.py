@@ -141,6 +141,7 @@ def test_configuration_page_describes_every_key_of_the_schema() -> None:
     assert "| `select` | list of rule codes | not set | `--select` |" in page
 
 
+@pytest.mark.slow
 def test_explain_prints_the_committed_page(tmp_path: Path) -> None:
     for rule in RULES:
         done = mplint("--explain", rule.code.lower(), cwd=tmp_path)

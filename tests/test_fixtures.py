@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from expectations import as_noqa, expected_findings, fixture_files
+from snapshots import UPDATE_COMMAND, difference, render, snapshot_path
 from mplint import lint_source
 from mplint.rules import all_rules
 
@@ -31,6 +32,32 @@ def test_fixture_findings_match_annotations(path: Path) -> None:
     unexpected = {k: messages[k] for k in found - expected}
     missing = sorted(expected - found)
     assert not unexpected and not missing, f"unexpected: {unexpected}\nmissing: {missing}"
+
+
+@pytest.mark.parametrize("path", FILES, ids=_id)
+def test_fixture_output_matches_its_snapshot(path: Path, request: pytest.FixtureRequest) -> None:
+    """Line, column and the whole message of every finding, pinned in `<fixture>.snap`."""
+    source = path.read_text(encoding="utf-8")
+    result = lint_source(source, str(path), codes=ALL_CODES, noqa=False)
+    assert result.error is None, result.error
+    actual = render(result.findings)
+    snap = snapshot_path(path)
+    if request.config.getoption("--snapshot-update"):
+        if not snap.exists() or snap.read_text(encoding="utf-8") != actual:
+            snap.write_text(actual, encoding="utf-8")
+        return
+    assert snap.exists(), f"{_id(path)} has no snapshot {snap.name}: run `{UPDATE_COMMAND}` and review it"
+    expected = snap.read_text(encoding="utf-8")
+    assert actual == expected, (
+        f"{_id(path)}: output differs from {snap.name} (run `{UPDATE_COMMAND}` if the change is meant)\n"
+        + difference(path, expected, actual)
+    )
+
+
+def test_every_snapshot_has_its_fixture() -> None:
+    orphans = [str(s.relative_to(FIXTURES)) for s in sorted(FIXTURES.rglob("*.snap"))
+               if not s.with_name(s.name[: -len(".snap")]).exists()]
+    assert not orphans, f"snapshots without a fixture (delete them): {orphans}"
 
 
 @pytest.mark.parametrize("path", FILES, ids=_id)

@@ -18,6 +18,8 @@ from mplint.flake8_plugin import CANNOT_CHECK, Plugin, enabled_codes, flake8_opt
 from mplint.options import RuleOptions
 from mplint.rules import Rule, all_rules
 
+pytestmark = pytest.mark.slow  # real flake8 processes
+
 FIXTURES = Path(__file__).parent / "fixtures"
 DEFAULT_CODES = [rule.code for rule in all_rules() if rule.default_enabled]
 

@@ -16,6 +16,8 @@ from mplint.report import github, sarif, statistics
 from mplint.runner import Run
 from mplint.rules import all_rules, rule_by_code
 
+pytestmark = pytest.mark.slow  # runs the installed console script in a subprocess
+
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 SCHEMA = json.loads((HERE / "data" / "sarif-schema-2.1.0.json").read_text(encoding="utf-8"))

@@ -14,6 +14,8 @@ from mplint import parallel
 from mplint.findings import FileResult
 from mplint.options import DEFAULT_OPTIONS
 
+pytestmark = pytest.mark.slow  # runs the installed console script in a subprocess
+
 FIXTURES = Path(__file__).parent / "fixtures"
 
 

@@ -15,6 +15,8 @@ import textwrap
 
 import pytest
 
+pytestmark = pytest.mark.slow  # each case runs in a child interpreter; one is 100,000 lines
+
 # A file with a finding on its second line (the call starts at column 8) and another after the
 # pathological part, so that a test sees both that checking went on and that lines are right.
 HEAD = "import multiprocessing\npool = multiprocessing.Pool(4)\n"

@@ -15,6 +15,9 @@ from hypothesis import strategies as st
 
 from mplint import lint_source
 from mplint.rules import all_rules
+import pytest
+
+pytestmark = pytest.mark.slow  # hundreds of generated programs
 
 ALL_CODES = [rule.code for rule in all_rules()]
 

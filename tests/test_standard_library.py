@@ -8,6 +8,9 @@ import sysconfig
 from pathlib import Path
 
 from console import assert_no_traceback, mplint
+import pytest
+
+pytestmark = pytest.mark.slow  # the whole standard library
 
 FINDING = re.compile(r"^.+\.py:\d+:\d+: MPL\d{3} \S")
 ERROR = re.compile(r"^mplint: error: .+\.py(:\d+)*: \S")
