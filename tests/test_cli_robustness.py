@@ -22,6 +22,8 @@ from mplint.report import formats
 
 from console import BAD, CLEAN, assert_no_traceback, console_script, mplint as run, stderr_lines, write
 
+pytestmark = pytest.mark.slow  # runs the installed console script in a subprocess
+
 TIME_LIMIT = 60  # seconds; a run that blocks on a read is killed and fails
 
 
