@@ -156,3 +156,59 @@ def test_proxies_follow_names_self_and_parameters_and_find_changes_to_copies() -
     assert holder is not None and holder.type == "list"
     outer = [s for s in facts.calls if facts.code(s.node) == "m.dict()"]
     assert [proxies.holds_proxies(proxies.proxy_of(s.node, s.scope)) for s in outer] == [False, True]
+
+
+def test_statements_know_finally_blocks_of_their_own_function_returns_and_with_items() -> None:
+    facts = facts_of(
+        """
+        try:
+            body()
+        finally:
+            cleanup()
+            def later():
+                not_protected()
+        def f(lock):
+            with lock:
+                inside()
+            return made()
+        """
+    )
+    statements = facts.statements
+    in_finally = {facts.code(s.node) for s in facts.calls if statements.in_finally(s.node)}
+    assert in_finally == {"cleanup()"}
+    assert [facts.code(v) for v, _ in statements.returned] == ["made()"]
+    (item, _, order), = statements.with_items
+    assert facts.code(item.item) == "lock"
+    assert order < statements.order(call_named(facts, "inside()").node)
+
+
+def test_resources_know_pipe_ends_method_calls_and_escapes() -> None:
+    facts = facts_of(
+        """
+        import multiprocessing as mp
+        import elsewhere
+
+        def child(conn):
+            conn.send(1)
+
+        def main():
+            parent, kid = mp.Pipe()
+            q = mp.Queue()
+            hidden = mp.Queue()
+            p = mp.Process(target=child, args=(kid,))
+            elsewhere.consume(hidden)
+            parent.recv()
+            q.put(1)
+        """
+    )
+    resources = facts.resources
+    send = call_named(facts, "conn.send(1)")
+    end = resources.resource_of(send.node.func.value, send.scope)
+    assert end is not None and end.kind == "pipe" and end.end == 1
+    recv = call_named(facts, "parent.recv()")
+    assert resources.resource_of(recv.node.func.value, recv.scope).end == 0
+    assert [facts.code(s.node) for s in resources.method_calls(end)] == ["conn.send(1)"]
+    put = call_named(facts, "q.put(1)")
+    q = resources.resource_of(put.node.func.value, put.scope)
+    hidden = resources.resource_of(call_named(facts, "elsewhere.consume(hidden)").node.args[0].value, put.scope)
+    assert not resources.escapes(q) and not resources.escapes(end) and resources.escapes(hidden)

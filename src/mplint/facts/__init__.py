@@ -38,8 +38,10 @@ from mplint.facts.scopes import (
     Scope,
     collect,
 )
+from mplint.facts.shared_memory import SharedMemorySegments
 from mplint.facts.shared_values import SharedValue, SharedValues
 from mplint.facts.state import Mutation, Plain, State
+from mplint.facts.statements import Statements
 from mplint.facts.values import Instance, Values
 from mplint.facts.visibility import Visibility
 from mplint.facts.workers import Dispatch, Workers
@@ -75,9 +77,11 @@ __all__ = [
     "Resources",
     "Received",
     "Scope",
+    "SharedMemorySegments",
     "SharedValue",
     "SharedValues",
     "State",
+    "Statements",
     "Visibility",
     "Workers",
 ]
@@ -183,6 +187,16 @@ class ModuleFacts:
     def resources(self) -> Resources:
         """Queues, pipe ends and locks: which one an expression is, its method calls, its escapes."""
         return Resources(self)
+
+    @cached_property
+    def statements(self) -> Statements:
+        """Assignments, `finally:` blocks, returned values and `with` items, with their scopes."""
+        return Statements(self)
+
+    @cached_property
+    def shared_memory(self) -> SharedMemorySegments:
+        """The shared memory segments the module creates, who owns them, and whether they are unlinked."""
+        return SharedMemorySegments(self)
 
     @cached_property
     def loops(self) -> Loops:

@@ -16,13 +16,13 @@ object* is a change made to such a copy and never sent back: a mutating method c
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Union
+from typing import TYPE_CHECKING
 
 import libcst as cst
 
 from mplint import apis
 from mplint.facts.state import MUTATING_METHODS
-from mplint.facts.walk import Walker
+from mplint.facts.statements import StoreNode
 
 if TYPE_CHECKING:
     from mplint.facts import ModuleFacts
@@ -33,8 +33,6 @@ _MAX_DEPTH = 6
 _MANAGERS = frozenset({apis.Kind.MANAGER, apis.Kind.MANAGER_CLASS})
 #: methods of a container proxy that store their arguments in it
 _STORING_METHODS = frozenset({"append", "extend", "insert", "update", "setdefault", "__setitem__"})
-
-StoreNode = Union[cst.Assign, cst.AugAssign, cst.AnnAssign, cst.Del]
 
 
 @dataclass(frozen=True, eq=False)
@@ -61,9 +59,7 @@ class HeldChange:
 class Proxies:
     def __init__(self, facts: ModuleFacts) -> None:
         self._facts = facts
-        walker = _Stores(facts)
-        walker.walk(facts.module)
-        self._stores = walker.stores
+        self._stores = facts.statements.stores
         self._holds_proxies: dict[cst.Call, bool] = {}
 
     # --- what a proxy is -----------------------------------------------------------------------
@@ -240,26 +236,3 @@ def _agreeing(found: list[Proxy | None]) -> Proxy | None:
 
 def _is_none(expr: cst.BaseExpression | None) -> bool:
     return isinstance(expr, cst.Name) and expr.value == "None"
-
-
-class _Stores(Walker):
-    """Every assignment, augmented assignment and `del` statement, with the scope it runs in."""
-
-    def __init__(self, facts: ModuleFacts) -> None:
-        self._facts = facts
-        self._scopes: list[Scope] = [facts.module_scope]
-        self.stores: list[tuple[StoreNode, Scope]] = []
-
-    def _enter(self, node: cst.CSTNode) -> None:
-        self._scopes.append(self._facts.scopes.get(node, self._scopes[-1]))
-
-    def _leave(self, node: cst.CSTNode) -> None:
-        self._scopes.pop()
-
-    visit_FunctionDef = visit_ClassDef = _enter
-    leave_FunctionDef = leave_ClassDef = _leave
-
-    def _store(self, node: StoreNode) -> None:
-        self.stores.append((node, self._scopes[-1]))
-
-    visit_Assign = visit_AugAssign = visit_AnnAssign = visit_Del = _store
