@@ -28,7 +28,7 @@ from mplint.facts.names import Names
 from mplint.facts.positions import Positions
 from mplint.facts.proxies import HeldChange, Proxies, Proxy
 from mplint.facts.received import Received
-from mplint.facts.resources import Resource, Resources
+from mplint.facts.resources import ProcessResources, Resource, Resources
 from mplint.facts.results import PoolResults
 from mplint.facts.scopes import (
     Binding,
@@ -73,6 +73,7 @@ __all__ = [
     "HeldChange",
     "Proxies",
     "Proxy",
+    "ProcessResources",
     "Resource",
     "Resources",
     "Received",
@@ -197,6 +198,11 @@ class ModuleFacts:
     def shared_memory(self) -> SharedMemorySegments:
         """The shared memory segments the module creates, who owns them, and whether they are unlinked."""
         return SharedMemorySegments(self)
+
+    @cached_property
+    def process_resources(self) -> ProcessResources:
+        """The queues, pipe ends and locks each process is given, and where the module uses them."""
+        return ProcessResources(self)
 
     @cached_property
     def loops(self) -> Loops:

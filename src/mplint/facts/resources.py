@@ -183,3 +183,67 @@ class Resources:
                 if arg.keyword is not None and arg.keyword.value == "target":
                     return isinstance(facts.names.definition(arg.value, site.scope), cst.FunctionDef)
         return False
+
+
+#: methods that give a resource up rather than use it: safe on one a terminated process shared
+_RELEASING = frozenset({"close", "cancel_join_thread", "join_thread", "fileno"})
+
+
+class ProcessResources:
+    """The queues, pipe ends and locks each process is given, and where they are used."""
+
+    def __init__(self, facts: ModuleFacts) -> None:
+        self._facts = facts
+        self._given: dict[cst.Call, list[Resource]] | None = None
+
+    def given(self, process: cst.Call) -> list[Resource]:
+        """What the process made by `process` (a `Process(...)` or subclass call) is handed:
+        in `args=`/`kwargs=`, or in the arguments of a `Process` subclass's constructor."""
+        return self._build().get(process, [])
+
+    def processes_given(self, resource: Resource) -> list[cst.Call]:
+        """The process creations handed `resource` (either end, for a pipe)."""
+        return [
+            creation for creation, given in self._build().items()
+            if any(r.creation is resource.creation for r in given)
+        ]
+
+    def _build(self) -> dict[cst.Call, list[Resource]]:
+        if self._given is None:
+            facts = self._facts
+            self._given = {}
+            for dispatch in facts.workers.dispatches:
+                if dispatch.kind == "target" and dispatch.site is not None:
+                    exprs = [*dispatch.args, *dispatch.kwargs.values()]
+                    self._add(dispatch.site.node, exprs, dispatch.site.scope)
+            for site in facts.calls:
+                made = facts.values.instance_of(site.node, site.scope)
+                if made is not None and made.creation is site.node and made.cls is not None and made.kind is apis.Kind.PROCESS:
+                    self._add(site.node, [a.value for a in site.node.args], site.scope)
+        return self._given
+
+    def _add(self, creation: cst.Call, exprs: list[cst.BaseExpression], scope: Scope) -> None:
+        resources = self._facts.resources
+        for expr in exprs:
+            resource = resources.resource_of(expr, scope)
+            if resource is not None:
+                self._given.setdefault(creation, []).append(resource)  # type: ignore[union-attr]
+
+    def uses(self, resource: Resource) -> list[tuple[cst.CSTNode, Scope, int]]:
+        """Where the module uses the resource (both ends, for a pipe): its method calls (but not
+        `close()` and the like) and `with` blocks, each with its scope and source order."""
+        facts = self._facts
+        resources = facts.resources
+        keys = [resource] if resource.end is None else [
+            Resource(resource.kind, resource.type, resource.creation, end, resource.proxy) for end in (0, 1)
+        ]
+        found: list[tuple[cst.CSTNode, Scope, int]] = []
+        for key in keys:
+            for site in resources.method_calls(key):
+                if site.node.func.attr.value not in _RELEASING:  # type: ignore[attr-defined]
+                    found.append((site.node, site.scope, facts.statements.order(site.node)))
+        for item, scope, order in facts.statements.with_items:
+            held = resources.resource_of(item.item, scope)
+            if held is not None and held.creation is resource.creation:
+                found.append((item, scope, order))
+        return found
