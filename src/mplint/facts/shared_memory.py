@@ -29,6 +29,8 @@ if TYPE_CHECKING:
 
 _MAX_DEPTH = 3
 _ATEXIT = frozenset({"atexit.register"})
+#: context managers of test frameworks that expect the code inside to raise
+_EXPECTING_ERRORS = frozenset({"assertRaises", "assertRaisesRegex", "raises"})
 _HARMLESS_BUILTINS = frozenset({"print", "repr", "str", "id", "isinstance", "type", "len", "hash"})
 
 Handover = Literal["returned", "stored", "passed"]
@@ -40,7 +42,8 @@ class SharedMemorySegments:
         self._unlinks: dict[cst.Call, list[CallSite]] | None = None
 
     def created(self) -> list[CallSite]:
-        """The `SharedMemory(create=True, ...)` calls of the module."""
+        """The `SharedMemory(create=True, ...)` calls of the module (but not those a test expects
+        to fail: inside `with self.assertRaises(...)` or `with pytest.raises(...)`)."""
         facts = self._facts
         found = []
         for site in facts.calls:
@@ -48,9 +51,21 @@ class SharedMemorySegments:
             if api is None or api.kind is not apis.Kind.SHARED_MEMORY or apis.short_name(api) != "SharedMemory":
                 continue
             create = argument(site.node, 1, "create")
-            if isinstance(create, cst.Name) and create.value == "True":
+            if isinstance(create, cst.Name) and create.value == "True" and not self._expected_to_fail(site):
                 found.append(site)
         return found
+
+    def _expected_to_fail(self, site: CallSite) -> bool:
+        for condition in self._facts.conditions.around(site.node):
+            if condition.kind == "with" and isinstance(condition.node, cst.With):
+                for item in condition.node.items:
+                    call = item.item
+                    if isinstance(call, cst.Call):
+                        func = call.func
+                        name = func.attr.value if isinstance(func, cst.Attribute) else getattr(func, "value", None)
+                        if name in _EXPECTING_ERRORS:
+                            return True
+        return False
 
     def _is(self, expr: cst.BaseExpression, scope: Scope, creation: cst.Call) -> bool:
         if expr is creation:
