@@ -256,6 +256,8 @@ def test_machine_formats_write_a_name_that_is_not_utf8_as_valid_unicode(undecoda
     assert "\\udc" not in text and "\udcff" not in text
     if output_format == "json":
         assert json.loads(text)[0]["path"] == "bad\\xffname.py"
+    elif output_format == "gitlab":
+        assert json.loads(text)[0]["location"]["path"] == "bad\\xffname.py"
     elif output_format == "sarif":
         [result] = json.loads(text)["runs"][0]["results"]
         assert result["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] == "bad%FFname.py"

@@ -15,7 +15,7 @@ from typing import Iterable, Sequence
 import click
 
 from mplint import __version__
-from mplint.report import formats
+from mplint.output import Output, emit, output_options
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 
@@ -74,6 +74,26 @@ class ProgressLine:
 _LINE_START = "\r\033[K"  # back to the start of the terminal's line, and clear it
 
 
+class Jobs(click.ParamType):
+    """`--jobs N`, `auto` or 0 (both: the CPUs available); None stands for auto."""
+
+    name = "N|auto"
+
+    def convert(self, value: object, param: click.Parameter | None, ctx: click.Context | None) -> int | None:
+        if value is None or isinstance(value, int):
+            number = value
+        elif str(value).strip().lower() == "auto":
+            return None
+        else:
+            try:
+                number = int(str(value))
+            except ValueError:
+                self.fail(f"{value!r} is not a number of processes or 'auto'", param, ctx)
+        if number is not None and number < 0:
+            self.fail(f"{value!r} is negative: give a number of processes, or 0 or 'auto'", param, ctx)
+        return number or None
+
+
 def _fail(message: str) -> None:
     click.echo(f"mplint: error: {message}", err=True)
     sys.exit(EXIT_ERROR)
@@ -93,8 +113,6 @@ def _fail(message: str) -> None:
 @click.option("--force-exclude", is_flag=True,
               help="Apply the excludes to the files named on the command line and to "
                    "--stdin-filename too (for pre-commit and editors, which name every file).")
-@click.option("--format", "output_format", type=click.Choice(formats()), default="text",
-              show_default=True, help="How findings are printed on stdout.")
 @click.option("--exit-zero", is_flag=True, help="Exit 0 even when there are findings.")
 @click.option("--statistics", is_flag=True,
               help="Also count the findings per rule, on stderr before the summary.")
@@ -103,15 +121,24 @@ def _fail(message: str) -> None:
               help="Print a rule's documentation (what it finds, why, an example, the fix) and exit.")
 @click.option("--config", type=click.Path(dir_okay=False), metavar="PATH",
               help="A pyproject.toml to read [tool.mplint] from, instead of the nearest one.")
-@click.option("--jobs", "-j", type=click.IntRange(min=1), metavar="N",
-              help="Worker processes for parsing [default: the CPUs available; 1 checks in-process].")
+@click.option("--jobs", "-j", type=Jobs(), metavar="N|auto",
+              help="Worker processes for parsing [default: auto, the CPUs available, as 0 is; "
+                   "1 checks in-process].")
 @click.option("--no-cache", is_flag=True, help="Neither read nor write the cache of earlier results.")
 @click.option("--cache-dir", type=click.Path(file_okay=False), metavar="DIR",
               help="Where to keep the cache [default: $MPLINT_CACHE_DIR, else .mplint_cache beside "
                    "the pyproject.toml in use, else in the current folder].")
 @click.option("--stdin-filename", metavar="PATH",
               help="The name for source read from stdin (`-`), in output and per-file-ignores.")
+@click.option("--show-files", is_flag=True,
+              help="Print the files a run would check, and which of them need a parse, and exit.")
+@click.option("--show-settings", is_flag=True,
+              help="Print the configuration in effect, and where each value came from, and exit.")
+@click.option("--add-noqa", is_flag=True,
+              help="Append `# noqa: CODE` to every line with a finding (keeping the codes already "
+                   "there) and exit.")
 @click.version_option(__version__, "--version", prog_name="mplint", message="%(prog)s %(version)s")
+@output_options
 def cli(
     paths: tuple[str, ...],
     select: tuple[str, ...],
@@ -120,7 +147,6 @@ def cli(
     exclude: tuple[str, ...],
     extend_exclude: tuple[str, ...],
     force_exclude: bool,
-    output_format: str,
     exit_zero: bool,
     statistics: bool,
     list_rules: bool,
@@ -130,6 +156,10 @@ def cli(
     no_cache: bool,
     cache_dir: str | None,
     stdin_filename: str | None,
+    show_files: bool,
+    show_settings: bool,
+    add_noqa: bool,
+    output: Output,
 ) -> None:
     """Find Python multiprocessing mistakes in PATHS (files, folders, or - for stdin; default: .)."""
     if list_rules:
@@ -150,25 +180,36 @@ def cli(
         return
 
     from mplint.config import CommandLine, ConfigError, load_settings
-    from mplint.report import statistics as count_per_rule, summary, writer
+    from mplint.report import statistics as count_per_rule, summary
     from mplint.runner import STDIN, lint_paths
 
     if not paths:
         paths = (STDIN,) if stdin_filename else (".",)
     if stdin_filename and STDIN not in paths:
         raise click.UsageError("--stdin-filename names standard input: add - to PATHS")
+    if add_noqa and STDIN in paths:
+        raise click.UsageError("--add-noqa rewrites files: it cannot take standard input (-)")
 
+    command_line = CommandLine(
+        select=_given(select),
+        extend_select=_split(extend_select),
+        ignore=_split(ignore),
+        exclude=_given(exclude),
+        extend_exclude=_split(extend_exclude),
+        config=config,
+    )
     try:
-        settings = load_settings(CommandLine(
-            select=_given(select),
-            extend_select=_split(extend_select),
-            ignore=_split(ignore),
-            exclude=_given(exclude),
-            extend_exclude=_split(extend_exclude),
-            config=config,
-        ))
+        settings = load_settings(command_line)
     except ConfigError as exc:
         _fail(str(exc))
+    if show_settings:
+        from mplint.show import settings_report
+
+        click.echo(settings_report(command_line, settings))
+        return
+    if show_files:
+        _show_files(paths, settings, force_exclude)
+        return
 
     from mplint.cache import Cache
     from mplint.parallel import available_cpus
@@ -182,29 +223,56 @@ def cli(
         paths,
         settings,
         stdin_filename=stdin_filename,
-        jobs=jobs or available_cpus(),
+        jobs=jobs or available_cpus(),  # None and 0: auto
         cache=cache,
         progress=progress,
         force_exclude=force_exclude,
     )
     if progress is not None:
         progress.clear()
-    if hasattr(sys.stdout, "reconfigure"):
-        # a file name that is not UTF-8 is written as its own bytes, so an editor can open it
-        sys.stdout.reconfigure(errors="surrogateescape")
-    writer(output_format)(run, sys.stdout)
-    sys.stdout.flush()  # findings first, then the lines on stderr, when both go to one terminal
+    if add_noqa:
+        _add_noqa(run)
+    emit(run, output)
     for error in run.errors:
         click.echo(f"mplint: error: {error}", err=True)
-    for path in run.empty_paths:
-        click.echo(f"mplint: warning: {path}: no Python file to check", err=True)
+    if not output.quiet:
+        for path in run.empty_paths:
+            click.echo(f"mplint: warning: {path}: no Python file to check", err=True)
     if statistics and run.findings:
         click.echo(count_per_rule(run), err=True)
-    click.echo(summary(run), err=True)
+    if not output.quiet:
+        click.echo(summary(run), err=True)
 
     if run.errors:
         sys.exit(EXIT_ERROR)
     sys.exit(EXIT_FINDINGS if run.findings and not exit_zero else EXIT_CLEAN)
+
+
+def _show_files(paths: Sequence[str], settings, force_exclude: bool) -> None:
+    from mplint.show import files
+
+    lines, problems = files(paths, settings, force_exclude=force_exclude)
+    for line in lines:
+        click.echo(line)
+    for problem in problems:
+        click.echo(f"mplint: {problem}", err=True)
+
+
+def _add_noqa(run) -> None:
+    """Write the comments, then leave only the findings that could not be silenced in the run."""
+    from mplint.add_noqa import add_noqa
+
+    added, problems = add_noqa(run.findings)
+    for error in run.errors:
+        click.echo(f"mplint: error: {error}", err=True)
+    for problem in problems:
+        click.echo(f"mplint: error: {problem}", err=True)
+    files = len({finding.path for finding in run.findings})
+    click.echo(f"mplint: added {added} noqa comment{'' if added == 1 else 's'} in "
+               f"{files} file{'' if files == 1 else 's'}", err=True)
+    if problems:
+        sys.exit(EXIT_ERROR)
+    sys.exit(EXIT_ERROR if run.errors else EXIT_CLEAN)
 
 
 def main(argv: Sequence[str] | None = None) -> None:

@@ -40,28 +40,31 @@ class Option:
     doc: str
     valid: Callable[[object], bool] = field(repr=False)
     holds_codes: bool = False  # values (or table values) are rule codes or prefixes
+    #: what the command-line option of the same name does with the file's value: "replaces" or
+    #: "adds to" it; None when there is no such option
+    command_line: str | None = None
 
 
 OPTIONS: tuple[Option, ...] = (
     Option("select", "list of rule codes", None,
            "Rules to check, replacing the default set (the rules enabled by default). "
            "Codes or prefixes: MPL001, MPL00, MPL.",
-           _is_str_list, holds_codes=True),
+           _is_str_list, holds_codes=True, command_line="replaces"),
     Option("extend-select", "list of rule codes", [],
            "Rules to check in addition to `select` (or to the default set).",
-           _is_str_list, holds_codes=True),
+           _is_str_list, holds_codes=True, command_line="adds to"),
     Option("ignore", "list of rule codes", [],
            "Rules not to check. Where a selected and an ignored prefix both match a code, "
            "the longer one wins; on a tie the rule is ignored.",
-           _is_str_list, holds_codes=True),
+           _is_str_list, holds_codes=True, command_line="adds to"),
     Option("exclude", "list of globs", [],
            "Paths not to check when walking folders, relative to this file's folder. "
            "Matched against the relative path and the file or folder name. "
-           "Files named on the command line are always checked.",
-           _is_str_list),
+           "Files named on the command line are checked unless `--force-exclude` is given.",
+           _is_str_list, command_line="replaces"),
     Option("extend-exclude", "list of globs", [],
            "More paths not to check, added to `exclude`.",
-           _is_str_list),
+           _is_str_list, command_line="adds to"),
     Option("per-file-ignores", "table of glob = list of rule codes", {},
            "Rules not to check in the files a glob matches, e.g. "
            '`"tests/*" = ["MPL001"]`.',
@@ -125,7 +128,8 @@ def check_selectors(where: str, values: Iterable[str], known: Iterable[str]) -> 
 # --- Reading the file ---------------------------------------------------------------------------
 
 
-def _shown(path: str) -> str:
+def shown(path: str) -> str:
+    """`path` relative to the current folder when it is inside it, as messages show it."""
     relative = os.path.relpath(path)
     return path if relative.startswith("..") else relative
 
@@ -135,9 +139,9 @@ def _read_toml(path: str) -> dict[str, Any]:
         with open(path, "rb") as file:
             return tomllib.load(file)
     except OSError as exc:
-        raise ConfigError(f"{_shown(path)}: cannot read: {exc.strerror or exc}") from None
+        raise ConfigError(f"{shown(path)}: cannot read: {exc.strerror or exc}") from None
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"{_shown(path)}: invalid TOML: {exc}") from None
+        raise ConfigError(f"{shown(path)}: invalid TOML: {exc}") from None
 
 
 def _mplint_table(document: dict[str, Any]) -> object | None:
@@ -161,7 +165,7 @@ def find_config(start: str) -> str | None:
 def read_config(path: str) -> dict[str, Any]:
     """The validated [tool.mplint] table of `path` (not yet checked against the rule codes)."""
     table = _mplint_table(_read_toml(path))
-    where = f"{_shown(path)}: [tool.mplint]"
+    where = f"{shown(path)}: [tool.mplint]"
     if table is None:
         raise ConfigError(f"{where}: no such table")
     if not isinstance(table, dict):
@@ -227,6 +231,14 @@ def _default_rules() -> dict[str, bool]:
     return rule_defaults()
 
 
+def config_file(command_line: CommandLine, cwd: str | None = None) -> str | None:
+    """The configuration file a run reads: `--config`, else the nearest with a [tool.mplint]."""
+    cwd = os.path.abspath(cwd or os.getcwd())
+    if command_line.config is not None:
+        return os.path.abspath(os.path.join(cwd, command_line.config))
+    return find_config(cwd)
+
+
 def load_settings(
     command_line: CommandLine = CommandLine(),
     *,
@@ -236,13 +248,10 @@ def load_settings(
     """Settings from the config file (--config, else the nearest) with the command line on top."""
     cwd = os.path.abspath(cwd or os.getcwd())
     rules = _default_rules() if rules is None else rules
-    if command_line.config is not None:
-        path: str | None = os.path.abspath(os.path.join(cwd, command_line.config))
-    else:
-        path = find_config(cwd)
+    path = config_file(command_line, cwd)
     table = read_config(path) if path else {}
     base = os.path.dirname(path) if path else cwd
-    where = f"{_shown(path)}: [tool.mplint]" if path else ""
+    where = f"{shown(path)}: [tool.mplint]" if path else ""
 
     def codes(key: str) -> tuple[str, ...]:
         return check_selectors(f"{where} {key}", table.get(key, []), rules)

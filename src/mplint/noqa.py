@@ -44,12 +44,12 @@ class Noqa:
     codes: Codes
 
 
-def _lines(text: str) -> list[str]:
+def physical_lines(text: str) -> list[str]:
     lines = _LINE.findall(text)
     return lines[:-1] if lines and lines[-1] == "" else lines
 
 
-def _ranges(text: str, count: int) -> list[tuple[int, int]]:
+def line_groups(text: str, count: int) -> list[tuple[int, int]]:
     """The groups of physical lines flake8 reads as one: split at every line end the tokenizer
     reports (NEWLINE and NL), so only tokens spanning lines and backslashes join lines."""
     try:
@@ -72,9 +72,9 @@ def comments(text: str) -> list[Noqa]:
     """Every `# noqa` that counts, in source order."""
     if "noqa" not in text.lower():
         return []
-    lines = _lines(text)
+    lines = physical_lines(text)
     found = []
-    for first, last in _ranges(text, len(lines)):
+    for first, last in line_groups(text, len(lines)):
         joined = "".join(lines[first - 1 : last])
         match = NOQA.search(joined)
         if match is None:
@@ -85,7 +85,7 @@ def comments(text: str) -> list[Noqa]:
                 break
             line, column = line + 1, column - len(physical)
         codes = match.group("codes")
-        length = len(match.group().rstrip(", \t")) if codes else len(match.group())
+        length = len(match.group().rstrip(", \t\r\n\f\v")) if codes else len(match.group())
         found.append(Noqa(
             first, last, line, column, column + length,
             None if codes is None else frozenset(c for c in re.split(r"[,\s]+", codes) if c),

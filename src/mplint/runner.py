@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import stat
 import sys
@@ -15,6 +16,7 @@ from mplint.findings import FileError, FileResult, Finding
 from mplint.options import DEFAULT_OPTIONS, RuleOptions
 from mplint.parallel import Job, run_jobs
 from mplint.precheck import precheck
+from mplint.source import SourceError, decode
 
 STDIN = "-"
 STDIN_DEFAULT_NAME = "<stdin>"
@@ -25,6 +27,8 @@ class Run:
     results: list[FileResult] = field(default_factory=list)
     #: paths given that hold no file to check
     empty_paths: list[str] = field(default_factory=list)
+    #: the text read from standard input, by its name (files are on disk)
+    sources: dict[str, str] = field(default_factory=dict)
 
     @property
     def findings(self) -> list[Finding]:
@@ -57,7 +61,7 @@ def check_source(
 
 def check_file(path: str, codes: Collection[str], options: RuleOptions = DEFAULT_OPTIONS) -> FileResult:
     """Check one file on disk, in this process."""
-    source = _read(path)
+    source = read_source(path)
     if isinstance(source, FileResult):
         return source
     return check_source(source, path, codes, options)
@@ -78,7 +82,7 @@ def _not_regular(mode: int) -> str | None:
     return next((kind for test, kind in _NOT_REGULAR if test(mode)), "something else")
 
 
-def _read(path: str) -> bytes | FileResult:
+def read_source(path: str) -> bytes | FileResult:
     """The file's bytes (the engine honours the file's own encoding), or why they cannot be had.
 
     Only regular files are read, and the open never waits: a FIFO would block the run until
@@ -130,6 +134,8 @@ def lint_paths(
         source = (stdin or sys.stdin.buffer).read()
         if not (force_exclude and stdin_filename and force_excluded(name)):
             run.results.append(check_source(source, name, settings.codes_for(name), settings.rule_options))
+            with contextlib.suppress(SourceError):  # kept for output that quotes the source
+                run.sources[name] = decode(source)
     found = discover(
         [path for path in paths if path != STDIN],
         settings.is_excluded,
@@ -143,7 +149,7 @@ def lint_paths(
     keys: dict[int, str] = {}
     for path in found.files:
         codes = settings.codes_for(path)
-        source = _read(path)
+        source = read_source(path)
         ready = source if isinstance(source, FileResult) else precheck(source, path, codes)
         if isinstance(ready, FileResult):
             slots.append(ready)
