@@ -31,6 +31,8 @@ class Kind(enum.Enum):
     THREAD_POOL = "thread-pool"  # looks like a process pool, runs threads: never a process API
     THREAD_EXECUTOR = "thread-executor"
     THREAD_PROCESS = "thread-process"  # multiprocessing.dummy.Process is a Thread
+    THREAD = "thread"  # threading.Thread / Timer: a thread of the program's own after .start()
+    FORK = "fork"  # os.fork() / os.forkpty(): a child that is a copy of this process
     SHARED_VALUE = "shared-value"  # Value / Array / RawValue / RawArray: shared ctypes memory
     SHARED_MEMORY = "shared-memory"  # shared_memory.SharedMemory / ShareableList
     QUEUE = "queue"  # Queue / SimpleQueue / JoinableQueue
@@ -44,6 +46,9 @@ SHARED_KINDS = frozenset(
     {Kind.SHARED_VALUE, Kind.SHARED_MEMORY, Kind.QUEUE, Kind.PIPE, Kind.LOCK, Kind.EVENT,
      Kind.MANAGER}
 )
+
+#: Kinds that run threads, never processes: they alone cannot make a file worth checking.
+THREAD_KINDS = frozenset({Kind.THREAD_POOL, Kind.THREAD_EXECUTOR, Kind.THREAD_PROCESS, Kind.THREAD})
 
 #: Kinds whose creation or use starts child processes right away.
 STARTS_PROCESSES = frozenset({Kind.POOL, Kind.PROCESS_EXECUTOR, Kind.MANAGER, Kind.SPAWN})
@@ -142,14 +147,24 @@ _OTHER_APIS: tuple[tuple[str, Kind, str, str], ...] = (
     ("concurrent.futures.ThreadPoolExecutor", Kind.THREAD_EXECUTOR, "pickle", "ThreadPoolExecutor"),
     ("concurrent.futures.thread.ThreadPoolExecutor", Kind.THREAD_EXECUTOR, "pickle",
      "ThreadPoolExecutor"),
+    ("os.fork", Kind.FORK, "pickle", "fork("),
+    ("os.forkpty", Kind.FORK, "pickle", "forkpty("),
+    ("threading.Thread", Kind.THREAD, "pickle", "Thread"),
+    ("threading.Timer", Kind.THREAD, "pickle", "Timer"),
     ("torch.multiprocessing.spawn", Kind.SPAWN, "pickle", "multiprocess"),
     ("torch.multiprocessing.start_processes", Kind.SPAWN, "pickle", "multiprocess"),
 )
 
 
-def _build() -> tuple[dict[str, Api], frozenset[str]]:
+#: packages that nearly every file imports: their APIs make a file worth parsing only together
+#: with their own markers (`os` with `fork(`), not with any marker of the table
+_PAIRED_ROOTS = frozenset({"os"})
+
+
+def _build() -> tuple[dict[str, Api], frozenset[str], dict[str, frozenset[str]]]:
     table: dict[str, Api] = {}
     markers: set[str] = set()
+    paired: dict[str, set[str]] = {}
     for family in FAMILIES:
         markers.add(family.marker)
         for name, kind in {**_CONTEXT_NAMES, **_SUBMODULE_NAMES}.items():
@@ -157,32 +172,55 @@ def _build() -> tuple[dict[str, Api], frozenset[str]]:
             table[qualname] = Api(qualname, kind, family.pickler, daemonic_workers=kind is Kind.POOL)
     for qualname, kind, pickler, marker in _OTHER_APIS:
         table[qualname] = Api(qualname, kind, pickler)
-        if kind not in (Kind.THREAD_EXECUTOR, Kind.THREAD_POOL):
+        root = qualname.split(".")[0]
+        if root in _PAIRED_ROOTS:
+            paired.setdefault(root, set()).add(marker)
+        elif kind not in THREAD_KINDS:
             markers.add(marker)
-    return table, frozenset(markers)
+    return table, frozenset(markers), {root: frozenset(found) for root, found in paired.items()}
 
 
-#: qualified name -> API
-APIS, MARKERS = _build()
+#: qualified name -> API; the markers that go with any of IMPORT_ROOTS; root -> its own markers
+APIS, MARKERS, PAIRED_MARKERS = _build()
 
 #: the modules whose names are (or return) contexts: `get_context()` resolves to one of these
 FAMILY_ROOTS = frozenset(family.root for family in FAMILIES)
 
 #: the top-level packages of the table's APIs: a file can only use one after importing from one
-IMPORT_ROOTS = frozenset(qualname.split(".")[0] for qualname in APIS)
+#: (threads alone make no finding: `threading` is not among them)
+IMPORT_ROOTS = frozenset(
+    api.qualname.split(".")[0]
+    for api in APIS.values()
+    if api.kind not in THREAD_KINDS and api.qualname.split(".")[0] not in _PAIRED_ROOTS
+)
 
 _MARKERS_TEXT = tuple(sorted(MARKERS))
 _MARKERS_BYTES = tuple(marker.encode() for marker in _MARKERS_TEXT)
 
-# An import statement that names a root: `from multiprocessing...`, `import os, multiprocessing`,
-# also after `;` or `try:` on the line, and over backslash continuations. Each scan stops where
-# its statement ends, so the search stays linear on any input.
-_ROOTS = "|".join(re.escape(root) for root in sorted(IMPORT_ROOTS))
-_IMPORT = (
-    rf"(?m)(?:^|[;:\r])[ \t]*(?:from[ \t]+(?:{_ROOTS})\b"
-    rf"|import[ \t]+(?:[\w. \t,]|\\\r?\n)*?\b(?:{_ROOTS})\b)"
-)
+
+def _import_pattern(roots: frozenset[str]) -> str:
+    """An import statement that names a root: `from multiprocessing...`, `import os,
+    multiprocessing`, also after `;` or `try:` on the line, and over backslash continuations.
+    Each scan stops where its statement ends, so the search stays linear on any input."""
+    names = "|".join(re.escape(root) for root in sorted(roots))
+    return (
+        rf"(?m)(?:^|[;:\r])[ \t]*(?:from[ \t]+(?:{names})\b"
+        rf"|import[ \t]+(?:[\w. \t,]|\\\r?\n)*?\b(?:{names})\b)"
+    )
+
+
+_IMPORT = _import_pattern(IMPORT_ROOTS)
 _IMPORT_TEXT, _IMPORT_BYTES = re.compile(_IMPORT), re.compile(_IMPORT.encode())
+#: (markers as text, as bytes, import pattern as text, as bytes) of each paired root
+_PAIRED = tuple(
+    (
+        tuple(sorted(markers)),
+        tuple(m.encode() for m in sorted(markers)),
+        re.compile(_import_pattern(frozenset({root}))),
+        re.compile(_import_pattern(frozenset({root})).encode()),
+    )
+    for root, markers in sorted(PAIRED_MARKERS.items())
+)
 
 
 def may_contain_findings(source: bytes | str) -> bool:
@@ -193,12 +231,16 @@ def may_contain_findings(source: bytes | str) -> bool:
     `ProcessPoolExecutor`) and import from one of the table's top-level packages. A comment or a
     docstring can make a file pass; nothing that can be resolved makes one fail.
     """
-    if isinstance(source, bytes):
-        markers, imports = _MARKERS_BYTES, _IMPORT_BYTES
-    else:
-        markers, imports = _MARKERS_TEXT, _IMPORT_TEXT
+    binary = isinstance(source, bytes)
+    markers, imports = (_MARKERS_BYTES, _IMPORT_BYTES) if binary else (_MARKERS_TEXT, _IMPORT_TEXT)
     # plain substring searches first: they reject most files at memory speed
-    return any(marker in source for marker in markers) and imports.search(source) is not None  # type: ignore[operator,arg-type]
+    if any(marker in source for marker in markers) and imports.search(source) is not None:  # type: ignore[operator,arg-type]
+        return True
+    for text_markers, byte_markers, text_import, byte_import in _PAIRED:
+        own, pattern = (byte_markers, byte_import) if binary else (text_markers, text_import)
+        if any(marker in source for marker in own) and pattern.search(source) is not None:  # type: ignore[operator,arg-type]
+            return True
+    return False
 
 
 def lookup(qualname: str | None) -> Api | None:

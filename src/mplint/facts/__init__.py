@@ -20,11 +20,13 @@ from mplint.facts.conditions import Condition, Conditions
 from mplint.facts.carried import Carried, CarriedValues
 from mplint.facts.contexts import Context, Contexts
 from mplint.facts.daemonic import Daemonic, DaemonicRun
+from mplint.facts.forking import Fork, Forking, ForkWithThreads
 from mplint.facts.lifecycles import Lifecycles
 from mplint.facts.locks import Locks
 from mplint.facts.loops import Loops
 from mplint.facts.main_only import main_only_definitions
 from mplint.facts.names import Names
+from mplint.facts.order import Order, Step
 from mplint.facts.positions import Positions
 from mplint.facts.proxies import HeldChange, Proxies, Proxy
 from mplint.facts.received import Received
@@ -61,6 +63,9 @@ __all__ = [
     "Contexts",
     "Daemonic",
     "DaemonicRun",
+    "Fork",
+    "ForkWithThreads",
+    "Forking",
     "FunctionInfo",
     "Instance",
     "Lifecycles",
@@ -77,8 +82,10 @@ __all__ = [
     "Resource",
     "Resources",
     "Received",
+    "Order",
     "Scope",
     "SharedMemorySegments",
+    "Step",
     "SharedValue",
     "SharedValues",
     "State",
@@ -163,6 +170,16 @@ class ModuleFacts:
     def daemonic(self) -> Daemonic:
         """Which functions run in a daemonic child (a pool worker, a `daemon=True` process)."""
         return Daemonic(self)
+
+    @cached_property
+    def order(self) -> Order:
+        """What runs before what: each function's calls in the order they run, callees followed."""
+        return Order(self)
+
+    @cached_property
+    def forking(self) -> Forking:
+        """Where the program forks by choice, and which forks happen while its own threads run."""
+        return Forking(self)
 
     @cached_property
     def main_only(self) -> frozenset[cst.FunctionDef | cst.ClassDef]:

@@ -1,0 +1,158 @@
+"""Where the program forks, where its own threads start and stop, and which forks happen while
+one of them runs.
+
+A *fork* is `os.fork()` (or `os.forkpty()`), or a process, pool, executor or manager whose start
+method is fork *by choice*: `get_context("fork")`, `set_start_method("fork")`, `ForkProcess`
+(the platform's default is no choice: mplint cannot know the platform). A *thread of the
+program's own* is a `threading.Thread` (or `Timer`, or a subclass) after `start()`, a
+`ThreadPool` (from its creation) or a `ThreadPoolExecutor` (from its first task); it stops at its
+`join()`, the pool's `join()`/`terminate()` or the end of its `with` block, the executor's
+`shutdown()` (not `wait=False`) or the end of its `with` block. multiprocessing's own helper
+threads (a pool's handlers, a queue's feeder) are not the program's and are not counted.
+The order is the one `facts/order.py` gives.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cached_property
+from typing import TYPE_CHECKING
+
+import libcst as cst
+
+from mplint import apis
+from mplint.facts.order import Step
+from mplint.facts.syntax import argument
+
+if TYPE_CHECKING:
+    from mplint.facts import ModuleFacts
+    from mplint.facts.scopes import CallSite, FunctionInfo, Scope
+    from mplint.facts.values import Instance
+
+Kind = apis.Kind
+_THREADS = frozenset({Kind.THREAD, Kind.THREAD_PROCESS})
+_FORKED_AT_CREATION = frozenset({Kind.POOL, Kind.PROCESS_EXECUTOR, Kind.MANAGER})
+
+
+@dataclass(frozen=True, eq=False)
+class Fork:
+    site: CallSite
+    #: FORK for `os.fork()`; else the kind of what is started with fork
+    kind: apis.Kind
+    #: the process, pool, executor or manager forked (None for `os.fork()`)
+    instance: Instance | None = None
+
+
+@dataclass(frozen=True, eq=False)
+class ForkWithThreads:
+    fork: Fork
+    #: the call that started a thread still running at the fork
+    started: CallSite
+    #: the run in which it happens: a function of the module, or None for the module's own code
+    root: FunctionInfo | None
+
+
+class Forking:
+    def __init__(self, facts: ModuleFacts) -> None:
+        self._facts = facts
+
+    @cached_property
+    def while_threads_run(self) -> list[ForkWithThreads]:
+        """Each fork that happens while a thread of the program's own is running, once, with the
+        first such thread's start."""
+        facts = self._facts
+        if not any(self.fork_at(s) for s in facts.calls) or not any(self.thread_started(s) for s in facts.calls):
+            return []
+        found: dict[cst.Call, ForkWithThreads] = {}
+        for root, steps in facts.order.roots():
+            running: dict[cst.Call, CallSite] = {}
+            for step in steps:
+                for stopped in self.threads_stopped(step):
+                    running.pop(stopped, None)
+                site = step.site
+                if site is None:
+                    continue
+                started = self.thread_started(site)
+                if started is not None:
+                    running.setdefault(started, site)
+                fork = self.fork_at(site)
+                if fork is not None and running and site.node not in found:
+                    found[site.node] = ForkWithThreads(fork, next(iter(running.values())), root)
+        return list(found.values())
+
+    # --- what a step does -------------------------------------------------------------------
+
+    def fork_at(self, site: CallSite) -> Fork | None:
+        facts = self._facts
+        api = facts.api_of_call(site)
+        if api is not None and api.kind is Kind.FORK:
+            return Fork(site, Kind.FORK)
+        func = site.node.func
+        if isinstance(func, cst.Attribute) and func.attr.value == "start":
+            started = facts.received.instance_of(func.value, site.scope)
+            if started is not None and started.kind in (Kind.PROCESS, Kind.MANAGER_CLASS):
+                return Fork(site, started.kind, started) if self._forks(started) else None
+        made = facts.values.instance_of(site.node, site.scope) if api is not None else None
+        if made is not None and made.creation is site.node and made.kind in _FORKED_AT_CREATION:
+            return Fork(site, made.kind, made) if self._forks(made) else None
+        return None
+
+    def _forks(self, instance: Instance) -> bool:
+        context = self._facts.contexts.of(instance)
+        return context is not None and context.method == "fork"
+
+    def thread_started(self, site: CallSite) -> cst.Call | None:
+        """The creation of the thread, thread pool or executor whose threads this call starts."""
+        values = self._facts.values
+        func = site.node.func
+        if isinstance(func, cst.Attribute):
+            owner = self._facts.received.instance_of(func.value, site.scope)
+            if owner is not None:
+                method = func.attr.value
+                if method == "start" and owner.kind in _THREADS:
+                    return owner.creation
+                if method in ("submit", "map") and owner.kind is Kind.THREAD_EXECUTOR:
+                    return owner.creation
+        made = values.instance_of(site.node, site.scope)
+        if made is not None and made.creation is site.node and made.kind is Kind.THREAD_POOL:
+            return site.node
+        return None
+
+    def threads_stopped(self, step: Step) -> list[cst.Call]:
+        """The creations whose threads have ended once this step is done."""
+        values = self._facts.values
+        if step.kind == "exit" and step.block is not None and step.scope is not None:
+            return [
+                made.creation
+                for item in step.block.items
+                if (made := values.instance_of(item.item, self._scope_of(item.item, step.scope)))
+                is not None
+                and made.kind in (Kind.THREAD_POOL, Kind.THREAD_EXECUTOR)
+            ]
+        site = step.site
+        if site is None or not isinstance(site.node.func, cst.Attribute):
+            return []
+        owner = self._facts.received.instance_of(site.node.func.value, site.scope)
+        if owner is None:
+            return []
+        method = site.node.func.attr.value
+        if (
+            (method == "join" and owner.kind in (*_THREADS, Kind.THREAD_POOL))
+            or (method == "terminate" and owner.kind is Kind.THREAD_POOL)
+            or (method == "shutdown" and owner.kind is Kind.THREAD_EXECUTOR and not _no_wait(site.node))
+        ):
+            return [owner.creation]
+        return []
+
+    def _scope_of(self, expr: cst.BaseExpression, default: Scope) -> Scope:
+        site = self._sites.get(expr) if isinstance(expr, cst.Call) else None
+        return site.scope if site is not None else default
+
+    @cached_property
+    def _sites(self) -> dict[cst.Call, CallSite]:
+        return {site.node: site for site in self._facts.calls}
+
+
+def _no_wait(call: cst.Call) -> bool:
+    wait = argument(call, 0, "wait")
+    return isinstance(wait, cst.Name) and wait.value == "False"
