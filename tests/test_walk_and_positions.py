@@ -13,7 +13,7 @@ import pytest
 from libcst.metadata import MetadataWrapper, PositionProvider
 
 from mplint.facts.positions import Positions
-from mplint.facts.walk import Walker
+from mplint.facts.walk import ClassTest, Walker
 
 FIXTURES = Path(__file__).parent / "fixtures"
 SRC = Path(__file__).parent.parent / "src" / "mplint"
@@ -185,3 +185,27 @@ def _all_nodes(node: cst.CSTNode):
         current = stack.pop()
         yield current
         stack.extend(current.children)
+
+
+NODE_CLASSES = [
+    value for value in vars(cst).values() if isinstance(value, type) and issubclass(value, cst.CSTNode)
+]
+
+
+def test_concrete_node_classes_have_no_subclasses_so_a_class_comparison_is_isinstance() -> None:
+    # the facts compare `type(node) is cst.Name` on their hot paths (mplint/facts/names.py)
+    concrete = [cls for cls in NODE_CLASSES if not getattr(cls, "__abstractmethods__", None)]
+    assert cst.Name in concrete and cst.BaseExpression not in concrete  # the test can fail
+    assert [cls for cls in concrete if cls.__subclasses__()] == []
+
+
+def test_a_class_test_answers_as_isinstance_does() -> None:
+    test = ClassTest(cst.SimpleStatementLine, cst.BaseCompoundStatement)
+    module = cst.parse_module("import os\nif x:\n    y = [1]\nclass C: pass\n")
+    nodes = [module, *module.body, module.body[1].body, 1, "text", None]
+    for value in nodes:
+        expected = isinstance(value, (cst.SimpleStatementLine, cst.BaseCompoundStatement))
+        assert test[type(value)] is expected
+    assert any(test[type(node)] for node in nodes) and not all(test[type(node)] for node in nodes)
+    for cls in NODE_CLASSES:  # the cache agrees on every class, abstract ones too
+        assert test[cls] == issubclass(cls, (cst.SimpleStatementLine, cst.BaseCompoundStatement))

@@ -12,6 +12,10 @@ import libcst as cst
 from mplint import apis
 from mplint.facts.scopes import Binding, Collected, FunctionInfo, Scope
 
+# Class tests here are `type(x) is cst.Name` rather than `isinstance`: LibCST's concrete node
+# classes have no subclasses (a test checks it), and `isinstance` against their `ABCMeta` costs a
+# Python call each time it fails, hundreds of thousands of times per large module.
+
 _MAX_DEPTH = 12  # alias chains (`P = mp.Pool; Q = P`) longer than this are not followed
 
 
@@ -40,17 +44,17 @@ class Names:
         """`multiprocessing.pool.Pool` for `P` after `from multiprocessing.pool import Pool as P`."""
         if _depth > _MAX_DEPTH:
             return None
-        if isinstance(expr, cst.Name):
+        if type(expr) is cst.Name:
             found = self.lookup(expr.value, scope)
             if found is None:
                 return None
             where, bindings = found
             names = {self._binding_qualname(b, where, _depth) for b in bindings}
             return names.pop() if len(names) == 1 else None
-        if isinstance(expr, cst.Attribute):
+        if type(expr) is cst.Attribute:
             base = self.qualname(expr.value, scope, _depth + 1)
             return f"{base}.{expr.attr.value}" if base else None
-        if isinstance(expr, cst.Call):
+        if type(expr) is cst.Call:
             # get_context(...) gives an object with its module's API: call it by the module's name
             func = self.qualname(expr.func, scope, _depth + 1)
             api = apis.lookup(func)
@@ -73,7 +77,7 @@ class Names:
         self, expr: cst.BaseExpression, scope: Scope, _depth: int = 0
     ) -> cst.FunctionDef | cst.ClassDef | None:
         """The def or class of this module that `expr` names: `f`, `Cls`, `self.method`, `Cls.method`."""
-        if isinstance(expr, cst.Name):
+        if type(expr) is cst.Name:
             found = self.lookup(expr.value, scope)
             if found is None:
                 return None
@@ -81,7 +85,7 @@ class Names:
             if len(bindings) == 1 and bindings[0].definition is not None:
                 return bindings[0].definition
             return None
-        if isinstance(expr, cst.Attribute) and _depth <= _MAX_DEPTH:
+        if type(expr) is cst.Attribute and _depth <= _MAX_DEPTH:
             # `obj = obj.method()`: a name defined through itself resolves to nothing
             owner = self.class_of(expr.value, scope, _depth + 1)
             if owner is not None:
@@ -98,7 +102,7 @@ class Names:
             return found
         for base in cls.bases:
             local = self.definition(base.value, info.outer, _depth + 1)
-            if isinstance(local, cst.ClassDef) and local is not cls:
+            if type(local) is cst.ClassDef and local is not cls:
                 found = self.method(local, name, _depth + 1)
                 if found is not None:
                     return found
@@ -107,22 +111,22 @@ class Names:
     def class_of(self, expr: cst.BaseExpression, scope: Scope, _depth: int = 0) -> cst.ClassDef | None:
         """The class of this module that `expr` is (`Cls`) or is an instance of (`self` in a method,
         `obj` after `obj = Cls(...)`, `Cls(...)` itself)."""
-        definition = self.definition(expr, scope, _depth) if isinstance(expr, cst.Name) else None
-        if isinstance(definition, cst.ClassDef):
+        definition = self.definition(expr, scope, _depth) if type(expr) is cst.Name else None
+        if type(definition) is cst.ClassDef:
             return definition
-        if isinstance(expr, cst.Call):
+        if type(expr) is cst.Call:
             made = self.definition(expr.func, scope, _depth)  # `Cls(...).method`
-            return made if isinstance(made, cst.ClassDef) else None
-        if isinstance(expr, cst.Name):
+            return made if type(made) is cst.ClassDef else None
+        if type(expr) is cst.Name:
             found = self.lookup(expr.value, scope)
             if found is not None:
                 where, bindings = found
-                if len(bindings) == 1 and isinstance(bindings[0].value, cst.Call):
+                if len(bindings) == 1 and type(bindings[0].value) is cst.Call:
                     made = self.definition(bindings[0].value.func, where, _depth)
-                    if isinstance(made, cst.ClassDef):
+                    if type(made) is cst.ClassDef:
                         return made
             function = scope.function
-            if function is not None and isinstance(function.node, cst.FunctionDef):
+            if function is not None and type(function.node) is cst.FunctionDef:
                 info = self._collected.functions.get(function.node)
                 params = function.node.params.params
                 if (

@@ -13,7 +13,9 @@ from typing import Iterator, Literal, Union
 import libcst as cst
 
 from mplint.facts import guards
-from mplint.facts.walk import Walker
+from mplint.facts.walk import ClassTest, Walker
+
+_IS_STATEMENT = ClassTest(cst.SimpleStatementLine, cst.BaseCompoundStatement)
 
 ScopeKind = Literal["module", "class", "function", "lambda", "comprehension"]
 FunctionNode = Union[cst.FunctionDef, cst.Lambda]
@@ -217,13 +219,13 @@ class _Collector(Walker):
     # --- statements ---------------------------------------------------------------------------
 
     def on_visit(self, node: cst.CSTNode) -> bool:
-        if isinstance(node, (cst.SimpleStatementLine, cst.BaseCompoundStatement)):
+        if _IS_STATEMENT[type(node)]:
             self.statements.append(node)
         return super().on_visit(node)
 
     def on_leave(self, original_node: cst.CSTNode) -> None:
         super().on_leave(original_node)
-        if isinstance(original_node, (cst.SimpleStatementLine, cst.BaseCompoundStatement)):
+        if _IS_STATEMENT[type(original_node)]:
             self.statements.pop()
 
     def visit_If(self, node: cst.If) -> bool:
