@@ -67,3 +67,13 @@ def test_symlinks(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     assert discover(["."]).files == ["alias.py", "broken.py"]
     assert discover(["real", "alias.py"]).files == ["real/a.py"]
+
+
+def test_a_file_reached_through_a_folder_link_and_its_real_folder_is_listed_once(tmp_path, monkeypatch):
+    touch(tmp_path, "real/a.py")
+    touch(tmp_path, "real/sub/b.py")
+    os.symlink(tmp_path / "real", tmp_path / "linked")
+    os.symlink(tmp_path / "real" / "a.py", tmp_path / "real" / "sub" / "alias.py")
+    monkeypatch.chdir(tmp_path)
+    assert discover(["linked", "real"]).files == ["linked/a.py", "linked/sub/b.py"]
+    assert discover(["real/sub", "linked"]).files == ["real/sub/alias.py", "real/sub/b.py"]

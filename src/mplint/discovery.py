@@ -30,7 +30,10 @@ class Discovered:
     empty: list[str] = field(default_factory=list)
 
 
-def _walk(root: str, excluded: Callable[[str], bool], errors: list[FileError]) -> Iterable[str]:
+def _walk(
+    root: str, excluded: Callable[[str], bool], errors: list[FileError]
+) -> Iterable[tuple[str, str]]:
+    """Each file to check under `root`, with the real path that identifies it."""
     def unreadable(exc: OSError) -> None:  # a folder we cannot list must not vanish silently
         errors.append(FileError(exc.filename or root, f"cannot read folder: {exc.strerror or exc}"))
 
@@ -40,10 +43,16 @@ def _walk(root: str, excluded: Callable[[str], bool], errors: list[FileError]) -
             name for name in folders
             if not is_skipped_folder(name) and not excluded(os.path.join(folder, name))
         )
+        real_folder: str | None = None  # one realpath per folder, not per file
         for name in sorted(files):
             path = os.path.join(folder, name)
             if name.endswith(".py") and not excluded(path):
-                yield os.path.normpath(path)
+                if os.path.islink(path):
+                    key = os.path.realpath(path)
+                else:
+                    real_folder = real_folder or os.path.realpath(folder)
+                    key = os.path.join(real_folder, name)
+                yield os.path.normpath(path), key
 
 
 def discover(
@@ -66,16 +75,15 @@ def discover(
             continue
         errors_before = len(found.errors)
         if os.path.isdir(path):
-            candidates: Iterable[str] = _walk(path, excluded, found.errors)
+            candidates: Iterable[tuple[str, str]] = _walk(path, excluded, found.errors)
         elif os.path.lexists(path):  # a broken symlink is reported when it cannot be read
-            candidates = [os.path.normpath(path)]
+            candidates = [(os.path.normpath(path), os.path.realpath(path))]
         else:
             found.errors.append(FileError(path, "no such file or directory"))
             continue
         listed = False
-        for candidate in candidates:
+        for candidate, key in candidates:
             listed = True
-            key = os.path.realpath(candidate)
             if key not in seen:
                 seen.add(key)
                 found.files.append(candidate)
