@@ -1,5 +1,5 @@
-"""Checking one file: decode -> prefilter (`mplint.precheck`) -> Python's parser as a gate -> parse
-once with LibCST -> shared facts -> rules -> located findings."""
+"""Checking one file: decode -> prefilter (`mplint.precheck`) -> a nesting check (`mplint.nesting`)
+-> parse once with LibCST -> shared facts -> rules -> located findings."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ from typing import Callable, Collection, Iterator, TypeVar
 
 import libcst as cst
 
+from mplint import nesting
 from mplint.facts import ModuleFacts
 from mplint.findings import FileError, FileResult, Finding
 from mplint.noqa import without_suppressed
@@ -86,9 +87,15 @@ def _fewer_collections() -> Iterator[None]:
 def _parse_and_check(
     text: str, path: str, rules: list[type[Rule]], options: RuleOptions
 ) -> list[Finding] | FileResult:
-    refused = _python_refuses(text, path)
-    if refused is not None:
-        return FileResult(path, error=refused)
+    verdict = nesting.scan(text)
+    if verdict.kind == nesting.TOO_DEEP:
+        return FileResult(path, error=FileError(
+            path, "cannot parse: too many nested parentheses", verdict.line, verdict.column
+        ))
+    if verdict.kind == nesting.ASK_PYTHON:
+        refused = _python_refuses(text, path)
+        if refused is not None:
+            return FileResult(path, error=refused)
     try:
         # Deep but valid code (a long `elif` chain, thousands of implicitly joined strings) can
         # exceed the recursion limit: that step is run again with room for it.
@@ -104,7 +111,10 @@ def _parse_and_check(
         if column_shifts:
             findings = [_shifted(finding, column_shifts) for finding in findings]
     except cst.ParserSyntaxError as error:
-        return FileResult(path, error=_unsupported_syntax(path, error))
+        # Python's words for a syntax error are the ones users know; where Python accepts the code
+        # (or was asked already), LibCST does not support it
+        refused = _python_refuses(text, path) if verdict.kind == nesting.SAFE else None
+        return FileResult(path, error=refused or _unsupported_syntax(path, error))
     except RecursionError:
         return FileResult(path, error=FileError(path, "cannot check: the code is nested too deeply"))
     except Exception as error:  # a bug of ours must not hide the other files' findings
@@ -120,10 +130,9 @@ def _parse_and_check(
 
 
 def _python_refuses(text: str, path: str) -> FileError | None:
-    """Python's own parser, run first: it is about ten times faster than LibCST's, its messages
-    are the ones users know, and it refuses the nesting (over 200 brackets, about 3,000 levels of
-    operators) on which LibCST's native parser takes seconds and gigabytes, or overflows the C
-    stack and takes the process down. Code Python cannot compile is not checked."""
+    """Python's own parser, for the files that `nesting.scan` cannot clear (its limit of about
+    3,000 levels of operators keeps LibCST's parser from overflowing the C stack), and to word the
+    error when LibCST cannot parse a file."""
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # SyntaxWarnings are not ours to report
