@@ -1,77 +1,118 @@
-"""How fast mplint is, next to its peers, on the same files in the same run.
+"""How fast mplint is, next to its peers and next to its own floor, on the same files in one run.
 
-    python benchmarks/run.py [--work DIR] [--tools mplint,ruff,flake8,pylint] [--no-sdists] [--markdown]
+    python benchmarks/run.py [--work DIR] [--repeat 5] [--slow-repeat 1] [--tools ...]
+                             [--corpora stdlib,sdists,editor] [--markdown]
 
 Run it with the Python whose environment has mplint installed (`pip install -e .`): mplint is run
-as `python -m mplint`. The peers are installed, at pinned versions, into a virtual environment of
-their own under the work folder (default: ~/.cache/mplint-bench), never into mplint's. The corpora:
-this interpreter's standard library, and a few pinned source distributions from PyPI that use
-multiprocessing heavily, downloaded there with `pip download --no-deps --no-binary :all:`.
+as `python -m mplint`. The peers (current releases, pinned below) are installed into a virtual
+environment of their own under the work folder (default: ~/.cache/mplint-bench), never into
+mplint's. The corpora: this interpreter's standard library; the worst case, six libraries built
+on multiprocessing whose files nearly all use it (their pinned source distributions, downloaded
+with `pip download --no-deps --no-binary :all:`); and editor latency, one file at a time.
 
-Every tool gets every CPU: mplint and pylint their default and `--jobs=0`, flake8 its default
-(`--jobs=auto`), ruff its threads. mplint runs cold (an empty cache folder) and then warm (the same
-folder again); ruff runs without its cache. Each figure is the best of `--repeat` runs (default 1
-for the slow peers). Wall times include each tool's start-up, as a user would see them.
+Every command of a corpus is run once per round, the rounds one after the other (interleaved, so
+that a change of the machine's load touches every row alike), and each figure is the median over
+the rounds. CPU is user + system time of the whole process tree (the command and its worker
+processes), from `getrusage(RUSAGE_CHILDREN)` in a small parent that runs nothing else; wall time
+includes start-up; peak memory is that of the largest process of the tree. The load average is
+printed with each corpus: on a shared machine, compare ratios within one run.
+
+The floor rows are what mplint cannot avoid: start Python, find, read and prefilter every file
+("start + read + prefilter"), and then LibCST's parse of the files that pass ("+ parse").
 """
 
 from __future__ import annotations
 
 import argparse
 import importlib.metadata
+import json
 import os
 import platform
 import shutil
+import statistics
 import subprocess
 import sys
 import sysconfig
 import tarfile
 import tempfile
-import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
-PEERS = {
-    "ruff": "ruff==0.8.6",
-    "flake8": "flake8==7.1.1",
-    "flake8-bugbear": "flake8-bugbear==24.10.31",
-    "pylint": "pylint==3.3.3",
-}
-SDISTS = ["billiard==4.2.1", "multiprocess==0.70.17", "joblib==1.4.2", "pebble==5.1.0"]
+PEERS = ["ruff==0.17.6", "flake8==7.5.0", "flake8-bugbear==26.10.27", "pylint==4.1.4"]
+SDISTS = [
+    "billiard==4.3.2", "multiprocess==0.70.19", "joblib==1.6.0", "loky==3.7.0", "pebble==5.2.3",
+    "mpire==2.10.2",
+]
+#: the editor rows' file that must be parsed (2,101 lines that use multiprocessing)
+EDITOR_FILE = "joblib-1.6.0/joblib/parallel.py"
+SLOW = ("flake8", "pylint")
 # folders no tool should walk into: the stdlib's installed packages are not the stdlib
 SKIP = ("site-packages",)
 
+# Run in a child: the floor (no mplint start-up beyond what a run needs, no rules)
+_FLOOR = """
+import sys
+from mplint.discovery import discover
+from mplint.precheck import precheck
+texts = []
+for path in discover(sys.argv[2:]).files:
+    with open(path, "rb") as file:
+        ready = precheck(file.read(), path)
+    if isinstance(ready, tuple):
+        texts.append(ready[0])
+if sys.argv[1] == "parse" and texts:
+    import libcst
+    for text in texts:
+        try:
+            libcst.parse_module(text)
+        except Exception:
+            pass
+"""
+
+# The parent of one measured command: its CPU and peak memory are those of its children only
+_MEASURE = """
+import json, resource, subprocess, sys, time
+started = time.perf_counter()
+done = subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+wall = time.perf_counter() - started
+usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+print(json.dumps({"wall": wall, "cpu": usage.ru_utime + usage.ru_stime,
+                  "peak_mb": usage.ru_maxrss / 1024, "code": done.returncode,
+                  "traceback": b"Traceback" in done.stderr}))
+"""
+
 
 @dataclass
-class Measure:
-    tool: str
-    seconds: float
-    exit_code: int
+class Row:
+    name: str
+    command: list[str]
+    slow: bool = False
+    before: object = None  # called before each run (an emptied cache for a cold run)
+    runs: list[dict] = field(default_factory=list)
+
+    def median(self, key: str) -> float:
+        return statistics.median(run[key] for run in self.runs)
 
 
-def run(command: list[str], *, repeat: int = 1, env: dict[str, str] | None = None,
-        before: object = None) -> tuple[float, int]:
-    best = float("inf")
-    code = 0
-    for _ in range(repeat):
-        if callable(before):
-            before()
-        started = time.perf_counter()
-        done = subprocess.run(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
-        best = min(best, time.perf_counter() - started)
-        code = done.returncode
-        if "Traceback" in done.stderr.decode(errors="replace"):
-            print(f"  note: {command[0]} printed a traceback", file=sys.stderr)
-    return best, code
+def measure(row: Row, env: dict[str, str]) -> None:
+    if callable(row.before):
+        row.before()
+    done = subprocess.run([sys.executable, "-c", _MEASURE, *row.command], capture_output=True,
+                          text=True, env=env, check=True)
+    outcome = json.loads(done.stdout)
+    if outcome["traceback"]:
+        print(f"  note: {row.name} printed a traceback", file=sys.stderr)
+    row.runs.append(outcome)
 
 
 def peers_venv(work: Path) -> Path:
     venv = work / "peers"
     marker = venv / "installed.txt"
-    wanted = "\n".join(sorted(PEERS.values()))
+    wanted = "\n".join(sorted(PEERS))
     if not marker.exists() or marker.read_text() != wanted:
         shutil.rmtree(venv, ignore_errors=True)
         subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
-        subprocess.run([str(venv / "bin" / "pip"), "install", "-q", *PEERS.values()], check=True)
+        subprocess.run([str(venv / "bin" / "pip"), "install", "-q", *PEERS], check=True)
         marker.write_text(wanted)
     return venv / "bin"
 
@@ -80,20 +121,28 @@ def sdist_corpus(work: Path) -> Path:
     """The pinned sdists, unpacked into one folder."""
     downloads, tree = work / "sdists", work / "sdist-tree"
     downloads.mkdir(parents=True, exist_ok=True)
+    wanted = {spec.replace("==", "-").lower() for spec in SDISTS}
     for spec in SDISTS:
-        name = spec.split("==")[0].lower()
-        if not any(p.name.lower().startswith(f"{name}-{spec.split('==')[1]}") for p in downloads.iterdir()):
+        if not any(p.name.lower().startswith(spec.replace("==", "-").lower() + ".")
+                   for p in downloads.iterdir()):
             subprocess.run([sys.executable, "-m", "pip", "download", "-q", "--no-deps",
                             "--no-binary", ":all:", spec, "-d", str(downloads)], check=True)
-    if not tree.exists():
+    if not tree.exists() or {p.name.lower() for p in tree.iterdir()} != wanted:
+        shutil.rmtree(tree, ignore_errors=True)
         tree.mkdir()
         for archive in downloads.glob("*.tar.gz"):
-            with tarfile.open(archive) as tar:
-                tar.extractall(tree, filter="data") if sys.version_info >= (3, 12) else tar.extractall(tree)  # noqa: S202
+            if archive.name[: -len(".tar.gz")].lower() in wanted:
+                with tarfile.open(archive) as tar:
+                    if sys.version_info >= (3, 12):
+                        tar.extractall(tree, filter="data")
+                    else:
+                        tar.extractall(tree)  # noqa: S202 - pinned archives from PyPI
     return tree
 
 
 def python_files(root: Path) -> list[Path]:
+    if root.is_file():
+        return [root]
     found = []
     for folder, folders, files in os.walk(root):
         folders[:] = [f for f in folders if f not in SKIP]
@@ -101,52 +150,72 @@ def python_files(root: Path) -> list[Path]:
     return found
 
 
-def measure_corpus(root: Path, bin_dir: Path, tools: list[str], repeat: int, work: Path) -> list[Measure]:
-    results = []
+def rows_for(target: Path, bin_dir: Path, tools: list[str], work: Path) -> list[Row]:
+    """The commands measured on one corpus (a folder, or one file for the editor rows)."""
+    python = sys.executable
     cache = Path(tempfile.mkdtemp(prefix="mplint-cache-", dir=work))
+    mplint = [python, "-m", "mplint", str(target), "--exit-zero"]
+    rows = [
+        Row("floor: start + read + prefilter", [python, "-c", _FLOOR, "read", str(target)]),
+        Row("floor: + LibCST parse of the files that pass", [python, "-c", _FLOOR, "parse", str(target)]),
+    ]
+    if "mplint" in tools:
+        rows += [
+            Row("mplint cold", [*mplint, "--cache-dir", str(cache)],
+                before=lambda: shutil.rmtree(cache, ignore_errors=True)),
+            Row("mplint warm", [*mplint, "--cache-dir", str(cache)]),
+            Row("mplint --jobs 1, no cache", [*mplint, "--no-cache", "--jobs", "1"]),
+            Row("mplint --jobs 2, no cache", [*mplint, "--no-cache", "--jobs", "2"]),
+        ]
+    ruff = [str(bin_dir / "ruff"), "check", "--isolated", "--no-cache", "--exit-zero", "--quiet"]
+    if "ruff" in tools:
+        rows += [
+            Row("ruff --select E9 (parse only)", [*ruff, "--select", "E9", str(target)]),
+            Row("ruff (default rules)", [*ruff, str(target)]),
+        ]
+    if "flake8" in tools:
+        rows.append(Row("flake8 --select=B (bugbear)", [
+            str(bin_dir / "flake8"), "--isolated", "--select=B", "--exit-zero",
+            f"--extend-exclude={','.join(SKIP)}", str(target)], slow=True))
+    if "pylint" in tools:
+        rows.append(Row("pylint consider-using-with", [
+            str(bin_dir / "pylint"), "--disable=all", "--enable=consider-using-with", "--jobs=0",
+            "--exit-zero", "--recursive=y", f"--ignore={','.join(SKIP)}", "--score=n",
+            str(target)], slow=True))
+    return rows
+
+
+def run_rounds(rows: list[Row], repeat: int, slow_repeat: int) -> None:
     env = {**os.environ}
     env.pop("MPLINT_CACHE_DIR", None)
-    mplint = [sys.executable, "-m", "mplint", str(root), "--exit-zero", "--cache-dir", str(cache)]
-    if "mplint" in tools:
-        seconds, code = run(mplint, repeat=repeat, env=env, before=lambda: shutil.rmtree(cache, ignore_errors=True))
-        results.append(Measure("mplint (cold)", seconds, code))
-        seconds, code = run(mplint, repeat=repeat, env=env)
-        results.append(Measure("mplint (warm)", seconds, code))
-        seconds, code = run([sys.executable, "-m", "mplint", str(root), "--exit-zero", "--no-cache", "--jobs", "1"],
-                            repeat=repeat, env=env)
-        results.append(Measure("mplint --jobs 1", seconds, code))
-    if "ruff" in tools:
-        seconds, code = run([str(bin_dir / "ruff"), "check", "--isolated", "--no-cache", "--exit-zero",
-                             "--quiet", str(root)], repeat=max(repeat, 3))
-        results.append(Measure("ruff (no cache)", seconds, code))
-    if "flake8" in tools:
-        seconds, code = run([str(bin_dir / "flake8"), "--isolated", "--select=B", "--exit-zero",
-                             f"--extend-exclude={','.join(SKIP)}", str(root)], repeat=repeat)
-        results.append(Measure("flake8 --select=B (bugbear)", seconds, code))
-    if "pylint" in tools:
-        seconds, code = run([str(bin_dir / "pylint"), "--disable=all", "--enable=consider-using-with",
-                             "--jobs=0", "--exit-zero", "--recursive=y", f"--ignore={','.join(SKIP)}",
-                             "--score=n", str(root)], repeat=repeat)
-        results.append(Measure("pylint consider-using-with", seconds, code))
-    shutil.rmtree(cache, ignore_errors=True)
-    return results
+    for round_ in range(max(repeat, slow_repeat)):
+        for row in rows:
+            if round_ < (slow_repeat if row.slow else repeat):
+                measure(row, env)
 
 
-def table(title: str, files: int, lines: int, measures: list[Measure], markdown: bool) -> str:
-    cold = next((m.seconds for m in measures if m.tool == "mplint (cold)"), None)
-    rows = []
-    for m in measures:
-        ratio = f"{m.seconds / cold:.2f}" if cold else "-"
-        rows.append((m.tool, f"{m.seconds:.2f}", f"{files / m.seconds:,.0f}", ratio))
-    head = ("tool", "wall s", "files/s", "x mplint cold")
+def load() -> str:
+    try:
+        return "load average " + " ".join(Path("/proc/loadavg").read_text().split()[:3])
+    except OSError:
+        return "load average " + " ".join(f"{x:.2f}" for x in os.getloadavg())
+
+
+def table(title: str, rows: list[Row], references: list[str], markdown: bool) -> str:
+    refs = [next((row for row in rows if row.name.startswith(name)), None) for name in references]
+    head = ("what", "CPU s", "wall s", "peak MiB", *(f"CPU x {name}" for name in references), "runs")
+    lines = []
+    for row in rows:
+        cpu = row.median("cpu")
+        ratios = [f"{cpu / ref.median('cpu'):.2f}" if ref is not None else "-" for ref in refs]
+        lines.append((row.name, f"{cpu:.3f}", f"{row.median('wall'):.3f}",
+                      f"{max(run['peak_mb'] for run in row.runs):.0f}", *ratios, str(len(row.runs))))
     if markdown:
-        out = [f"**{title}** ({files:,} files, {lines:,} lines)", "",
-               "| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
-        out += ["| " + " | ".join(row) + " |" for row in rows]
+        out = [f"**{title}**", "", "| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+        out += ["| " + " | ".join(line) + " |" for line in lines]
     else:
-        widths = [max(len(str(r[i])) for r in [head, *rows]) for i in range(len(head))]
-        out = [f"{title}: {files:,} files, {lines:,} lines"]
-        out += ["  " + "  ".join(str(c).ljust(w) for c, w in zip(row, widths)) for row in [head, *rows]]
+        widths = [max(len(r[i]) for r in [head, *lines]) for i in range(len(head))]
+        out = [title] + ["  " + "  ".join(c.ljust(w) for c, w in zip(r, widths)) for r in [head, *lines]]
     return "\n".join(out)
 
 
@@ -164,13 +233,7 @@ def machine(bin_dir: Path, tools: list[str]) -> str:
     mplint = subprocess.run([sys.executable, "-m", "mplint", "--version"], capture_output=True, text=True)
     versions.append(mplint.stdout.strip())
     versions.append(f"libcst {importlib.metadata.version('libcst')}")
-    for tool in ("ruff", "flake8", "pylint"):
-        if tool in tools:
-            out = subprocess.run([str(bin_dir / tool), "--version"], capture_output=True, text=True).stdout
-            first = out.split()[1] if tool != "flake8" else out.split()[0]
-            versions.append(f"{tool} {first}")
-    if "flake8" in tools:
-        versions.append(f"flake8-bugbear {PEERS['flake8-bugbear'].split('==')[1]}")
+    versions += [peer.replace("==", " ") for peer in PEERS if peer.split("==")[0].split("-")[0] in tools]
     return f"{cpu}, {cpus} CPUs available, {platform.system()} {platform.release()}\n" + "; ".join(versions)
 
 
@@ -178,23 +241,41 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--work", type=Path, default=Path.home() / ".cache" / "mplint-bench")
     parser.add_argument("--tools", default="mplint,ruff,flake8,pylint")
-    parser.add_argument("--repeat", type=int, default=1)
-    parser.add_argument("--no-sdists", action="store_true")
+    parser.add_argument("--corpora", default="stdlib,sdists,editor")
+    parser.add_argument("--repeat", type=int, default=5, help="rounds for mplint, ruff and the floor")
+    parser.add_argument("--slow-repeat", type=int, default=1, help="rounds for flake8 and pylint")
     parser.add_argument("--markdown", action="store_true")
     args = parser.parse_args()
-    tools = args.tools.split(",")
+    tools, corpora = args.tools.split(","), args.corpora.split(",")
     args.work.mkdir(parents=True, exist_ok=True)
     bin_dir = peers_venv(args.work) if set(tools) - {"mplint"} else Path()
-    corpora = [("standard library", Path(sysconfig.get_paths()["stdlib"]))]
-    if not args.no_sdists:
-        corpora.append(("sdists: " + ", ".join(SDISTS), sdist_corpus(args.work)))
+    targets: list[tuple[str, Path, list[str]]] = []
+    if "stdlib" in corpora:
+        targets.append(("This interpreter's standard library", Path(sysconfig.get_paths()["stdlib"]), tools))
+    if "sdists" in corpora or "editor" in corpora:
+        tree = sdist_corpus(args.work)
+        if "sdists" in corpora:
+            targets.append(("Worst case: " + ", ".join(s.replace("==", " ") for s in SDISTS), tree, tools))
+        if "editor" in corpora:
+            nothing = args.work / "editor" / "nothing_to_parse.py"
+            nothing.parent.mkdir(exist_ok=True)
+            nothing.write_text("x = 1\n")
+            fast = [tool for tool in tools if tool not in SLOW]
+            targets.append((f"Editor: one file that must be parsed ({EDITOR_FILE})", tree / EDITOR_FILE, fast))
+            targets.append(("Editor: one file with nothing to parse (`x = 1`)", nothing, fast))
     print(machine(bin_dir, tools))
-    for title, root in corpora:
-        files = python_files(root)
+    for title, target, corpus_tools in targets:
+        files = python_files(target)
         lines = sum(p.read_bytes().count(b"\n") for p in files)
-        measures = measure_corpus(root, bin_dir, tools, args.repeat, args.work)
+        rows = rows_for(target, bin_dir, corpus_tools, args.work)
+        before = load()
+        run_rounds(rows, args.repeat, args.slow_repeat)
         print()
-        print(table(title, len(files), lines, measures, args.markdown))
+        print(table(f"{title} ({len(files):,} files, {lines:,} lines; {before} before, {load()} after)",
+                    rows, ["ruff --select E9", "floor: + LibCST parse"], args.markdown))
+        for row in rows:
+            if callable(row.before):
+                row.before()
 
 
 if __name__ == "__main__":
