@@ -15,7 +15,8 @@ that a change of the machine's load touches every row alike), and each figure is
 the rounds. CPU is user + system time of the whole process tree (the command and its worker
 processes), from `getrusage(RUSAGE_CHILDREN)` in a small parent that runs nothing else; wall time
 includes start-up; peak memory is that of the largest process of the tree. The load average is
-printed with each corpus: on a shared machine, compare ratios within one run.
+printed with each corpus: on a shared machine, compare ratios within one run. mplint's bytecode
+is compiled first and PYTHONDONTWRITEBYTECODE is dropped, as for an installed tool.
 
 The floor rows are what mplint cannot avoid: start Python, find, read and prefilter every file
 ("start + read + prefilter"), and then LibCST's parse of the files that pass ("+ parse").
@@ -25,6 +26,7 @@ from __future__ import annotations
 
 import argparse
 import importlib.metadata
+import importlib.util
 import json
 import os
 import platform
@@ -185,9 +187,23 @@ def rows_for(target: Path, bin_dir: Path, tools: list[str], work: Path) -> list[
     return rows
 
 
-def run_rounds(rows: list[Row], repeat: int, slow_repeat: int) -> None:
+def measured_env() -> dict[str, str]:
     env = {**os.environ}
     env.pop("MPLINT_CACHE_DIR", None)
+    # as installed, a tool has its bytecode cached: without it every run compiles mplint's source
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
+    return env
+
+
+def compile_mplint() -> None:
+    spec = importlib.util.find_spec("mplint")
+    assert spec is not None and spec.submodule_search_locations, "mplint is not installed here"
+    for folder in spec.submodule_search_locations:
+        subprocess.run([sys.executable, "-m", "compileall", "-q", folder], check=True, env=measured_env())
+
+
+def run_rounds(rows: list[Row], repeat: int, slow_repeat: int) -> None:
+    env = measured_env()
     for round_ in range(max(repeat, slow_repeat)):
         for row in rows:
             if round_ < (slow_repeat if row.slow else repeat):
@@ -263,6 +279,7 @@ def main() -> None:
             fast = [tool for tool in tools if tool not in SLOW]
             targets.append((f"Editor: one file that must be parsed ({EDITOR_FILE})", tree / EDITOR_FILE, fast))
             targets.append(("Editor: one file with nothing to parse (`x = 1`)", nothing, fast))
+    compile_mplint()
     print(machine(bin_dir, tools))
     for title, target, corpus_tools in targets:
         files = python_files(target)
