@@ -59,7 +59,6 @@ class HeldChange:
 class Proxies:
     def __init__(self, facts: ModuleFacts) -> None:
         self._facts = facts
-        self._stores = facts.statements.stores
         self._holds_proxies: dict[cst.Call, bool] = {}
 
     # --- what a proxy is -----------------------------------------------------------------------
@@ -121,7 +120,7 @@ class Proxies:
                 and self._is(func.value, site.scope, proxy)
             ):
                 stored.extend((a.value, site.scope) for a in site.node.args)
-        for node, scope in self._stores:
+        for node, scope in self._facts.statements.stores:
             for target in _targets(node):
                 if isinstance(target, (cst.Subscript, cst.Attribute)) and self._is(target.value, scope, proxy):
                     value = getattr(node, "value", None)
@@ -175,13 +174,19 @@ class Proxies:
     def held_changes(self) -> list[HeldChange]:
         """Every in-place change of an object a dict, list or `Namespace` proxy handed out."""
         changes: list[HeldChange] = []
+        if not any(
+            isinstance(s.node.func, cst.Attribute)
+            and s.node.func.attr.value in (*apis.CONTAINER_PROXIES, apis.NAMESPACE_PROXY)
+            for s in self._facts.calls
+        ):
+            return changes  # no container proxy is made in this module: nothing to resolve
         for site in self._facts.calls:
             func = site.node.func
             if isinstance(func, cst.Attribute) and func.attr.value in MUTATING_METHODS:
                 found = self._held(func.value, site.scope)
                 if found is not None:
                     changes.append(HeldChange(site.node, found[0], found[1], site.scope))
-        for node, scope in self._stores:
+        for node, scope in self._facts.statements.stores:
             for target in _targets(node):
                 if isinstance(target, (cst.Subscript, cst.Attribute)):
                     found = self._held(target.value, scope)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Iterator
 
+import libcst as cst
+
 from mplint import apis
 from mplint.facts import ModuleFacts, Resource
 from mplint.facts.scopes import CallSite
@@ -89,6 +91,8 @@ if __name__ == "__main__":
     )
 
     def check(self, facts: ModuleFacts) -> Iterator[Report]:
+        if not any(_makes_joinable_queue(facts, s) for s in facts.calls):
+            return  # no JoinableQueue made here: nothing to resolve
         resources = facts.resources
         if resources.unresolved_calls("task_done"):
             return  # a task_done() on something mplint cannot tell: it may be this queue's
@@ -103,6 +107,15 @@ if __name__ == "__main__":
             if not gets or resources.method_calls(queue, frozenset({"task_done"})) or resources.escapes(queue):
                 continue
             yield Report(site.node, _message(facts, site, queue, gets[0]))
+
+
+def _makes_joinable_queue(facts: ModuleFacts, site: CallSite) -> bool:
+    """`x.JoinableQueue()` (a module, a context or a manager), or an alias of the class."""
+    func = site.node.func
+    if isinstance(func, cst.Attribute) and func.attr.value == apis.JOINABLE_QUEUE:
+        return True
+    api = facts.api_of_call(site) if isinstance(func, cst.Name) else None
+    return api is not None and apis.short_name(api) == apis.JOINABLE_QUEUE
 
 
 def _message(facts: ModuleFacts, join: CallSite, queue: Resource, get: CallSite) -> str:

@@ -88,11 +88,11 @@ if __name__ == "__main__":
             func = site.node.func
             if not isinstance(func, cst.Attribute):
                 continue
-            loop = facts.loops.loop_of(site.node)
-            if loop is None or facts.loops.may_stop_early(loop):
-                continue
             submit = _submitting_call(facts, site.node, site.scope)
             if submit is None:
+                continue
+            loop = facts.loops.loop_of(site.node)
+            if loop is None or facts.loops.may_stop_early(loop):
                 continue
             runner = facts.values.instance_of(submit.func.value, site.scope)  # type: ignore[attr-defined]
             if runner is None or runner.kind not in apis.SUBMIT_AND_WAIT or _one_worker(runner):
