@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import enum
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 
 class Kind(enum.Enum):
@@ -247,15 +247,7 @@ def lookup(qualname: str | None) -> Api | None:
     return APIS.get(qualname) if qualname else None
 
 
-# --- method vocabularies of the objects the table makes -------------------------------------------
-
-#: a pool method that submits one task and waits for its result before returning
-POOL_BLOCKING_SUBMIT = frozenset({"apply"})
-#: (method that submits one task, method of its result that waits for it), by runner kind
-SUBMIT_AND_WAIT: dict[Kind, tuple[str, str]] = {
-    Kind.POOL: ("apply_async", "get"),
-    Kind.PROCESS_EXECUTOR: ("submit", "result"),
-}
+# --- what may be handed to a child ---------------------------------------------------------------
 
 #: kinds whose objects refuse to be pickled except while a child process is being started
 #: (`RuntimeError: Lock objects should only be shared between processes through inheritance`):
@@ -301,3 +293,122 @@ RESOURCE_METHODS = frozenset({
     "send", "recv", "send_bytes", "recv_bytes", "recv_bytes_into", "poll", "fileno",
     "acquire", "release", "wait", "notify", "notify_all", "set", "clear", "is_set",
 })
+
+
+# --- what the methods of each kind do --------------------------------------------------------
+
+
+class Passes(enum.Enum):
+    """How a method that hands a callable to the workers gives the callable its arguments."""
+
+    EACH = "each"  # one call per element of an iterable: `pool.map(f, items)`
+    EACH_TUPLE = "each-tuple"  # each element is the argument tuple of one call: `pool.starmap`
+    TUPLE = "tuple"  # one call, with an argument tuple and a keyword dict: `pool.apply(f, args, kwds)`
+    INLINE = "inline"  # one call, with the arguments written after it: `executor.submit(f, *args)`
+
+
+@dataclass(frozen=True)
+class Methods:
+    """What the methods of one kind of object do, by name: the vocabulary every fact reads.
+
+    Teaching mplint another library's pool is one `Methods` row in `VOCABULARY` (and its
+    constructor in the table above)."""
+
+    #: methods that hand a callable to the workers, and how they pass its arguments
+    submit: dict[str, Passes] = field(default_factory=dict)
+    #: submit methods that return before the work is done: an AsyncResult, a Future, a lazy iterator
+    pending: frozenset[str] = frozenset()
+    #: pending methods whose result is a lazy iterator
+    lazy: frozenset[str] = frozenset()
+    #: submit methods that wait for the one task they submit
+    blocking: frozenset[str] = frozenset()
+    #: (the method that submits one task, the method of its result that waits for it)
+    submit_and_wait: tuple[str, str] | None = None
+    #: methods that stop the object taking work, wait for its processes, stop them now, or all three
+    close: frozenset[str] = frozenset()
+    join: frozenset[str] = frozenset()
+    terminate: frozenset[str] = frozenset()
+    shutdown: frozenset[str] = frozenset()
+    #: leaving a `with` block on the object calls `terminate()`: unfinished tasks are dropped
+    exit_terminates: bool = False
+    #: methods that put an item on it and take one off (queues)
+    put: frozenset[str] = frozenset()
+    get: frozenset[str] = frozenset()
+    #: for managers: the methods that make no proxy (every other method makes a shared object whose
+    #: proxy keeps the manager alive)
+    no_proxy: frozenset[str] = frozenset()
+
+    @property
+    def maps(self) -> frozenset[str]:
+        """Submit methods that call the callable once per element of an iterable."""
+        return frozenset(m for m, how in self.submit.items() if how in (Passes.EACH, Passes.EACH_TUPLE))
+
+    @property
+    def starmaps(self) -> frozenset[str]:
+        return frozenset(m for m, how in self.submit.items() if how is Passes.EACH_TUPLE)
+
+    @property
+    def ending(self) -> frozenset[str]:
+        """Every method that ends (part of) the object's life."""
+        return self.close | self.join | self.terminate | self.shutdown
+
+
+_POOL = Methods(
+    submit={
+        "map": Passes.EACH, "imap": Passes.EACH, "imap_unordered": Passes.EACH, "map_async": Passes.EACH,
+        "starmap": Passes.EACH_TUPLE, "starmap_async": Passes.EACH_TUPLE,
+        "apply": Passes.TUPLE, "apply_async": Passes.TUPLE,
+    },
+    pending=frozenset({"apply_async", "map_async", "starmap_async", "imap", "imap_unordered"}),
+    lazy=frozenset({"imap", "imap_unordered"}),
+    blocking=frozenset({"apply"}),
+    submit_and_wait=("apply_async", "get"),
+    close=frozenset({"close"}),
+    join=frozenset({"join"}),
+    terminate=frozenset({"terminate"}),
+    exit_terminates=True,
+)
+_EXECUTOR = Methods(
+    submit={"submit": Passes.INLINE, "map": Passes.EACH},
+    submit_and_wait=("submit", "result"),
+    shutdown=frozenset({"shutdown"}),
+)
+_MANAGER = Methods(
+    shutdown=frozenset({"shutdown"}),
+    no_proxy=frozenset({"shutdown", "start", "connect", "get_server", "register", "read"}),
+)
+
+#: kind -> what its methods do (kinds without a row have no method mplint reasons about)
+VOCABULARY: dict[Kind, Methods] = {
+    Kind.PROCESS: Methods(
+        join=frozenset({"join"}), terminate=frozenset({"terminate", "kill"}), close=frozenset({"close"})
+    ),
+    Kind.POOL: _POOL,
+    Kind.THREAD_POOL: _POOL,  # the same API, run by threads
+    Kind.PROCESS_EXECUTOR: _EXECUTOR,
+    Kind.THREAD_EXECUTOR: _EXECUTOR,
+    Kind.MANAGER: _MANAGER,
+    Kind.MANAGER_CLASS: _MANAGER,
+    Kind.QUEUE: Methods(put=frozenset({"put", "put_nowait"}), get=frozenset({"get", "get_nowait"})),
+}
+
+_NO_METHODS = Methods()
+
+
+def methods(kind: Kind) -> Methods:
+    """What the methods of objects of `kind` do."""
+    return VOCABULARY.get(kind, _NO_METHODS)
+
+
+#: every method that ends (part of) an object's life: handing one out as a bound method is an escape
+LIFECYCLE_METHODS = frozenset(m for row in VOCABULARY.values() for m in row.ending)
+#: pools whose `with` block's exit calls `terminate()`
+TERMINATING_POOLS = frozenset(kind for kind, row in VOCABULARY.items() if row.exit_terminates)
+#: a pool method that submits one task and waits for its result before returning
+POOL_BLOCKING_SUBMIT = methods(Kind.POOL).blocking
+#: (method that submits one task, method of its result that waits for it), by the kinds that run
+#: the task in a child process
+SUBMIT_AND_WAIT: dict[Kind, tuple[str, str]] = {
+    kind: row.submit_and_wait for kind, row in VOCABULARY.items()
+    if row.submit_and_wait is not None and kind in STARTS_PROCESSES
+}

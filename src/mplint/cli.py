@@ -169,7 +169,7 @@ def cli(
         return
     if explain is not None:
         # an option, not a subcommand: `mplint rule` would clash with a folder named "rule"
-        from mplint.docs import explain as explanation
+        from mplint.rule_pages import explain as explanation
 
         page = explanation(explain)
         if page is None:

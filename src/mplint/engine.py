@@ -46,11 +46,28 @@ def lint_source(
     `codes` are the enabled rule codes (None: the rules enabled by default). With `noqa` false the
     findings are not filtered by `# noqa` comments (the flake8 plugin leaves that to flake8).
     `options` are the settings some rules read (None: the defaults).
-    Never raises for bad input: what cannot be checked comes back as `FileResult.error`.
+    Never raises: what cannot be checked (bad input, or a bug of mplint's) comes back as
+    `FileResult.error`.
 
     A file that does not import from the modules of the API table cannot have a finding and is
     not parsed, so a syntax error in it goes unreported: mplint is not a syntax checker.
     """
+    try:
+        return _lint(source, path, codes, noqa, options)
+    except Exception as error:  # the one net: a bug of ours costs this file, never the run
+        return FileResult(
+            path,
+            error=FileError(
+                path,
+                f"internal error while checking this file ({type(error).__name__}: {error}); please report it",
+                internal=True,
+            ),
+        )
+
+
+def _lint(
+    source: bytes | str, path: str, codes: Collection[str] | None, noqa: bool, options: RuleOptions | None
+) -> FileResult:
     ready = precheck(source, path, codes)
     if isinstance(ready, FileResult):
         return ready
@@ -117,15 +134,6 @@ def _parse_and_check(
         return FileResult(path, error=refused or _unsupported_syntax(path, error))
     except RecursionError:
         return FileResult(path, error=FileError(path, "cannot check: the code is nested too deeply"))
-    except Exception as error:  # a bug of ours must not hide the other files' findings
-        return FileResult(
-            path,
-            error=FileError(
-                path,
-                f"internal error while checking this file ({type(error).__name__}: {error}); please report it",
-                internal=True,
-            ),
-        )
     return findings
 
 

@@ -14,11 +14,11 @@ from __future__ import annotations
 import os
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Iterator
+from typing import TYPE_CHECKING, Collection, Iterator
 
 from mplint.findings import FileError, FileResult
 from mplint.interrupts import in_worker
-from mplint.options import RuleOptions
+from mplint.options import DEFAULT_OPTIONS, RuleOptions
 
 if TYPE_CHECKING:
     from concurrent.futures import ProcessPoolExecutor
@@ -48,9 +48,16 @@ def available_cpus() -> int:
     return os.cpu_count() or 1
 
 
-def check_job(job: Job) -> tuple[int, FileResult]:
-    from mplint.runner import check_source  # the runner imports this module
+def check_source(
+    source: bytes | str, path: str, codes: Collection[str], options: RuleOptions = DEFAULT_OPTIONS
+) -> FileResult:
+    """Check one file's source in this process (the engine never raises: see engine.lint_source)."""
+    from mplint import engine  # LibCST, the facts and the rules: only once a file needs a parse
 
+    return engine.lint_source(source, path, codes=codes, options=options)
+
+
+def check_job(job: Job) -> tuple[int, FileResult]:
     return job.index, check_source(job.text, job.path, job.codes, job.options)
 
 

@@ -7,14 +7,14 @@ import os
 import stat
 import sys
 from dataclasses import dataclass, field
-from typing import BinaryIO, Callable, Collection, Sequence
+from typing import BinaryIO, Callable, Sequence
 
 from mplint.cache import Cache
 from mplint.config import Settings
 from mplint.discovery import discover
 from mplint.findings import FileError, FileResult, Finding
-from mplint.options import DEFAULT_OPTIONS, RuleOptions
-from mplint.parallel import Job, run_jobs
+from mplint.options import RuleOptions
+from mplint.parallel import Job, check_source, run_jobs
 from mplint.precheck import precheck
 from mplint.source import SourceError, decode
 
@@ -46,25 +46,6 @@ class Run:
     @property
     def files_with_findings(self) -> int:
         return len({finding.path for finding in self.findings})
-
-
-def check_source(
-    source: bytes | str, path: str, codes: Collection[str], options: RuleOptions = DEFAULT_OPTIONS
-) -> FileResult:
-    from mplint import engine  # LibCST, the facts and the rules: only once a file needs a parse
-
-    try:
-        return engine.lint_source(source, path, codes=codes, options=options)
-    except Exception as exc:  # an engine bug must cost one file, not the run or the other files
-        return FileResult(path, error=FileError(path, f"internal error: {type(exc).__name__}: {exc}", internal=True))
-
-
-def check_file(path: str, codes: Collection[str], options: RuleOptions = DEFAULT_OPTIONS) -> FileResult:
-    """Check one file on disk, in this process."""
-    source = read_source(path)
-    if isinstance(source, FileResult):
-        return source
-    return check_source(source, path, codes, options)
 
 
 _NOT_REGULAR = (

@@ -13,11 +13,12 @@ from typing import TYPE_CHECKING, Collection
 
 import libcst as cst
 
+from mplint.facts.resolve import MAX_DEPTH as _MAX_DEPTH
+
 if TYPE_CHECKING:
     from mplint.facts import ModuleFacts
     from mplint.facts.scopes import CallSite, FunctionInfo, Scope
 
-_MAX_DEPTH = 8  # helpers that hand an object on deeper than this are not followed
 
 
 class Arguments:

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING
 import libcst as cst
 
 from mplint import apis
+from mplint.facts.resolve import MAX_DEPTH as _MAX_DEPTH
 from mplint.facts.syntax import argument
 
 if TYPE_CHECKING:
@@ -29,7 +30,6 @@ if TYPE_CHECKING:
     from mplint.facts.values import Instance
     from mplint.facts.workers import Dispatch
 
-_MAX_DEPTH = 8
 
 #: callables that keep their arguments in what they return (or yield), as far as pickling goes
 _KEEPING_CALLS = frozenset({
@@ -38,7 +38,7 @@ _KEEPING_CALLS = frozenset({
 })
 
 #: pool and executor methods whose arguments after the callable are iterables of task arguments
-_MAPPING_METHODS = frozenset({"map", "imap", "imap_unordered", "starmap", "map_async", "starmap_async"})
+_MAPPING_METHODS = apis.methods(apis.Kind.POOL).maps | apis.methods(apis.Kind.PROCESS_EXECUTOR).maps
 #: keywords of those methods that are no iterable
 _MAP_OPTIONS = frozenset({"chunksize", "timeout", "callback", "error_callback", "buffersize"})
 

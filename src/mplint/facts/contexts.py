@@ -10,11 +10,12 @@ else from the `set_start_method(...)` calls of this module, else from the platfo
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Iterable
 
 import libcst as cst
 
 from mplint import apis
+from mplint.facts.resolve import MAX_DEPTH as _MAX_DEPTH, agreeing
 from mplint.facts.syntax import argument, positions_hidden
 
 if TYPE_CHECKING:
@@ -23,7 +24,6 @@ if TYPE_CHECKING:
     from mplint.facts.values import Instance
     from mplint.facts.workers import Dispatch
 
-_MAX_DEPTH = 12
 _METHODS = frozenset({"fork", "spawn", "forkserver"})
 #: process classes bound to one start method whatever the context
 _FIXED_PROCESS_CLASSES = {
@@ -171,16 +171,12 @@ class Contexts:
             if found is None:
                 raise _Unknown
             where, bindings = found
-            results = set()
-            for binding in bindings:
-                if binding.imported is not None:
-                    results.add(Context(None, api.pickler))
-                elif binding.value is not None:
-                    results.add(self._of_callee(binding.value, where, depth + 1))
-                else:
-                    raise _Unknown
-            if len(results) == 1:
-                return results.pop()
+            return _agreed(
+                Context(None, api.pickler) if binding.imported is not None
+                else self._of_callee(binding.value, where, depth + 1) if binding.value is not None
+                else None
+                for binding in bindings
+            )
         raise _Unknown
 
     def _of_context_expr(self, expr: cst.BaseExpression, scope: Scope, depth: int) -> Context:
@@ -199,17 +195,12 @@ class Contexts:
             if found is None:
                 raise _Unknown
             where, bindings = found
-            results = set()
-            for binding in bindings:
-                if binding.value is not None:
-                    results.add(self._of_context_expr(binding.value, where, depth + 1))
-                elif binding.imported is not None:
-                    results.add(self._of_module(binding.imported))
-                else:
-                    raise _Unknown
-            if len(results) == 1:
-                return results.pop()
-            raise _Unknown
+            return _agreed(
+                self._of_context_expr(binding.value, where, depth + 1) if binding.value is not None
+                else self._of_module(binding.imported) if binding.imported is not None
+                else None
+                for binding in bindings
+            )
         if isinstance(expr, cst.Attribute):
             qualname = names.qualname(expr, scope)
             if qualname is not None:
@@ -222,6 +213,14 @@ class Contexts:
             if family.root == qualname:
                 return Context(None, family.pickler)
         raise _Unknown
+
+
+def _agreed(contexts: Iterable[Context | None]) -> Context:
+    """The context every binding of a name gives (unknown when one is unknown or two differ)."""
+    found = agreeing(contexts)
+    if found is None:
+        raise _Unknown
+    return found
 
 
 def _method_literal(expr: cst.BaseExpression) -> str | None:

@@ -26,6 +26,7 @@ import libcst as cst
 
 from mplint import apis
 from mplint.facts.names import Names
+from mplint.facts.resolve import owner_of
 from mplint.facts.scopes import CallSite, ClassInfo, Scope
 from mplint.facts.syntax import EXHAUSTING_BUILTINS
 from mplint.facts.values import Instance, Values
@@ -37,8 +38,7 @@ TRACKED_KINDS = frozenset(
      apis.Kind.MANAGER_CLASS}
 )
 
-#: methods that end (part of) an object's life: handing one out as a bound method is an escape
-LIFECYCLE_METHODS = frozenset({"join", "close", "terminate", "kill", "shutdown"})
+LIFECYCLE_METHODS = apis.LIFECYCLE_METHODS
 
 #: builtins that look at an object without keeping it
 _INSPECTING_BUILTINS = frozenset(
@@ -58,9 +58,7 @@ _SAME_ELEMENTS = frozenset({"list", "tuple", "set", "sorted", "reversed", "iter"
 #: (`any` too: join() returns None, which `any` passes over; `all` stops at the first None)
 _CONSUMERS = EXHAUSTING_BUILTINS | {"any"}
 _STORE_METHODS = frozenset({"append", "add", "insert", "appendleft"})
-#: methods of a manager that return no proxy (every other method makes a shared object whose
-#: proxy holds a reference to the manager)
-_NOT_PROXY_METHODS = LIFECYCLE_METHODS | {"start", "connect", "get_server", "register", "read"}
+_NOT_PROXY_METHODS = LIFECYCLE_METHODS | apis.methods(apis.Kind.MANAGER).no_proxy
 _LOOPS = (cst.For, cst.While, cst.ListComp, cst.SetComp, cst.DictComp, cst.GeneratorExp)
 _COMPREHENSIONS = (cst.ListComp, cst.SetComp, cst.GeneratorExp)
 
@@ -371,16 +369,6 @@ def _segment(life: Lifecycle, key: tuple[Scope, str], walker: _Walker) -> Holder
 def _statement_of_block(block: cst.CSTNode, walker: _Walker) -> cst.CSTNode | None:
     """The statement whose body `block` is (None for the module or a function's body)."""
     return walker.block_owner.get(block)
-
-
-def owner_of(scope: Scope) -> Scope | None:
-    """The function or module whose code runs `scope` (None for class bodies and lambdas)."""
-    current: Scope | None = scope
-    while current is not None and current.kind == "comprehension":
-        current = current.parent
-    if current is not None and current.kind in ("function", "module"):
-        return current
-    return None
 
 
 # --- the walk ---------------------------------------------------------------------------------

@@ -10,13 +10,12 @@ from __future__ import annotations
 import libcst as cst
 
 from mplint import apis
+from mplint.facts.resolve import MAX_DEPTH as _MAX_DEPTH, agreeing
 from mplint.facts.scopes import Binding, Collected, FunctionInfo, Scope
 
 # Class tests here are `type(x) is cst.Name` rather than `isinstance`: LibCST's concrete node
 # classes have no subclasses (a test checks it), and `isinstance` against their `ABCMeta` costs a
 # Python call each time it fails, hundreds of thousands of times per large module.
-
-_MAX_DEPTH = 12  # alias chains (`P = mp.Pool; Q = P`) longer than this are not followed
 
 
 class Names:
@@ -49,8 +48,9 @@ class Names:
             if found is None:
                 return None
             where, bindings = found
-            names = {self._binding_qualname(b, where, _depth) for b in bindings}
-            return names.pop() if len(names) == 1 else None
+            if len(bindings) == 1:  # the common case, without the agreement's machinery
+                return self._binding_qualname(bindings[0], where, _depth)
+            return agreeing(self._binding_qualname(b, where, _depth) for b in bindings)
         if type(expr) is cst.Attribute:
             base = self.qualname(expr.value, scope, _depth + 1)
             return f"{base}.{expr.attr.value}" if base else None

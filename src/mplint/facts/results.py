@@ -15,7 +15,8 @@ from typing import TYPE_CHECKING, Iterator, Union
 
 import libcst as cst
 
-from mplint.apis import Kind
+from mplint.apis import TERMINATING_POOLS, Kind, methods
+from mplint.facts.resolve import owner_of
 from mplint.facts.syntax import ITERATING_BUILTINS
 from mplint.facts.walk import Walker
 
@@ -24,10 +25,10 @@ if TYPE_CHECKING:
     from mplint.facts.scopes import CallSite, Scope
 
 #: pool methods that return before the work is done: an AsyncResult or a lazy iterator
-PENDING = frozenset({"apply_async", "map_async", "starmap_async", "imap", "imap_unordered"})
-LAZY = frozenset({"imap", "imap_unordered"})
+PENDING = methods(Kind.POOL).pending
+LAZY = methods(Kind.POOL).lazy
 #: pools whose `__exit__` calls `terminate()`; a ThreadPool drops its queued tasks the same way
-POOLS = frozenset({Kind.POOL, Kind.THREAD_POOL})
+POOLS = TERMINATING_POOLS
 
 Owner = Union[cst.FunctionDef, cst.Module]
 
@@ -81,7 +82,7 @@ class PoolResults:
             func = site.node.func
             if isinstance(func, cst.Attribute) and func.attr.value in PENDING:
                 pool = facts.values.instance_of(func.value, site.scope)
-                scope = _owner(site.scope)
+                scope = owner_of(site.scope)
                 if pool is not None and pool.kind in POOLS and scope is not None:
                     owners.setdefault(scope.node, scope)  # type: ignore[arg-type]
         if not owners:
@@ -98,15 +99,6 @@ class PoolResults:
         return bodies
 
 
-def _owner(scope: Scope) -> Scope | None:
-    current: Scope | None = scope
-    while current is not None and current.kind == "comprehension":
-        current = current.parent
-    if current is not None and current.kind in ("function", "module") and isinstance(
-        current.node, (cst.FunctionDef, cst.Module)
-    ):
-        return current
-    return None
 
 
 class ResultsBody(Walker):

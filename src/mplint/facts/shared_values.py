@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 import libcst as cst
 
 from mplint.apis import Kind
+from mplint.facts.resolve import MAX_DEPTH as _MAX_DEPTH
 from mplint.facts.syntax import FunctionBodyVisitor
 
 if TYPE_CHECKING:
@@ -20,7 +21,6 @@ if TYPE_CHECKING:
     from mplint.facts.scopes import CallSite, FunctionInfo, Scope
     from mplint.facts.values import Instance
 
-_MAX_DEPTH = 8
 #: dispatches that run the worker in more than one process at a time
 _MANY_PROCESSES = frozenset({"pool", "executor", "initializer", "spawn"})
 #: how the value reaches the worker: as an argument (`args=`, through helpers or `self.x`), or as a

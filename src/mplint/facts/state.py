@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Iterator
 import libcst as cst
 
 from mplint.facts import guards
+from mplint.facts.resolve import MAX_DEPTH as _MAX_DEPTH, SKIP, agreeing
 from mplint.facts.syntax import FunctionBodyVisitor
 from mplint.facts.walk import Walker
 
@@ -30,7 +31,6 @@ if TYPE_CHECKING:
     from mplint.facts import ModuleFacts
     from mplint.facts.scopes import Binding, FunctionInfo, Scope
 
-_MAX_DEPTH = 12
 
 #: decorators that wrap a function for its own callers rather than hand it to someone else
 _WRAPPING_BUILTINS = frozenset({"property", "staticmethod", "classmethod"})
@@ -165,17 +165,15 @@ class State:
 
     def _agreed(self, bindings: list[Binding], where: Scope, depth: int) -> Plain | None:
         """Plain when every binding of a name makes a plain value (augmented ones keep it)."""
-        found: list[Plain] = []
-        for binding in bindings:
-            if binding.augmented:
-                continue
-            if binding.value is None:
-                return None
-            plain = self.plain(binding.value, where, depth + 1)
-            if plain is None:
-                return None
-            found.append(plain)
-        return found[0] if found else None
+        return agreeing(
+            (
+                SKIP if binding.augmented
+                else None if binding.value is None
+                else self.plain(binding.value, where, depth + 1)
+                for binding in bindings
+            ),
+            lambda first, other: True,  # any plain values: the first one describes the name
+        )
 
     def attribute_values(
         self, cls: cst.ClassDef, attr: str, _depth: int = 0

@@ -13,9 +13,8 @@ import libcst as cst
 
 from mplint import apis
 from mplint.facts.names import Names
+from mplint.facts.resolve import MAX_DEPTH as _MAX_DEPTH, agreeing
 from mplint.facts.scopes import Collected, Scope
-
-_MAX_DEPTH = 12
 
 #: kinds whose calls make an object worth following (calls of other kinds return plain data)
 _OBJECT_KINDS = frozenset(
@@ -115,23 +114,12 @@ class Values:
                 return _CYCLE
             self._resolving.add(key)
             try:
-                instances = []
-                for binding in bindings:
-                    if _is_none(binding.value):
-                        continue  # `proc = None` before the real assignment: a placeholder
-                    if binding.value is not None:
-                        instance = self._instance(binding.value, where, _depth + 1)
-                    elif binding.iter is not None:
-                        instance = self._elements(binding.iter, self._iter_scope(binding, where), _depth + 1)
-                    else:
-                        instance = None
-                    if instance is None:
-                        return None
-                    if instance is not _CYCLE:
-                        instances.append(instance)
+                return agreeing(
+                    (self._binding_instance(binding, where, _depth) for binding in bindings),
+                    _same_kind, skip=_CYCLE,
+                )
             finally:
                 self._resolving.discard(key)
-            return _agreeing(instances)
         if isinstance(expr, cst.Subscript):
             return self._elements(expr.value, scope, _depth + 1)
         if isinstance(expr, cst.IfExp):  # `Pool(2) if fast else Pool(1)`: both branches must agree
@@ -139,6 +127,15 @@ class Values:
         if isinstance(expr, cst.Attribute):
             assigned = self._attribute_values(expr, scope)
             return _agreeing([self._instance(value, where, _depth + 1) for value, where in assigned])
+        return None
+
+    def _binding_instance(self, binding: Any, where: Scope, depth: int) -> Instance | None:
+        if _is_none(binding.value):
+            return _CYCLE  # `proc = None` before the real assignment: a placeholder, tells nothing
+        if binding.value is not None:
+            return self._instance(binding.value, where, depth + 1)
+        if binding.iter is not None:
+            return self._elements(binding.iter, self._iter_scope(binding, where), depth + 1)
         return None
 
     def _attribute_values(
@@ -228,16 +225,13 @@ class Values:
 _CYCLE: Any = object()
 
 
+def _same_kind(a: Instance, b: Instance) -> bool:
+    return a.kind is b.kind
+
+
 def _agreeing(found: list[Instance | None]) -> Instance | None:
-    """The instance that all of `found` agree on, ignoring cycles; None when any is unknown."""
-    known = [i for i in found if i is not _CYCLE]
-    if any(i is None for i in known):
-        return None
-    if not known:
-        return _CYCLE if found else None
-    first = known[0]
-    assert first is not None
-    return first if all(i.kind is first.kind for i in known) else None  # type: ignore[union-attr]
+    """The instance that all of `found` agree on, ignoring cycles (all cycles: a cycle)."""
+    return agreeing(found, _same_kind, skip=_CYCLE, nothing=_CYCLE if found else None)
 
 
 def _is_none(expr: cst.BaseExpression | None) -> bool:

@@ -25,19 +25,9 @@ if TYPE_CHECKING:
 
 DispatchKind = Literal["target", "run", "initializer", "pool", "executor", "spawn"]
 
-#: pool methods that run a callable in the workers: method -> whether the call also gives the
-#: callable's arguments, as `apply(func, args=(), kwds={})` and `apply_async` do
-_POOL_METHODS: dict[str, bool] = {
-    "map": False,
-    "imap": False,
-    "imap_unordered": False,
-    "starmap": False,
-    "map_async": False,
-    "starmap_async": False,
-    "apply": True,
-    "apply_async": True,
-}
-_EXECUTOR_METHODS = frozenset({"submit", "map"})
+#: the methods that run a callable in the workers, and how they pass its arguments
+_POOL_METHODS = apis.methods(apis.Kind.POOL).submit
+_EXECUTOR_METHODS = apis.methods(apis.Kind.PROCESS_EXECUTOR).submit
 
 # Positions of parameters in the constructors, for calls that pass them positionally.
 _PROCESS_PARAMS = ("group", "target", "name", "args", "kwargs")
@@ -157,12 +147,13 @@ class Workers:
             return []
         if runner.kind is apis.Kind.POOL and method in _POOL_METHODS:
             callable_ = argument(call, 0, "func")
-            packed = argument(call, 1, "args") if _POOL_METHODS[method] else None
-            kwargs = dict_items(argument(call, 2, "kwds")) if _POOL_METHODS[method] else {}
+            tupled = _POOL_METHODS[method] is apis.Passes.TUPLE  # `apply(func, args=(), kwds={})`
+            packed = argument(call, 1, "args") if tupled else None
+            kwargs = dict_items(argument(call, 2, "kwds")) if tupled else {}
             return [self._dispatch("pool", site, callable_, runner, tuple_elements(packed), kwargs, packed)]
         if runner.kind is apis.Kind.PROCESS_EXECUTOR and method in _EXECUTOR_METHODS:
             callable_ = argument(call, 0, "fn")
-            if method == "submit":
+            if _EXECUTOR_METHODS[method] is apis.Passes.INLINE:
                 args = [a.value for a in call.args[1:] if a.keyword is None and not a.star]
                 kwargs = {
                     a.keyword.value: a.value for a in call.args if a.keyword is not None

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 from urllib.parse import quote
 
-from mplint import __version__, docs
+from mplint import __version__, rule_pages
 from mplint.report import level, printable
 from mplint.rules import Rule, all_rules
 
@@ -46,7 +46,7 @@ def _directory_uri(path: str) -> str:
 
 
 def _plain_help(rule: type[Rule]) -> str:
-    return f"{docs.what_it_does(rule)}\n\nWhy is this bad?\n{rule.why}\n\nHow to fix:\n{rule.fix}"
+    return f"{rule_pages.what_it_does(rule)}\n\nWhy is this bad?\n{rule.why}\n\nHow to fix:\n{rule.fix}"
 
 
 def rule_descriptor(rule: type[Rule]) -> dict[str, Any]:
@@ -54,9 +54,9 @@ def rule_descriptor(rule: type[Rule]) -> dict[str, Any]:
         "id": rule.code,
         "name": rule.name,
         "shortDescription": {"text": rule.summary},
-        "fullDescription": {"text": docs.what_it_does(rule)},
-        "help": {"text": _plain_help(rule), "markdown": docs.rule_page(rule)},
-        "helpUri": docs.rule_url(rule),
+        "fullDescription": {"text": rule_pages.what_it_does(rule)},
+        "help": {"text": _plain_help(rule), "markdown": rule_pages.rule_page(rule)},
+        "helpUri": rule_pages.rule_url(rule),
         "defaultConfiguration": {"level": level(rule.code), "enabled": rule.default_enabled},
         "properties": {"tags": ["multiprocessing", "correctness"]},
     }
@@ -118,7 +118,7 @@ def sarif_log(run: Run, cwd: str | None = None) -> dict[str, Any]:
                         "name": "mplint",
                         "version": __version__,
                         "semanticVersion": __version__,
-                        "informationUri": docs.DOCS_URL + "rules/index.md",
+                        "informationUri": rule_pages.DOCS_URL + "rules/index.md",
                         "rules": [rule_descriptor(rule) for rule in rules],
                     }
                 },

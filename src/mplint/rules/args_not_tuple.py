@@ -7,10 +7,11 @@ from typing import Iterator
 
 import libcst as cst
 
+from mplint.apis import Kind, methods
 from mplint.facts import Dispatch, ModuleFacts
 from mplint.rules.base import Report, Rule
 
-_STARMAP = frozenset({"starmap", "starmap_async"})
+_STARMAP = methods(Kind.POOL).starmaps
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,7 @@ from typing import Iterator
 
 import libcst as cst
 
-from mplint.apis import Kind
+from mplint.apis import Kind, methods
 from mplint.facts import Dispatch, FunctionInfo, ModuleFacts
 from mplint.facts.workload import TIMER, Blocking, Bound, Work, Workloads
 from mplint.rules.base import Report, Rule
@@ -151,7 +151,7 @@ if __name__ == "__main__":
     def _terminated(facts: ModuleFacts, creation: cst.Call | None, cls: cst.ClassDef | None) -> bool:
         for site in facts.calls:
             func = site.node.func
-            if isinstance(func, cst.Attribute) and func.attr.value in ("terminate", "kill"):
+            if isinstance(func, cst.Attribute) and func.attr.value in methods(Kind.PROCESS).terminate:
                 instance = facts.values.instance_of(func.value, site.scope)
                 if instance is None:
                     continue

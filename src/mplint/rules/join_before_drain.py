@@ -7,12 +7,13 @@ from typing import Iterator
 
 import libcst as cst
 
-from mplint.apis import Kind
+from mplint.apis import Kind, methods
 from mplint.facts import CallSite, FunctionInfo, Instance, ModuleFacts, Scope
+from mplint.facts.resolve import owner_of
 from mplint.rules.base import Report, Rule
 
-_PUTS = frozenset({"put", "put_nowait"})
-_GETS = frozenset({"get", "get_nowait"})
+_PUTS = methods(Kind.QUEUE).put
+_GETS = methods(Kind.QUEUE).get
 
 
 @dataclass(frozen=True)
@@ -122,7 +123,7 @@ if __name__ == "__main__":
             process = facts.values.instance_of(site.node.func.value, site.scope)  # type: ignore[attr-defined]
             if process is None or process.kind is not Kind.PROCESS:
                 continue
-            owner = _owner(site.scope)
+            owner = owner_of(site.scope)
             for producer in finder.of(process):
                 gets = [
                     (i, get)
@@ -174,7 +175,7 @@ class _Producers:
                 reads = [func] + [arg.value for arg in site.node.args]
                 for read in reads:
                     if isinstance(read, cst.Attribute) and read.attr.value in _GETS:
-                        self._gets.setdefault(_owner(site.scope), []).append((index, read.value, site))
+                        self._gets.setdefault(owner_of(site.scope), []).append((index, read.value, site))
         return self._gets.get(owner, [])
 
     def of(self, process: Instance) -> Iterator[_Producer]:
@@ -260,14 +261,6 @@ def _is_marker(expr: cst.BaseExpression) -> bool:
     ):
         return True  # `a != b`, `not done`: a bool, however big the operands
     return isinstance(expr, (cst.Integer, cst.Float, cst.SimpleString))
-
-
-def _owner(scope: Scope) -> Scope | None:
-    """The function (or module) whose body `scope` is part of; comprehensions belong to it."""
-    current: Scope | None = scope
-    while current is not None and current.kind == "comprehension":
-        current = current.parent
-    return current
 
 
 def _same_object(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Iterator
 
-from mplint.apis import Kind
+from mplint.apis import Kind, methods
 from mplint.facts import ModuleFacts
 from mplint.facts.lifecycles import Event, Lifecycle
 from mplint.rules.base import Report, Rule
@@ -19,7 +19,7 @@ _ENDINGS = {
 }
 
 #: pool methods whose results may still be pending when the call returns
-_LAZY_POOL_METHODS = frozenset({"apply_async", "map_async", "starmap_async", "imap", "imap_unordered"})
+_LAZY_POOL_METHODS = methods(Kind.POOL).pending
 
 #: methods a subclass of the module may define without them ending the object's life
 _NOT_ENDINGS = frozenset({"run", "start", "__init__"})
@@ -222,7 +222,7 @@ if __name__ == "__main__":
                 f"the processes in `{holder.name}` are started but never joined: {_process_why(True)}; "
                 f"join each after the work: `for proc in {holder.name}: proc.join()`"
             )
-        signals = [e.verb for e in events if e.verb in ("terminate", "kill")]
+        signals = [e.verb for e in events if e.verb in methods(Kind.PROCESS).terminate]
         if signals:
             return (
                 f"process `{holder.name}` is sent `{signals[0]}()` but never joined: "
