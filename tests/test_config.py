@@ -66,7 +66,7 @@ def test_selectors_are_upper_cased_and_must_match_a_rule():
 def test_the_schema_table_holds_the_documented_keys():
     assert [o.key for o in OPTIONS] == [
         "select", "extend-select", "ignore", "exclude", "extend-exclude", "per-file-ignores",
-        "io-bound-calls",
+        "src", "io-bound-calls",
     ]
     for option in OPTIONS:
         assert option.doc and option.type

@@ -21,10 +21,11 @@ from typing import Collection
 from mplint import __version__
 from mplint.findings import FileError, FileResult, Finding
 from mplint.options import RuleOptions
+from mplint.project.summary import Summary
 
 ENV_VAR = "MPLINT_CACHE_DIR"
 DEFAULT_FOLDER = ".mplint_cache"
-_FORMAT = "1"  # bump when the entry layout changes
+_FORMAT = "2"  # bump when the entry layout changes
 
 
 def _libcst_version() -> str:
@@ -91,9 +92,12 @@ class Cache:
     def default_folder(cls, root: Path) -> Path:
         return Path(os.environ.get(ENV_VAR) or root / DEFAULT_FOLDER)
 
-    def key(self, source: bytes, path: str, codes: Collection[str], options: RuleOptions) -> str:
+    def key(
+        self, source: bytes, path: str, codes: Collection[str], options: RuleOptions, project: str = ""
+    ) -> str:
+        """The key of a file's result; `project` is the digest of what its project tells it."""
         digest = hashlib.sha256()
-        for part in (self._salt, path, ",".join(sorted(codes)), repr(options)):
+        for part in (self._salt, path, ",".join(sorted(codes)), repr(options), project):
             digest.update(part.encode("utf-8", "surrogatepass"))
             digest.update(b"\0")
         digest.update(source)
@@ -109,9 +113,27 @@ class Cache:
             return None  # missing, or not JSON (or nested too deeply to read): check the file again
         return _result(data, path)
 
+    def summary_key(self, source: bytes, path: str) -> str:
+        """The key of a module's summary: it depends on the code and the file's name only."""
+        digest = hashlib.sha256()
+        for part in (self._salt, "summary", path):
+            digest.update(part.encode("utf-8", "surrogatepass"))
+            digest.update(b"\0")
+        digest.update(source)
+        return digest.hexdigest()
+
+    def get_summary(self, key: str) -> tuple[bool, Summary | None]:
+        """(found, summary): a module that could not be parsed has a cached None."""
+        try:
+            data = json.loads(self._entry(key).read_text(encoding="utf-8"))
+            return True, (Summary.from_json(data["summary"]) if data["summary"] is not None else None)
+        except (OSError, ValueError, TypeError, KeyError, IndexError):
+            return False, None
+
+    def put_summary(self, key: str, summary: Summary | None) -> None:
+        self._write(key, {"summary": summary.to_json() if summary is not None else None})
+
     def put(self, key: str, result: FileResult) -> None:
-        if not self._usable:
-            return
         error = result.error
         data = {
             "findings": [
@@ -120,6 +142,11 @@ class Cache:
             ],
             "error": [error.message, error.line, error.column] if error is not None else None,
         }
+        self._write(key, data)
+
+    def _write(self, key: str, data: object) -> None:
+        if not self._usable:
+            return
         import tempfile  # only a run that writes pays for it
 
         entry = self._entry(key)

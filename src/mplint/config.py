@@ -69,6 +69,12 @@ OPTIONS: tuple[Option, ...] = (
            "Rules not to check in the files a glob matches, e.g. "
            '`"tests/*" = ["MPL001"]`.',
            _is_glob_table, holds_codes=True),
+    Option("src", "list of folders", [".", "src"],
+           "The folders that hold the project's importable code (its source roots), relative to "
+           "this file's folder, as ruff's `src`: where `import app.jobs` is looked for when a "
+           "call is followed into another module of the project. The folder of each script "
+           "comes first, as Python's `sys.path[0]` does.",
+           _is_str_list),
     Option("io-bound-calls", "list of qualified names", [],
            "More callables that block on I/O, for MPL004 (`io-bound-process`): a prefix ending "
            'with "." covers a whole module (`"mycompany.http."`), a name without one covers that '

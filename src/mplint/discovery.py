@@ -1,9 +1,12 @@
-"""Which files a run checks: the named files, and the *.py files found under the named folders."""
+"""Which files a run checks: the named files, and under the named folders the *.py files and the
+scripts without a suffix whose first line is a Python shebang (as pre-commit's file types see them)."""
 
 from __future__ import annotations
 
 import fnmatch
 import os
+import re
+import stat
 from dataclasses import dataclass, field
 from typing import Callable, Iterable
 
@@ -20,6 +23,22 @@ SKIPPED_FOLDER_GLOBS = ("*.egg-info",)
 
 def is_skipped_folder(name: str) -> bool:
     return name in SKIPPED_FOLDERS or any(fnmatch.fnmatchcase(name, g) for g in SKIPPED_FOLDER_GLOBS)
+
+
+_PYTHON_SHEBANG = re.compile(rb"^#!\s*\S*(?:/|\s)(?:env\s+(?:-\S+\s+)*)?python[0-9.]*(?:\s|$)")
+
+
+def is_python_script(path: str) -> bool:
+    """An extensionless regular file whose first line is `#!/usr/bin/env python3` or the like.
+    Only regular files are opened: a FIFO or a device would block the walk."""
+    try:
+        if not stat.S_ISREG(os.stat(path).st_mode):
+            return False
+        with open(path, "rb") as file:
+            first = file.readline(256)
+    except OSError:
+        return False
+    return _PYTHON_SHEBANG.match(first) is not None
 
 
 @dataclass
@@ -46,7 +65,9 @@ def _walk(
         real_folder: str | None = None  # one realpath per folder, not per file
         for name in sorted(files):
             path = os.path.join(folder, name)
-            if name.endswith(".py") and not excluded(path):
+            if excluded(path):
+                continue
+            if name.endswith(".py") or ("." not in name and is_python_script(path)):
                 if os.path.islink(path):
                     key = os.path.realpath(path)
                 else:

@@ -21,6 +21,9 @@ from mplint.findings import FileError, FileResult, Finding
 from mplint.noqa import without_suppressed
 from mplint.options import DEFAULT_OPTIONS, RuleOptions
 from mplint.precheck import MAX_SOURCE_CHARS, enabled_codes, precheck
+from mplint.project.link import NO_PROJECT_FACTS, ProjectFacts
+from mplint.project.summary import Summary
+from mplint.project.summary import summarise as summary_of
 from mplint.rules import Rule, all_rules
 from mplint.source import without_form_feed_indents
 
@@ -40,20 +43,37 @@ def lint_source(
     codes: Collection[str] | None = None,
     noqa: bool = True,
     options: RuleOptions | None = None,
+    project: ProjectFacts = NO_PROJECT_FACTS,
 ) -> FileResult:
     """Check one file's source.
 
     `codes` are the enabled rule codes (None: the rules enabled by default). With `noqa` false the
     findings are not filtered by `# noqa` comments (the flake8 plugin leaves that to flake8).
-    `options` are the settings some rules read (None: the defaults).
+    `options` are the settings some rules read (None: the defaults). `project` is what the other
+    modules of the file's project do (`mplint.project`), for the calls the file makes into them.
     Never raises: what cannot be checked (bad input, or a bug of mplint's) comes back as
     `FileResult.error`.
 
     A file that does not import from the modules of the API table cannot have a finding and is
     not parsed, so a syntax error in it goes unreported: mplint is not a syntax checker.
     """
+    return check_and_summarise(source, path, codes=codes, noqa=noqa, options=options, project=project)[0]
+
+
+def check_and_summarise(
+    source: bytes | str,
+    path: str = "<stdin>",
+    *,
+    codes: Collection[str] | None = None,
+    noqa: bool = True,
+    options: RuleOptions | None = None,
+    project: ProjectFacts = NO_PROJECT_FACTS,
+    summarise: bool = False,
+) -> tuple[FileResult, Summary | None]:
+    """`lint_source`, and with `summarise` the module's summary for the other modules of its
+    project, made from the same parse (None when the module cannot be parsed)."""
     try:
-        return _lint(source, path, codes, noqa, options)
+        return _lint(source, path, codes, noqa, options, project, summarise)
     except Exception as error:  # the one net: a bug of ours costs this file, never the run
         return FileResult(
             path,
@@ -62,25 +82,31 @@ def lint_source(
                 f"internal error while checking this file ({type(error).__name__}: {error}); please report it",
                 internal=True,
             ),
-        )
+        ), None
 
 
 def _lint(
-    source: bytes | str, path: str, codes: Collection[str] | None, noqa: bool, options: RuleOptions | None
-) -> FileResult:
-    ready = precheck(source, path, codes)
+    source: bytes | str,
+    path: str,
+    codes: Collection[str] | None,
+    noqa: bool,
+    options: RuleOptions | None,
+    project: ProjectFacts,
+    summarise: bool,
+) -> tuple[FileResult, Summary | None]:
+    ready = precheck(source, path, codes, parse=summarise or bool(project))
     if isinstance(ready, FileResult):
-        return ready
+        return ready, None
     text, codes_to_run = ready
     rules = enabled_rules(codes_to_run)
     with _fewer_collections():
-        checked = _parse_and_check(text, path, rules, options or DEFAULT_OPTIONS)
+        checked = _parse_and_check(text, path, rules, options or DEFAULT_OPTIONS, project, summarise)
     if isinstance(checked, FileResult):
-        return checked
-    findings = checked
+        return checked, None
+    findings, summary = checked
     if noqa:
         findings = without_suppressed(findings, text)
-    return FileResult(path, sorted(findings))
+    return FileResult(path, sorted(findings)), summary
 
 
 #: the collector's first-generation threshold while a file is parsed and checked (Python's: 700)
@@ -102,8 +128,13 @@ def _fewer_collections() -> Iterator[None]:
 
 
 def _parse_and_check(
-    text: str, path: str, rules: list[type[Rule]], options: RuleOptions
-) -> list[Finding] | FileResult:
+    text: str,
+    path: str,
+    rules: list[type[Rule]],
+    options: RuleOptions,
+    project: ProjectFacts,
+    summarise: bool,
+) -> tuple[list[Finding], Summary | None] | FileResult:
     verdict = nesting.scan(text)
     if verdict.kind == nesting.TOO_DEEP:
         return FileResult(path, error=FileError(
@@ -121,10 +152,11 @@ def _parse_and_check(
             module = cst.parse_module(for_libcst)
         except RecursionError:
             module = _with_deep_stack(cst.parse_module, for_libcst)
+        work = (module, path, rules, options, project, summarise, for_libcst)
         try:
-            findings = _check(module, path, rules, options, for_libcst)
+            findings, summary = _check(*work)
         except RecursionError:
-            findings = _with_deep_stack(_check, module, path, rules, options, for_libcst)
+            findings, summary = _with_deep_stack(_check, *work)
         if column_shifts:
             findings = [_shifted(finding, column_shifts) for finding in findings]
     except cst.ParserSyntaxError as error:
@@ -134,7 +166,7 @@ def _parse_and_check(
         return FileResult(path, error=refused or _unsupported_syntax(path, error))
     except RecursionError:
         return FileResult(path, error=FileError(path, "cannot check: the code is nested too deeply"))
-    return findings
+    return findings, summary
 
 
 def _python_refuses(text: str, path: str) -> FileError | None:
@@ -201,9 +233,15 @@ def _shifted(finding: Finding, shifts: dict[int, int]) -> Finding:
 
 
 def _check(
-    module: cst.Module, path: str, rules: list[type[Rule]], options: RuleOptions, source: str | None = None
-) -> list[Finding]:
-    facts = ModuleFacts(module, path, source)
+    module: cst.Module,
+    path: str,
+    rules: list[type[Rule]],
+    options: RuleOptions,
+    project: ProjectFacts,
+    summarise: bool,
+    source: str | None = None,
+) -> tuple[list[Finding], Summary | None]:
+    facts = ModuleFacts(module, path, source, project)
     findings = []
     for rule in rules:
         for report in rule(options).check(facts):
@@ -220,7 +258,7 @@ def _check(
                     report.message,
                 )
             )
-    return findings
+    return findings, (summary_of(facts) if summarise else None)
 
 
 def _unsupported_syntax(path: str, error: cst.ParserSyntaxError) -> FileError:

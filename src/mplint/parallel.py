@@ -19,6 +19,8 @@ from typing import TYPE_CHECKING, Collection, Iterator
 from mplint.findings import FileError, FileResult
 from mplint.interrupts import in_worker
 from mplint.options import DEFAULT_OPTIONS, RuleOptions
+from mplint.project.link import NO_PROJECT_FACTS, ProjectFacts
+from mplint.project.summary import Summary
 
 if TYPE_CHECKING:
     from concurrent.futures import ProcessPoolExecutor
@@ -35,9 +37,16 @@ class Job:
 
     index: int
     path: str
-    text: str
+    text: str | bytes
     codes: frozenset[str]
     options: RuleOptions
+    #: what the file's project tells its check; with `summarise` its summary is made too
+    project: ProjectFacts = NO_PROJECT_FACTS
+    summarise: bool = False
+
+
+#: what a job gives back: its index, the file's result, and its summary when one was asked for
+Done = tuple[int, FileResult, "Summary | None"]
 
 
 def available_cpus() -> int:
@@ -49,23 +58,35 @@ def available_cpus() -> int:
 
 
 def check_source(
-    source: bytes | str, path: str, codes: Collection[str], options: RuleOptions = DEFAULT_OPTIONS
-) -> FileResult:
-    """Check one file's source in this process (the engine never raises: see engine.lint_source)."""
+    source: bytes | str,
+    path: str,
+    codes: Collection[str],
+    options: RuleOptions = DEFAULT_OPTIONS,
+    *,
+    project: ProjectFacts = NO_PROJECT_FACTS,
+    summarise: bool = False,
+) -> tuple[FileResult, Summary | None]:
+    """Check one file's source in this process, and with `summarise` make its summary (the engine
+    never raises: see engine.lint_source)."""
     from mplint import engine  # LibCST, the facts and the rules: only once a file needs a parse
 
-    return engine.lint_source(source, path, codes=codes, options=options)
+    return engine.check_and_summarise(
+        source, path, codes=codes, options=options, project=project, summarise=summarise
+    )
 
 
-def check_job(job: Job) -> tuple[int, FileResult]:
-    return job.index, check_source(job.text, job.path, job.codes, job.options)
+def check_job(job: Job) -> Done:
+    result, summary = check_source(
+        job.text, job.path, job.codes, job.options, project=job.project, summarise=job.summarise
+    )
+    return job.index, result, summary
 
 
-def check_batch(batch: list[Job]) -> list[tuple[int, FileResult]]:
+def check_batch(batch: list[Job]) -> list[Done]:
     return [check_job(job) for job in batch]
 
 
-def run_jobs(todo: list[Job], jobs: int) -> Iterator[tuple[int, FileResult]]:
+def run_jobs(todo: list[Job], jobs: int) -> Iterator[Done]:
     """Each job's (index, result), in no particular order."""
     if jobs <= 1 or len(todo) < MIN_FILES_FOR_WORKERS:
         for job in todo:
@@ -127,7 +148,7 @@ def _batches(todo: list[Job], count: int) -> list[list[Job]]:
     return batches
 
 
-def _check_alone(job: Job) -> tuple[int, FileResult]:
+def _check_alone(job: Job) -> Done:
     from concurrent.futures.process import BrokenProcessPool
 
     try:
@@ -135,4 +156,4 @@ def _check_alone(job: Job) -> tuple[int, FileResult]:
             return executor.submit(check_job, job).result()
     except BrokenProcessPool:
         message = "mplint's worker process crashed while checking this file; please report it"
-        return job.index, FileResult(job.path, error=FileError(job.path, message, internal=True))
+        return job.index, FileResult(job.path, error=FileError(job.path, message, internal=True)), None

@@ -27,19 +27,20 @@ def enabled_codes(codes: Collection[str] | None) -> frozenset[str]:
 
 
 def precheck(
-    source: bytes | str, path: str, codes: Collection[str] | None = None
+    source: bytes | str, path: str, codes: Collection[str] | None = None, *, parse: bool = False
 ) -> FileResult | tuple[str, frozenset[str]]:
     """Gives the finished result for a file that needs no parse (it cannot be decoded, or it cannot
     contain a finding, or no rule is enabled, or it is too large), else the decoded text and the
     codes of the rules to run. The runner calls it before deciding whether a file is worth a cache
-    look-up or a worker process.
+    look-up or a worker process. With `parse` the prefilter is passed over: the file is wanted for
+    what it tells the other modules of its project (its summary), or for what they tell it.
     """
     try:
         text = source if isinstance(source, str) else decode(source)
     except SourceError as error:
         return FileResult(path, error=FileError(path, error.message, error.line, error.column))
     enabled = enabled_codes(codes)
-    if not enabled or not apis.may_contain_findings(text):
+    if not parse and (not enabled or not apis.may_contain_findings(text)):
         return FileResult(path)
     if len(text) > MAX_SOURCE_CHARS:
         return FileResult(path, error=FileError(

@@ -9,6 +9,7 @@ import sys
 from dataclasses import dataclass, field
 from typing import BinaryIO, Callable, Sequence
 
+from mplint import apis
 from mplint.cache import Cache
 from mplint.config import Settings
 from mplint.discovery import discover
@@ -17,6 +18,9 @@ from mplint.options import RuleOptions
 from mplint.parallel import Job, check_source, run_jobs
 from mplint.precheck import precheck
 from mplint.source import SourceError, decode
+from mplint.project.link import NO_PROJECT_FACTS, ProjectFacts
+from mplint.project.session import Session
+from mplint.project.summary import Summary
 
 STDIN = "-"
 STDIN_DEFAULT_NAME = "<stdin>"
@@ -88,6 +92,54 @@ def read_source(path: str) -> bytes | FileResult:
 Progress = Callable[[int, int], None]
 
 
+def project_facts(
+    path: str, source: bytes | str, codes: frozenset[str], options: RuleOptions, cache: Cache | None
+) -> ProjectFacts:
+    """What the project of `path` tells the check of `source` (an unsaved buffer, standard input
+    named by --stdin-display-name): its modules are read from disk, summarised through the cache."""
+    if path in (STDIN_DEFAULT_NAME, STDIN):
+        return NO_PROJECT_FACTS
+    data = source.encode("utf-8", "surrogateescape") if isinstance(source, str) else source
+    session = Session()
+    session.add(path, data, apis.may_contain_findings(data))
+    session.explore(apis.may_contain_findings)
+    summarise_project(session, options, 1, cache)
+    return session.facts_for(path)
+
+
+def summarise_project(
+    session: Session,
+    options: RuleOptions,
+    jobs: int,
+    cache: Cache | None,
+    named: Sequence[tuple[str, bytes, frozenset[str], bool]] = (),
+) -> None:
+    """Summaries of the project modules that can matter (from the cache, else parsed), then the
+    link. A named file that uses the API is checked in the same parse, without what its project
+    tells it: most have nothing to be told, and keep that result."""
+    codes_of = {os.path.abspath(path): codes for path, _, codes, _ in named}
+    todo: list[Job] = []
+    keys: dict[str, str] = {}
+    wanted = session.wanted()
+    for index, file in enumerate(wanted):
+        if cache is not None:
+            keys[file.path] = cache.summary_key(file.source, file.path)
+            found, summary = cache.get_summary(keys[file.path])
+            if found:
+                session.summaries[file.path] = summary
+                continue
+        codes = codes_of.get(file.path, frozenset()) if file.uses_api else frozenset()
+        todo.append(Job(index, file.given, file.source, codes, options, summarise=True))
+    for index, result, summary in run_jobs(todo, jobs):
+        file = wanted[index]
+        session.summaries[file.path] = summary
+        if file.named and file.uses_api and file.path in codes_of:
+            session.local_results[file.path] = result
+        if cache is not None and not (result.error is not None and result.error.internal):
+            cache.put_summary(keys[file.path], summary)
+    session.link()
+
+
 def lint_paths(
     paths: Sequence[str],
     settings: Settings,
@@ -106,6 +158,7 @@ def lint_paths(
     With `force_exclude` the excludes apply to the paths given (and to stdin's name) too.
     """
     run = Run()
+    session = Session()
 
     def force_excluded(path: str) -> bool:
         return settings.is_excluded(path, ancestors=True)
@@ -114,7 +167,9 @@ def lint_paths(
         name = stdin_filename or STDIN_DEFAULT_NAME
         source = (stdin or sys.stdin.buffer).read()
         if not (force_exclude and stdin_filename and force_excluded(name)):
-            run.results.append(check_source(source, name, settings.codes_for(name), settings.rule_options))
+            codes = settings.codes_for(name)
+            project = project_facts(name, source, codes, settings.rule_options, cache)
+            run.results.append(check_source(source, name, codes, settings.rule_options, project=project)[0])
             with contextlib.suppress(SourceError):  # kept for output that quotes the source
                 run.sources[name] = decode(source)
     found = discover(
@@ -125,27 +180,46 @@ def lint_paths(
     run.results += [FileResult(error.path, error=error) for error in found.errors]
     run.empty_paths = found.empty
 
+    named: list[tuple[str, bytes, frozenset[str], bool]] = []
     slots: list[FileResult | None] = []
-    todo: list[Job] = []
-    keys: dict[int, str] = {}
     for path in found.files:
         codes = settings.codes_for(path)
         source = read_source(path)
         ready = source if isinstance(source, FileResult) else precheck(source, path, codes)
-        if isinstance(ready, FileResult):
-            slots.append(ready)
+        if isinstance(source, FileResult):
+            slots.append(source)
             continue
-        index = len(slots)
+        uses_api = not isinstance(ready, FileResult)
+        session.add(path, source, uses_api)
+        slots.append(ready if isinstance(ready, FileResult) else None)
+        named.append((path, source, codes, uses_api))
+    session.explore(apis.may_contain_findings)
+    summarise_project(session, settings.rule_options, jobs, cache, named)
+
+    todo: list[Job] = []
+    keys: dict[int, str] = {}
+    index_of = {path: index for index, path in enumerate(found.files)}
+    for path, source, codes, uses_api in named:
+        index = index_of[path]
+        project = session.facts_for(path)
+        if not uses_api and not project:
+            continue  # its precheck result stands: it cannot have a finding
         if cache is not None:
-            keys[index] = cache.key(source, path, codes, settings.rule_options)  # type: ignore[arg-type]
-            slots.append(cache.get(keys[index], path))
+            keys[index] = cache.key(source, path, codes, settings.rule_options, project.digest())
+        local = session.local_results.get(os.path.abspath(path))
+        if local is not None and not project:
+            slots[index] = local  # checked while it was summarised, and its project adds nothing
+            if cache is not None:
+                cache.put(keys[index], local)
+            continue
+        if cache is not None:
+            slots[index] = cache.get(keys[index], path)
             if slots[index] is not None:
                 continue
-        else:
-            slots.append(None)
-        todo.append(Job(index, path, ready[0], codes, settings.rule_options))
+        slots[index] = None
+        todo.append(Job(index, path, source, codes, settings.rule_options, project))
 
-    for done, (index, result) in enumerate(run_jobs(todo, jobs), start=1):
+    for done, (index, result, _summary) in enumerate(run_jobs(todo, jobs), start=1):
         slots[index] = result
         if cache is not None and not (result.error is not None and result.error.internal):
             cache.put(keys[index], result)

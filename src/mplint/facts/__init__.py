@@ -47,12 +47,14 @@ from mplint.facts.statements import Statements
 from mplint.facts.values import Instance, Values
 from mplint.facts.visibility import Visibility
 from mplint.facts.workers import Dispatch, Workers
+from mplint.project.link import NO_PROJECT_FACTS, Chain, ProjectFacts
 
 __all__ = [
     "Arguments",
     "Binding",
     "Dispatch",
     "CallChain",
+    "Chain",
     "Carried",
     "CarriedValues",
     "CallSite",
@@ -74,6 +76,7 @@ __all__ = [
     "ModuleFacts",
     "Mutation",
     "Plain",
+    "ProjectFacts",
     "PoolResults",
     "HeldChange",
     "Proxies",
@@ -96,11 +99,19 @@ __all__ = [
 
 
 class ModuleFacts:
-    def __init__(self, module: cst.Module, path: str = "<stdin>", source: str | None = None) -> None:
+    def __init__(
+        self,
+        module: cst.Module,
+        path: str = "<stdin>",
+        source: str | None = None,
+        project: ProjectFacts = NO_PROJECT_FACTS,
+    ) -> None:
         self.module = module
         #: the text `module` was parsed from, so positions are those of Python's tokens in it
         self.source = source
         self.path = path
+        #: what the other modules of the project do, for the calls this module makes into them
+        self.project = project
         collected = collect(module)
         self.module_scope = collected.module_scope
         self.scopes = collected.scopes
@@ -264,6 +275,17 @@ class ModuleFacts:
 
     def starts_processes(self, site: CallSite) -> bool:
         return self.started_kind(site) is not None
+
+    def project_start(self, site: CallSite) -> Chain | None:
+        """The chain by which a call into another module of the project starts processes:
+        `main()` (app/cli.py:12) -> `run_all()` (app/jobs.py:40) -> `Pool()` (app/jobs.py:41)."""
+        if not self.project or self.callgraph.callee(site) is not None:
+            return None
+        qualname = self.names.qualname(site.node.func, site.scope)
+        return self.project.starts.get(qualname) if qualname is not None else None
+
+    def starts_processes_here_or_in_project(self, site: CallSite) -> bool:
+        return self.starts_processes(site) or self.project_start(site) is not None
 
     def import_time_calls_reaching(
         self, predicate: Callable[[CallSite], bool]

@@ -350,10 +350,10 @@ class _Collector(Walker):
 
     def visit_ImportFrom(self, node: cst.ImportFrom) -> None:
         self.import_depth += 1
-        if node.relative or node.module is None:
-            base = None  # a module of this project: nothing in the API table
-        else:
-            base = _dotted(node.module)
+        # a relative import keeps its dots (`.cli.main`): a module of this project, which the
+        # API table never matches and the project's resolver reads
+        dots = "." * len(node.relative)
+        base = dots + (_dotted(node.module) if node.module is not None else "")
         if isinstance(node.names, cst.ImportStar):
             return
         for alias in node.names:
@@ -361,7 +361,7 @@ class _Collector(Walker):
             bound = name
             if alias.asname is not None and isinstance(alias.asname.name, cst.Name):
                 bound = alias.asname.name.value
-            self.scope.bind(Binding(bound, node, imported=f"{base}.{name}" if base else None))
+            self.scope.bind(Binding(bound, node, imported=f"{base}.{name}" if base and not base.endswith(".") else base + name))
 
     def visit_Assign(self, node: cst.Assign) -> None:
         for target in node.targets:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Iterator
 
 from mplint.apis import Kind
-from mplint.facts import ModuleFacts
+from mplint.facts import CallSite, Chain, ModuleFacts
 from mplint.rules.base import Report, Rule
 
 _WHAT_STARTS = {
@@ -90,13 +90,32 @@ if __name__ == "__main__":
                     f"`{facts.call_text(site.node)}` {_WHAT_STARTS[kind]} at import time; "
                     f"{_WHY_SHORT}: move it under `if __name__ == \"__main__\":`",
                 )
-        for site, chain in facts.import_time_calls_reaching(facts.starts_processes):
+        for site in facts.calls:
+            project_chain = facts.project_start(site) if site.import_time else None
+            if project_chain is not None:
+                yield self._called(facts, site, _through_project(facts, (), project_chain))
+        reaching = facts.starts_processes_here_or_in_project
+        for site, chain in facts.import_time_calls_reaching(reaching):
             if facts.starts_processes(site):
                 continue  # reported above as a start of its own
-            through = " -> ".join(f"`{facts.call_text(s.node)}`" for s in chain)
-            yield Report(
-                site.node,
-                f"`{facts.call_text(site.node)}` is called at import time and starts processes "
-                f"(through {through} on line {facts.line_of(chain[-1].node)}); {_WHY_SHORT}: "
-                f"call it under `if __name__ == \"__main__\":`",
-            )
+            last = chain[-1]
+            if facts.starts_processes(last):
+                through = " -> ".join(f"`{facts.call_text(s.node)}`" for s in chain)
+                through += f" on line {facts.line_of(last.node)}"
+            else:
+                through = _through_project(facts, chain[:-1], facts.project_start(last) or ())
+            yield self._called(facts, site, through)
+
+    def _called(self, facts: ModuleFacts, site: CallSite, through: str) -> Report:
+        return Report(
+            site.node,
+            f"`{facts.call_text(site.node)}` is called at import time and starts processes "
+            f"(through {through}); {_WHY_SHORT}: call it under `if __name__ == \"__main__\":`",
+        )
+
+
+def _through_project(facts: ModuleFacts, local: tuple[CallSite, ...], chain: Chain) -> str:
+    """`helper()` (line 8) -> `main()` (app/cli.py:12) -> ... -> `Pool(...)` (app/jobs.py:41)"""
+    steps = [f"`{facts.call_text(s.node)}` (line {facts.line_of(s.node)})" for s in local]
+    steps += [f"`{shown}` ({path}:{line})" for shown, path, line in chain]
+    return " -> ".join(steps)

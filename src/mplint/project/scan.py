@@ -1,0 +1,68 @@
+"""Which project modules a file imports, read from its text without parsing it.
+
+This is the second step of the prefilter: a file that mentions no multiprocessing API is still
+worth parsing when it imports (directly or through other project modules) a module that does.
+The reading over-approximates (an import in a string or under `if False:` counts); it only
+decides what is parsed, and the summaries decide what is reported.
+"""
+
+from __future__ import annotations
+
+import re
+
+from mplint.project.resolver import ModuleRef, Project
+
+_IMPORT = re.compile(
+    rb"^[ \t]*(?:from[ \t]+(\.*[\w.]*)[ \t]+import[ \t]+(\([^)]*\)?|[^\n#;]*)|import[ \t]+([^\n#;]*))",
+    re.MULTILINE,
+)
+_AS = re.compile(rb"[ \t]+as[ \t]+\w+")
+
+#: the marks of an import that may name a project module, before the names are known
+RELATIVE_MARK = b"from ."
+
+
+def imported_names(source: bytes) -> set[str]:
+    """Dotted names the source may import, relative ones with their dots: `app.jobs`,
+    `.jobs`, and for `from app import jobs` both `app` and `app.jobs`."""
+    names: set[str] = set()
+    for match in _IMPORT.finditer(source):
+        module, imported, plain = match.groups()
+        if plain is not None:
+            for part in _AS.sub(b"", plain).split(b","):
+                name = part.strip()
+                if name:
+                    names.add(name.decode("ascii", "replace"))
+            continue
+        base = module.decode("ascii", "replace")
+        if base.strip("."):
+            names.add(base)
+        for part in _AS.sub(b"", imported.strip(b"()")).split(b","):
+            name = part.strip().decode("ascii", "replace")
+            if name and name != "*":
+                names.add(f"{base}.{name}" if not base.endswith(".") else base + name)
+    return names
+
+
+def may_import_project(source: bytes, top_names: frozenset[str], in_package: bool) -> bool:
+    """The cheap test before the scan: the text names a top-level module of the project, or
+    imports relatively from inside a package."""
+    if in_package and RELATIVE_MARK in source:
+        return True
+    return any(name.encode() in source for name in top_names)
+
+
+def project_imports(source: bytes, ref: ModuleRef, project: Project) -> set[str]:
+    """The project files the source may import."""
+    files = set()
+    for name in imported_names(source):
+        absolute = ref.absolute(name)
+        if absolute is None:
+            continue
+        # `from app import jobs` may import the module app.jobs, or a name of app
+        found = project.find(absolute, ref.search)
+        if found is None and "." in absolute:
+            found = project.find(absolute.rpartition(".")[0], ref.search)
+        if found is not None:
+            files.add(found)
+    return files

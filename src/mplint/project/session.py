@@ -1,0 +1,126 @@
+"""The project side of a run: which modules the named files reach, which of them to summarise,
+and what each checked file is told after linking.
+
+The files named on the command line are the ones reported on. The project modules they import
+(through the resolver, read from the text by `scan.py`) are read too, even when not named. Of all
+these, only the ones that can matter are summarised (parsed): the modules that use a
+multiprocessing API, and the modules that import one of those, directly or through others. Every
+other file stays unparsed.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+
+from mplint.findings import FileResult
+from mplint.project.link import NO_PROJECT_FACTS, Linked, Module, ProjectFacts
+from mplint.project.resolver import ModuleRef, Project, Projects
+from mplint.project.scan import may_import_project, project_imports
+from mplint.project.summary import Summary
+
+#: a run reads at most this many project modules that it was not asked to check
+MAX_REACHED = 50_000
+#: files larger than this are not read for their imports (the engine refuses to parse them too)
+_MAX_SCANNED_BYTES = 2 * 2**20
+
+
+@dataclass
+class File:
+    path: str
+    #: the path as the run was given it (findings name it so)
+    given: str
+    ref: ModuleRef
+    project: Project
+    source: bytes
+    #: it uses a multiprocessing API (the first step of the prefilter lets it through)
+    uses_api: bool
+    named: bool
+    imports: set[str] = field(default_factory=set)
+
+
+class Session:
+    def __init__(self, start: str | None = None) -> None:
+        self.projects = Projects(start)
+        self.files: dict[str, File] = {}
+        self.summaries: dict[str, Summary | None] = {}
+        #: named files that were checked while they were summarised (without project facts)
+        self.local_results: dict[str, FileResult] = {}
+        self._linked: Linked | None = None
+
+    def add(self, path: str, source: bytes, uses_api: bool, named: bool = True) -> None:
+        key = os.path.abspath(path)
+        if key in self.files or len(source) > _MAX_SCANNED_BYTES:
+            return
+        project = self.projects.for_path(key)
+        ref = project.module_of(key)
+        if ref is None:
+            return
+        self.files[key] = File(key, path, ref, project, source, uses_api, named)
+
+    def explore(self, uses_api: callable) -> None:  # type: ignore[valid-type]
+        """Follow the imports of the files added, reading the project modules they reach
+        (`uses_api(source)` is the prefilter's first step for a module read here)."""
+        queue = list(self.files.values())
+        reached = 0
+        while queue:
+            file = queue.pop()
+            tops = file.project.top_names(file.ref.search)
+            in_package = bool(file.ref.package_name)
+            if not may_import_project(file.source, tops, in_package):
+                continue
+            file.imports = project_imports(file.source, file.ref, file.project) - {file.path}
+            for path in sorted(file.imports):
+                if path in self.files or reached >= MAX_REACHED:
+                    continue
+                source = _read(path)
+                if source is None:
+                    continue
+                reached += 1
+                self.add(path, source, uses_api(source), named=False)
+                if path in self.files:
+                    queue.append(self.files[path])
+
+    def wanted(self) -> list[File]:
+        """The files to summarise: those that use the API, and those that import one of them,
+        directly or through other project modules."""
+        wanted = {path for path, file in self.files.items() if file.uses_api}
+        importers: dict[str, list[str]] = {}
+        for path, file in self.files.items():
+            for imported in file.imports:
+                importers.setdefault(imported, []).append(path)
+        frontier = list(wanted)
+        while frontier:
+            for importer in importers.get(frontier.pop(), ()):
+                if importer not in wanted:
+                    wanted.add(importer)
+                    frontier.append(importer)
+        # a module that uses the API but imports no project module and that nothing imports
+        # gains nothing from a summary
+        return [
+            self.files[path]
+            for path in sorted(wanted)
+            if self.files[path].imports or path in importers
+        ]
+
+    def link(self) -> None:
+        modules = {
+            path: Module(self.files[path].ref, self.files[path].project, summary)
+            for path, summary in self.summaries.items()
+        }
+        self._linked = Linked(modules)
+
+    def facts_for(self, path: str) -> ProjectFacts:
+        if self._linked is None:
+            return NO_PROJECT_FACTS
+        return self._linked.facts_for(os.path.abspath(path))
+
+
+def _read(path: str) -> bytes | None:
+    try:
+        if not os.path.isfile(path):  # a FIFO or a device must not block the run
+            return None
+        with open(path, "rb") as file:
+            return file.read(_MAX_SCANNED_BYTES + 1)
+    except OSError:
+        return None
