@@ -13,12 +13,15 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import os
+from pathlib import Path
 from typing import Any, ClassVar, Iterable, Iterator, Sequence
 
 from mplint import __version__
 from mplint.config import OPTIONS, Option
 from mplint.engine import lint_source
 from mplint.options import DEFAULT_OPTIONS, RuleOptions
+from mplint.project.link import NO_PROJECT_FACTS, ProjectFacts
 from mplint.rules import Rule, all_rules
 
 #: flake8 selects every code that starts with the plugin's entry-point name by default
@@ -100,8 +103,14 @@ class Plugin:
         cls.options = RuleOptions(**values)
 
     def run(self) -> Iterator[tuple[int, int, str, type]]:
+        source = "".join(self.lines)
         result = lint_source(
-            "".join(self.lines), self.filename, codes=self.codes, options=self.options, noqa=False
+            source,
+            self.filename,
+            codes=self.codes,
+            options=self.options,
+            noqa=False,
+            project=_project_facts(self.filename, source, self.codes, self.options),
         )
         if result.error is not None:
             # flake8 runs tree plugins only on code `ast` can parse, so this is rare: code LibCST
@@ -117,3 +126,22 @@ class Plugin:
         for finding in result.findings:
             # flake8 wants 0-based columns and prints them 1-based, as mplint does
             yield finding.line, finding.column - 1, f"{finding.code} {finding.message}", type(self)
+
+
+def _project_facts(filename: str, source: str, codes: frozenset[str], options: RuleOptions) -> ProjectFacts:
+    """What the other modules of the file's project tell its check, read from disk through the
+    same resolution and cache as the `mplint` command's (flake8 hands over one file, or an
+    editor's unsaved buffer with `--stdin-display-name`)."""
+    from mplint.cache import Cache
+    from mplint.config import ConfigError, find_config
+    from mplint.runner import project_facts
+
+    try:
+        config = find_config(os.getcwd())
+    except ConfigError:
+        config = None
+    cache = Cache(Cache.default_folder(Path(os.path.dirname(config)) if config else Path.cwd()))
+    try:
+        return project_facts(filename, source, codes, options, cache)
+    except Exception:  # a bug of ours costs the cross-module findings, never flake8's run
+        return NO_PROJECT_FACTS
