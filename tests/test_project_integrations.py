@@ -13,6 +13,8 @@ import pytest
 
 from console import assert_no_traceback, mplint
 
+pytestmark = pytest.mark.slow  # the console script, flake8 and pre-commit in subprocesses
+
 PROJECT = Path(__file__).parent / "fixtures" / "projects" / "entry_chain"
 CHAIN = (
     "(through `main()` (app/cli.py:14) -> `run_all()` (app/jobs.py:10) -> "
@@ -74,7 +76,6 @@ def test_stdin_with_a_display_name_is_checked_within_its_project(project: Path) 
     assert _lines(done.stdout) == ["run.py:2:1: MPL001"]
 
 
-@pytest.mark.slow
 def test_pre_commit_on_a_repository_checks_the_changed_file_within_its_project(project: Path, tmp_path: Path) -> None:
     from test_pre_commit_hook import _git, _try_repo
 
