@@ -20,7 +20,6 @@ from mplint.precheck import precheck
 from mplint.source import SourceError, decode
 from mplint.project.link import NO_PROJECT_FACTS, ProjectFacts
 from mplint.project.session import Session
-from mplint.project.summary import Summary
 
 STDIN = "-"
 STDIN_DEFAULT_NAME = "<stdin>"
