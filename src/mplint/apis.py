@@ -280,19 +280,6 @@ NAMESPACE_PROXY = "Namespace"
 #: methods of a dict proxy that hand back a copy of an item (`d.setdefault(k, []).append(x)`)
 ITEM_COPYING_METHODS = frozenset({"get", "setdefault"})
 
-#: queue methods that take an item out of it
-QUEUE_GETS = frozenset({"get", "get_nowait"})
-#: queue methods that put an item in it
-QUEUE_PUTS = frozenset({"put", "put_nowait"})
-#: the queue class (and manager proxy) whose `join()` waits for a `task_done()` per item
-JOINABLE_QUEUE = "JoinableQueue"
-#: the methods by which code uses a queue, a pipe end or a lock
-RESOURCE_METHODS = frozenset({
-    *QUEUE_GETS, *QUEUE_PUTS, "empty", "full", "qsize", "close", "join_thread",
-    "cancel_join_thread", "task_done", "join",
-    "send", "recv", "send_bytes", "recv_bytes", "recv_bytes_into", "poll", "fileno",
-    "acquire", "release", "wait", "notify", "notify_all", "set", "clear", "is_set",
-})
 
 
 # --- what the methods of each kind do --------------------------------------------------------
@@ -412,3 +399,17 @@ SUBMIT_AND_WAIT: dict[Kind, tuple[str, str]] = {
     kind: row.submit_and_wait for kind, row in VOCABULARY.items()
     if row.submit_and_wait is not None and kind in STARTS_PROCESSES
 }
+
+#: queue methods that take an item out of it
+QUEUE_GETS = methods(Kind.QUEUE).get
+#: queue methods that put an item in it
+QUEUE_PUTS = methods(Kind.QUEUE).put
+#: the queue class (and manager proxy) whose `join()` waits for a `task_done()` per item
+JOINABLE_QUEUE = "JoinableQueue"
+#: the methods by which code uses a queue, a pipe end or a lock
+RESOURCE_METHODS = frozenset({
+    *QUEUE_GETS, *QUEUE_PUTS, "empty", "full", "qsize", "close", "join_thread",
+    "cancel_join_thread", "task_done", "join",
+    "send", "recv", "send_bytes", "recv_bytes", "recv_bytes_into", "poll", "fileno",
+    "acquire", "release", "wait", "notify", "notify_all", "set", "clear", "is_set",
+})

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING
 import libcst as cst
 
 from mplint import apis
+from mplint.facts.resolve import agreeing
 from mplint.facts.state import MUTATING_METHODS
 from mplint.facts.statements import StoreNode
 
@@ -232,11 +233,8 @@ def _targets(node: StoreNode) -> list[cst.BaseExpression]:
 
 
 def _agreeing(found: list[Proxy | None]) -> Proxy | None:
-    if not found or any(p is None for p in found):
-        return None
-    first = found[0]
-    assert first is not None
-    return first if all(p.creation is first.creation for p in found) else None  # type: ignore[union-attr]
+    """The proxy every answer names (the same creation); None when one is unknown or none is given."""
+    return agreeing(found, lambda a, b: a.creation is b.creation) if found else None
 
 
 def _is_none(expr: cst.BaseExpression | None) -> bool:
