@@ -102,6 +102,7 @@ def project_facts(
     session = Session()
     session.add(path, data, apis.may_contain_findings(data))
     session.explore(apis.may_contain_findings)
+    session.add_conftests(apis.may_contain_findings)
     summarise_project(session, options, 1, cache)
     return session.facts_for(path)
 
@@ -193,6 +194,7 @@ def lint_paths(
         slots.append(ready if isinstance(ready, FileResult) else None)
         named.append((path, source, codes, uses_api))
     session.explore(apis.may_contain_findings)
+    session.add_conftests(apis.may_contain_findings)
     summarise_project(session, settings.rule_options, jobs, cache, named)
 
     todo: list[Job] = []

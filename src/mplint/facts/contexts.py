@@ -103,7 +103,8 @@ class Contexts:
             # `set_start_method(None, force=True)` goes back to the default: as good as unknown
             chosen.add(_method_literal(method) if method is not None else UNKNOWN)
         if not chosen:
-            return None
+            # a `conftest.py` above a test module may pin the method for every test below it
+            return self._facts.project.start_method
         if len(chosen) == 1:
             return chosen.pop() or UNKNOWN
         return UNKNOWN

@@ -18,6 +18,8 @@ from mplint.project.summary import LOCAL, Summary
 
 #: re-exports followed from one module to the next before giving up (`a` re-exports `b`'s ...)
 _MAX_HOPS = 16
+#: a longer chain is shown by its first and last steps around an ellipsis
+_SHOWN_STEPS = 6
 
 #: one step of a chain: what a message shows (`run_all()`), the file relative to the project
 #: root, and the line (of the function's `def`, or of the call that starts processes, last)
@@ -32,15 +34,24 @@ class ProjectFacts:
     function of another project module, the chain by which it starts processes."""
 
     starts: dict[str, Chain] = field(default_factory=dict)
+    #: the start method a `conftest.py` above the module pins for the tests below it
+    start_method: str | None = None
 
     def __bool__(self) -> bool:
-        return bool(self.starts)
+        return bool(self.starts) or self.start_method is not None
 
     def digest(self) -> str:
-        return repr(sorted(self.starts.items()))
+        return repr((sorted(self.starts.items()), self.start_method))
 
 
 NO_PROJECT_FACTS = ProjectFacts()
+#: the step that stands for the middle of a long chain
+ELLIPSIS: Step = ("...", "", 0)
+
+
+def shown(chain: Chain) -> str:
+    """A chain as messages show it: `main()` (app/cli.py:12) -> `run_all()` (app/jobs.py:40) -> `Pool()` (app/jobs.py:41)."""
+    return " -> ".join("..." if step == ELLIPSIS else f"`{step[0]}` ({step[1]}:{step[2]})" for step in chain)
 
 
 @dataclass
@@ -54,7 +65,9 @@ class Linked:
     def __init__(self, modules: dict[str, Module]) -> None:
         self._modules = modules
         self._resolved: dict[tuple[str, str], Node | None] = {}
-        self.starts: dict[Node, Chain] = {}
+        #: each function that starts processes -> the next function of its chain (None: it
+        #: starts them itself); chains are made whole only when asked, so a long one costs its length
+        self._next: dict[Node, Node | None] = {}
         self._link()
 
     def resolve(self, target: str, importer: str, _hops: int = 0) -> Node | None:
@@ -111,23 +124,37 @@ class Linked:
             for key, function in module.summary.functions.items()
         }
         edges = self._edges()
+        callers: dict[Node, list[Node]] = {}
+        for node, callees in edges.items():
+            for callee in callees:
+                callers.setdefault(callee, []).append(node)
         for node, function in self._functions_index.items():
             if function.starts is not None:
-                line, text = function.starts
-                self.starts[node] = (self._step(node), (text, self._shown(node[0]), line))
+                self._next[node] = None
         # each round settles the functions one call further from a start: shortest chains first
-        frontier = set(self.starts)
+        frontier = sorted(self._next)
         while frontier:
-            settled: dict[Node, Chain] = {}
-            for node, callees in edges.items():
-                if node in self.starts:
-                    continue
-                for callee in callees:
-                    if callee in frontier:
-                        settled[node] = (self._step(node), *self.starts[callee])
-                        break
-            self.starts.update(settled)
-            frontier = set(settled)
+            settled: list[Node] = []
+            for callee in frontier:
+                for caller in callers.get(callee, ()):
+                    if caller not in self._next:
+                        self._next[caller] = callee
+                        settled.append(caller)
+            frontier = settled
+
+    def chain(self, node: Node) -> Chain:
+        """The calls from `node` to the one that starts processes, the start last."""
+        steps: list[Step] = []
+        current: Node | None = node
+        while current is not None:
+            steps.append(self._step(current))
+            last = current
+            current = self._next[current]
+        line, text = self._functions_index[last].starts  # type: ignore[misc]
+        steps.append((text, self._shown(last[0]), line))
+        if len(steps) > _SHOWN_STEPS:
+            steps = [*steps[: _SHOWN_STEPS - 2], ELLIPSIS, *steps[-2:]]
+        return tuple(steps)
 
     def _step(self, node: Node) -> Step:
         function = self._functions_index[node]
@@ -137,18 +164,21 @@ class Linked:
         module = self._modules[path]
         return os.path.relpath(path, module.project.root).replace(os.sep, "/")
 
-    def facts_for(self, path: str) -> ProjectFacts:
-        """What the check of module `path` needs to know of the other modules."""
+    def facts_for(self, path: str, conftests: list[str] = ()) -> ProjectFacts:  # type: ignore[assignment]
+        """What the check of module `path` needs to know of the other modules; `conftests` are
+        the `conftest.py` files pytest loads for it, outermost first."""
+        pinned = None
+        for conftest in conftests:
+            there = self._modules.get(conftest)
+            if there is not None and there.summary is not None and there.summary.start_method:
+                pinned = there.summary.start_method  # the innermost one runs last
         module = self._modules.get(path)
         if module is None or module.summary is None:
-            return NO_PROJECT_FACTS
+            return ProjectFacts(start_method=pinned) if pinned else NO_PROJECT_FACTS
         starts = {}
         for target in module.summary.external:
             node = self.resolve(target, path)
-            if node is not None and node[0] != path and node in self.starts:
-                starts[target] = self.starts[node]
-        return ProjectFacts(starts) if starts else NO_PROJECT_FACTS
+            if node is not None and node[0] != path and node in self._next:
+                starts[target] = self.chain(node)
+        return ProjectFacts(starts, pinned) if starts or pinned else NO_PROJECT_FACTS
 
-    def starting_modules(self) -> set[str]:
-        """The files that hold a function that starts processes, directly or through others."""
-        return {path for path, _ in self.starts}

@@ -12,12 +12,13 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
+from typing import Callable
 
 from mplint.findings import FileResult
 from mplint.project.link import NO_PROJECT_FACTS, Linked, Module, ProjectFacts
 from mplint.project.resolver import ModuleRef, Project, Projects
 from mplint.project.scan import may_import_project, project_imports
-from mplint.project.summary import Summary
+from mplint.project.summary import CONFTEST, Summary
 
 #: a run reads at most this many project modules that it was not asked to check
 MAX_REACHED = 50_000
@@ -37,6 +38,10 @@ class File:
     uses_api: bool
     named: bool
     imports: set[str] = field(default_factory=set)
+    #: a conftest.py of a named test module: summarised for the start method it may pin
+    pinned_wanted: bool = False
+    #: the text names a top-level module of the project or imports relatively (`scan.py`)
+    may_import: bool = False
 
 
 class Session:
@@ -46,6 +51,8 @@ class Session:
         self.summaries: dict[str, Summary | None] = {}
         #: named files that were checked while they were summarised (without project facts)
         self.local_results: dict[str, FileResult] = {}
+        #: each named test module -> the conftest.py files pytest loads for it, outermost first
+        self.conftests: dict[str, list[str]] = {}
         self._linked: Linked | None = None
 
     def add(self, path: str, source: bytes, uses_api: bool, named: bool = True) -> None:
@@ -56,18 +63,20 @@ class Session:
         ref = project.module_of(key)
         if ref is None:
             return
-        self.files[key] = File(key, path, ref, project, source, uses_api, named)
+        imports = may_import_project(source, project.top_names(ref.search), bool(ref.package_name))
+        if not uses_api and not imports and not named:
+            return  # it can neither start processes nor reach code that does: never kept
+        self.files[key] = File(key, path, ref, project, source if uses_api or imports else b"", uses_api, named)
+        self.files[key].may_import = imports
 
-    def explore(self, uses_api: callable) -> None:  # type: ignore[valid-type]
+    def explore(self, uses_api: Callable[[bytes], bool]) -> None:
         """Follow the imports of the files added, reading the project modules they reach
         (`uses_api(source)` is the prefilter's first step for a module read here)."""
         queue = list(self.files.values())
         reached = 0
         while queue:
             file = queue.pop()
-            tops = file.project.top_names(file.ref.search)
-            in_package = bool(file.ref.package_name)
-            if not may_import_project(file.source, tops, in_package):
+            if not file.may_import:
                 continue
             file.imports = project_imports(file.source, file.ref, file.project) - {file.path}
             for path in sorted(file.imports):
@@ -81,10 +90,34 @@ class Session:
                 if path in self.files:
                     queue.append(self.files[path])
 
+    def add_conftests(self, uses_api: Callable[[bytes], bool]) -> None:
+        """The `conftest.py` files pytest loads for each named test module, read and kept for a
+        summary: one may pin the start method for the tests below it."""
+        for file in [f for f in self.files.values() if f.named and _is_test_module(f.path)]:
+            found = []
+            folder = os.path.dirname(file.path)
+            root = file.project.root
+            while folder.startswith(root):
+                if CONFTEST in file.project.folders.entries(folder):
+                    found.append(os.path.join(folder, CONFTEST))
+                if folder == root:
+                    break
+                folder = os.path.dirname(folder)
+            found.reverse()  # outermost first, as pytest loads them
+            for conftest in found:
+                if conftest not in self.files:
+                    source = _read(conftest)
+                    if source is not None:
+                        self.add(conftest, source, uses_api(source), named=False)
+                if conftest in self.files:
+                    self.files[conftest].pinned_wanted = True
+            self.conftests[file.path] = [c for c in found if c in self.files]
+
     def wanted(self) -> list[File]:
         """The files to summarise: those that use the API, and those that import one of them,
         directly or through other project modules."""
         wanted = {path for path, file in self.files.items() if file.uses_api}
+        conftests = {path for path, file in self.files.items() if file.pinned_wanted and file.uses_api}
         importers: dict[str, list[str]] = {}
         for path, file in self.files.items():
             for imported in file.imports:
@@ -100,7 +133,7 @@ class Session:
         return [
             self.files[path]
             for path in sorted(wanted)
-            if self.files[path].imports or path in importers
+            if self.files[path].imports or path in importers or path in conftests
         ]
 
     def link(self) -> None:
@@ -113,7 +146,8 @@ class Session:
     def facts_for(self, path: str) -> ProjectFacts:
         if self._linked is None:
             return NO_PROJECT_FACTS
-        return self._linked.facts_for(os.path.abspath(path))
+        key = os.path.abspath(path)
+        return self._linked.facts_for(key, self.conftests.get(key, []))
 
 
 def _read(path: str) -> bytes | None:
@@ -124,3 +158,9 @@ def _read(path: str) -> bytes | None:
             return file.read(_MAX_SCANNED_BYTES + 1)
     except OSError:
         return None
+
+
+def _is_test_module(path: str) -> bool:
+    """pytest's default `python_files`: `test_*.py` and `*_test.py`."""
+    name = os.path.basename(path)
+    return name.endswith(".py") and (name.startswith("test_") or name.endswith("_test.py"))

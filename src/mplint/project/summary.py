@@ -11,14 +11,17 @@ re-exports `from .cli import main` is seen through.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import PurePath
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from mplint.facts import ModuleFacts
     from mplint.facts.scopes import CallSite, FunctionInfo
 
+CONFTEST = "conftest.py"
+KNOWN_METHODS = ("fork", "spawn", "forkserver")
 LOCAL = "#"  # a call target that is a function of the same module: `#run_all`, `#Job.run`
-FORMAT = 1  # bump when the layout changes
+FORMAT = 2  # bump when the layout changes
 
 
 @dataclass
@@ -39,6 +42,8 @@ class Summary:
     aliases: dict[str, str] = field(default_factory=dict)
     #: every qualified name the module calls that may be another module's function
     external: list[str] = field(default_factory=list)
+    #: for a `conftest.py`: the start method it sets for the tests below it
+    start_method: str | None = None
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -49,6 +54,7 @@ class Summary:
             },
             "aliases": self.aliases,
             "external": self.external,
+            "start_method": self.start_method,
         }
 
     @classmethod
@@ -60,7 +66,7 @@ class Summary:
             functions[key] = Function(
                 shown, line, (starts[0], starts[1]) if starts else None, [(c[0], c[1]) for c in calls]
             )
-        return cls(functions, dict(data["aliases"]), list(data["external"]))
+        return cls(functions, dict(data["aliases"]), list(data["external"]), data["start_method"])
 
 
 def function_keys(facts: ModuleFacts) -> dict[FunctionInfo, str]:
@@ -114,6 +120,9 @@ def summarise(facts: ModuleFacts) -> Summary:
         if target is not None and not target.startswith(LOCAL):
             external.add(target)
     summary.external = sorted(external)
+    if PurePath(facts.path).name == CONFTEST:
+        method = facts.contexts.module_method
+        summary.start_method = method if method in KNOWN_METHODS else None
     for name, bindings in facts.module_scope.bindings.items():
         imported = {binding.imported for binding in bindings}
         if len(imported) == 1 and None not in imported:

@@ -9,6 +9,7 @@ import libcst as cst
 from mplint.apis import Kind
 from mplint.facts import DaemonicRun, ModuleFacts
 from mplint.facts.scopes import CallSite
+from mplint.project.link import shown
 from mplint.rules.base import Report, Rule
 
 _WHAT = {
@@ -26,7 +27,9 @@ class ChildrenOfDaemon(Rule):
     in a daemonic process: a worker (or the initializer) of a `multiprocessing` `Pool`, whose
     workers are daemonic, or the target or `run` of a `Process` made with `daemon=True`, directly
     or through the functions of the module it calls. The creation is reported (for a `Process`,
-    the `Process(...)` that is then started), with the way the code reaches the daemon. Not
+    the `Process(...)` that is then started), with the way the code reaches the daemon; when the
+    daemonic code calls a function of another module of the project that starts processes, that
+    call is reported, with the chain of calls to the creation. Not
     reported: `ProcessPoolExecutor` workers (they are not daemonic), thread pools and threads in
     a worker, and code behind a test of a `daemon` flag (`if not current_process().daemon:`), or
     in a function that reads one."""
@@ -103,7 +106,20 @@ if __name__ == "__main__":
                 continue
             for site in function.calls:
                 kind = facts.started_kind(site)
-                if kind is None or facts.daemonic.checks_daemon(site):
+                if facts.daemonic.checks_daemon(site):
+                    continue
+                if kind is None:
+                    chain = facts.project_start(site)
+                    if chain is not None and site.node not in reported:
+                        reported.add(site.node)
+                        yield Report(
+                            site.node,
+                            f"`{facts.call_text(site.node)}` starts processes in another module "
+                            f"(through {shown(chain)}) in code that runs in a daemonic process "
+                            f"({_how(facts, run)}); a daemonic process cannot have children: this "
+                            "raises `AssertionError: daemonic processes are not allowed to have "
+                            f"children`; {_fix(run)}",
+                        )
                     continue
                 creation = _creation(facts, site, kind)
                 if creation in reported:

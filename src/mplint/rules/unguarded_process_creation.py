@@ -6,6 +6,7 @@ from typing import Iterator
 
 from mplint.apis import Kind
 from mplint.facts import CallSite, Chain, ModuleFacts
+from mplint.project.link import shown
 from mplint.rules.base import Report, Rule
 
 _WHAT_STARTS = {
@@ -26,8 +27,9 @@ _WHY_SHORT = (
 class UnguardedProcessCreation(Rule):
     """Finds code that starts child processes while the module is being imported: a process start,
     a pool, a `ProcessPoolExecutor` or a manager created by a module-level statement outside
-    `if __name__ == "__main__":`, and calls made at import time to functions of the module (such as
-    `main()`) that start processes, directly or through other functions."""
+    `if __name__ == "__main__":`, and calls made at import time to functions (such as `main()`)
+    that start processes, directly or through other functions, of this module or of another module
+    of the project (`from app.cli import main`): the message names the chain, with file and line."""
 
     code = "MPL001"
     name = "unguarded-process-creation"
@@ -117,5 +119,4 @@ if __name__ == "__main__":
 def _through_project(facts: ModuleFacts, local: tuple[CallSite, ...], chain: Chain) -> str:
     """`helper()` (line 8) -> `main()` (app/cli.py:12) -> ... -> `Pool(...)` (app/jobs.py:41)"""
     steps = [f"`{facts.call_text(s.node)}` (line {facts.line_of(s.node)})" for s in local]
-    steps += [f"`{shown}` ({path}:{line})" for shown, path, line in chain]
-    return " -> ".join(steps)
+    return " -> ".join([*steps, shown(chain)])

@@ -39,7 +39,8 @@ class UnpicklableCallable(Rule):
     inside a function. They are reported when given to a pool or a `ProcessPoolExecutor` (which
     pickle every task), as a pool's or executor's `initializer=`, as a `Process` target or as an
     argument to the worker (pickled when the child is started with spawn or forkserver), also
-    through `functools.partial`. Pools that pickle with dill or cloudpickle (`multiprocess`,
+    through `functools.partial`. A test module below a `conftest.py` that pins the start method
+    (`set_start_method("fork")`) runs under that method. Pools that pickle with dill or cloudpickle (`multiprocess`,
     pathos, loky) accept such callables and are not reported."""
 
     code = "MPL006"

@@ -1,0 +1,76 @@
+"""Project-wide analysis on input that could make it loop, hang or blow up: long chains of
+modules, import cycles, symlinked packages (one that points back up), many files."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from mplint.config import load_settings
+from mplint.runner import lint_paths
+
+POOL = "import multiprocessing\n\n\ndef f():\n    with multiprocessing.Pool() as pool:\n        return pool.map(abs, [1])\n"
+
+
+def _run(root: Path, *paths: str, monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.chdir(root)
+    return lint_paths(list(paths or ["."]), load_settings(cwd=str(root)))
+
+
+def test_a_chain_through_hundreds_of_modules_is_found_and_shown_short(tmp_path, monkeypatch) -> None:
+    (tmp_path / "pyproject.toml").write_text("")
+    count = 300
+    for index in range(count - 1):
+        (tmp_path / f"m{index}.py").write_text(f"from m{index + 1} import f as g\n\n\ndef f():\n    return g()\n")
+    (tmp_path / f"m{count - 1}.py").write_text(POOL)
+    (tmp_path / "run.py").write_text("import m0\n\nm0.f()\n")
+    run = _run(tmp_path, "run.py", monkeypatch=monkeypatch)
+    [finding] = run.findings
+    assert (finding.path, finding.line, finding.code) == ("run.py", 3, "MPL001")
+    assert "`f()` (m0.py:4) -> `f()` (m1.py:4)" in finding.message and " -> ... -> " in finding.message
+    assert f"(m{count - 1}.py:5)" in finding.message and len(finding.message) < 700
+
+
+def test_import_cycles_of_every_length_end(tmp_path, monkeypatch) -> None:
+    (tmp_path / "setup.py").write_text("")
+    for index in range(50):  # each module imports the next, the last the first; nothing starts
+        (tmp_path / f"c{index}.py").write_text(
+            f"import multiprocessing\nfrom c{(index + 1) % 50} import f as g\n\n\ndef f():\n    return g()\n"
+        )
+    (tmp_path / "run.py").write_text("import c0\n\nc0.f()\n")
+    assert _run(tmp_path, monkeypatch=monkeypatch).findings == []
+
+
+def test_symlinked_packages_resolve_and_a_link_back_up_does_not_loop(tmp_path, monkeypatch) -> None:
+    real = tmp_path / "vendor" / "realpkg"
+    real.mkdir(parents=True)
+    (real / "__init__.py").write_text("")
+    (real / "jobs.py").write_text(POOL)
+    os.symlink(tmp_path, real / "up")  # a folder that leads back to the root
+    project = tmp_path / "project"
+    project.mkdir()
+    (project / ".git").mkdir()
+    os.symlink(real, project / "pkg")
+    (project / "run.py").write_text("from pkg.up.project.pkg.up.project.pkg import jobs\nfrom pkg import jobs as j\n\nj.f()\njobs.f()\n")
+    run = _run(project, "run.py", monkeypatch=monkeypatch)
+    assert [(f.line, f.code) for f in run.findings] == [(4, "MPL001"), (5, "MPL001")]
+
+
+@pytest.mark.slow
+def test_fifty_thousand_files(tmp_path, monkeypatch) -> None:
+    (tmp_path / "pyproject.toml").write_text("")
+    package = tmp_path / "big"
+    for part in range(50):
+        folder = package / f"p{part}"
+        folder.mkdir(parents=True)
+        (folder / "__init__.py").write_text("")
+        for index in range(1000):
+            (folder / f"m{index}.py").write_text(f"from big.p{part} import m{(index + 1) % 1000}\nVALUE = {index}\n")
+    (package / "__init__.py").write_text("")
+    (package / "jobs.py").write_text(POOL)
+    (tmp_path / "run.py").write_text("from big import jobs\nimport big.p0.m0\n\njobs.f()\n")
+    run = _run(tmp_path, monkeypatch=monkeypatch)
+    assert [(f.path, f.line) for f in run.findings] == [("run.py", 4)]
+    assert run.files_checked > 50_000
