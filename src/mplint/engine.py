@@ -25,6 +25,7 @@ from mplint.project.link import NO_PROJECT_FACTS, ProjectFacts
 from mplint.project.summary import Summary
 from mplint.project.summary import summarise as summary_of
 from mplint.rules import Rule, all_rules
+from mplint.rules.unused_noqa import UnusedNoqa, unused_noqa
 from mplint.source import without_form_feed_indents
 
 __all__ = ["MAX_SOURCE_CHARS", "enabled_rules", "lint_source", "precheck"]
@@ -104,6 +105,8 @@ def _lint(
     if isinstance(checked, FileResult):
         return checked, None
     findings, summary = checked
+    if UnusedNoqa.code in codes_to_run:  # run last: it reads the other rules' findings
+        findings = findings + unused_noqa(text, path, findings, codes_to_run)
     if noqa:
         findings = without_suppressed(findings, text)
     return FileResult(path, sorted(findings)), summary
