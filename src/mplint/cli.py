@@ -276,7 +276,16 @@ def _add_noqa(run) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> None:
-    """Console-script entry point."""
+    """Console-script entry point. `mplint server` (the first argument exactly `server`) starts the
+    language server; a folder of that name is checked as `mplint ./server` or `mplint -- server`."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    if args[:1] == ["server"]:
+        from mplint.server import main as serve
+
+        if len(args) > 1:
+            click.echo("mplint server: takes no arguments (it speaks LSP on stdin/stdout)", err=True)
+            sys.exit(EXIT_ERROR)
+        sys.exit(serve())
     from mplint.interrupts import Interrupted, signals_as_exceptions
 
     try:

@@ -1,0 +1,208 @@
+"""The protocol: what each request and notification of the Language Server Protocol does.
+
+Diagnostics are published for a document when it is opened, saved, and a moment after each change
+(`DEBOUNCE` seconds after the last keystroke), from the unsaved buffer. A buffer that cannot be
+checked (it does not parse while being typed) keeps the diagnostics of its last good state, and
+one line goes to the client's log: clearing them would make every warning blink out and back at
+each keystroke of an unfinished line.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from dataclasses import dataclass
+
+from lsprotocol import types
+from pygls.lsp.server import LanguageServer
+from pygls.uris import to_fs_path
+
+from mplint import __version__
+from mplint.config import ConfigError
+from mplint.findings import Finding
+from mplint.server.actions import FIX_ALL, noqa_action, overlapping
+from mplint.server.documents import Checked, ClientSettings, SettingsCache, check, diagnostic
+
+#: seconds between the last change of a buffer and its check
+DEBOUNCE = 0.15
+
+
+@dataclass
+class _Document:
+    version: int | None
+    checked: Checked
+    source: str
+
+
+class MplintServer(LanguageServer):
+    def __init__(self) -> None:
+        super().__init__("mplint", __version__, text_document_sync_kind=types.TextDocumentSyncKind.Incremental)
+        self.settings = SettingsCache()
+        #: the last successful check of each open document
+        self.documents: dict[str, _Document] = {}
+        self._pending: dict[str, asyncio.Task[None]] = {}
+
+    # --- checking ---------------------------------------------------------------------------
+
+    def path_of(self, uri: str) -> str:
+        return to_fs_path(uri) or uri
+
+    def check_now(self, uri: str) -> None:
+        document = self.workspace.get_text_document(uri)
+        path = self.path_of(uri)
+        try:
+            settings = self.settings.for_path(path)
+        except ConfigError as error:  # nothing to check with: no diagnostics, one line why
+            self.log(types.MessageType.Error, f"mplint: configuration error: {error}")
+            self.documents.pop(uri, None)
+            self.publish(uri, document.version, [])
+            return
+        checked = check(document.source, path, settings)
+        if checked.error is not None:
+            self.log(types.MessageType.Info, f"mplint: {checked.error}")
+            return  # the last diagnostics stay (see the module's docstring)
+        self.documents[uri] = _Document(document.version, checked, document.source)
+        lines, codec = document.lines, document.position_codec
+        self.publish(uri, document.version, [diagnostic(finding, lines, codec) for finding in checked.findings])
+
+    def publish(self, uri: str, version: int | None, diagnostics: list[types.Diagnostic]) -> None:
+        self.text_document_publish_diagnostics(
+            types.PublishDiagnosticsParams(uri=uri, version=version, diagnostics=diagnostics)
+        )
+
+    def check_later(self, uri: str) -> None:
+        pending = self._pending.pop(uri, None)
+        if pending is not None:
+            pending.cancel()
+
+        async def later() -> None:
+            await asyncio.sleep(DEBOUNCE)
+            self._pending.pop(uri, None)
+            self.check_now(uri)
+
+        self._pending[uri] = asyncio.get_running_loop().create_task(later())
+
+    def check_open_documents(self) -> None:
+        for uri in list(self.workspace.text_documents):
+            self.check_now(uri)
+
+    def log(self, kind: types.MessageType, message: str) -> None:
+        self.window_log_message(types.LogMessageParams(type=kind, message=message))
+
+    def current_findings(self, uri: str) -> tuple[list[Finding], str] | None:
+        """The findings of the document as it is now, checked afresh if it changed since."""
+        known = self.documents.get(uri)
+        document = self.workspace.get_text_document(uri)
+        if known is None or known.source != document.source:
+            self.check_now(uri)
+            known = self.documents.get(uri)
+            if known is None or known.source != document.source:
+                return None
+        return known.checked.findings, known.source
+
+
+server = MplintServer()
+
+
+@server.feature(types.INITIALIZE)
+def _initialize(ls: MplintServer, params: types.InitializeParams) -> None:
+    ls.settings.client = ClientSettings.from_client(params.initialization_options)
+
+
+@server.feature(types.WORKSPACE_DID_CHANGE_CONFIGURATION)
+def _configuration(ls: MplintServer, params: types.DidChangeConfigurationParams) -> None:
+    ls.settings.client = ClientSettings.from_client(params.settings)
+    ls.settings.forget()
+    ls.check_open_documents()
+
+
+@server.feature(types.WORKSPACE_DID_CHANGE_WATCHED_FILES)
+def _watched(ls: MplintServer, params: types.DidChangeWatchedFilesParams) -> None:
+    """A `pyproject.toml` changed (or another file the client watches): check again."""
+    ls.settings.forget()
+    ls.check_open_documents()
+
+
+@server.feature(types.TEXT_DOCUMENT_DID_OPEN)
+def _opened(ls: MplintServer, params: types.DidOpenTextDocumentParams) -> None:
+    ls.check_now(params.text_document.uri)
+
+
+@server.feature(types.TEXT_DOCUMENT_DID_CHANGE)
+def _changed(ls: MplintServer, params: types.DidChangeTextDocumentParams) -> None:
+    ls.check_later(params.text_document.uri)
+
+
+@server.feature(types.TEXT_DOCUMENT_DID_SAVE)
+def _saved(ls: MplintServer, params: types.DidSaveTextDocumentParams) -> None:
+    uri = params.text_document.uri
+    if os.path.basename(ls.path_of(uri)) == "pyproject.toml":
+        ls.settings.forget()
+        ls.check_open_documents()
+    else:
+        ls.check_now(uri)
+
+
+@server.feature(types.TEXT_DOCUMENT_DID_CLOSE)
+def _closed(ls: MplintServer, params: types.DidCloseTextDocumentParams) -> None:
+    uri = params.text_document.uri
+    ls.documents.pop(uri, None)
+    ls.publish(uri, None, [])
+
+
+@server.feature(types.TEXT_DOCUMENT_HOVER)
+def _hover(ls: MplintServer, params: types.HoverParams) -> types.Hover | None:
+    from mplint.rules import rule_by_code
+    from mplint.docs import rule_url
+
+    known = ls.current_findings(params.text_document.uri)
+    if known is None:
+        return None
+    document = ls.workspace.get_text_document(params.text_document.uri)
+    at = document.position_codec.position_from_client_units(document.lines, params.position)
+    line, column = at.line + 1, at.character + 1
+    parts = []
+    for finding in known[0]:
+        inside = (finding.line, finding.column) <= (line, column) <= (finding.end_line, finding.end_column)
+        rule = rule_by_code(finding.code)
+        if inside and rule is not None:
+            parts.append(
+                f"**{rule.code} {rule.name}**: {rule.summary}\n\n"
+                f"*Why:* {rule.why}\n\n*Fix:* {rule.fix}\n\n[{rule.code} documentation]({rule_url(rule)})"
+            )
+    if not parts:
+        return None
+    return types.Hover(contents=types.MarkupContent(kind=types.MarkupKind.Markdown, value="\n\n---\n\n".join(parts)))
+
+
+@server.feature(
+    types.TEXT_DOCUMENT_CODE_ACTION,
+    types.CodeActionOptions(code_action_kinds=[types.CodeActionKind.QuickFix, FIX_ALL]),
+)
+def _code_actions(ls: MplintServer, params: types.CodeActionParams) -> list[types.CodeAction]:
+    uri = params.text_document.uri
+    known = ls.current_findings(uri)
+    if known is None:
+        return []
+    findings, source = known
+    document = ls.workspace.get_text_document(uri)
+    lines, codec = document.lines, document.position_codec
+    wanted = codec.range_from_client_units(lines, params.range)
+    ours = {
+        (diag.code, diag.range.start.line): diag
+        for diag in params.context.diagnostics if diag.source == "mplint"
+    }
+    only = params.context.only
+    actions: list[types.CodeAction] = []
+    if not only or any(kind.startswith(types.CodeActionKind.QuickFix) for kind in only):
+        for finding in overlapping(findings, types.Range(start=types.Position(line=wanted.start.line, character=0),
+                                                          end=types.Position(line=wanted.end.line, character=0))):
+            action = noqa_action(finding, uri, document.version, source, lines, codec,
+                                 ours.get((finding.code, finding.line - 1)))
+            if action is not None:
+                actions.append(action)
+    return actions
+
+
+def serve() -> None:
+    server.start_io()
