@@ -153,7 +153,7 @@ def _closed(ls: MplintServer, params: types.DidCloseTextDocumentParams) -> None:
 @server.feature(types.TEXT_DOCUMENT_HOVER)
 def _hover(ls: MplintServer, params: types.HoverParams) -> types.Hover | None:
     from mplint.rules import rule_by_code
-    from mplint.docs import rule_url
+    from mplint.rule_pages import rule_url
 
     known = ls.current_findings(params.text_document.uri)
     if known is None:

@@ -104,7 +104,7 @@ def check(source: str, path: str, settings: Settings) -> Checked:
 
 
 def rule_href(code: str) -> str | None:
-    from mplint.docs import rule_url
+    from mplint.rule_pages import rule_url
     from mplint.rules import rule_by_code
 
     rule = rule_by_code(code)
