@@ -66,7 +66,7 @@ def test_selectors_are_upper_cased_and_must_match_a_rule():
 def test_the_schema_table_holds_the_documented_keys():
     assert [o.key for o in OPTIONS] == [
         "select", "extend-select", "ignore", "exclude", "extend-exclude", "per-file-ignores",
-        "src", "io-bound-calls",
+        "src", "io-bound-calls", "free-threaded",
     ]
     for option in OPTIONS:
         assert option.doc and option.type
@@ -130,3 +130,13 @@ def test_io_bound_calls_reach_the_rules_through_the_settings(tmp_path):
     assert settings.rule_options.io_bound_calls == ("mycompany.http.", "vendor.rpc.call")
     (tmp_path / "plain").mkdir()
     assert load_settings(CommandLine(), cwd=str(tmp_path / "plain"), rules=RULES).rule_options.io_bound_calls == ()
+
+
+def test_a_free_threaded_build_is_declared_in_the_settings(tmp_path):
+    write_config(tmp_path / "nogil", "free-threaded = true")
+    assert load_settings(CommandLine(), cwd=str(tmp_path / "nogil"), rules=RULES).rule_options.free_threaded
+    write_config(tmp_path / "gil", "free-threaded = false")
+    assert not load_settings(CommandLine(), cwd=str(tmp_path / "gil"), rules=RULES).rule_options.free_threaded
+    write_config(tmp_path / "wrong", 'free-threaded = "yes"')
+    with pytest.raises(ConfigError, match="free-threaded: expected a boolean"):
+        load_settings(CommandLine(), cwd=str(tmp_path / "wrong"), rules=RULES)

@@ -168,6 +168,36 @@ def test_rule_settings_as_flake8_options_match_the_mplint_command(tmp_path: Path
     assert flake8("--extend-select", "MPL004", "rpcjobs.py", cwd=tmp_path).stdout == ""
 
 
+CPU_THREADS = """\
+from concurrent.futures import ThreadPoolExecutor
+
+
+def squares(limit):
+    return sum(i * i for i in range(limit))
+
+
+with ThreadPoolExecutor(max_workers=4) as executor:
+    print(list(executor.map(squares, [10, 20])))
+"""
+
+
+def test_a_free_threaded_build_silences_mpl024_under_both_commands(tmp_path: Path) -> None:
+    (tmp_path / "squares.py").write_text(CPU_THREADS)
+    (tmp_path / "pyproject.toml").write_text('[tool.mplint]\nextend-select = ["MPL024"]\n')
+    cli = mplint("squares.py", cwd=tmp_path)
+    assert cli.returncode == 1 and "MPL024" in cli.stdout, cli.stderr
+    assert flake8("--extend-select", "MPL024", "squares.py", cwd=tmp_path).stdout == cli.stdout
+    assert flake8("--extend-select", "MPL024", "--mplint-free-threaded", "squares.py", cwd=tmp_path).stdout == ""
+    (tmp_path / "setup.cfg").write_text("[flake8]\nextend-select = MPL024\nmplint-free-threaded = true\n")
+    configured = subprocess.run(
+        [sys.executable, "-m", "flake8", "squares.py"], cwd=tmp_path, capture_output=True, text=True, timeout=300
+    )
+    assert configured.returncode == 0 and configured.stdout == "", configured.stdout + configured.stderr
+    (tmp_path / "pyproject.toml").write_text('[tool.mplint]\nextend-select = ["MPL024"]\nfree-threaded = true\n')
+    quiet = mplint("squares.py", cwd=tmp_path)
+    assert quiet.returncode == 0 and "MPL024" not in quiet.stdout, quiet.stdout
+
+
 def test_every_rule_setting_has_a_flake8_option() -> None:
     # a new field of RuleOptions needs a [tool.mplint] key, and the plugin derives its option from it
     fields = {field.name for field in dataclasses.fields(RuleOptions)}

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from console import BAD, console_script, write
 from mplint import engine
-from mplint.rules import all_rules, rule_defaults
+from mplint.rules import all_rules, rule_defaults, thread_rules
 
 # (rule modules are imported by importlib, which the import-time report does not show; they import
 # the facts, which it shows)
@@ -36,6 +36,8 @@ def imported_modules(*args: str, cwd: Path) -> set[str]:
 def test_the_light_rule_metadata_is_what_the_rule_classes_say() -> None:
     assert rule_defaults() == {rule.code: rule.default_enabled for rule in all_rules()}
     assert not all(rule_defaults().values())  # an opt-in rule is among them: the test can fail
+    assert thread_rules() == {rule.code for rule in all_rules() if rule.judges_threads}
+    assert thread_rules()  # a rule that judges threads is among them
 
 
 def test_a_run_with_nothing_to_parse_imports_neither_libcst_nor_facts_nor_rules(tmp_path: Path) -> None:

@@ -222,9 +222,22 @@ _PAIRED = tuple(
     for root, markers in sorted(PAIRED_MARKERS.items())
 )
 
+#: the markers and top-level packages of thread APIs (`Thread` is also in `ThreadPoolExecutor`;
+#: `multiprocessing.dummy` and `ThreadPool` pass already by "multiprocess"): files that use
+#: threads alone are parsed only when a rule that judges threads (`Rule.judges_threads`) runs
+THREAD_MARKERS = frozenset(marker for _, kind, _, marker in _OTHER_APIS if kind in THREAD_KINDS)
+THREAD_ROOTS = frozenset(api.qualname.split(".")[0] for api in APIS.values() if api.kind in THREAD_KINDS)
+_THREADS = (
+    tuple(sorted(THREAD_MARKERS)),
+    tuple(m.encode() for m in sorted(THREAD_MARKERS)),
+    re.compile(_import_pattern(THREAD_ROOTS)),
+    re.compile(_import_pattern(THREAD_ROOTS).encode()),
+)
 
-def may_contain_findings(source: bytes | str) -> bool:
-    """False when no rule can fire, so the file need not be parsed.
+
+def may_contain_findings(source: bytes | str, threads: bool = False) -> bool:
+    """False when no rule can fire, so the file need not be parsed. With `threads` (a rule that
+    judges threads is enabled), a file that uses only thread APIs passes too.
 
     Every fact about an API starts from an import binding a name of the table (relative imports
     name the project's own modules), so a file must both mention a marker (the name of a family,
@@ -236,7 +249,7 @@ def may_contain_findings(source: bytes | str) -> bool:
     # plain substring searches first: they reject most files at memory speed
     if any(marker in source for marker in markers) and imports.search(source) is not None:  # type: ignore[operator,arg-type]
         return True
-    for text_markers, byte_markers, text_import, byte_import in _PAIRED:
+    for text_markers, byte_markers, text_import, byte_import in (*_PAIRED, *((_THREADS,) if threads else ())):
         own, pattern = (byte_markers, byte_import) if binary else (text_markers, text_import)
         if any(marker in source for marker in own) and pattern.search(source) is not None:  # type: ignore[operator,arg-type]
             return True

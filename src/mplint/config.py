@@ -76,10 +76,16 @@ OPTIONS: tuple[Option, ...] = (
            "comes first, as Python's `sys.path[0]` does.",
            _is_str_list),
     Option("io-bound-calls", "list of qualified names", [],
-           "More callables that block on I/O, for MPL004 (`io-bound-process`): a prefix ending "
+           "More callables that block on I/O, for MPL004 (`io-bound-process`) and MPL024 "
+           "(`cpu-bound-threads`, which they keep silent): a prefix ending "
            'with "." covers a whole module (`"mycompany.http."`), a name without one covers that '
            'callable and what is below it (`"mycompany.rpc.call"`). Added to the built-in list.',
            _is_str_list),
+    Option("free-threaded", "boolean", False,
+           "The project runs on a free-threaded build of CPython (3.13t and later, `python -X gil=0`), "
+           "where threads run Python code in parallel: MPL024 (`cpu-bound-threads`) is then silent, "
+           "since CPU-bound threads do speed up there.",
+           lambda value: isinstance(value, bool)),
 )
 OPTIONS_BY_KEY = {option.key: option for option in OPTIONS}
 
@@ -297,5 +303,8 @@ def load_settings(
         exclude=tuple(exclude),
         per_file_ignores=per_file_ignores,
         config_path=path,
-        rule_options=RuleOptions(io_bound_calls=tuple(table.get("io-bound-calls", ()))),
+        rule_options=RuleOptions(
+            io_bound_calls=tuple(table.get("io-bound-calls", ())),
+            free_threaded=table.get("free-threaded", False),
+        ),
     )

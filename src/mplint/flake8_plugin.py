@@ -80,6 +80,15 @@ class Plugin:
         # `[tool.mplint]`'s rule settings as `--mplint-KEY`, also read from flake8's config files.
         # Rule selection is flake8's own --select / --extend-select (see enabled_codes).
         for option in rule_settings():
+            if isinstance(option.default, bool):
+                manager.add_option(
+                    flake8_option(option),
+                    default=option.default,
+                    action="store_true",
+                    parse_from_config=True,
+                    help=f"mplint: {option.doc}".replace("%", "%%"),
+                )
+                continue
             if not isinstance(option.default, list):
                 raise NotImplementedError(f"flake8 option for a {option.type}: {option.key}")
             manager.add_option(
@@ -96,10 +105,11 @@ class Plugin:
         cls.codes = enabled_codes(
             getattr(options, "select", None), getattr(options, "extend_select", None), all_rules()
         )
-        values = {}
+        values: dict[str, Any] = {}
         for option in rule_settings():
             field = option.key.replace("-", "_")
-            values[field] = tuple(getattr(options, f"mplint_{field}", None) or ())
+            given = getattr(options, f"mplint_{field}", None)
+            values[field] = bool(given) if isinstance(option.default, bool) else tuple(given or ())
         cls.options = RuleOptions(**values)
 
     def run(self) -> Iterator[tuple[int, int, str, type]]:

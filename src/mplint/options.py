@@ -14,6 +14,8 @@ class RuleOptions:
     #: more callables that block on I/O for MPL004 (`io-bound-process`), as qualified-name
     #: prefixes ending with "." (`"mycompany.http."`) or exact names (`"mycompany.rpc.call"`)
     io_bound_calls: tuple[str, ...] = ()
+    #: the project runs on a free-threaded build: threads run Python code in parallel (MPL024)
+    free_threaded: bool = False
 
 
 DEFAULT_OPTIONS = RuleOptions()

@@ -11,7 +11,7 @@ from typing import Collection
 
 from mplint import apis
 from mplint.findings import FileError, FileResult
-from mplint.rules import rule_defaults
+from mplint.rules import rule_defaults, thread_rules
 from mplint.source import SourceError, decode
 
 #: LibCST needs about 10 s and 600 MB per MB of dense code: larger files are reported, not parsed
@@ -53,7 +53,9 @@ def precheck(
     except SourceError as error:
         return FileResult(path, error=FileError(path, error.message, error.line, error.column))
     enabled = enabled_codes(codes)
-    if not parse and (not enabled or not apis.may_contain_findings(text)):
+    if not parse and (
+        not enabled or not apis.may_contain_findings(text, threads=not enabled.isdisjoint(thread_rules()))
+    ):
         return FileResult(path, _stale_noqa(text, path, enabled))
     if len(text) > MAX_SOURCE_CHARS:
         return FileResult(path, error=FileError(

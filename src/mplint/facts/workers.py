@@ -6,6 +6,10 @@ executor's `initializer=`, `executor.submit(f, ...)` / `executor.map(f, ...)`, a
 `torch.multiprocessing.spawn(f, ...)`. `functools.partial(f, ...)` is seen through. A *worker* is a
 function of this module handed over at a dispatch; what it calls in this module runs in the child
 too.
+
+The same hand-overs to threads (`threading.Thread(target=f)`, its subclasses' `run`,
+`ThreadPoolExecutor`, `ThreadPool` and `multiprocessing.dummy`) are *thread dispatches*, kept
+apart (`Workers.thread_dispatches`): nothing of them runs in a child.
 """
 
 from __future__ import annotations
@@ -84,23 +88,44 @@ class Dispatch:
         return given
 
 
+#: the kinds that run a callable handed to them: (a process or thread, a pool, an executor)
+_Kinds = tuple[frozenset[apis.Kind], apis.Kind, apis.Kind]
+_PROCESS_KINDS: _Kinds = (frozenset({apis.Kind.PROCESS}), apis.Kind.POOL, apis.Kind.PROCESS_EXECUTOR)
+_THREAD_KINDS: _Kinds = (
+    frozenset({apis.Kind.THREAD, apis.Kind.THREAD_PROCESS}), apis.Kind.THREAD_POOL, apis.Kind.THREAD_EXECUTOR
+)
+
+
 class Workers:
     def __init__(self, facts: ModuleFacts) -> None:
         self._facts = facts
-        self.dispatches: list[Dispatch] = []
-        for site in facts.calls:
-            self.dispatches.extend(self._dispatches_at(site))
-        for info in facts.classes.values():
-            base = facts.values.class_api(info.node)
-            run = info.methods.get("run")
-            if base is not None and base.kind is apis.Kind.PROCESS and run is not None:
-                self.dispatches.append(Dispatch("run", None, None, None, run, None))
+        self.dispatches: list[Dispatch] = self._find(_PROCESS_KINDS)
+        self._thread_dispatches: list[Dispatch] | None = None
         #: each function that runs in a child -> the dispatches that make it run there
         self.child_functions: dict[cst.FunctionDef, list[Dispatch]] = {}
         for dispatch in self.dispatches:
             for function in self._entry_functions(dispatch):
                 for reached in facts.callgraph.reached_from(function):
                     self.child_functions.setdefault(reached.node, []).append(dispatch)
+
+    @property
+    def thread_dispatches(self) -> list[Dispatch]:
+        """Where callables are handed to threads (computed on first use)."""
+        if self._thread_dispatches is None:
+            self._thread_dispatches = self._find(_THREAD_KINDS)
+        return self._thread_dispatches
+
+    def _find(self, kinds: _Kinds) -> list[Dispatch]:
+        facts = self._facts
+        found: list[Dispatch] = []
+        for site in facts.calls:
+            found.extend(self._dispatches_at(site, kinds))
+        for info in facts.classes.values():
+            base = facts.values.class_api(info.node)
+            run = info.methods.get("run")
+            if base is not None and base.kind in kinds[0] and run is not None:
+                found.append(Dispatch("run", None, None, None, run, None))
+        return found
 
     def runs_in_child(self, function: FunctionInfo) -> bool:
         return function.node in self.child_functions
@@ -125,14 +150,15 @@ class Workers:
             return callees
         return []
 
-    def _dispatches_at(self, site: CallSite) -> list[Dispatch]:
+    def _dispatches_at(self, site: CallSite, kinds: _Kinds) -> list[Dispatch]:
         facts = self._facts
         call = site.node
+        singles, pool, executor = kinds
         made = facts.values.instance_of(call, site.scope)
         if made is not None and made.creation is call:
-            return self._constructor_dispatches(site, made)
+            return self._constructor_dispatches(site, made, kinds)
         api = facts.api_of_call(site)
-        if api is not None and api.kind is apis.Kind.SPAWN:
+        if api is not None and api.kind is apis.Kind.SPAWN and apis.Kind.PROCESS in singles:
             callable_ = argument(call, 0, "fn")
             packed = argument(call, 1, "args")
             return [self._dispatch("spawn", site, callable_, None, tuple_elements(packed), {}, packed)]
@@ -145,13 +171,13 @@ class Workers:
         runner = facts.values.instance_of(func.value, site.scope)
         if runner is None:
             return []
-        if runner.kind is apis.Kind.POOL and method in _POOL_METHODS:
+        if runner.kind is pool and method in _POOL_METHODS:
             callable_ = argument(call, 0, "func")
             tupled = _POOL_METHODS[method] is apis.Passes.TUPLE  # `apply(func, args=(), kwds={})`
             packed = argument(call, 1, "args") if tupled else None
             kwargs = dict_items(argument(call, 2, "kwds")) if tupled else {}
             return [self._dispatch("pool", site, callable_, runner, tuple_elements(packed), kwargs, packed)]
-        if runner.kind is apis.Kind.PROCESS_EXECUTOR and method in _EXECUTOR_METHODS:
+        if runner.kind is executor and method in _EXECUTOR_METHODS:
             callable_ = argument(call, 0, "fn")
             if _EXECUTOR_METHODS[method] is apis.Passes.INLINE:
                 args = [a.value for a in call.args[1:] if a.keyword is None and not a.star]
@@ -163,9 +189,11 @@ class Workers:
             return [self._dispatch("executor", site, callable_, runner, args, kwargs)]
         return []
 
-    def _constructor_dispatches(self, site: CallSite, made: Instance) -> list[Dispatch]:
+    def _constructor_dispatches(
+        self, site: CallSite, made: Instance, kinds: _Kinds
+    ) -> list[Dispatch]:
         call = site.node
-        if made.kind is apis.Kind.PROCESS:
+        if made.kind in kinds[0]:
             # a subclass may define its own __init__: only keywords mean what they say there
             positional = made.cls is None
             target = argument(call, 1 if positional else None, "target")
@@ -174,8 +202,8 @@ class Workers:
             packed = argument(call, 3 if positional else None, "args")
             kwargs = dict_items(argument(call, 4 if positional else None, "kwargs"))
             return [self._dispatch("target", site, target, made, tuple_elements(packed), kwargs, packed)]
-        if made.kind in (apis.Kind.POOL, apis.Kind.PROCESS_EXECUTOR) and made.cls is None:
-            index = 1 if made.kind is apis.Kind.POOL else 2
+        if made.kind in kinds[1:] and made.cls is None:
+            index = 1 if made.kind is kinds[1] else 2
             initializer = argument(call, index, "initializer")
             if initializer is None:
                 return []

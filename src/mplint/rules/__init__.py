@@ -13,15 +13,17 @@ import importlib
 import os
 import pkgutil
 import re
+from typing import Iterator
 
 from mplint.rules.base import Report, Rule
 
-__all__ = ["Report", "Rule", "all_rules", "rule_by_code", "rule_defaults"]
+__all__ = ["Report", "Rule", "all_rules", "rule_by_code", "rule_defaults", "thread_rules"]
 
 #: the class attributes `rule_defaults` reads, written as every rule writes them (one per line)
 _CLASS = re.compile(r"^class\s+\w+", re.MULTILINE)
 _CODE = re.compile(r"^[ \t]+code\s*=\s*[\"'](\w+)[\"']", re.MULTILINE)
 _DEFAULT_ENABLED = re.compile(r"^[ \t]+default_enabled\s*=\s*(True|False)\b", re.MULTILINE)
+_JUDGES_THREADS = re.compile(r"^[ \t]+judges_threads\s*=\s*True\b", re.MULTILINE)
 
 
 @functools.cache
@@ -49,10 +51,8 @@ def _rule_modules() -> list[str]:
     ]
 
 
-@functools.cache
-def rule_defaults() -> dict[str, bool]:
-    """Each rule's code and whether it is enabled by default, without importing any rule."""
-    found: dict[str, bool] = {}
+def _rule_classes() -> Iterator[tuple[str, str, int, int]]:
+    """(code, module text, start, end) of each rule class, read from the rule modules' source."""
     for name in _rule_modules():
         with open(os.path.join(__path__[0], f"{name}.py"), encoding="utf-8") as file:
             text = file.read()
@@ -60,9 +60,25 @@ def rule_defaults() -> dict[str, bool]:
         for start, end in zip(starts, starts[1:]):  # one class at a time
             code = _CODE.search(text, start, end)
             if code is not None:
-                enabled = _DEFAULT_ENABLED.search(text, start, end)
-                found[code.group(1)] = enabled is None or enabled.group(1) == "True"
+                yield code.group(1), text, start, end
+
+
+@functools.cache
+def rule_defaults() -> dict[str, bool]:
+    """Each rule's code and whether it is enabled by default, without importing any rule."""
+    found: dict[str, bool] = {}
+    for code, text, start, end in _rule_classes():
+        enabled = _DEFAULT_ENABLED.search(text, start, end)
+        found[code] = enabled is None or enabled.group(1) == "True"
     return dict(sorted(found.items()))
+
+
+@functools.cache
+def thread_rules() -> frozenset[str]:
+    """The codes of the rules that judge threads (`judges_threads = True`), without importing any."""
+    return frozenset(
+        code for code, text, start, end in _rule_classes() if _JUDGES_THREADS.search(text, start, end)
+    )
 
 
 def rule_by_code(code: str) -> type[Rule] | None:

@@ -34,6 +34,9 @@ class Rule:
     good_example: ClassVar[str]  # the same program, fixed (docs; checked by the tests)
     references: ClassVar[tuple[tuple[str, str], ...]] = ()  # (title, url)
     default_enabled: ClassVar[bool] = True  # opinionated rules are opt-in
+    #: the rule looks at thread APIs (threading.Thread, ThreadPoolExecutor, ...): files that use
+    #: only those pass the prefilter when it is enabled (read from the source by rules.thread_rules)
+    judges_threads: ClassVar[bool] = False
 
     def __init__(self, options: RuleOptions = DEFAULT_OPTIONS) -> None:
         #: settings from the configuration that some rules read (see mplint.options)

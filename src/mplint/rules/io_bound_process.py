@@ -7,8 +7,9 @@ from typing import Iterator
 import libcst as cst
 
 from mplint.apis import Kind, methods
-from mplint.facts import Dispatch, FunctionInfo, ModuleFacts
+from mplint.facts import Dispatch, ModuleFacts
 from mplint.facts.workload import TIMER, Blocking, Bound, Work, Workloads
+from mplint.rules._judged_work import judged_sites, work_of, worker_name
 from mplint.rules.base import Report, Rule
 
 _THREADS = {
@@ -111,21 +112,7 @@ if __name__ == "__main__":
             return
         workloads = Workloads(facts, self.options.io_bound_calls)
         judged = [(d, self._work(facts, workloads, d)) for d in dispatches]
-        # a pool or executor is reported at its creation only when every task it runs waits on I/O
-        runner_io_bound: dict[cst.Call, bool] = {}
-        for dispatch, work in judged:
-            if dispatch.runner is not None and dispatch.kind in ("pool", "executor"):
-                creation = dispatch.runner.creation
-                runner_io_bound[creation] = runner_io_bound.get(creation, True) and _wants_threads(work)
-        sites = {site.node: site for site in facts.calls}
-        seen: set[cst.CSTNode] = set()
-        for dispatch, work in judged:
-            if work is None or not _wants_threads(work):
-                continue
-            node, kind = self._where(facts, dispatch, sites, runner_io_bound)
-            if node is None or kind is None or node in seen:
-                continue
-            seen.add(node)
+        for dispatch, work, node, kind in judged_sites(facts, judged, _wants_threads, Kind.PROCESS):
             yield Report(node, self._message(facts, dispatch, work, node, kind))
 
     def _work(self, facts: ModuleFacts, workloads: Workloads, dispatch: Dispatch) -> Work | None:
@@ -135,17 +122,7 @@ if __name__ == "__main__":
         if dispatch.kind == "run" and dispatch.worker is not None and dispatch.worker.cls is not None:
             if self._terminated(facts, None, dispatch.worker.cls):
                 return None
-        if dispatch.worker is not None:
-            return workloads.work_of([dispatch.worker])
-        if isinstance(dispatch.target, cst.Lambda):
-            scope = facts.scopes.get(dispatch.target)
-            entries = [
-                callee
-                for site in facts.calls
-                if site.scope is scope and (callee := facts.callgraph.callee(site)) is not None
-            ]
-            return workloads.work_of(entries, scope)
-        return None  # a callable of another module: its work is unknown
+        return work_of(facts, workloads, dispatch)
 
     @staticmethod
     def _terminated(facts: ModuleFacts, creation: cst.Call | None, cls: cst.ClassDef | None) -> bool:
@@ -162,49 +139,8 @@ if __name__ == "__main__":
         return False
 
     @staticmethod
-    def _where(
-        facts: ModuleFacts,
-        dispatch: Dispatch,
-        sites: dict,  # type: ignore[type-arg]
-        runner_io_bound: dict[cst.Call, bool],
-    ) -> tuple[cst.CSTNode | None, Kind | None]:
-        """Where the fix goes, and what kind of runner is replaced there."""
-        if dispatch.kind == "run":
-            cls = dispatch.worker.cls if dispatch.worker is not None else None
-            if cls is None:
-                return None, None
-            info = facts.classes[cls]
-            for base in cls.bases:
-                api = facts.names.api(base.value, info.outer)
-                local = facts.names.definition(base.value, info.outer)
-                if (api is not None and api.kind is Kind.PROCESS) or (
-                    isinstance(local, cst.ClassDef) and facts.values.class_api(local) is not None
-                ):
-                    return base.value, Kind.PROCESS
-            return None, None
-        site = dispatch.site
-        runner = dispatch.runner
-        if site is None:
-            return None, None
-        if dispatch.kind == "spawn":
-            return site.node, Kind.SPAWN
-        if runner is None:
-            return None, None
-        if dispatch.kind == "target":
-            return site.node, Kind.PROCESS
-        creation_site = sites.get(runner.creation)
-        if (
-            creation_site is not None
-            and creation_site.scope.function is site.scope.function
-            and runner_io_bound.get(runner.creation)
-            and runner.cls is None
-        ):
-            return runner.creation, runner.kind
-        return site.node, runner.kind
-
-    @staticmethod
     def _message(facts: ModuleFacts, dispatch: Dispatch, work: Work, node: cst.CSTNode, kind: Kind) -> str:
-        worker = _worker_name(facts, dispatch)
+        worker = worker_name(facts, dispatch)
         if dispatch.kind == "run":
             subject = f"this `Process` subclass runs `{worker}`"
             alternative = "subclass `threading.Thread` instead (the same `run()`/`start()`/`join()` API)"
@@ -258,12 +194,3 @@ def _constructs(facts: ModuleFacts, blocking: Blocking) -> bool:
     func = blocking.site.node.func
     name = func.attr.value if isinstance(func, cst.Attribute) else facts.code(func)
     return name[:1].isupper()
-
-
-def _worker_name(facts: ModuleFacts, dispatch: Dispatch) -> str:
-    worker: FunctionInfo | None = dispatch.worker
-    if worker is None:
-        return "a lambda"
-    if worker.cls is not None:
-        return f"{facts.classes[worker.cls].name}.{worker.name}"
-    return worker.name

@@ -8,6 +8,7 @@ import libcst as cst
 
 from mplint.apis import Kind
 from mplint.facts import CallSite, Instance, ModuleFacts
+from mplint.facts.testing import in_test
 from mplint.rules.base import Report, Rule
 
 
@@ -130,30 +131,4 @@ def _derives(facts: ModuleFacts, cls: cst.ClassDef, base: cst.ClassDef, depth: i
 
 def _in_test(facts: ModuleFacts, site: CallSite) -> bool:
     """The call is in a test function: `def test_...`, or a method of a `unittest.TestCase`."""
-    scope = site.scope.function
-    while scope is not None:
-        if isinstance(scope.node, cst.FunctionDef):
-            if scope.node.name.value.startswith("test"):
-                return True
-            info = facts.functions.get(scope.node)
-            if info is not None and info.cls is not None and _is_test_case(facts, info.cls):
-                return True
-        parent = scope.parent
-        scope = parent.function if parent is not None else None
-    return False
-
-
-def _is_test_case(facts: ModuleFacts, cls: cst.ClassDef, depth: int = 0) -> bool:
-    if depth > 12:
-        return False
-    info = facts.classes[cls]
-    for arg in cls.bases:
-        qualname = facts.names.qualname(arg.value, info.outer)
-        if qualname is not None and qualname.endswith("TestCase"):
-            return True
-        local = facts.names.definition(arg.value, info.outer)
-        if isinstance(local, cst.ClassDef) and _is_test_case(facts, local, depth + 1):
-            return True
-        if isinstance(arg.value, (cst.Name, cst.Attribute)) and facts.code(arg.value).endswith("TestCase"):
-            return True
-    return False
+    return in_test(facts, site.scope)
