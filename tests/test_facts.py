@@ -69,6 +69,11 @@ def test_prefilter_follows_the_table() -> None:
     assert apis.may_contain_findings("import billiard\n")
     assert not apis.may_contain_findings(b"from concurrent.futures import ThreadPoolExecutor\n")
     assert not apis.may_contain_findings(b"import os\nprint(os.getpid())\n")
+    # thread APIs pass only when a rule that judges threads is enabled
+    for source in (b"from concurrent.futures import ThreadPoolExecutor\n", "import threading\nthreading.Thread()\n"):
+        assert not apis.may_contain_findings(source)
+        assert apis.may_contain_findings(source, threads=True)
+    assert not apis.may_contain_findings(b"import threading\nprint(1)\n", threads=True)
 
 
 def test_instances_through_names_loops_lists_subclasses_and_attributes() -> None:
@@ -1030,3 +1035,47 @@ def test_visibility_of_child_changes_to_the_parent() -> None:
     import_time, run_time = visibility.import_and_run_time(facts.module_scope.bindings["seen"])
     assert len(import_time) == 1 and run_time == []
     assert not visibility.fork_is_forced()
+
+
+@pytest.mark.parametrize(
+    "iterable, size",
+    [
+        ("(1, 2, 3)", "bounded"),
+        ("range(4)", "bounded"),
+        ("range(WORKERS)", "bounded"),
+        ("range(os.cpu_count())", "bounded"),
+        ("range(os.process_cpu_count() or 1)", "unknown"),
+        ("range(min(8, len(items)))", "bounded"),
+        ("range(args.workers)", "bounded"),
+        ("range(n_procs)", "bounded"),
+        ("items[:4]", "bounded"),
+        ("os.listdir(folder)", "unbounded"),
+        ("glob.glob('*.log')", "unbounded"),
+        ("open(path)", "unbounded"),
+        ("sys.stdin", "unbounded"),
+        ("cursor.fetchall()", "unbounded"),
+        ("enumerate(os.listdir(folder))", "unbounded"),
+        ("range(len(items))", "unbounded"),  # a parameter nobody in the module passes
+        ("items", "unbounded"),
+        ("NAMES", "bounded"),  # a module constant
+        ("sys.argv[1:]", "unknown"),  # the person running the program chooses
+        ("self.items", "unknown"),
+        ("registry.names()", "unknown"),
+        ("range(n)", "unknown"),
+    ],
+)
+def test_how_many_items_a_loop_goes_over(iterable: str, size: str) -> None:
+    facts = facts_of(
+        f"""
+        import glob, os, sys
+        WORKERS = 4
+        NAMES = ["web", "worker"]
+        def f(self, items, folder, path, cursor, args, n_procs, registry, n):
+            for item in {iterable}:
+                pass
+        """
+    )
+    function = next(info for info in facts.functions.values() if info.name == "f")
+    loop = function.node.body.body[0]
+    judged = facts.fanouts.size_of(loop.iter, function.scope)
+    assert judged.size.value == size, judged

@@ -20,6 +20,7 @@ from mplint.facts.conditions import Condition, Conditions
 from mplint.facts.carried import Carried, CarriedValues
 from mplint.facts.contexts import Context, Contexts
 from mplint.facts.daemonic import Daemonic, DaemonicRun
+from mplint.facts.fanout import Fanout, Fanouts
 from mplint.facts.forking import Fork, Forking, ForkWithThreads
 from mplint.facts.lifecycles import Lifecycles
 from mplint.facts.locks import Locks
@@ -68,6 +69,8 @@ __all__ = [
     "Fork",
     "ForkWithThreads",
     "Forking",
+    "Fanout",
+    "Fanouts",
     "FunctionInfo",
     "Instance",
     "Lifecycles",
@@ -231,6 +234,11 @@ class ModuleFacts:
     def process_resources(self) -> ProcessResources:
         """The queues, pipe ends and locks each process is given, and where the module uses them."""
         return ProcessResources(self)
+
+    @cached_property
+    def fanouts(self) -> Fanouts:
+        """Processes created and started one per item of a collection the code does not bound."""
+        return Fanouts(self)
 
     @cached_property
     def loops(self) -> Loops:
