@@ -205,7 +205,7 @@ class Fanouts:
             if method in _UNBOUNDED_METHODS:
                 if method in ("split", "splitlines") and isinstance(func.value, cst.SimpleString):
                     return _BOUNDED  # "a b c".split()
-                return Judged(Size.UNBOUNDED, f"{_UNBOUNDED_METHODS[method]} (`{facts.call_text(call)}`)")
+                return Judged(Size.UNBOUNDED, f"{_UNBOUNDED_METHODS[method]} (`.{method}()`)")
             if method in ("items", "keys", "values"):
                 return self.size_of(func.value, scope, depth + 1)
         return _UNKNOWN

@@ -117,8 +117,8 @@ if __name__ == "__main__":
         else:
             pooled = "`multiprocessing.Pool()` and its `map()`"
         return (
-            f"`{facts.call_text(creation)}` starts one process per item of {fanout.what} "
-            f"(the {loop} at line {facts.line_of(fanout.loop)}), all alive at once: as many "
+            f"`{facts.call_text(creation)}` starts one process per item of {fanout.what}, in the "
+            f"{loop} at line {facts.line_of(fanout.loop)}, with all of them alive at once: as many "
             f"interpreters as there are items, each with its own memory, competing for a few CPUs; "
             f"hand the items to a pool with a bounded number of workers, {pooled} or "
             f"`concurrent.futures.ProcessPoolExecutor`, or cap the live processes"
