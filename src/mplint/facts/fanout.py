@@ -35,6 +35,7 @@ import libcst as cst
 
 from mplint import apis
 from mplint.facts.lifecycles import Event, Lifecycle
+from mplint.facts.scopes import _dotted
 from mplint.facts.syntax import FunctionBodyVisitor
 
 if TYPE_CHECKING:
@@ -354,10 +355,3 @@ class _Caps(FunctionBodyVisitor):
         if any(isinstance(p, cst.Call) and isinstance(p.func, cst.Name) and p.func.value == "len" for p in parts):
             self.found = True  # `if len(active) >= limit:`
 
-
-def _dotted(node: cst.BaseExpression) -> str:
-    if isinstance(node, cst.Name):
-        return node.value
-    if isinstance(node, cst.Attribute):
-        return f"{_dotted(node.value)}.{node.attr.value}"
-    return ""
