@@ -1,7 +1,7 @@
 """How fast mplint is, next to its peers and next to its own floor, on the same files in one run.
 
     python benchmarks/run.py [--work DIR] [--repeat 5] [--slow-repeat 1] [--tools ...]
-                             [--corpora stdlib,sdists,editor] [--markdown]
+                             [--corpora stdlib,sdists,editor] [--baseline OTHER/src] [--markdown]
 
 Run it with the Python whose environment has mplint installed (`pip install -e .`): mplint is run
 as `python -m mplint`. The peers (current releases, pinned below) are installed into a virtual
@@ -152,7 +152,9 @@ def python_files(root: Path) -> list[Path]:
     return found
 
 
-def rows_for(target: Path, bin_dir: Path, tools: list[str], work: Path) -> list[Row]:
+def rows_for(
+    target: Path, bin_dir: Path, tools: list[str], work: Path, baseline: Path | None = None
+) -> list[Row]:
     """The commands measured on one corpus (a folder, or one file for the editor rows)."""
     python = sys.executable
     cache = Path(tempfile.mkdtemp(prefix="mplint-cache-", dir=work))
@@ -161,6 +163,15 @@ def rows_for(target: Path, bin_dir: Path, tools: list[str], work: Path) -> list[
         Row("floor: start + read + prefilter", [python, "-c", _FLOOR, "read", str(target)]),
         Row("floor: + LibCST parse of the files that pass", [python, "-c", _FLOOR, "parse", str(target)]),
     ]
+    if baseline is not None:  # another checkout of mplint, for before/after in one run
+        old = ["env", f"PYTHONPATH={baseline}", python, "-m", "mplint", str(target), "--exit-zero"]
+        old_cache = Path(tempfile.mkdtemp(prefix="mplint-cache-", dir=work))
+        rows += [
+            Row("baseline mplint cold", [*old, "--cache-dir", str(old_cache)],
+                before=lambda: shutil.rmtree(old_cache, ignore_errors=True)),
+            Row("baseline mplint warm", [*old, "--cache-dir", str(old_cache)]),
+            Row("baseline mplint --jobs 1, no cache", [*old, "--no-cache", "--jobs", "1"]),
+        ]
     if "mplint" in tools:
         rows += [
             Row("mplint cold", [*mplint, "--cache-dir", str(cache)],
@@ -195,10 +206,11 @@ def measured_env() -> dict[str, str]:
     return env
 
 
-def compile_mplint() -> None:
+def compile_mplint(baseline: Path | None) -> None:
     spec = importlib.util.find_spec("mplint")
     assert spec is not None and spec.submodule_search_locations, "mplint is not installed here"
-    for folder in spec.submodule_search_locations:
+    folders = [*spec.submodule_search_locations, *([str(baseline)] if baseline else [])]
+    for folder in folders:
         subprocess.run([sys.executable, "-m", "compileall", "-q", folder], check=True, env=measured_env())
 
 
@@ -261,6 +273,8 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=5, help="rounds for mplint, ruff and the floor")
     parser.add_argument("--slow-repeat", type=int, default=1, help="rounds for flake8 and pylint")
     parser.add_argument("--markdown", action="store_true")
+    parser.add_argument("--baseline", type=Path, metavar="SRC",
+                        help="also run the mplint package found in this folder (another checkout's src)")
     args = parser.parse_args()
     tools, corpora = args.tools.split(","), args.corpora.split(",")
     args.work.mkdir(parents=True, exist_ok=True)
@@ -279,12 +293,12 @@ def main() -> None:
             fast = [tool for tool in tools if tool not in SLOW]
             targets.append((f"Editor: one file that must be parsed ({EDITOR_FILE})", tree / EDITOR_FILE, fast))
             targets.append(("Editor: one file with nothing to parse (`x = 1`)", nothing, fast))
-    compile_mplint()
+    compile_mplint(args.baseline)
     print(machine(bin_dir, tools))
     for title, target, corpus_tools in targets:
         files = python_files(target)
         lines = sum(p.read_bytes().count(b"\n") for p in files)
-        rows = rows_for(target, bin_dir, corpus_tools, args.work)
+        rows = rows_for(target, bin_dir, corpus_tools, args.work, args.baseline)
         before = load()
         run_rounds(rows, args.repeat, args.slow_repeat)
         print()
