@@ -1,5 +1,6 @@
-"""The shape of the package: no import cycles between its modules, also through imports inside
-functions (those hide a cycle from Python's import machinery, not from a reader)."""
+"""The shape of the package: no module over 600 lines, and no import cycles between its modules,
+also through imports inside functions (those hide a cycle from Python's import machinery, not
+from a reader)."""
 
 from __future__ import annotations
 
@@ -65,3 +66,16 @@ def test_no_module_imports_itself_through_others() -> None:
     edges = _imports()
     cycles = {" -> ".join(c) for m in edges if (c := _cycle_through(m, edges))}
     assert not cycles, "import cycles:\n" + "\n".join(sorted(cycles))
+
+
+#: a module longer than this holds more than one idea: split it by what its parts hold
+MAX_LINES = 600
+
+
+def test_no_module_is_over_600_lines() -> None:
+    long = {
+        str(path.relative_to(PACKAGE)): lines
+        for path in sorted(PACKAGE.rglob("*.py"))
+        if (lines := len(path.read_text(encoding="utf-8").splitlines())) > MAX_LINES
+    }
+    assert not long, f"modules over {MAX_LINES} lines (split them): {long}"

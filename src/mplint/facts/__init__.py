@@ -30,6 +30,7 @@ from mplint.facts.names import Names
 from mplint.facts.order import Order, Step
 from mplint.facts.positions import Positions
 from mplint.facts.proxies import HeldChange, Proxies, Proxy
+from mplint.facts.queues import Producer, Producers
 from mplint.facts.received import Received
 from mplint.facts.resources import ProcessResources, Resource, Resources
 from mplint.facts.results import PoolResults
@@ -43,6 +44,7 @@ from mplint.facts.scopes import (
 )
 from mplint.facts.shared_memory import SharedMemorySegments
 from mplint.facts.shared_values import SharedValue, SharedValues
+from mplint.facts.syntax import blocks_of
 from mplint.facts.state import Mutation, Plain, State
 from mplint.facts.statements import Statements
 from mplint.facts.values import Instance, Values
@@ -80,6 +82,8 @@ __all__ = [
     "Mutation",
     "Plain",
     "ProjectFacts",
+    "Producer",
+    "Producers",
     "PoolResults",
     "HeldChange",
     "Proxies",
@@ -126,6 +130,7 @@ class ModuleFacts:
         self.loads = collected.loads
         #: attributes read, by attribute name: [(Attribute, the scope it is read in)]
         self.attribute_loads = collected.attribute_loads
+        self._parents = collected.parents
         self.names = Names(collected)
         self.values = Values(collected, self.names)
         self.callgraph = CallGraph(collected, self.names)
@@ -144,6 +149,25 @@ class ModuleFacts:
     def arguments(self) -> Arguments:
         """What each parameter of a function of the module receives from its callers."""
         return Arguments(self)
+
+    def enclosing(self, statement: cst.CSTNode) -> list[tuple[cst.CSTNode, cst.CSTNode | None]]:
+        """The compound statements around `statement` in its own scope (a def or class ends the
+        climb), outermost first, each with its block that holds `statement`: the body, an
+        `except` handler, the `finally`, the `else` or an `elif` (`syntax.blocks_of`). A compound
+        `statement` comes last with the block None (`if test: call()` is the statement of its call).
+        """
+        chain = [(statement, None)] if isinstance(statement, cst.BaseCompoundStatement) else []
+        child, parent = statement, self._parents.get(statement)
+        while parent is not None and not isinstance(parent, (cst.FunctionDef, cst.ClassDef)):
+            chain.append((parent, next((b for b, inner in blocks_of(parent) if any(s is child for s in inner)), None)))
+            child, parent = parent, self._parents.get(parent)
+        chain.reverse()
+        return chain
+
+    @cached_property
+    def producers(self) -> Producers:
+        """Which queues a process's code puts on, and where each function reads a queue."""
+        return Producers(self)
 
     @cached_property
     def lifecycles(self) -> Lifecycles:

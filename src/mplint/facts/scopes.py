@@ -95,6 +95,10 @@ class FunctionInfo:
     #: the class whose body defines it, if it is a method
     cls: cst.ClassDef | None
     calls: list[CallSite] = field(default_factory=list)
+    #: the `return` statements of its own body (not of the functions and classes inside it)
+    returns: list[cst.Return] = field(default_factory=list)
+    #: its body yields (it is a generator)
+    yields: bool = False
 
     @property
     def name(self) -> str:
@@ -129,6 +133,8 @@ class Collected:
     loads: dict[str, list[tuple[cst.Name, Scope]]] = field(default_factory=dict)
     #: attributes read (`obj.name` loaded, including `obj.name += 1`), by attribute name
     attribute_loads: dict[str, list[tuple[cst.Attribute, Scope]]] = field(default_factory=dict)
+    #: statement -> the compound statement whose block holds it (absent at the top of a module)
+    parents: dict[cst.CSTNode, cst.CSTNode] = field(default_factory=dict)
 
 
 def _assigned_names(target: cst.BaseExpression) -> Iterator[cst.Name]:
@@ -190,6 +196,7 @@ class _Collector(Walker):
         self.function_stack: list[FunctionInfo] = []
         self.class_stack: list[ClassInfo | None] = []
         self.statements: list[cst.CSTNode] = []
+        self.parents: dict[cst.CSTNode, cst.CSTNode] = {}
         # `guard_depth` counts enclosing main-guard blocks, `dead_depth` TYPE_CHECKING blocks
         self.guard_depth = 0
         self.dead_depth = 0
@@ -220,6 +227,8 @@ class _Collector(Walker):
 
     def on_visit(self, node: cst.CSTNode) -> bool:
         if _IS_STATEMENT[type(node)]:
+            if self.statements:
+                self.parents[node] = self.statements[-1]
             self.statements.append(node)
         return super().on_visit(node)
 
@@ -474,6 +483,14 @@ class _Collector(Walker):
         if node not in self.not_loads and not self.import_depth:
             self.attribute_loads.setdefault(node.attr.value, []).append((node, self.scope))
 
+    def visit_Return(self, node: cst.Return) -> None:
+        if self.function_stack and self.function_stack[-1] is not None:
+            self.function_stack[-1].returns.append(node)
+
+    def visit_Yield(self, node: cst.Yield) -> None:
+        if self.function_stack and self.function_stack[-1] is not None:
+            self.function_stack[-1].yields = True
+
     def visit_Call(self, node: cst.Call) -> None:
         function = self.function_stack[-1] if self.function_stack else None
         site = CallSite(
@@ -500,4 +517,5 @@ def collect(module: cst.Module) -> Collected:
         collector.name_scopes,
         collector.loads,
         collector.attribute_loads,
+        collector.parents,
     )

@@ -3,7 +3,10 @@ visitor for one function's own body."""
 
 from __future__ import annotations
 
+from typing import Sequence
+
 import libcst as cst
+
 from mplint.facts.walk import Walker
 
 
@@ -74,3 +77,28 @@ class FunctionBodyVisitor(Walker):
 EXHAUSTING_BUILTINS = frozenset({"list", "tuple", "set", "frozenset", "dict", "sorted", "sum", "min", "max"})
 #: builtins that take at least one item of an iterator they are given
 ITERATING_BUILTINS = EXHAUSTING_BUILTINS | {"any", "all", "next", "zip", "enumerate"}
+
+
+def blocks_of(statement: cst.CSTNode) -> list[tuple[cst.CSTNode, Sequence[cst.CSTNode]]]:
+    """The blocks of a compound statement of this scope, each with its statements."""
+    if isinstance(statement, (cst.FunctionDef, cst.ClassDef)) or not isinstance(
+        statement, cst.BaseCompoundStatement
+    ):
+        return []  # another scope, or a simple statement
+    if isinstance(statement, cst.Match):
+        return [(case.body, _block_statements(case.body)) for case in statement.cases]
+    blocks: list[tuple[cst.CSTNode, Sequence[cst.CSTNode]]] = [(statement.body, _block_statements(statement.body))]
+    if isinstance(statement, (cst.Try, cst.TryStar)):
+        blocks.extend((h, _block_statements(h.body)) for h in statement.handlers)
+        if statement.finalbody is not None:
+            blocks.append((statement.finalbody, _block_statements(statement.finalbody.body)))
+    orelse = getattr(statement, "orelse", None)
+    if isinstance(orelse, cst.If):
+        blocks.append((orelse, [orelse]))  # elif
+    elif isinstance(orelse, cst.Else):
+        blocks.append((orelse, _block_statements(orelse.body)))
+    return blocks
+
+
+def _block_statements(block: cst.BaseSuite) -> Sequence[cst.CSTNode]:
+    return block.body if isinstance(block, cst.IndentedBlock) else []

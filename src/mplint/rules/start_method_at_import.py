@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import PurePath
-from typing import Iterator, Sequence
+from typing import Iterator
 
 import libcst as cst
 
@@ -170,13 +170,9 @@ def _suggestion(facts: ModuleFacts, site: CallSite) -> str:
 def _tolerated(facts: ModuleFacts, site: CallSite) -> bool:
     """The call sits in a block that copes with a start method chosen before: a `try` catching
     `RuntimeError`, `with contextlib.suppress(RuntimeError)`, or an `if` on `get_start_method()`."""
-    body = _body_of(site.scope.node)
-    if body is None:
-        return False
-    trail = _trail(body, site.statement)
-    if trail is None:
-        return False
-    for statement, block in trail:
+    if not isinstance(site.scope.node, (cst.Module, cst.FunctionDef, cst.ClassDef)):
+        return False  # a lambda or a comprehension: the blocks around it are another scope's
+    for statement, block in facts.enclosing(site.statement):
         if isinstance(statement, (cst.Try, cst.TryStar)) and block is statement.body:
             if any(_catches_runtime_error(h.type) for h in statement.handlers):
                 return True
@@ -185,54 +181,6 @@ def _tolerated(facts: ModuleFacts, site: CallSite) -> bool:
         if isinstance(statement, cst.With) and any(_suppresses_runtime_error(i.item) for i in statement.items):
             return True
     return False
-
-
-def _body_of(node: cst.CSTNode) -> Sequence[cst.CSTNode] | None:
-    if isinstance(node, cst.Module):
-        return node.body
-    if isinstance(node, (cst.FunctionDef, cst.ClassDef)) and isinstance(node.body, cst.IndentedBlock):
-        return node.body.body
-    return None
-
-
-def _trail(
-    statements: Sequence[cst.CSTNode], target: cst.CSTNode
-) -> list[tuple[cst.CSTNode, cst.CSTNode | None]] | None:
-    """The compound statements (with the block taken in each) that lead from `statements` to `target`."""
-    for statement in statements:
-        if statement is target:
-            # a one-line `if test: call()` is itself the statement of its call
-            return [(statement, None)] if isinstance(statement, cst.BaseCompoundStatement) else []
-        for block, inner in _blocks(statement):
-            found = _trail(inner, target)
-            if found is not None:
-                return [(statement, block), *found]
-    return None
-
-
-def _blocks(statement: cst.CSTNode) -> list[tuple[cst.CSTNode, Sequence[cst.CSTNode]]]:
-    """The blocks of a compound statement of this scope, each with its statements."""
-    if isinstance(statement, (cst.FunctionDef, cst.ClassDef)) or not isinstance(
-        statement, cst.BaseCompoundStatement
-    ):
-        return []  # another scope, or a simple statement
-    if isinstance(statement, cst.Match):
-        return [(case.body, _statements(case.body)) for case in statement.cases]
-    blocks: list[tuple[cst.CSTNode, Sequence[cst.CSTNode]]] = [(statement.body, _statements(statement.body))]
-    if isinstance(statement, (cst.Try, cst.TryStar)):
-        blocks.extend((h, _statements(h.body)) for h in statement.handlers)
-        if statement.finalbody is not None:
-            blocks.append((statement.finalbody, _statements(statement.finalbody.body)))
-    orelse = getattr(statement, "orelse", None)
-    if isinstance(orelse, cst.If):
-        blocks.append((orelse, [orelse]))  # elif
-    elif isinstance(orelse, cst.Else):
-        blocks.append((orelse, _statements(orelse.body)))
-    return blocks
-
-
-def _statements(block: cst.BaseSuite) -> Sequence[cst.CSTNode]:
-    return block.body if isinstance(block, cst.IndentedBlock) else []
 
 
 def _catches_runtime_error(kind: cst.BaseExpression | None) -> bool:

@@ -7,7 +7,6 @@ from typing import Iterator
 import libcst as cst
 
 from mplint.facts import Dispatch, FunctionInfo, ModuleFacts, Scope
-from mplint.facts.syntax import FunctionBodyVisitor
 from mplint.rules.base import Report, Rule
 
 #: decorators that leave what a call returns as the function body says
@@ -221,11 +220,9 @@ def _returns_no_callable(facts: ModuleFacts, function: FunctionInfo) -> str | No
     body = node.body
     if not isinstance(body, cst.IndentedBlock) or _is_stub(body):
         return None  # an abstract method or a placeholder: a subclass's version may return anything
-    finder = _ReturnsAndYields()
-    finder.walk(body)
-    if finder.yields:
+    if function.yields:
         return None  # a generator
-    values = [r.value for r in finder.returns if r.value is not None]
+    values = [r.value for r in function.returns if r.value is not None]
     if not values:
         return "None"
     if all(_not_callable(facts, v, function.scope) for v in values):
@@ -266,16 +263,3 @@ def _not_callable(facts: ModuleFacts, value: cst.BaseExpression, scope: Scope) -
         return _not_callable(facts, value.body, scope) and _not_callable(facts, value.orelse, scope)
     return False
 
-
-class _ReturnsAndYields(FunctionBodyVisitor):
-    """The returns and yields of one function body, not of the functions and classes inside it."""
-
-    def __init__(self) -> None:
-        self.returns: list[cst.Return] = []
-        self.yields = False
-
-    def visit_Return(self, node: cst.Return) -> None:
-        self.returns.append(node)
-
-    def visit_Yield(self, node: cst.Yield) -> None:
-        self.yields = True

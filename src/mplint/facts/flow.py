@@ -1,0 +1,372 @@
+"""The flow of one owner (a function, or the module's top level): what happens to each local
+name that may hold a process, pool, executor or manager, in source order, as typed `Event`s
+(a `Use`: a method called on it, a `with` that manages it, a store into a local collection, a
+daemon flag, a polling loop, an escape), each with the loops around it; plus where each name is
+rebound and how the owners' blocks nest, so that a rebinding every path reaches can be told.
+
+Only the owners of a creation are walked (and the whole module when module code owns one);
+`uses.py` reads the syntax around each use; `lifecycles.py` assembles the events per object.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Iterable
+
+import libcst as cst
+
+from mplint import apis
+from mplint.facts.resolve import owner_of
+from mplint.facts.uses import (
+    LIFECYCLE_METHODS,
+    Use,
+    UseReader,
+    _SAME_ELEMENTS,
+    _unwrap_binding_position,
+)
+
+if TYPE_CHECKING:
+    from mplint.facts.lifecycles import Holder, Lifecycles
+    from mplint.facts.scopes import Scope
+
+#: methods of a manager that return no proxy (every other method makes a shared object whose
+#: proxy holds a reference to the manager)
+_NOT_PROXY_METHODS = LIFECYCLE_METHODS | apis.methods(apis.Kind.MANAGER).no_proxy
+
+_Key = tuple["Scope", str]
+
+
+@dataclass(frozen=True, eq=False)
+class Event:
+    """Something that happens to an object (or to every element of a collection) in its owner:
+    a `Use`, and for `Use.CALL` the method called (`start`, `join`, `map`, ...)."""
+
+    use: Use
+    node: cst.CSTNode
+    #: position in source order: events with a higher order come later in the text
+    order: int
+    #: the loops (for, while, comprehensions) of the owner around the event, outermost first
+    loops: tuple[cst.CSTNode, ...]
+    #: it happens to the elements of a collection (through a loop variable, subscript or map())
+    element: bool = False
+    into: Holder | None = None  # for `Use.STORE`: the collection stored into
+    #: inside `with pytest.raises(...)`, `with self.assertRaises(...)` and the like: it is
+    #: expected to fail
+    expected_to_fail: bool = False
+    method: str | None = None
+
+    @property
+    def verb(self) -> str:
+        """The method called, or the use's name (`"with"`, `"escape"`, `"store"`, ...)."""
+        return self.method if self.method is not None else self.use.value
+
+    def after(self, other: Event) -> bool:
+        """Runs after `other` on some path: later in the text, or both repeat in one loop."""
+        return self.order > other.order or any(loop in other.loops for loop in self.loops)
+
+
+class Flow(UseReader):
+    """Records, in source order, what happens to every name that may hold a tracked object, and
+    how the owners' blocks nest (for the rebindings every path reaches)."""
+
+    def __init__(self, lifecycles: Lifecycles, owners: set[Scope], candidates: set[str]) -> None:
+        self.lifecycles = lifecycles
+        self.names = lifecycles._names
+        self.owners = owners
+        self.owner_nodes = {owner.node for owner in owners}
+        self.candidates = candidates
+        # the defs and classes on the way to an owner must be entered; others only when module
+        # code owns something (then any function may touch a global name)
+        self.needed: set[cst.CSTNode] = set()
+        for owner in owners:
+            scope: Scope | None = owner
+            while scope is not None:
+                self.needed.add(scope.node)
+                scope = scope.parent
+        self.walk_everything = any(owner.kind == "module" for owner in owners)
+        self.inside_owner = 0
+        self.stack: list[cst.CSTNode] = []
+        self.loops: list[cst.CSTNode] = []
+        self.saved_loops: list[list[cst.CSTNode]] = []
+        self.order = 0
+        self.breaks: set[cst.CSTNode] = set()
+        self.expecting = 0  # depth of `with pytest.raises(...)`-like blocks
+        #: holder key -> what happens to the objects the name holds
+        self.uses: dict[_Key, list[Event]] = {}
+        #: creation -> the name (or collection) it is bound to
+        self.bound: dict[cst.Call, _Key] = {}
+        #: store event node -> the collection stored into
+        self.store_targets: dict[cst.CSTNode, _Key] = {}
+        #: holder key -> where the name is bound: (order, the statement of a block that binds it)
+        self.rebindings: dict[_Key, list[tuple[int, cst.CSTNode | None]]] = {}
+        #: statement -> the block (body) it is a statement of
+        self.block_of: dict[cst.CSTNode, cst.CSTNode] = {}
+        #: simple statement line -> the order of its last node
+        self.statement_end: dict[cst.CSTNode, int] = {}
+        #: block -> the compound statement it belongs to (not for a def's body)
+        self.block_owner: dict[cst.CSTNode, cst.CSTNode] = {}
+
+    # --- traversal ----------------------------------------------------------------------------
+
+    def on_visit(self, node: cst.CSTNode) -> bool:
+        if isinstance(node, (cst.FunctionDef, cst.ClassDef, cst.Lambda)) and not self._enter(node):
+            return False
+        self.order += 1
+        self.stack.append(node)
+        if isinstance(node, (cst.FunctionDef, cst.Lambda)):
+            # a function's body does not repeat with the loops around its definition
+            self.saved_loops.append(self.loops)
+            self.loops = []
+        if node in self.owner_nodes:
+            self.inside_owner += 1
+        if isinstance(node, (cst.SimpleStatementLine, cst.BaseCompoundStatement)) and len(self.stack) > 1:
+            self.block_of[node] = self.stack[-2]
+        elif isinstance(node, cst.IndentedBlock):
+            # the if/with/try/... whose body it is; a def's body ends the climb (another scope)
+            for outer in reversed(self.stack[:-1]):
+                if isinstance(outer, (cst.FunctionDef, cst.ClassDef)):
+                    break
+                if isinstance(outer, cst.BaseCompoundStatement):
+                    self.block_owner[node] = outer
+                    break
+        return super().on_visit(node)
+
+    def on_leave(self, original_node: cst.CSTNode) -> None:
+        if not self.stack or self.stack[-1] is not original_node:
+            return  # a def that was skipped
+        super().on_leave(original_node)
+        self.stack.pop()
+        if isinstance(original_node, cst.SimpleStatementLine):
+            self.statement_end[original_node] = self.order + 1
+        if isinstance(original_node, (cst.FunctionDef, cst.Lambda)):
+            self.loops = self.saved_loops.pop()
+        if original_node in self.owner_nodes:
+            self.inside_owner -= 1
+
+    def _enter(self, node: cst.CSTNode) -> bool:
+        return self.walk_everything or self.inside_owner > 0 or node in self.needed
+
+    def visit_For(self, node: cst.For) -> bool:
+        # the iterable is evaluated once; the body repeats
+        self.walk(node.target)
+        self.walk(node.iter)
+        self.loops.append(node)
+        self.walk(node.body)
+        self.loops.pop()
+        if node.orelse is not None:
+            self.walk(node.orelse)
+        return False
+
+    def visit_While(self, node: cst.While) -> bool:
+        self.loops.append(node)
+        self.walk(node.test)
+        self.walk(node.body)
+        self.loops.pop()
+        if node.orelse is not None:
+            self.walk(node.orelse)
+        return False
+
+    def _visit_comprehension(self, node: cst.CSTNode) -> None:
+        self.loops.append(node)
+
+    def _leave_comprehension(self, node: cst.CSTNode) -> None:
+        self.loops.pop()
+
+    visit_ListComp = visit_SetComp = visit_DictComp = visit_GeneratorExp = _visit_comprehension
+    leave_ListComp = leave_SetComp = leave_DictComp = leave_GeneratorExp = _leave_comprehension
+
+    def visit_With(self, node: cst.With) -> None:
+        self.expecting += _expects_failure(node)
+
+    def leave_With(self, original_node: cst.With) -> None:
+        self.expecting -= _expects_failure(original_node)
+
+    def visit_Break(self, node: cst.Break) -> None:
+        if self.loops and isinstance(self.loops[-1], (cst.For, cst.While)):
+            self.breaks.add(self.loops[-1])
+
+    def visit_Return(self, node: cst.Return) -> None:
+        # a return leaves every loop around it: such a loop may well run only once
+        self.breaks.update(loop for loop in self.loops if isinstance(loop, (cst.For, cst.While)))
+
+    # --- creations ----------------------------------------------------------------------------
+
+    def visit_Call(self, node: cst.Call) -> None:
+        life = self.lifecycles._by_creation.get(node)
+        if life is None:
+            return
+        life.order = self.order
+        life.loops = tuple(self.loops)
+        life.expected_to_fail = self.expecting > 0
+        how, detail = self._creation_context(len(self.stack) - 1)
+        life.how = how
+        if how == "unbound":
+            seen = self._use(len(self.stack) - 1)
+            life.own_events.append(self._event(seen.use, seen.where, method=seen.method))
+            if life.kind is apis.Kind.MANAGER and (seen.method or seen.use.value) not in _NOT_PROXY_METHODS:
+                # `Manager().dict()`: the proxy keeps its manager alive, and the manager's
+                # finalizer shuts the server down when the proxy goes: the proxy owns it
+                life.own_events.append(self._event(Use.ESCAPE, seen.where))
+        elif how in ("name", "element", "with") and isinstance(detail, cst.Name):
+            key = self._key(detail)
+            if key is None:
+                life.how = "unknown"
+            else:
+                self.bound[node] = key
+
+    # --- uses of names ------------------------------------------------------------------------
+
+    def visit_Name(self, node: cst.Name) -> None:
+        if node.value not in self.candidates or len(self.stack) < 2:
+            return
+        i = len(self.stack) - 1
+        if not self._is_use(i):
+            if self.inside_owner:
+                key = self._key(node)
+                if key is not None:
+                    self.rebindings.setdefault(key, []).append((self.order, self._statement(i)))
+            return
+        scope = self.names.scope_of(node)
+        if scope is None:
+            return
+        found = self.names.lookup(node.value, scope)
+        if found is None:
+            return
+        where, bindings = found
+        aliased = self._loop_alias(node, where, bindings)
+        if aliased is not None:
+            for key, element in aliased:
+                self._record(key, i, scope, element)
+            return
+        if owner_of(where) in self.owners:
+            self._record((where, node.value), i, scope, False)
+
+    def _record(self, key: _Key, i: int, use_scope: Scope, element: bool) -> None:
+        if owner_of(use_scope) is not owner_of(key[0]):
+            # a nested function or lambda uses it: it may run at any time, anywhere
+            event = self._event(Use.ESCAPE, self.stack[i], element)
+        else:
+            seen = self._use(i)
+            if seen.use is Use.READ:
+                return
+            element = element or seen.each  # done to every element: `procs[i].join()`, `map(...)`
+            event = self._event(seen.use, seen.where, element, seen.method)
+            if seen.use is Use.STORE and seen.into is not None:
+                target = self._key(seen.into)
+                if target is None:
+                    event = self._event(Use.ESCAPE, seen.where, element)
+                else:
+                    self.store_targets[seen.where] = target
+        self.uses.setdefault(key, []).append(event)
+
+    def _event(self, use: Use, node: cst.CSTNode, element: bool = False, method: str | None = None) -> Event:
+        return Event(
+            use, node, self.order, tuple(self.loops), element, method=method,
+            expected_to_fail=self.expecting > 0,
+        )
+
+    def _statement(self, i: int) -> cst.CSTNode | None:
+        """The innermost statement around stack[i]."""
+        for node in reversed(self.stack[: i + 1]):
+            if isinstance(node, (cst.SimpleStatementLine, cst.BaseCompoundStatement)):
+                return node
+        return None
+
+    def _key(self, name: cst.Name) -> _Key | None:
+        scope = self.names.scope_of(name)
+        found = self.names.lookup(name.value, scope) if scope is not None else None
+        return (found[0], name.value) if found is not None else None
+
+    def _loop_alias(
+        self, node: cst.Name, where: Scope, bindings: list
+    ) -> list[tuple[_Key, bool]] | None:
+        """For a loop variable, the holders its values come from: (key, as an element of it)."""
+        loop: cst.For | cst.CompFor | None = None
+        if where.kind == "comprehension":
+            fors = [b.node for b in bindings if isinstance(b.node, cst.CompFor)]
+            if len(fors) == 1:
+                loop = fors[0]
+        else:
+            for ancestor in reversed(self.stack):
+                if isinstance(ancestor, cst.For) and self._binds(ancestor.target, node.value, where):
+                    loop = ancestor
+                    break
+        if loop is None:
+            return None
+        return self._iterated(loop.target, node.value, loop.iter)
+
+    def _binds(self, target: cst.BaseExpression, name: str, where: Scope) -> bool:
+        for bound in _target_names(target):
+            if bound.value == name:
+                return self.names.scope_of(bound) is where
+        return False
+
+    def _iterated(
+        self, target: cst.BaseExpression, name: str, iterable: cst.BaseExpression
+    ) -> list[tuple[_Key, bool]]:
+        """Where the values `name` takes in `for <target> in <iterable>` come from."""
+        position: int | None = None
+        if isinstance(target, (cst.Tuple, cst.List)):
+            for index, element in enumerate(target.elements):
+                if isinstance(element.value, cst.Name) and element.value.value == name:
+                    position = index
+            if position is None:
+                return []
+        return self._elements(iterable, position)
+
+    def _elements(self, iterable: cst.BaseExpression, position: int | None) -> list[tuple[_Key, bool]]:
+        if isinstance(iterable, cst.Name) and position is None:
+            key = self._key(iterable)
+            return [(key, True)] if key is not None else []
+        if isinstance(iterable, (cst.List, cst.Tuple, cst.Set)) and position is None:
+            keys = []
+            for element in iterable.elements:
+                if isinstance(element.value, cst.Name):
+                    key = self._key(element.value)
+                    if key is not None:
+                        keys.append((key, False))
+            return keys
+        if isinstance(iterable, cst.Subscript):  # a slice of the collection
+            return self._elements(iterable.value, position)
+        if not isinstance(iterable, cst.Call) or not iterable.args:
+            if isinstance(iterable, cst.Call) and isinstance(iterable.func, cst.Attribute):
+                attr = iterable.func.attr.value
+                if attr == "values" and position is None:
+                    return self._elements(iterable.func.value, None)
+                if attr == "items" and position == 1:
+                    return self._elements(iterable.func.value, None)
+            return []
+        func = iterable.func
+        builtin = self._builtin(func)
+        if builtin in _SAME_ELEMENTS:
+            return self._elements(iterable.args[0].value, position)
+        if builtin == "enumerate" and position == 1:
+            return self._elements(iterable.args[0].value, None)
+        if builtin == "zip" and position is not None and position < len(iterable.args):
+            return self._elements(iterable.args[position].value, None)
+        return []
+
+
+_EXPECTING_FAILURE = frozenset(
+    {"raises", "assertRaises", "assertRaisesRegex", "assertRaisesRegexp", "warns", "assertWarns",
+     "assertWarnsRegex"}
+)
+
+
+def _expects_failure(node: cst.With) -> bool:
+    for item in node.items:
+        call = item.item
+        if isinstance(call, cst.Call):
+            func = call.func
+            name = func.attr.value if isinstance(func, cst.Attribute) else getattr(func, "value", None)
+            if name in _EXPECTING_FAILURE:
+                return True
+    return False
+
+
+def _target_names(target: cst.BaseExpression) -> Iterable[cst.Name]:
+    if isinstance(target, cst.Name):
+        yield target
+    elif isinstance(target, (cst.Tuple, cst.List)):
+        for element in target.elements:
+            yield from _target_names(element.value)
