@@ -74,3 +74,16 @@ def test_fifty_thousand_files(tmp_path, monkeypatch) -> None:
     run = _run(tmp_path, monkeypatch=monkeypatch)
     assert [(f.path, f.line) for f in run.findings] == [("run.py", 4)]
     assert run.files_checked > 50_000
+
+
+def test_the_standard_library_is_never_a_project() -> None:
+    """Checking the interpreter's own library reads no module of it as a project's (its `test`
+    package is not in sys.stdlib_module_names, and imports itself everywhere)."""
+    import sysconfig
+
+    from mplint.project.resolver import Project
+
+    stdlib = sysconfig.get_paths()["stdlib"]
+    project = Project(stdlib)
+    assert project.module_of(os.path.join(stdlib, "test", "support", "__init__.py")) is None
+    assert project.module_of(os.path.join(stdlib, "concurrent", "futures", "process.py")) is None

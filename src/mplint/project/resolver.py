@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import os
 import sys
+import sysconfig
 from dataclasses import dataclass
 from typing import Iterable
 
@@ -25,6 +26,12 @@ ROOT_MARKERS = ("pyproject.toml", "setup.cfg", "setup.py", ".git")
 DEFAULT_SRC = (".", "src")
 _STDLIB = frozenset(getattr(sys, "stdlib_module_names", ())) | frozenset(sys.builtin_module_names)
 _MAX_PARTS = 32  # dotted names longer than this are nobody's module
+#: the running interpreter's standard library: its files are never a project's modules (its
+#: `test` package, for one, is not in `sys.stdlib_module_names`)
+_STDLIB_FOLDERS = tuple(
+    sorted({os.path.join(f(sysconfig.get_paths()[key]), "") for key in ("stdlib", "platstdlib")
+            for f in (os.path.abspath, os.path.realpath)})
+)
 
 
 @dataclass(frozen=True)
@@ -98,6 +105,8 @@ class Project:
     def module_of(self, path: str) -> ModuleRef | None:
         """The file as a module of this project; None for a name of the standard library."""
         path = os.path.abspath(path)
+        if path.startswith(_STDLIB_FOLDERS):
+            return None
         folder, filename = os.path.split(path)
         stem = filename[:-3] if filename.endswith(".py") else filename
         parts = [] if stem == "__init__" else [stem]
