@@ -52,9 +52,12 @@ def run(session: Callable[[LanguageClient, Path], Awaitable[None]], root: Path, 
                 initialization_options=options,
             ))
             await asyncio.wait_for(session(client, root), timeout=45)
-            await client.shutdown_session()
+            await asyncio.wait_for(client.shutdown_session(), timeout=15)
         finally:
-            await client.stop()
+            server = client._server  # a failed session must fail the test, not hang it
+            if server is not None and server.returncode is None:
+                server.kill()
+            await asyncio.wait_for(client.stop(), timeout=15)
         assert client.error is None, client.error
 
     asyncio.run(main())
@@ -213,5 +216,33 @@ def test_a_buffer_that_does_not_parse_keeps_the_last_diagnostics_and_logs_one_li
         assert any("cannot parse" in line for line in lines), lines
         assert all("\n" not in line for line in lines)
         assert found and [d.code for d in found] == ["MPL001"]
+
+    run(session, tmp_path)
+
+
+def test_editing_one_module_updates_the_finding_in_the_script_that_calls_it(tmp_path: Path) -> None:
+    (tmp_path / "pyproject.toml").write_text("[project]\nname = 'app'\n")
+    (tmp_path / "app").mkdir()
+    (tmp_path / "app" / "__init__.py").write_text("")
+    jobs = tmp_path / "app" / "jobs.py"
+    serial = "import multiprocessing\n\n\ndef work(x):\n    return x * x\n\n\ndef main():\n    return [work(x) for x in range(4)]\n"
+    parallel = (
+        "import multiprocessing\n\n\ndef work(x):\n    return x * x\n\n\ndef main():\n"
+        "    with multiprocessing.Pool(2) as pool:\n        return pool.map(work, range(4))\n"
+    )
+    jobs.write_text(serial)
+    script = tmp_path / "run.py"
+    entry = "from app.jobs import main\n\nprint(main())\n"
+    script.write_text(entry)
+
+    async def session(client: LanguageClient, root: Path) -> None:
+        assert await diagnostics_after(client, jobs.as_uri(), open_document(client, jobs, serial)) == []
+        assert await diagnostics_after(client, script.as_uri(), open_document(client, script, entry)) == []
+        # the unsaved change of app/jobs.py reaches run.py's check
+        found = await diagnostics_after(client, script.as_uri(), change_document(client, jobs, parallel, 2))
+        assert [(d.code, d.range.start.line) for d in found] == [("MPL001", 2)]
+        assert "`main()` (app/jobs.py:8)" in found[0].message, found[0].message
+        # and undoing it takes the finding away again
+        assert await diagnostics_after(client, script.as_uri(), change_document(client, jobs, serial, 3)) == []
 
     run(session, tmp_path)

@@ -7,7 +7,7 @@ import os
 import stat
 import sys
 from dataclasses import dataclass, field
-from typing import BinaryIO, Callable, Sequence
+from typing import BinaryIO, Callable, Mapping, Sequence
 
 from mplint import apis
 from mplint.cache import Cache
@@ -92,19 +92,32 @@ Progress = Callable[[int, int], None]
 
 
 def project_facts(
-    path: str, source: bytes | str, codes: frozenset[str], options: RuleOptions, cache: Cache | None
+    path: str,
+    source: bytes | str,
+    codes: frozenset[str],
+    options: RuleOptions,
+    cache: Cache | None,
+    unsaved: Mapping[str, bytes | str] | None = None,
 ) -> ProjectFacts:
     """What the project of `path` tells the check of `source` (an unsaved buffer, standard input
-    named by --stdin-display-name): its modules are read from disk, summarised through the cache."""
+    named by --stdin-display-name): its modules are read from disk, summarised through the cache,
+    except those in `unsaved` (path -> text: an editor's other open buffers), read from there."""
     if path in (STDIN_DEFAULT_NAME, STDIN):
         return NO_PROJECT_FACTS
-    data = source.encode("utf-8", "surrogateescape") if isinstance(source, str) else source
     session = Session()
+    data = _as_bytes(source)
     session.add(path, data, apis.may_contain_findings(data))
+    for other, text in (unsaved or {}).items():
+        other_data = _as_bytes(text)
+        session.add(other, other_data, apis.may_contain_findings(other_data), named=False)
     session.explore(apis.may_contain_findings)
     session.add_conftests(apis.may_contain_findings)
     summarise_project(session, options, 1, cache)
     return session.facts_for(path)
+
+
+def _as_bytes(source: bytes | str) -> bytes:
+    return source.encode("utf-8", "surrogateescape") if isinstance(source, str) else source
 
 
 def summarise_project(

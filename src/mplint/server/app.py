@@ -21,7 +21,7 @@ from mplint import __version__
 from mplint.config import ConfigError
 from mplint.findings import Finding
 from mplint.server.actions import FIX_ALL, noqa_action, overlapping
-from mplint.server.documents import Checked, ClientSettings, SettingsCache, check, diagnostic
+from mplint.server.documents import Checked, ClientSettings, SettingsCache, check, diagnostic, project_facts
 
 #: seconds between the last change of a buffer and its check
 DEBOUNCE = 0.15
@@ -32,6 +32,8 @@ class _Document:
     version: int | None
     checked: Checked
     source: str
+    #: what the project told this check (`ProjectFacts.digest`): checked again when it changes
+    project: str = ""
 
 
 class MplintServer(LanguageServer):
@@ -47,7 +49,9 @@ class MplintServer(LanguageServer):
     def path_of(self, uri: str) -> str:
         return to_fs_path(uri) or uri
 
-    def check_now(self, uri: str) -> None:
+    def check_now(self, uri: str, only_if_told_more: bool = False) -> None:
+        """Checks the buffer and publishes its diagnostics; with `only_if_told_more`, only when
+        the buffer or what its project tells it changed since the last check."""
         document = self.workspace.get_text_document(uri)
         path = self.path_of(uri)
         try:
@@ -57,11 +61,19 @@ class MplintServer(LanguageServer):
             self.documents.pop(uri, None)
             self.publish(uri, document.version, [])
             return
-        checked = check(document.source, path, settings)
+        unsaved = {
+            self.path_of(other): text.source for other, text in self.workspace.text_documents.items() if other != uri
+        }
+        facts = project_facts(path, document.source, settings, unsaved)
+        known = self.documents.get(uri)
+        if only_if_told_more and known is not None and known.source == document.source \
+                and known.project == facts.digest():
+            return  # neither the buffer nor what its project says changed
+        checked = check(document.source, path, settings, facts)
         if checked.error is not None:
             self.log(types.MessageType.Info, f"mplint: {checked.error}")
             return  # the last diagnostics stay (see the module's docstring)
-        self.documents[uri] = _Document(document.version, checked, document.source)
+        self.documents[uri] = _Document(document.version, checked, document.source, facts.digest())
         lines, codec = document.lines, document.position_codec
         self.publish(uri, document.version, [diagnostic(finding, lines, codec) for finding in checked.findings])
 
@@ -79,8 +91,16 @@ class MplintServer(LanguageServer):
             await asyncio.sleep(DEBOUNCE)
             self._pending.pop(uri, None)
             self.check_now(uri)
+            self.check_others(uri)
 
         self._pending[uri] = asyncio.get_running_loop().create_task(later())
+
+    def check_others(self, changed: str) -> None:
+        """The other open buffers of the project, where what the changed one does may change a
+        finding (a function in `app/cli.py` that now starts a pool, called by `run.py`)."""
+        for uri in list(self.workspace.text_documents):
+            if uri != changed:
+                self.check_now(uri, only_if_told_more=True)
 
     def check_open_documents(self) -> None:
         for uri in list(self.workspace.text_documents):
@@ -141,6 +161,7 @@ def _saved(ls: MplintServer, params: types.DidSaveTextDocumentParams) -> None:
         ls.check_open_documents()
     else:
         ls.check_now(uri)
+        ls.check_others(uri)
 
 
 @server.feature(types.TEXT_DOCUMENT_DID_CLOSE)

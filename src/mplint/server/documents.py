@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from lsprotocol import types
 
 from mplint.config import CommandLine, ConfigError, Settings, config_file, load_settings
 from mplint.findings import FileError, Finding
+from mplint.project.link import NO_PROJECT_FACTS, ProjectFacts
 
 #: every finding is a warning: mplint reports mistakes in code that runs, not syntax errors
 SEVERITY = types.DiagnosticSeverity.Warning
@@ -91,14 +93,29 @@ class SettingsCache:
         self._cache.clear()
 
 
-def check(source: str, path: str, settings: Settings) -> Checked:
+def project_facts(path: str, source: str, settings: Settings, unsaved: dict[str, str]) -> ProjectFacts:
+    """What the other modules of the buffer's project tell its check: read from disk through the
+    summary cache the `mplint` command uses, except the other open buffers (`unsaved`), read as
+    they are in the editor. A failure of ours costs the cross-module findings, never the server."""
+    from mplint.cache import Cache
+    from mplint.runner import project_facts as facts_of
+
+    root = Path(os.path.dirname(settings.config_path)) if settings.config_path else Path(path).parent
+    try:
+        return facts_of(path, source, settings.codes_for(path), settings.rule_options,
+                        Cache(Cache.default_folder(root)), unsaved)
+    except Exception:
+        return NO_PROJECT_FACTS
+
+
+def check(source: str, path: str, settings: Settings, project: ProjectFacts = NO_PROJECT_FACTS) -> Checked:
     """The findings of one buffer, with its `# noqa` comments applied; none for an excluded file."""
     from mplint.engine import lint_source  # LibCST is imported with the first buffer to check
 
     if settings.is_excluded(path, ancestors=True):
         return Checked()
     result = lint_source(
-        source, path, codes=settings.codes_for(path), options=settings.rule_options
+        source, path, codes=settings.codes_for(path), options=settings.rule_options, project=project
     )
     return Checked(result.findings, result.error)
 
