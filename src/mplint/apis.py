@@ -249,11 +249,19 @@ def may_contain_findings(source: bytes | str, threads: bool = False) -> bool:
     # plain substring searches first: they reject most files at memory speed
     if any(marker in source for marker in markers) and imports.search(source) is not None:  # type: ignore[operator,arg-type]
         return True
-    for text_markers, byte_markers, text_import, byte_import in (*_PAIRED, *((_THREADS,) if threads else ())):
-        own, pattern = (byte_markers, byte_import) if binary else (text_markers, text_import)
-        if any(marker in source for marker in own) and pattern.search(source) is not None:  # type: ignore[operator,arg-type]
-            return True
-    return False
+    uses_threads = _uses(source, _THREADS)
+    if threads and uses_threads:
+        return True
+    # `os.fork()` matters only beside threads the module starts itself (fork-after-threads)
+    return uses_threads and any(_uses(source, paired) for paired in _PAIRED)
+
+
+def _uses(source: bytes | str, api: tuple) -> bool:
+    """The file mentions one of the markers and imports the root of `api` (an entry of _PAIRED,
+    or _THREADS)."""
+    text_markers, byte_markers, text_import, byte_import = api
+    own, pattern = (byte_markers, byte_import) if isinstance(source, bytes) else (text_markers, text_import)
+    return any(marker in source for marker in own) and pattern.search(source) is not None  # type: ignore[operator,arg-type]
 
 
 def lookup(qualname: str | None) -> Api | None:
