@@ -83,15 +83,19 @@ if __name__ == "__main__":
                 continue
             if _inside_own_class(facts, site, process) or _in_test(facts, site):
                 continue
-            owner = facts.code(func.value)
             what = (
                 f"`{process.cls.name.value}.run`" if process.cls is not None else "the process's target"
             )
+            if isinstance(func.value, cst.Call):  # `Process(...).run()`: no name to start and join
+                fix = ("keep the process in a name (`p = ...`), then call `p.start()` (and `p.join()` "
+                       "where the work must be done)")
+            else:
+                owner = facts.code(func.value)
+                fix = f"call `{owner}.start()` (then `{owner}.join()` where the work must be done)"
             yield Report(
                 site.node,
                 f"`{facts.call_text(site.node)}` runs {what} here, in the calling process: no "
-                f"process is started and the work is serial; call `{owner}.start()` (then "
-                f"`{owner}.join()` where the work must be done)",
+                f"process is started and the work is serial; {fix}",
             )
 
 

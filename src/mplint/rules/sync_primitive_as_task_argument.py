@@ -171,4 +171,7 @@ def _message(facts: ModuleFacts, dispatch: Dispatch, found: list[Carried], via_s
 
 
 def _a(kind: str) -> str:
-    return f"{'an' if kind[0] in 'AEIOU' else 'a'} `{kind}`"
+    """The article as the name is said: "an `Event`", "an `RLock`" (ar-lock), "a `Lock`"."""
+    spelled = len(kind) > 1 and kind[1].isupper()  # a leading letter read on its own
+    vowel = kind[0] in "AEIOU" or (spelled and kind[0] in "FHLMNRSX")
+    return f"{'an' if vowel else 'a'} `{kind}`"
