@@ -32,6 +32,12 @@ def as_noqa(source: str) -> str:
     return _EXPECT.sub(lambda m: "# noqa: " + ",".join(re.split(r"[\s,]+", m.group("codes").strip())), source)
 
 
+def without_expectations(source: str) -> str:
+    """The fixture with its expectation comments removed (a fix keeps comments: a fixed fixture
+    carries only the expectations of what remains, so before and after compare without them)."""
+    return re.sub(r"[ \t]*" + _EXPECT.pattern + r"[ \t]*$", "", source, flags=re.MULTILINE)
+
+
 def fixture_files(root: Path) -> list[Path]:
     """The single-file fixtures (the multi-file projects under projects/ have their own test)."""
     return sorted(p for p in root.rglob("*.py") if "projects" not in p.relative_to(root).parts[:1])

@@ -93,10 +93,10 @@ def test_json_output_is_an_array_of_findings_and_nothing_else(tmp_path):
     findings = json.loads(done.stdout)  # the whole of stdout is the JSON document
     assert len(findings) == 1
     finding = findings[0]
-    assert list(finding) == ["path", "line", "column", "end_line", "end_column", "code", "name", "message"]
+    assert list(finding) == ["path", "line", "column", "end_line", "end_column", "code", "name", "message", "fix"]
     # `multiprocessing.Pool(4)` spans columns 8 to 30 of `pool = multiprocessing.Pool(4)`;
     # the end is exclusive
-    assert {k: v for k, v in finding.items() if k != "message"} == {
+    assert {k: v for k, v in finding.items() if k not in ("message", "fix")} == {
         "path": "bad.py", "line": 3, "column": 8, "end_line": 3, "end_column": 31,
         "code": "MPL001", "name": "unguarded-process-creation",
     }

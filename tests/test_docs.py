@@ -111,12 +111,21 @@ def test_rule_metadata_fills_every_section(rule: type[Rule]) -> None:
 def test_page_has_the_sections_in_order(rule: type[Rule]) -> None:
     page = docs.rule_page(rule)
     headings = re.findall(r"^## (.+)$", page, flags=re.MULTILINE)
-    assert headings == ["What it does", "Why is this bad?", "Example", "Use instead", "How to fix", "References"]
+    assert headings == ["What it does", "Why is this bad?", "Example", "Use instead", "How to fix", "Fix", "References"]
     assert page.startswith(f"# {rule.name} ({rule.code})\n")
     assert rule.bad_example.rstrip() in page and rule.good_example.rstrip() in page
     # the page shows the finding the engine really reports for its example
     finding = lint_source(rule.bad_example, docs.EXAMPLE_PATH, codes=[rule.code]).findings[0]
     assert f"{docs.EXAMPLE_PATH}:{finding.line}:{finding.column}: {rule.code} {finding.message}" in page
+
+
+@pytest.mark.parametrize("rule", RULES, ids=_id)
+def test_the_fix_section_says_whether_the_fix_is_safe(rule: type[Rule]) -> None:
+    section = docs.rule_page(rule).split("## Fix\n\n", 1)[1].split("\n## ", 1)[0]
+    if rule.autofix:
+        assert section.strip() == rule.autofix and re.search(r"\b(Safe|Unsafe)\b", rule.autofix)
+    else:
+        assert "does not change this code" in section
 
 
 def test_inherited_docstring_does_not_count() -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -121,3 +122,65 @@ def test_hook_fails_on_a_mistake_and_passes_once_fixed(tmp_path: Path) -> None:
     output = passed.stdout + passed.stderr
     assert passed.returncode == 0, output
     assert "Passed" in output and "MPL001" not in output
+
+
+FIXABLE = """\
+import multiprocessing
+
+
+def double(x):
+    return x * 2
+
+
+with multiprocessing.Pool(2) as pool:
+    print(pool.apply(double, ("ab")))
+"""
+
+
+def _snapshot_of_this_checkout(where: Path) -> tuple[Path, str]:
+    """A git repository holding this checkout's files as they are now (as `try-repo` makes one),
+    and its commit: a `.pre-commit-config.yaml` can point at it with a `rev` and `args`."""
+    listed = subprocess.run(
+        ["git", "ls-files", "--cached", "--others", "--exclude-standard", "-z"],
+        cwd=ROOT, check=True, capture_output=True, text=True,
+    ).stdout.split("\0")
+    where.mkdir()
+    _git(where, "init", "-q")
+    for name in filter(None, listed):
+        source = ROOT / name
+        if source.is_file():
+            (where / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(source, where / name)
+    _git(where, "add", ".")
+    _git(where, "-c", "user.name=t", "-c", "user.email=t@example.com", "commit", "-q", "-m", "snapshot")
+    head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=where, check=True, capture_output=True, text=True)
+    return where, head.stdout.strip()
+
+
+@pytest.mark.slow
+def test_hook_with_fix_fails_when_it_changed_files_and_the_next_commit_passes(tmp_path: Path) -> None:
+    source, rev = _snapshot_of_this_checkout(tmp_path / "mplint")
+    repo, home = tmp_path / "repo", tmp_path / "pre-commit-home"
+    repo.mkdir()
+    _git(repo, "init", "-q")
+    config = {"repos": [{"repo": str(source), "rev": rev, "hooks": [{"id": "mplint", "args": ["--fix"]}]}]}
+    (repo / ".pre-commit-config.yaml").write_text(yaml.safe_dump(config))
+    (repo / "jobs.py").write_text(FIXABLE)
+    _git(repo, "add", ".")
+    env = {**os.environ, "PRE_COMMIT_HOME": str(home), "PRE_COMMIT_COLOR": "never"}
+    env.pop("VIRTUAL_ENV", None)
+
+    def run() -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-m", "pre_commit", "run", "--all-files"], cwd=repo,
+                              env=env, capture_output=True, text=True, timeout=540)
+
+    first = run()
+    assert first.returncode == 1, first.stdout + first.stderr
+    assert "files were modified by this hook" in first.stdout
+    fixed = (repo / "jobs.py").read_text()
+    assert fixed == FIXABLE.replace("with multiprocessing", 'if __name__ == "__main__":\n    with multiprocessing').replace(
+        "    print(", "        print(").replace('("ab")', '("ab",)')
+    _git(repo, "add", ".")
+    second = run()
+    assert second.returncode == 0, second.stdout + second.stderr
+    assert "Passed" in second.stdout

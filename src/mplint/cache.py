@@ -20,6 +20,7 @@ from typing import Collection
 
 from mplint import __version__
 from mplint.findings import FileError, FileResult, Finding
+from mplint.fixes import Fix
 from mplint.options import RuleOptions
 from mplint.project.summary import Summary
 
@@ -60,10 +61,14 @@ def _is_int(value: object, minimum: int = 1) -> bool:
 def _result(data: object, path: str) -> FileResult | None:
     """The result an entry holds, if it is exactly what `Cache.put` writes; else None, so that an
     entry damaged or written by something else costs a parse, never a wrong or missing finding."""
-    if not isinstance(data, dict) or set(data) != {"findings", "error"}:
+    if not isinstance(data, dict) or set(data) != {"findings", "error", "fixes"}:
         return None
-    rows, error = data["findings"], data["error"]
-    if not isinstance(rows, list):
+    rows, error, fixes = data["findings"], data["error"], data["fixes"]
+    if not isinstance(rows, list) or not isinstance(fixes, list) or len(fixes) != len(rows):
+        return None
+    try:
+        fix_objects = [Fix.from_dict(fix) if fix is not None else None for fix in fixes]
+    except (TypeError, KeyError, ValueError, AttributeError):
         return None
     for row in rows:
         if not (isinstance(row, list) and len(row) == len(_FINDING_TYPES)
@@ -77,7 +82,7 @@ def _result(data: object, path: str) -> FileResult | None:
         return None
     return FileResult(
         path,
-        [Finding(path, *row) for row in rows],
+        [Finding(path, *row, fix=fix) for row, fix in zip(rows, fix_objects)],
         FileError(path, *error) if error is not None else None,
     )
 
@@ -140,6 +145,7 @@ class Cache:
                 [f.line, f.column, f.end_line, f.end_column, f.code, f.name, f.message]
                 for f in result.findings
             ],
+            "fixes": [f.fix.as_dict() if f.fix is not None else None for f in result.findings],
             "error": [error.message, error.line, error.column] if error is not None else None,
         }
         self._write(key, data)

@@ -7,15 +7,19 @@ check, so `--version` and `--help` stay quick.
 
 from __future__ import annotations
 
+import io
 import sys
 import time
 from pathlib import Path
-from typing import Iterable, Sequence
+from typing import TYPE_CHECKING, Iterable, Sequence
 
 import click
 
 from mplint import __version__
 from mplint.output import Output, emit, output_options
+
+if TYPE_CHECKING:
+    from mplint.runner import Run
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 
@@ -113,6 +117,13 @@ def _fail(message: str) -> None:
 @click.option("--force-exclude", is_flag=True,
               help="Apply the excludes to the files named on the command line and to "
                    "--stdin-filename too (for pre-commit and editors, which name every file).")
+@click.option("--fix", is_flag=True,
+              help="Apply the safe fixes in place, then report what remains (with -, print the fixed "
+                   "source on stdout and the findings on stderr).")
+@click.option("--unsafe-fixes", is_flag=True, help="With --fix or --diff, apply the unsafe fixes too.")
+@click.option("--diff", "show_diff", is_flag=True,
+              help="Print a unified diff of what --fix would change and write nothing (exit 1 when "
+                   "there is a change).")
 @click.option("--exit-zero", is_flag=True, help="Exit 0 even when there are findings.")
 @click.option("--statistics", is_flag=True,
               help="Also count the findings per rule, on stderr before the summary.")
@@ -147,6 +158,9 @@ def cli(
     exclude: tuple[str, ...],
     extend_exclude: tuple[str, ...],
     force_exclude: bool,
+    fix: bool,
+    unsafe_fixes: bool,
+    show_diff: bool,
     exit_zero: bool,
     statistics: bool,
     list_rules: bool,
@@ -180,7 +194,7 @@ def cli(
         return
 
     from mplint.config import CommandLine, ConfigError, load_settings
-    from mplint.report import statistics as count_per_rule, summary
+    from mplint.report import statistics as count_per_rule
     from mplint.runner import STDIN, lint_paths
 
     if not paths:
@@ -219,10 +233,13 @@ def cli(
         root = Path(settings.config_path).parent if settings.config_path else Path.cwd()
         cache = Cache(Path(cache_dir) if cache_dir else Cache.default_folder(root))
     progress = ProgressLine() if sys.stderr.isatty() else None
+    fixing = fix or show_diff
+    stdin = sys.stdin.buffer.read() if fixing and STDIN in paths else None
     run = lint_paths(
         paths,
         settings,
         stdin_filename=stdin_filename,
+        stdin=io.BytesIO(stdin) if stdin is not None else None,
         jobs=jobs or available_cpus(),  # None and 0: auto
         cache=cache,
         progress=progress,
@@ -232,6 +249,13 @@ def cli(
         progress.clear()
     if add_noqa:
         _add_noqa(run)
+    run.unsafe_fixes = unsafe_fixes
+    if fixing:
+        from mplint.fixes.command import fix_command
+
+        status = fix_command(run, settings, output=output, show_diff=show_diff, stdin=stdin,
+                             stdin_name=stdin_filename)
+        sys.exit(EXIT_CLEAN if exit_zero and status == EXIT_FINDINGS else status)
     emit(run, output)
     for error in run.errors:
         click.echo(f"mplint: error: {error}", err=True)
@@ -241,7 +265,7 @@ def cli(
     if statistics and run.findings:
         click.echo(count_per_rule(run), err=True)
     if not output.quiet:
-        click.echo(summary(run), err=True)
+        print_summary(run)
 
     if run.errors:
         sys.exit(EXIT_ERROR)
@@ -273,6 +297,15 @@ def _add_noqa(run) -> None:
     if problems:
         sys.exit(EXIT_ERROR)
     sys.exit(EXIT_ERROR if run.errors else EXIT_CLEAN)
+
+
+def print_summary(run: Run) -> None:
+    from mplint.report import fixable, summary
+
+    click.echo(summary(run), err=True)
+    note = fixable(run)
+    if note:
+        click.echo(note, err=True)
 
 
 def main(argv: Sequence[str] | None = None) -> None:

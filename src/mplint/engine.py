@@ -18,6 +18,8 @@ import libcst as cst
 from mplint import nesting
 from mplint.facts import ModuleFacts
 from mplint.findings import FileError, FileResult, Finding
+from mplint.fixes import Fix, Rewrite
+from mplint.fixes.rewrite import locate
 from mplint.noqa import without_suppressed
 from mplint.options import DEFAULT_OPTIONS, RuleOptions
 from mplint.precheck import MAX_SOURCE_CHARS, enabled_codes, precheck
@@ -160,7 +162,7 @@ def _parse_and_check(
             findings, summary = _check(*work)
         except RecursionError:
             findings, summary = _with_deep_stack(_check, *work)
-        if column_shifts:
+        if column_shifts:  # the fixes' edits are of the text without the form feeds: dropped
             findings = [_shifted(finding, column_shifts) for finding in findings]
     except cst.ParserSyntaxError as error:
         # Python's words for a syntax error are the ones users know; where Python accepts the code
@@ -230,6 +232,7 @@ def _with_deep_stack(function: Callable[..., T], *args: object) -> T:
 def _shifted(finding: Finding, shifts: dict[int, int]) -> Finding:
     return dataclasses.replace(
         finding,
+        fix=None,
         column=finding.column + shifts.get(finding.line, 0),
         end_column=finding.end_column + shifts.get(finding.end_line, 0),
     )
@@ -259,9 +262,20 @@ def _check(
                     rule.code,
                     rule.name,
                     report.message,
+                    _located_fix(module, report.fix) if report.fix is not None else None,
                 )
             )
     return findings, (summary_of(facts) if summarise else None)
+
+
+def _located_fix(module: cst.Module, rewrite: Rewrite) -> Fix | None:
+    """A fix that cannot be built is dropped: the finding is reported all the same."""
+    try:
+        return locate(module, rewrite)
+    except RecursionError:
+        raise
+    except Exception:
+        return None
 
 
 def _unsupported_syntax(path: str, error: cst.ParserSyntaxError) -> FileError:

@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from mplint.fixes import Fix
 
 
 @dataclass(frozen=True, order=True)
@@ -17,6 +21,8 @@ class Finding:
     code: str
     name: str
     message: str
+    #: the edits that fix it, when the rule knows them (`--fix` applies the safe ones)
+    fix: Fix | None = field(default=None, compare=False)
 
 
 @dataclass(frozen=True)

@@ -54,6 +54,16 @@ def enabling(rule: type[Rule]) -> str:
     )
 
 
+def autofix_section(rule: type[Rule]) -> str:
+    """What `mplint --fix` does for the rule: its metadata, or that it leaves the code alone."""
+    if rule.autofix:
+        return rule.autofix
+    return (
+        "`mplint --fix` does not change this code: the right edit depends on what the program "
+        "is meant to do."
+    )
+
+
 def rule_page(rule: type[Rule]) -> str:
     """The rule's page in Markdown, with the sections readers of linter docs look for."""
     parts = [
@@ -72,6 +82,8 @@ def rule_page(rule: type[Rule]) -> str:
         _code_block(rule.good_example),
         "## How to fix",
         rule.fix,
+        "## Fix",
+        autofix_section(rule),
     ]
     if rule.references:
         parts += ["## References", "\n".join(f"- [{title}]({url})" for title, url in rule.references)]

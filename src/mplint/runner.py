@@ -32,6 +32,10 @@ class Run:
     empty_paths: list[str] = field(default_factory=list)
     #: the text read from standard input, by its name (files are on disk)
     sources: dict[str, str] = field(default_factory=dict)
+    #: `--unsafe-fixes` was given: unsafe fixes count as fixable
+    unsafe_fixes: bool = False
+    #: with `--fix`, how many findings the fixes removed (None: no fixing was asked for)
+    fixed: int | None = None
 
     @property
     def findings(self) -> list[Finding]:

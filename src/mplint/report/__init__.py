@@ -68,6 +68,27 @@ def summary(run: Run) -> str:
     if run.errors:
         checked += f", {_count(len(run.errors), 'file')} could not be checked"
     findings = run.findings
+    if run.fixed:
+        return (
+            f"Found {_count(len(findings) + run.fixed, 'finding')} ({run.fixed} fixed, "
+            f"{len(findings)} remaining); {checked}."
+        )
     if not findings:
         return f"No findings ({checked})."
     return f"Found {_count(len(findings), 'finding')} in {_count(run.files_with_findings, 'file')} ({checked})."
+
+
+def fixable(run: Run) -> str | None:
+    """The line after the summary that says how many findings `--fix` would fix, if any."""
+    safe = sum(1 for f in run.findings if f.fix is not None and f.fix.safe)
+    unsafe = sum(1 for f in run.findings if f.fix is not None and not f.fix.safe)
+    if run.unsafe_fixes:
+        if run.fixed is not None:
+            return None  # every fix was made: those left could not be
+        safe, unsafe = 0, safe + unsafe
+    if run.fixed is not None:
+        safe = 0  # the safe fixes were just made: those left could not be
+    if safe:
+        more = f" ({unsafe} more with `--fix --unsafe-fixes`)" if unsafe else ""
+        return f"{safe} fixable with `--fix`{more}."
+    return f"{unsafe} fixable with `--fix --unsafe-fixes`." if unsafe else None

@@ -4,7 +4,9 @@ One run; `tool.driver.rules` lists every rule with its documentation (the same t
 pages) and each result points at its rule by id and index. Paths are URIs relative to the working
 directory (`%SRCROOT%`), which is the repository root where CI runs mplint. Files that could not be
 checked are reported as tool execution notifications, so an upload shows that the run was partial.
-Columns count Unicode code points, as the other formats do, and the run says so.
+Columns count Unicode code points, as the other formats do, and the run says so. A finding with a
+fix carries it as a SARIF `fix` (its replacements; an unsafe one says so in its properties), which
+code scanning and editors can offer.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from mplint.report import level, printable
 from mplint.rules import Rule, all_rules
 
 if TYPE_CHECKING:
-    from mplint.findings import FileError
+    from mplint.findings import FileError, Finding
     from mplint.runner import Run
 
 SCHEMA = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
@@ -81,6 +83,29 @@ def _notification(error: FileError, cwd: str) -> dict[str, Any]:
     }
 
 
+def _fixes(f: Finding, cwd: str) -> dict[str, Any]:
+    if f.fix is None:
+        return {}
+    replacements = [
+        {
+            "deletedRegion": {
+                "startLine": e.line,
+                "startColumn": e.column,
+                "endLine": e.end_line,
+                "endColumn": e.end_column,
+            },
+            "insertedContent": {"text": e.text},
+        }
+        for e in f.fix.edits
+    ]
+    fix = {
+        "description": {"text": f.fix.title},
+        "artifactChanges": [{"artifactLocation": artifact_location(f.path, cwd), "replacements": replacements}],
+        "properties": {"applicability": f.fix.applicability},
+    }
+    return {"fixes": [fix]}
+
+
 def sarif_log(run: Run, cwd: str | None = None) -> dict[str, Any]:
     cwd = os.path.abspath(cwd or os.getcwd())
     rules = all_rules()
@@ -104,6 +129,7 @@ def sarif_log(run: Run, cwd: str | None = None) -> dict[str, Any]:
                     }
                 }
             ],
+            **_fixes(f, cwd),
         }
         for f in run.findings
     ]

@@ -3,6 +3,8 @@
 `full` adds the source line under each finding with carets under its columns, as ruff's full output
 and flake8's `--show-source` do; `color` adds ANSI colours (the command line decides when: a
 terminal, `--color`, `NO_COLOR`).
+
+A finding `--fix` can fix shows `[*]` before its message (an unsafe fix only with `--unsafe-fixes`).
 """
 
 from __future__ import annotations
@@ -20,10 +22,11 @@ def _paint(color: bool) -> Callable[[str, str], str]:
     return (lambda text, style: f"{style}{text}{RESET}") if color else (lambda text, style: text)
 
 
-def line(f: Finding, color: bool = False) -> str:
+def line(f: Finding, color: bool = False, fixable: bool = False) -> str:
     paint = _paint(color)
     where = paint(f.path, BOLD) + paint(":", CYAN) + f"{f.line}" + paint(":", CYAN) + f"{f.column}" + paint(":", CYAN)
-    return f"{where} {paint(f.code, BOLD + RED)} {f.message}"
+    mark = paint("[*]", CYAN) + " " if fixable else ""
+    return f"{where} {paint(f.code, BOLD + RED)} {mark}{f.message}"
 
 
 def source_excerpt(f: Finding, text: str, color: bool = False) -> list[str]:
@@ -55,7 +58,8 @@ def write(
     """`source_of(path)` gives a file's text for `full` (None: not at hand; the line is left out)."""
     texts: dict[str, str | None] = {}
     for f in run.findings:
-        out.write(line(f, color) + "\n")
+        fixable = f.fix is not None and f.fix.applies(run.unsafe_fixes)
+        out.write(line(f, color, fixable) + "\n")
         if full and source_of is not None:
             if f.path not in texts:
                 texts[f.path] = source_of(f.path)

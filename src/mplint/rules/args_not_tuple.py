@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from typing import Iterator
 
@@ -9,6 +10,8 @@ import libcst as cst
 
 from mplint.apis import Kind, methods
 from mplint.facts import Dispatch, ModuleFacts
+from mplint.fixes import Rewrite
+from mplint.fixes.arguments import make_tuple
 from mplint.rules.base import Report, Rule
 
 _STARMAP = methods(Kind.POOL).starmaps
@@ -47,6 +50,13 @@ class ArgsNotTuple(Rule):
         'Write a one-element tuple with a trailing comma: `args=("alice",)`, `initargs=(42,)`, '
         '`pool.apply_async(work, ("alice",))`. Keyword arguments go in `kwargs=` (`kwds=` for a '
         "pool's `apply`)."
+    )
+    autofix = (
+        "Adds the missing comma: `args=(\"alice\")` becomes `args=(\"alice\",)`, `initargs=42` "
+        "becomes `initargs=(42,)`, each element of a `starmap` iterable likewise. Safe: the value "
+        "is a literal, so it is known not to be a tuple already, and the worker gets the one "
+        "argument the code meant. For a dict the fix is unsafe: it passes the dict as one argument, "
+        "where the code may have meant keyword arguments (`kwargs=`)."
     )
     bad_example = '''\
 from multiprocessing import Process
@@ -97,7 +107,7 @@ if __name__ == "__main__":
             if packed is not None and _takes_args_tuple(facts, dispatch):
                 found = _not_a_tuple(packed, strict=False)
                 if found is not None:
-                    yield Report(packed, _message(facts, dispatch, packed, found))
+                    yield Report(packed, _message(facts, dispatch, packed, found), _fix(facts, packed, found))
             yield from _starmap_elements(facts, dispatch)
 
 
@@ -165,7 +175,14 @@ def _starmap_elements(facts: ModuleFacts, dispatch: Dispatch) -> Iterator[Report
                 f"`{facts.code(element.value)}` is {found.what}, not a tuple: each element of "
                 f"`{facts.call_text(site.node)}`'s iterable is the arguments of one call, and "
                 f"{_consequence(dispatch, found, 'each call')}; write `{_as_tuple(facts, element.value)}`",
+                _fix(facts, element.value, found),
             )
+
+
+def _fix(facts: ModuleFacts, value: cst.BaseExpression, found: _NotATuple) -> Rewrite:
+    """A dict may have been meant as keyword arguments: making it one argument is a guess."""
+    fix = make_tuple(value, _as_tuple(facts, value))
+    return fix if found.family != "dict" else dataclasses.replace(fix, safe=False)
 
 
 def _message(facts: ModuleFacts, dispatch: Dispatch, packed: cst.BaseExpression, found: _NotATuple) -> str:

@@ -10,13 +10,17 @@ if TYPE_CHECKING:  # neither is imported before a file is parsed: see rules.rule
     import libcst as cst
 
     from mplint.facts import ModuleFacts
+    from mplint.fixes import Rewrite
 
 
 class Report(NamedTuple):
-    """A finding before it has a position: the engine locates the node only when needed."""
+    """A finding before it has a position: the engine locates the node only when needed.
+
+    `fix`, when the rule knows the one right edit, is built with the helpers of `mplint.fixes`."""
 
     node: cst.CSTNode
     message: str
+    fix: Rewrite | None = None
 
 
 class Rule:
@@ -37,6 +41,8 @@ class Rule:
     #: the rule looks at thread APIs (threading.Thread, ThreadPoolExecutor, ...): files that use
     #: only those pass the prefilter when it is enabled (read from the source by rules.thread_rules)
     judges_threads: ClassVar[bool] = False
+    #: what `--fix` does for this rule and whether it is safe (the docs' "Fix" section); "" for none
+    autofix: ClassVar[str] = ""
 
     def __init__(self, options: RuleOptions = DEFAULT_OPTIONS) -> None:
         #: settings from the configuration that some rules read (see mplint.options)

@@ -9,7 +9,10 @@ import libcst as cst
 
 from mplint.apis import Kind
 from mplint.facts import CallSite, ModuleFacts
+from mplint.fixes.guard import start_method_fix
 from mplint.rules.base import Report, Rule
+
+_FIX_TITLE = 'Move it under `if __name__ == "__main__":`, first'
 
 #: exceptions whose handler takes in `RuntimeError: context has already been set`
 _CATCHES_RUNTIME_ERROR = frozenset({"RuntimeError", "Exception", "BaseException"})
@@ -52,6 +55,14 @@ class StartMethodAtImport(Rule):
         '(`ctx.Process`, `ctx.Pool`), or pass `mp_context=ctx` to `ProcessPoolExecutor`. A script '
         'that wants a program-wide default can call `set_start_method()` under `if __name__ == '
         '"__main__":`.'
+    )
+    autofix = (
+        'Moves the `set_start_method(...)` statement into the `if __name__ == "__main__":` block, '
+        "as its first statement (creating the block at the end of the module when there is none), "
+        "so that it runs once, in the main script, before anything starts a process. Only in a "
+        "module run as a script, and only for a statement of its own at module level. Safe, "
+        "except when module-level code after it (other than definitions) would now run before "
+        "the start method is set: then unsafe."
     )
     bad_example = '''\
 import multiprocessing
@@ -107,6 +118,7 @@ if __name__ == "__main__":
                     site.node,
                     f"`{facts.code(site.node)}` runs at import time without `force=True`: "
                     f"{_why(facts, site)}: {_suggestion(facts, site)}",
+                    start_method_fix(facts.module, facts.path, site.node, _FIX_TITLE),
                 )
         in_functions = {site.node for site in setters if not site.import_time}
         if not in_functions:

@@ -7,6 +7,8 @@ from typing import Iterator
 import libcst as cst
 
 from mplint.facts import Dispatch, FunctionInfo, ModuleFacts, Scope
+from mplint.fixes import Rewrite
+from mplint.fixes.arguments import pass_the_function
 from mplint.rules.base import Report, Rule
 
 #: decorators that leave what a call returns as the function body says
@@ -73,6 +75,16 @@ class TargetCalled(Rule):
         "`Pool(initializer=setup, initargs=(cfg,))`; for `map`, bind fixed arguments with "
         "`functools.partial(work, x)`."
     )
+    autofix = (
+        "Passes the function instead of its result: `target=work()` becomes `target=work`, "
+        "`target=work(a, b)` becomes `target=work, args=(a, b)` (when there is no `args=` yet), "
+        "`Pool(initializer=setup(cfg))` becomes `initializer=setup, initargs=(cfg,)`, "
+        "`pool.apply_async(work(x))` becomes `pool.apply_async(work, (x,))` and "
+        "`executor.submit(work(x))` becomes `executor.submit(work, x)`. Unsafe: the work moves from "
+        "the parent into the child, which is the point, but it changes what the program does (the "
+        "parent no longer waits for it, its side effects happen in another process). Only with "
+        "`--unsafe-fixes`."
+    )
     bad_example = '''\
 from multiprocessing import Process
 
@@ -132,12 +144,20 @@ if __name__ == "__main__":
             returned = _returns_no_callable(facts, function)
             if returned is None:
                 continue
+            fixed = _fixed(facts, dispatch, call)
             yield Report(
                 call,
                 f"`{facts.code(call)}` runs `{facts.code(call.func)}` now, in the parent, and passes "
                 f"its result ({returned}) {_as_what(dispatch)}{_consequence(dispatch, returned)}; "
-                f"pass the function itself: {_fixed(facts, dispatch, call)}",
+                f"pass the function itself: {fixed}",
+                _fix(dispatch, call, f"Pass the function itself: {fixed}"),
             )
+
+
+def _fix(dispatch: Dispatch, call: cst.Call, title: str) -> Rewrite | None:
+    if dispatch.site is None or dispatch.partial is not None:
+        return None
+    return pass_the_function(dispatch.kind, dispatch.site.node, call, title)
 
 
 def _as_what(dispatch: Dispatch) -> str:

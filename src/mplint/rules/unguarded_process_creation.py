@@ -7,7 +7,12 @@ from typing import Iterator
 from mplint.apis import Kind
 from mplint.facts import CallSite, Chain, ModuleFacts
 from mplint.project.link import shown
+from mplint.fixes.guard import with_guard_fix
 from mplint.rules.base import Report, Rule
+
+_FIX_TITLE = 'Move the script\'s work under `if __name__ == "__main__":`'
+#: rules that leave import-time code to this one and look at it once it is guarded
+_FIX_REVEALS = ("MPL002",)
 
 _WHAT_STARTS = {
     Kind.PROCESS: "starts a process",
@@ -49,6 +54,21 @@ class UnguardedProcessCreation(Rule):
         "that only the guarded block calls. Definitions (functions, classes, constants) may stay at "
         "module level: the children need them."
     )
+    autofix = (
+        'Puts the script\'s work under `if __name__ == "__main__":`. Imports, definitions, `if` and '
+        "`try` blocks that hold imports or definitions, and every assignment whose name a function "
+        "of the module reads stay at module level, in their order: under spawn a child imports "
+        "the module, and a name bound only under the guard would be a `NameError` in the worker. "
+        "The rest of the module-level work (the statements that start processes, prints, loops, "
+        "`with` blocks, a bare `main()` call, and what runs before the processes start, which "
+        "every spawned child would repeat) moves, in order, into one guard at the end, merged with "
+        "an existing guard. Safe, except where the kept code reads at import time (a class body, a "
+        "decorator, a default argument) or a function reads a name only moved code binds, or a "
+        "moved statement sets up what children need at import (logging configuration, `sys.path`, "
+        "`os.environ`): then the fix is unsafe. Only a module run as a script gets it (one with a "
+        "guard, a shebang or module-level work), never a library module, a test module or a "
+        "`conftest.py`."
+    )
     bad_example = '''\
 import multiprocessing
 
@@ -84,6 +104,9 @@ if __name__ == "__main__":
     )
 
     def check(self, facts: ModuleFacts) -> Iterator[Report]:
+        yield from with_guard_fix(facts.module, facts.path, list(self._reports(facts)), _FIX_TITLE, _FIX_REVEALS)
+
+    def _reports(self, facts: ModuleFacts) -> Iterator[Report]:
         for site in facts.calls:
             kind = facts.started_kind(site) if site.import_time else None
             if kind is not None:

@@ -1,0 +1,146 @@
+"""Fixes: every before/after fixture pair, idempotence, unsafe fixes only with the flag, and the
+rounds and checks of `mplint.fixes.apply`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import libcst as cst
+import pytest
+
+from expectations import expected_findings, without_expectations
+from mplint import lint_source
+from mplint.fixes import SAFE, UNSAFE, Edit, Fix, Rewrite
+from mplint.fixes.apply import apply_fixes, fix_source, fixes_for
+from mplint.fixes.edits import apply_edits, edits_between
+from mplint.fixes.rewrite import locate
+
+FIXES = Path(__file__).parent / "fixtures" / "fixes"
+PAIRS = sorted(p for p in FIXES.rglob("*.py") if not p.name.endswith(".fixed.py"))
+
+
+def _id(path: Path) -> str:
+    return str(path.relative_to(FIXES))
+
+
+def _after(before: Path) -> Path:
+    return before.with_name(before.stem + ".fixed.py")
+
+
+def test_there_are_pairs_for_every_rule_with_a_fix() -> None:
+    from mplint.rules import all_rules
+
+    with_fix = {rule.code for rule in all_rules() if rule.autofix}
+    assert with_fix and with_fix <= {p.parent.name for p in PAIRS}
+    for before in PAIRS:
+        assert _after(before).is_file(), f"{before} has no {_after(before).name}"
+
+
+@pytest.mark.parametrize("before", PAIRS, ids=_id)
+def test_the_fix_gives_the_fixed_fixture(before: Path) -> None:
+    source = before.read_text(encoding="utf-8")
+    outcome = fix_source(source, str(before), unsafe=True)
+    expected = _after(before).read_text(encoding="utf-8")
+    assert without_expectations(outcome.source) == without_expectations(expected)
+    # what remains is what the fixed fixture's annotations say
+    assert sorted((f.line, f.code) for f in outcome.after.findings) == sorted(expected_findings(expected).elements())
+
+
+@pytest.mark.parametrize("before", PAIRS, ids=_id)
+def test_fixing_twice_changes_nothing_the_second_time(before: Path) -> None:
+    for unsafe in (False, True):
+        once = fix_source(before.read_text(encoding="utf-8"), str(before), unsafe=unsafe)
+        twice = fix_source(once.source, str(before), unsafe=unsafe)
+        assert not twice.changed and twice.applied == []
+
+
+@pytest.mark.parametrize("before", PAIRS, ids=_id)
+def test_unsafe_fixes_are_not_made_without_the_flag(before: Path) -> None:
+    source = before.read_text(encoding="utf-8")
+    outcome = fix_source(source, str(before))
+    assert all(fix.safe for fix in outcome.applied)
+    unsafe_left = [f for f in lint_source(source, str(before)).findings if f.fix and not f.fix.safe]
+    if unsafe_left and not fixes_for(lint_source(source, str(before)).findings):
+        assert not outcome.changed
+
+
+def test_edits_are_the_characters_that_differ() -> None:
+    old = 'p = Process(target=f, args=("a"))\r\nx = 1\r\n'
+    new = 'p = Process(target=f, args=("a",))\r\nx = 1\r\n'
+    assert edits_between(old, new) == (Edit(1, 32, 1, 32, ","),)
+    assert apply_edits(old, edits_between(old, new)) == new
+    assert edits_between(old, old) == ()
+    moved = "a = 1\nb = 2\nc = 3\n"
+    assert apply_edits(moved, edits_between(moved, "b = 2\nc = 3\na = 1\n")) == "b = 2\nc = 3\na = 1\n"
+
+
+def test_overlapping_fixes_wait_for_the_next_round() -> None:
+    first = Fix("one", SAFE, (Edit(1, 1, 1, 2, "A"),))
+    touching = Fix("two", SAFE, (Edit(1, 2, 1, 3, "B"),))
+    apart = Fix("three", SAFE, (Edit(1, 4, 1, 5, "D"),))
+    text, made = apply_fixes("abcde", [first, touching, apart])
+    assert text == "AbcDe" and made == [first, apart]
+
+
+def test_a_rewrite_whose_result_does_not_parse_is_no_fix() -> None:
+    module = cst.parse_module("x = 1\n")
+    # LibCST prints a tree Python cannot compile: a keyword used as a name
+    broken = Rewrite("break it", lambda m: m.with_changes(body=[cst.SimpleStatementLine([cst.Expr(cst.Name("class"))])]))
+    assert locate(module, broken) is None
+    assert locate(module, Rewrite("nothing", lambda m: m)) is None
+
+
+def test_a_fix_that_adds_a_finding_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A rewrite that makes another finding appear: the file is left as it was."""
+    from mplint.rules import args_not_tuple
+
+    def bad_fix(facts, value, found):  # type: ignore[no-untyped-def]
+        # "fixes" the tuple by creating a pool at import time (MPL001, a new finding)
+        return Rewrite(
+            "adds a pool",
+            lambda module: module.with_changes(body=[*module.body, cst.parse_statement("POOL = multiprocessing.Pool(2)\n")]),
+        )
+
+    monkeypatch.setattr(args_not_tuple, "_fix", bad_fix)
+    source = 'import multiprocessing\n\n\ndef f(x):\n    pass\n\n\nif __name__ == "__main__":\n    p = multiprocessing.Process(target=f, args=("ab"))\n    p.start()\n    p.join()\n'
+    assert [f.code for f in lint_source(source).findings] == ["MPL011"]
+    outcome = fix_source(source)
+    assert not outcome.changed and outcome.applied == []
+
+
+def test_fixes_that_do_not_touch_are_made_together() -> None:
+    source = 'from multiprocessing import Process\n\n\ndef f(x):\n    pass\n\n\nif __name__ == "__main__":\n    Process(target=f, args=("ab")).start()\n    Process(target=f, args=("cd")).start()\n'
+    outcome = fix_source(source, codes=["MPL011"])
+    assert outcome.source.count('",)') == 2 and outcome.fixed_count == 2 and not outcome.after.findings
+    assert len(outcome.applied) == 2
+
+
+def test_applicability_of_each_fix() -> None:
+    tuple_fix = lint_source('from multiprocessing import Process\n\ndef f(x):\n    pass\n\nif __name__ == "__main__":\n    Process(target=f, args=("ab")).start()\n', codes=["MPL011"]).findings[0].fix
+    assert tuple_fix is not None and tuple_fix.applicability == SAFE
+    called = lint_source('from multiprocessing import Process\n\ndef f():\n    print(1)\n\nif __name__ == "__main__":\n    Process(target=f()).start()\n', codes=["MPL010"]).findings[0].fix
+    assert called is not None and called.applicability == UNSAFE
+
+
+SCRIPT = 'import multiprocessing\n\n\ndef f(x):\n    return x\n\n\nwith multiprocessing.Pool(2) as pool:\n    print(pool.map(f, [1]))\n'
+
+
+@pytest.mark.parametrize("name", ["conftest.py", "__init__.py", "test_jobs.py", "jobs_test.py", "setup.py"])
+def test_the_guard_fix_is_only_for_scripts(name: str) -> None:
+    [finding] = lint_source(SCRIPT, f"pkg/{name}", codes=["MPL001"]).findings
+    assert finding.fix is None
+    assert lint_source(SCRIPT, "pkg/jobs.py", codes=["MPL001"]).findings[0].fix is not None
+
+
+def test_no_guard_fix_next_to_a_guard_it_cannot_merge_with() -> None:
+    with_else = SCRIPT + 'if __name__ == "__main__":\n    pass\nelse:\n    pass\n'
+    assert lint_source(with_else, "jobs.py", codes=["MPL001"]).findings[0].fix is None
+    two = SCRIPT + 'if __name__ == "__main__":\n    pass\n' * 2
+    assert lint_source(two, "jobs.py", codes=["MPL001"]).findings[0].fix is None
+
+
+def test_findings_the_guard_reveals_are_not_new_ones() -> None:
+    """MPL002 looks at a pool only once it is guarded: the MPL001 fix is kept, MPL002 then reports."""
+    source = 'import multiprocessing\n\n\ndef f(x):\n    return x\n\n\npool = multiprocessing.Pool(2)\nprint(pool.map(f, [1]))\n'
+    outcome = fix_source(source, "jobs.py")
+    assert outcome.changed and [f.code for f in outcome.after.findings] == ["MPL002"]
