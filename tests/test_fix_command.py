@@ -15,6 +15,8 @@ import pytest
 
 from console import assert_no_traceback, mplint, write
 
+pytestmark = pytest.mark.slow  # the installed console script, and the programs themselves
+
 HERE = Path(__file__).resolve().parent
 SCHEMA = json.loads((HERE / "data" / "sarif-schema-2.1.0.json").read_text(encoding="utf-8"))
 
@@ -213,7 +215,6 @@ def _run(path: Path, timeout: float = 60) -> tuple[str, str, int | None]:
         return out, err, None
 
 
-@pytest.mark.slow
 @pytest.mark.parametrize(
     ("program", "flags", "wrong", "right"),
     [
