@@ -217,8 +217,10 @@ def test_statistics_count_findings_per_rule_beside_the_summary(project: Path) ->
     run = mplint("--statistics", "pkg", cwd=project)
     assert run.returncode == plain.returncode == 2
     assert run.stdout == plain.stdout  # the findings are printed as ever
-    *before, summary = run.stderr.splitlines()
-    assert summary == plain.stderr.splitlines()[-1]
+    lines = run.stderr.splitlines()
+    at = next(i for i, line in enumerate(lines) if line.startswith("Found "))
+    before, summary = lines[:at], lines[at:]  # the summary, and how many --fix would fix
+    assert summary == plain.stderr.splitlines()[-len(summary):]
     rows = [line.split() for line in before if not line.startswith("mplint: error:")]
     assert {code: int(count) for count, code, _ in rows} == dict(expected)
     assert all(name == rule_by_code(code).name for _, code, name in rows)
