@@ -113,7 +113,7 @@ def test_hook_fails_on_a_mistake_and_passes_once_fixed(tmp_path: Path) -> None:
     output = failed.stdout + failed.stderr
     assert failed.returncode == 1, output
     assert "Failed" in output
-    assert "jobs.py:8:8: MPL001 `multiprocessing.Pool(...)` starts a pool of worker processes" in output
+    assert "jobs.py:8:8: MPL001 [*] `multiprocessing.Pool(...)` starts a pool of worker processes" in output
     assert "util.py:" not in output and "notes.txt" not in output and "generated" not in output
 
     (repo / "jobs.py").write_text(FIXED)
