@@ -24,8 +24,9 @@ def test_the_standard_library_is_checked_without_a_traceback(tmp_path: Path) -> 
     assert done.returncode == 2, done.stderr
     assert done.stdout, "no findings at all in the standard library"
     assert all(FINDING.match(line) for line in done.stdout.splitlines())
-    *errors, summary = done.stderr.splitlines()
+    *errors, summary, fixable = done.stderr.splitlines()
     assert summary.startswith("Found "), summary
+    assert fixable.endswith(" fixable with `--fix`."), fixable  # test/mp_fork_bomb.py is a script
     assert errors and all(ERROR.match(line) for line in errors), errors
     assert not any("internal error" in line for line in errors), errors
     assert any("badsyntax_pep3120.py" in line and "cannot decode" in line for line in errors), errors

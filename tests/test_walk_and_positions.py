@@ -142,8 +142,8 @@ def test_the_package_walks_trees_with_the_walker_only() -> None:
     """One slow visit hidden in a rule costs more than the rest of that rule: see facts/walk.py."""
     offenders = []
     for path in sorted(SRC.rglob("*.py")):
-        if path.name == "walk.py":
-            continue
+        if path.name == "walk.py" or path.relative_to(SRC).as_posix() == "fixes/rewrite.py":
+            continue  # a fix rebuilds the tree: LibCST's transformers live in fixes/rewrite.py
         text = path.read_text(encoding="utf-8")
         tree = ast.parse(text)
         for node in ast.walk(tree):

@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Collection, Iterator, Sequence
 import libcst as cst
 from libcst.metadata import ClassScope, ComprehensionScope, GlobalScope, MetadataWrapper, ScopeProvider
 
+from mplint.facts.walk import Walker
 from mplint.fixes import Rewrite
 
 if TYPE_CHECKING:
@@ -95,7 +96,7 @@ def _dunder_assignment(statement: cst.CSTNode) -> bool:
     return _is_assignment(statement)
 
 
-class _HoldsDefinitions(cst.CSTVisitor):
+class _HoldsDefinitions(Walker):
     def __init__(self) -> None:
         self.found = False
 
@@ -118,7 +119,7 @@ class _HoldsDefinitions(cst.CSTVisitor):
 
 def _holds_definitions(statement: cst.CSTNode) -> bool:
     visitor = _HoldsDefinitions()
-    statement.visit(visitor)
+    visitor.walk(statement)
     return visitor.found
 
 
@@ -147,7 +148,7 @@ def is_script(module: cst.Module, path: str) -> bool:
     return False
 
 
-class _TopLevel(cst.CSTVisitor):
+class _TopLevel(Walker):
     """Which top-level statement each node belongs to."""
 
     def __init__(self, owner: dict[cst.CSTNode, int], index: int) -> None:
@@ -185,7 +186,7 @@ def _reads_and_binds(module: cst.Module) -> tuple[
     scopes = wrapper.resolve(ScopeProvider)
     owner: dict[cst.CSTNode, int] = {}
     for index, statement in enumerate(module.body):
-        statement.visit(_TopLevel(owner, index))
+        _TopLevel(owner, index).walk(statement)
     import_reads: dict[int, set[int]] = {}
     run_reads: dict[int, dict[str, set[int]]] = {}
     read_by_functions: set[int] = set()
@@ -361,7 +362,7 @@ def top_level_index(module: cst.Module, nodes: Collection[cst.CSTNode]) -> dict[
     """The top-level statement each node is in."""
     owner: dict[cst.CSTNode, int] = {}
     for index, statement in enumerate(module.body):
-        statement.visit(_TopLevel(owner, index))
+        _TopLevel(owner, index).walk(statement)
     return {node: owner[node] for node in nodes if node in owner}
 
 
