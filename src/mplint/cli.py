@@ -11,15 +11,12 @@ import io
 import sys
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING, Iterable, Sequence
+from typing import Iterable, Sequence
 
 import click
 
 from mplint import __version__
-from mplint.output import Output, emit, output_options
-
-if TYPE_CHECKING:
-    from mplint.runner import Run
+from mplint.output import Output, emit, output_options, print_summary
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 
@@ -253,9 +250,12 @@ def cli(
     if fixing:
         from mplint.fixes.command import fix_command
 
-        status = fix_command(run, settings, output=output, show_diff=show_diff, stdin=stdin,
-                             stdin_name=stdin_filename)
-        sys.exit(EXIT_CLEAN if exit_zero and status == EXIT_FINDINGS else status)
+        changed = fix_command(run, settings, output=output, show_diff=show_diff, stdin=stdin,
+                              stdin_name=stdin_filename)
+        if run.errors:
+            sys.exit(EXIT_ERROR)
+        remains = changed if show_diff else bool(run.findings)
+        sys.exit(EXIT_FINDINGS if remains and not exit_zero else EXIT_CLEAN)
     emit(run, output)
     for error in run.errors:
         click.echo(f"mplint: error: {error}", err=True)
@@ -297,15 +297,6 @@ def _add_noqa(run) -> None:
     if problems:
         sys.exit(EXIT_ERROR)
     sys.exit(EXIT_ERROR if run.errors else EXIT_CLEAN)
-
-
-def print_summary(run: Run) -> None:
-    from mplint.report import fixable, summary
-
-    click.echo(summary(run), err=True)
-    note = fixable(run)
-    if note:
-        click.echo(note, err=True)
 
 
 def main(argv: Sequence[str] | None = None) -> None:

@@ -86,6 +86,16 @@ def emit(run: Run, output: Output) -> None:
             writer(output.format)(run, out)
 
 
+def print_summary(run: Run) -> None:
+    """The summary on stderr, and how many findings `--fix` would fix."""
+    from mplint.report import fixable, summary
+
+    click.echo(summary(run), err=True)
+    note = fixable(run)
+    if note:
+        click.echo(note, err=True)
+
+
 def output_options(command: Callable[..., Any]) -> Callable[..., Any]:
     """The options of this module, handed to `command` as one `output=Output(...)` argument."""
     from mplint.report import formats

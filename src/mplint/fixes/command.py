@@ -1,8 +1,8 @@
 """What `--fix` and `--diff` do with a run: fix the files whose findings carry an applicable fix,
 then write them back (`--fix`) or print what would change (`--diff`).
 
-Exit status: with `--fix`, 0 when no finding remains and 1 when some do; with `--diff`, 1 when there
-is a change to make; 2 when a file could not be checked or written."""
+The command line's exit status: with `--fix`, 0 when no finding remains and 1 when some do; with
+`--diff`, 1 when there is a change to make; 2 when a file could not be checked or written."""
 
 from __future__ import annotations
 
@@ -96,10 +96,10 @@ def fix_command(
     show_diff: bool,
     stdin: bytes | None,
     stdin_name: str | None,
-) -> int:
-    """`--fix` or `--diff` on a finished run: prints what the command line prints; the exit status."""
-    from mplint.cli import EXIT_CLEAN, EXIT_ERROR, EXIT_FINDINGS, print_summary
-    from mplint.output import emit
+) -> bool:
+    """`--fix` or `--diff` on a finished run: prints what the command line prints; whether
+    something was (or, with `--diff`, would be) changed."""
+    from mplint.output import emit, print_summary
     from mplint.report import text
 
     fixed = fix_run(run, settings, unsafe=run.unsafe_fixes, stdin=stdin, stdin_name=stdin_name)
@@ -111,7 +111,7 @@ def fix_command(
             f"Would fix {_count(count, 'finding')} in {_count(files, 'file')}." if files else "No fixes to make.",
             err=True,
         )
-        return EXIT_ERROR if run.errors else (EXIT_FINDINGS if files else EXIT_CLEAN)
+        return bool(files)
     write_fixed(fixed, run)
     run.fixed = fixed.fixed_count
     if stdin is not None:  # the fixed source is the output: the findings go to stderr
@@ -126,7 +126,7 @@ def fix_command(
     _errors(run)
     if not output.quiet:
         print_summary(run)
-    return EXIT_ERROR if run.errors else (EXIT_FINDINGS if run.findings else EXIT_CLEAN)
+    return bool(fixed.changed)
 
 
 def _errors(run: Run) -> None:
