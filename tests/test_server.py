@@ -246,3 +246,49 @@ def test_editing_one_module_updates_the_finding_in_the_script_that_calls_it(tmp_
         assert await diagnostics_after(client, script.as_uri(), change_document(client, jobs, serial, 3)) == []
 
     run(session, tmp_path)
+
+
+TUPLE = '''\
+from multiprocessing import Process
+
+
+def greet(name):
+    print("hello", name)
+
+
+if __name__ == "__main__":
+    worker = Process(target=greet, args=("alice"))
+    worker.start()
+    worker.join()
+'''
+
+
+def test_a_finding_s_own_fix_and_fix_all_as_code_actions(tmp_path: Path) -> None:
+    path = tmp_path / "greet.py"
+
+    async def session(client: LanguageClient, root: Path) -> None:
+        uri = path.as_uri()
+        found = await diagnostics_after(client, uri, open_document(client, path, TUPLE))
+        assert [d.code for d in found] == ["MPL011"]
+        actions = await client.text_document_code_action_async(types.CodeActionParams(
+            text_document=types.TextDocumentIdentifier(uri=uri),
+            range=found[0].range,
+            context=types.CodeActionContext(diagnostics=found),
+        ))
+        fixes = [a for a in actions if a.kind == types.CodeActionKind.QuickFix and "noqa" not in a.title]
+        assert len(fixes) == 1 and fixes[0].is_preferred and "unsafe" not in fixes[0].title, actions
+        (change,) = fixes[0].edit.document_changes
+        fixed = apply_edits(TUPLE, change.edits)
+        assert 'args=("alice",)' in fixed and fixed.replace('("alice",)', '("alice")') == TUPLE
+        # the whole file, as an editor asks on save
+        (fix_all,) = await client.text_document_code_action_async(types.CodeActionParams(
+            text_document=types.TextDocumentIdentifier(uri=uri),
+            range=types.Range(start=types.Position(line=0, character=0), end=types.Position(line=0, character=0)),
+            context=types.CodeActionContext(diagnostics=[], only=["source.fixAll"]),
+        ))
+        assert fix_all.kind == "source.fixAll.mplint"
+        (change,) = fix_all.edit.document_changes
+        assert apply_edits(TUPLE, change.edits) == fixed
+        assert await diagnostics_after(client, uri, change_document(client, path, fixed, 2)) == []
+
+    run(session, tmp_path)

@@ -20,7 +20,7 @@ from pygls.uris import to_fs_path
 from mplint import __version__
 from mplint.config import ConfigError
 from mplint.findings import Finding
-from mplint.server.actions import FIX_ALL, noqa_action, overlapping
+from mplint.server.actions import FIX_ALL, fix_action, fix_all_action, noqa_action, overlapping
 from mplint.server.documents import Checked, ClientSettings, SettingsCache, check, diagnostic, project_facts
 
 #: seconds between the last change of a buffer and its check
@@ -214,15 +214,23 @@ def _code_actions(ls: MplintServer, params: types.CodeActionParams) -> list[type
         for diag in params.context.diagnostics if diag.source == "mplint"
     }
     only = params.context.only
-    actions: list[types.CodeAction] = []
+    actions: list[types.CodeAction | None] = []
     if not only or any(kind.startswith(types.CodeActionKind.QuickFix) for kind in only):
         for finding in overlapping(findings, types.Range(start=types.Position(line=wanted.start.line, character=0),
                                                           end=types.Position(line=wanted.end.line, character=0))):
-            action = noqa_action(finding, uri, document.version, source, lines, codec,
-                                 ours.get((finding.code, finding.line - 1)))
-            if action is not None:
-                actions.append(action)
-    return actions
+            diagnostic = ours.get((finding.code, finding.line - 1))
+            actions.append(fix_action(finding, uri, document.version, lines, codec, diagnostic))
+            actions.append(noqa_action(finding, uri, document.version, source, lines, codec, diagnostic))
+    wants_fix_all = only and any(FIX_ALL.startswith(kind) for kind in only)
+    if (wants_fix_all or not only) and any(f.fix is not None and f.fix.safe for f in findings):
+        path = ls.path_of(uri)
+        try:
+            settings = ls.settings.for_path(path)
+        except ConfigError:
+            settings = None
+        if settings is not None:
+            actions.append(fix_all_action(uri, document.version, source, path, settings, lines, codec))
+    return [action for action in actions if action is not None]
 
 
 def serve() -> None:
