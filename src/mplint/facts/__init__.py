@@ -22,6 +22,7 @@ from mplint.facts.contexts import Context, Contexts
 from mplint.facts.daemonic import Daemonic, DaemonicRun
 from mplint.facts.fanout import Fanout, Fanouts
 from mplint.facts.forking import Fork, Forking, ForkWithThreads
+from mplint.facts import libraries
 from mplint.facts.lifecycles import Lifecycles
 from mplint.facts.locks import Locks
 from mplint.facts.loops import Loops
@@ -304,6 +305,27 @@ class ModuleFacts:
             if instance is not None and instance.kind in (apis.Kind.PROCESS, apis.Kind.MANAGER_CLASS):
                 return instance.kind
         return None
+
+    def starts_unguarded(self, site: CallSite) -> apis.Kind | None:
+        """What the call starts whose children re-import `__main__` on spawn platforms: what
+        `started_kind` says, but for the libraries that start workers without running the main
+        module (loky, joblib's default backend), and with joblib's `Parallel(...)(tasks)` under a
+        backend that needs the main guard and calls of pebble's `@concurrent.process` functions."""
+        kind = self.started_kind(site)
+        if kind is not None:
+            api = self.api_of_call(site)
+            return kind if api is None or api.needs_main_guard else None
+        parallel = libraries.parallel_run(site.node, site.scope, self.values)
+        if parallel is not None:
+            return apis.Kind.PARALLEL if libraries.backend_needs_guard(parallel) else None
+        callee = self.callgraph.callee(site)
+        if callee is not None and callee.scope.parent is not None:
+            if libraries.process_decorated(callee, callee.scope.parent, self.names):
+                return apis.Kind.PROCESS_DECORATOR
+        return None
+
+    def starts_unguarded_processes(self, site: CallSite) -> bool:
+        return self.starts_unguarded(site) is not None
 
     def starts_processes(self, site: CallSite) -> bool:
         return self.started_kind(site) is not None

@@ -114,6 +114,8 @@ class Contexts:
         scope = self._scope_of(call)
         if instance.cls is not None:
             return self._of_class(instance.cls, 0)
+        if apis.is_library(instance.api):
+            return self._of_library(instance.api, call, scope)
         if instance.kind is apis.Kind.PROCESS_EXECUTOR:
             given = _argument(call, 1, "mp_context")
             if given is None:
@@ -124,6 +126,24 @@ class Contexts:
             if given is not None:
                 return self._of_context_expr(given, scope, 0)
         return self._of_callee(call.func, scope, 0)
+
+    def _of_library(self, api: apis.Api, call: cst.Call, scope: Scope) -> Context:
+        """A library's pool or executor, read by keyword only (their positions differ):
+        `start_method=` and `use_dill=` (mpire), `context=`/`mp_context=` (pebble, loky)."""
+        pickler = api.pickler
+        dill = _argument(call, None, "use_dill")
+        if dill is not None:
+            if not isinstance(dill, cst.Name) or dill.value not in ("True", "False"):
+                raise _Unknown
+            pickler = "dill" if dill.value == "True" else pickler
+        method = _argument(call, None, "start_method")
+        if method is not None:
+            return Context(_method_literal(method), pickler)
+        for keyword in ("context", "mp_context"):
+            given = _argument(call, None, keyword)
+            if given is not None:
+                return Context(self._of_context_expr(given, scope, 0).method, pickler)
+        return Context(api.start_method, pickler)
 
     def _scope_of(self, call: cst.Call) -> Scope:
         if self._sites is None:

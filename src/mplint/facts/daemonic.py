@@ -69,7 +69,7 @@ class Daemonic:
     def _reason(self, dispatch: Dispatch) -> DaemonReason | None:
         runner = dispatch.runner
         if dispatch.kind in ("pool", "initializer"):
-            if runner is not None and runner.api.daemonic_workers:
+            if runner is not None and runner.api.daemonic_workers and not self._made_not_daemon(runner.creation):
                 return "pool"
             return None
         if dispatch.kind == "target" and runner is not None and self._daemon_process(runner.creation):
@@ -81,6 +81,13 @@ class Daemonic:
             if made and all(self._daemon_process(life.creation) for life in made):
                 return "daemon"
         return None
+
+    @staticmethod
+    def _made_not_daemon(creation: cst.Call) -> bool:
+        """A library pool made with `daemon=False` (mpire): its workers may have children; any
+        other value given (a variable) leaves it unknown, so it is silent too."""
+        given = argument(creation, None, "daemon")
+        return given is not None and not (isinstance(given, cst.Name) and given.value == "True")
 
     def _daemon_process(self, creation: cst.Call) -> bool:
         """Made with `daemon=True`, by a class that sets it, or given `.daemon = True` later."""

@@ -93,7 +93,10 @@ class Forking:
             if started is not None and started.kind in (Kind.PROCESS, Kind.MANAGER_CLASS):
                 return Fork(site, started.kind, started) if self._forks(started) else None
         made = facts.values.instance_of(site.node, site.scope) if api is not None else None
-        if made is not None and made.creation is site.node and made.kind in _FORKED_AT_CREATION:
+        if (
+            made is not None and made.creation is site.node and made.kind in _FORKED_AT_CREATION
+            and made.api.starts_at_creation
+        ):
             return Fork(site, made.kind, made) if self._forks(made) else None
         return None
 

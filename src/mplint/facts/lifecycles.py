@@ -31,6 +31,7 @@ from mplint.facts.resolve import owner_of
 from mplint.facts.scopes import CallSite, ClassInfo, Scope
 from mplint.facts.flow import Event, Flow, Use
 from mplint.facts.uses import _daemon_keyword, _is_false
+from mplint.facts.syntax import argument
 from mplint.facts.values import Instance, Values
 from mplint.facts.walk import Walker
 
@@ -41,6 +42,15 @@ TRACKED_KINDS = frozenset(
 )
 
 LIFECYCLE_METHODS = apis.LIFECYCLE_METHODS
+
+
+def _owned(instance: Instance) -> bool:
+    """The caller must end it: not a reusable executor the library keeps, nor an mpire pool that
+    stops its workers after each map (it keeps them with `keep_alive=True`)."""
+    if instance.api.owned:
+        return True
+    keep = argument(instance.creation, None, "keep_alive")
+    return isinstance(keep, cst.Name) and keep.value == "True"
 
 
 # --- the facts --------------------------------------------------------------------------------
@@ -153,7 +163,7 @@ class Lifecycles:
         self.loops_with_break: set[cst.CSTNode] = set()
         for site in calls:
             instance = values.instance_of(site.node, site.scope)
-            if instance is None or instance.kind not in TRACKED_KINDS:
+            if instance is None or instance.kind not in TRACKED_KINDS or not _owned(instance):
                 continue
             owner = owner_of(site.scope)
             if owner is None:

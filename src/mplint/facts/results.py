@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Iterator, Union
 
 import libcst as cst
 
-from mplint.apis import TERMINATING_POOLS, Kind, methods
+from mplint.apis import Kind, methods, vocabulary
 from mplint.facts.resolve import owner_of
 from mplint.facts.syntax import ITERATING_BUILTINS
 from mplint.facts.walk import Walker
@@ -23,12 +23,11 @@ from mplint.facts.walk import Walker
 if TYPE_CHECKING:
     from mplint.facts import ModuleFacts
     from mplint.facts.scopes import CallSite, Scope
+    from mplint.facts.values import Instance
 
 #: pool methods that return before the work is done: an AsyncResult or a lazy iterator
 PENDING = methods(Kind.POOL).pending
 LAZY = methods(Kind.POOL).lazy
-#: pools whose `__exit__` calls `terminate()`; a ThreadPool drops its queued tasks the same way
-POOLS = TERMINATING_POOLS
 
 Owner = Union[cst.FunctionDef, cst.Module]
 
@@ -83,7 +82,7 @@ class PoolResults:
             if isinstance(func, cst.Attribute) and func.attr.value in PENDING:
                 pool = facts.values.instance_of(func.value, site.scope)
                 scope = owner_of(site.scope)
-                if pool is not None and pool.kind in POOLS and scope is not None:
+                if pool is not None and _terminating(pool) and scope is not None:
                     owners.setdefault(scope.node, scope)  # type: ignore[arg-type]
         if not owners:
             return []
@@ -154,7 +153,7 @@ class ResultsBody(Walker):
             return
         for item in node.items:
             pool = self.facts.values.instance_of(item.item, self.scope)
-            if pool is not None and pool.kind in POOLS:
+            if pool is not None and _terminating(pool):
                 block = PoolBlock(node, pool.creation, self.order)
                 self.blocks.append(block)
                 self.active.append(block)
@@ -372,6 +371,14 @@ class ResultsBody(Walker):
                     continue
                 return True
         return False
+
+
+def _terminating(pool: Instance) -> bool:
+    """Leaving a `with` block on the pool terminates it and leaves its pending results waiting
+    forever: multiprocessing's pools (a ThreadPool drops its queued tasks the same way). Not the
+    libraries' own: pebble's block closes and joins, pathos' does nothing, and mpire's
+    `terminate()` fails what is pending (with an error, not a hang)."""
+    return pool.api.methods is None and vocabulary(pool.api).exit_terminates
 
 
 def _comp_fors(node: cst.CSTNode) -> Iterator[tuple[cst.BaseExpression, cst.BaseExpression]]:

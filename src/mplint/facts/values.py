@@ -34,6 +34,7 @@ _OBJECT_KINDS = frozenset(
         apis.Kind.THREAD_EXECUTOR,
         apis.Kind.THREAD_PROCESS,
         apis.Kind.THREAD,
+        apis.Kind.PARALLEL,
     }
 )
 

@@ -29,9 +29,6 @@ if TYPE_CHECKING:
 
 DispatchKind = Literal["target", "run", "initializer", "pool", "executor", "spawn"]
 
-#: the methods that run a callable in the workers, and how they pass its arguments
-_POOL_METHODS = apis.methods(apis.Kind.POOL).submit
-_EXECUTOR_METHODS = apis.methods(apis.Kind.PROCESS_EXECUTOR).submit
 
 # Positions of parameters in the constructors, for calls that pass them positionally.
 _PROCESS_PARAMS = ("group", "target", "name", "args", "kwargs")
@@ -166,28 +163,29 @@ class Workers:
         if not isinstance(func, cst.Attribute):
             return []
         method = func.attr.value
-        if method not in _POOL_METHODS and method not in _EXECUTOR_METHODS:
+        if method not in apis.SUBMIT_METHODS:
             return []
         runner = facts.values.instance_of(func.value, site.scope)
-        if runner is None:
+        if runner is None or runner.kind not in (pool, executor):
             return []
-        if runner.kind is pool and method in _POOL_METHODS:
-            callable_ = argument(call, 0, "func")
-            tupled = _POOL_METHODS[method] is apis.Passes.TUPLE  # `apply(func, args=(), kwds={})`
-            packed = argument(call, 1, "args") if tupled else None
-            kwargs = dict_items(argument(call, 2, "kwds")) if tupled else {}
-            return [self._dispatch("pool", site, callable_, runner, tuple_elements(packed), kwargs, packed)]
-        if runner.kind is executor and method in _EXECUTOR_METHODS:
-            callable_ = argument(call, 0, "fn")
-            if _EXECUTOR_METHODS[method] is apis.Passes.INLINE:
-                args = [a.value for a in call.args[1:] if a.keyword is None and not a.star]
-                kwargs = {
-                    a.keyword.value: a.value for a in call.args if a.keyword is not None
-                }
-            else:
-                args, kwargs = [], {}
-            return [self._dispatch("executor", site, callable_, runner, args, kwargs)]
-        return []
+        row = apis.vocabulary(runner.api)
+        passes = row.submit.get(method)
+        if passes is None:
+            return []
+        func_name, args_name, kwargs_name = row.parameters
+        callable_ = argument(call, 0, func_name)
+        packed = None
+        args: list[cst.BaseExpression] = []
+        kwargs: dict[str, cst.BaseExpression] = {}
+        if passes is apis.Passes.TUPLE:  # `apply(func, args=(), kwds={})`
+            packed = argument(call, 1, args_name)
+            args = tuple_elements(packed)
+            kwargs = dict_items(argument(call, 2, kwargs_name))
+        elif passes is apis.Passes.INLINE:  # `submit(fn, *args, **kwargs)`
+            args = [a.value for a in call.args[1:] if a.keyword is None and not a.star]
+            kwargs = {a.keyword.value: a.value for a in call.args if a.keyword is not None}
+        kind: DispatchKind = "pool" if runner.kind is pool else "executor"
+        return [self._dispatch(kind, site, callable_, runner, args, kwargs, packed)]
 
     def _constructor_dispatches(
         self, site: CallSite, made: Instance, kinds: _Kinds
@@ -203,11 +201,12 @@ class Workers:
             kwargs = dict_items(argument(call, 4 if positional else None, "kwargs"))
             return [self._dispatch("target", site, target, made, tuple_elements(packed), kwargs, packed)]
         if made.kind in kinds[1:] and made.cls is None:
-            index = 1 if made.kind is kinds[1] else 2
+            # a library's constructor is read by keyword only: its positions differ
+            index = None if apis.is_library(made.api) else 1 if made.kind is kinds[1] else 2
             initializer = argument(call, index, "initializer")
             if initializer is None:
                 return []
-            packed = argument(call, index + 1, "initargs")
+            packed = argument(call, None if index is None else index + 1, "initargs")
             return [self._dispatch("initializer", site, initializer, made, tuple_elements(packed), {}, packed)]
         return []
 

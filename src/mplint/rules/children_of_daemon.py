@@ -25,12 +25,14 @@ _WHAT = {
 class ChildrenOfDaemon(Rule):
     """Finds a `Pool`, a `Process`, a `ProcessPoolExecutor` or a manager created in code that runs
     in a daemonic process: a worker (or the initializer) of a `multiprocessing` `Pool`, whose
-    workers are daemonic, or the target or `run` of a `Process` made with `daemon=True`, directly
+    workers are daemonic (as are those of pathos' `ProcessPool`, pebble's `ProcessPool` and mpire's
+    `WorkerPool` unless made with `daemon=False`), or the target or `run` of a `Process` made with `daemon=True`, directly
     or through the functions of the module it calls. The creation is reported (for a `Process`,
     the `Process(...)` that is then started), with the way the code reaches the daemon; when the
     daemonic code calls a function of another module of the project that starts processes, that
     call is reported, with the chain of calls to the creation. Not
-    reported: `ProcessPoolExecutor` workers (they are not daemonic), thread pools and threads in
+    reported: `ProcessPoolExecutor` and loky workers (they are not daemonic), joblib tasks (joblib
+    runs nested calls sequentially in a daemonic worker), thread pools and threads in
     a worker, and code behind a test of a `daemon` flag (`if not current_process().daemon:`), or
     in a function that reads one."""
 

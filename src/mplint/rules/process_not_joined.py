@@ -4,22 +4,14 @@ from __future__ import annotations
 
 from typing import Iterator
 
-from mplint.apis import Kind, methods
+from mplint.apis import Kind, Methods, methods, vocabulary
 from mplint.facts import ModuleFacts
 from mplint.facts.lifecycles import Event, Lifecycle
 from mplint.rules.base import Report, Rule
 
-#: how each kind is properly ended, as sets of events that together end it
-_ENDINGS = {
-    Kind.PROCESS: ({"join"}, {"poll"}, {"with"}),
-    Kind.POOL: ({"with"}, {"terminate"}, {"close", "join"}),
-    Kind.PROCESS_EXECUTOR: ({"with"}, {"shutdown"}),
-    Kind.MANAGER: ({"with"}, {"shutdown"}),
-    Kind.MANAGER_CLASS: ({"with"}, {"shutdown"}),
-}
-
-#: pool methods whose results may still be pending when the call returns
-_LAZY_POOL_METHODS = methods(Kind.POOL).pending
+#: how a process is properly ended, as sets of events that together end it (pools, executors
+#: and managers: their vocabulary's `ends`, and a `with` block where leaving it ends them)
+_PROCESS_ENDINGS = ({"join"}, {"poll"}, {"with"})
 
 #: methods a subclass of the module may define without them ending the object's life
 _NOT_ENDINGS = frozenset({"run", "start", "__init__"})
@@ -40,7 +32,14 @@ class ProcessNotJoined(Rule):
     `ProcessPoolExecutor` or started manager that is never closed, terminated or shut down. Objects
     that are returned, stored on an attribute, put into a collection that leaves the function, or
     passed to another function are someone else's to end and are not reported; neither are daemon
-    processes or thread-backed pools."""
+    processes or thread-backed pools. The pool libraries are judged by their own vocabularies:
+    pathos' pools (cached singletons) end with `close()` and `join()` (then `clear()`) or
+    `terminate()`, and leaving a `with` block does not close them; pebble's `ProcessPool` ends
+    with `close()` or `stop()` followed by `join()`, or a `with` block (which closes and joins);
+    an mpire `WorkerPool` stops its workers after each map, so it is reported only when made with
+    `keep_alive=True` and never stopped (`stop_and_join()`, `terminate()`, a `with` block); a
+    loky `ProcessPoolExecutor` is shut down like the standard one, and `get_reusable_executor()`
+    is loky's to keep, never reported. Not seen: a pathos pool used only as a `with` block."""
 
     code = "MPL002"
     name = "process-not-joined"
@@ -169,7 +168,7 @@ if __name__ == "__main__":
     # --- processes --------------------------------------------------------------------------
 
     def _process(self, facts: ModuleFacts, life: Lifecycle, events: list[Event]) -> Report | None:
-        joins = [e for e in events if _ends(Kind.PROCESS, {e.verb})]
+        joins = [e for e in events if _ends(life, {e.verb})]
         for start in (e for e in events if e.verb == "start" and not e.expected_to_fail):
             if not any(join.after(start) for join in joins):
                 return Report(start.node, self._never_joined(facts, life, start, events))
@@ -247,13 +246,13 @@ if __name__ == "__main__":
         verbs = {e.verb for e in events}
         if life.kind is Kind.MANAGER_CLASS and "start" not in verbs:
             return None  # a manager class runs no server process until it is started
-        if _ends(life.kind, verbs):
+        if _ends(life, verbs):
             loop = life.rebinding_loop
             if (
                 loop is None
                 or loop in facts.lifecycles.loops_with_break
-                or any(loop in e.loops for e in events if e.verb == "store" or _ends(life.kind, {e.verb}))
-                or _ends_in(life.kind, events, loop)
+                or any(loop in e.loops for e in events if e.verb == "store" or _ends(life, {e.verb}))
+                or _ends_in(life, events, loop)
             ):
                 return None
             assert life.holder is not None
@@ -271,6 +270,11 @@ if __name__ == "__main__":
         holder = life.holder
         if holder is None:
             use = f"`with {text} as {_SHORT[life.kind]}:` and call its methods inside the block"
+            if not _row(life).exit_ends:  # pathos: leaving the block does not close the pool
+                use = (
+                    f"`pool = {text}` and end it with `pool.close()` then `pool.join()` in a "
+                    f"`finally:` (leaving a `with` block does not close this pool)"
+                )
             if life.kind is Kind.POOL and "close" in verbs:
                 return (
                     f"`{text}` makes a pool that is closed but never joined, since no name keeps "
@@ -279,23 +283,47 @@ if __name__ == "__main__":
                 )
             return (
                 f"`{text}` makes {_A[life.kind]} that is never {_ENDED[life.kind]}, since no "
-                f"name keeps it: {_why_not_ended(life.kind)}; write {use}"
+                f"name keeps it: {_why_not_ended(life)}; write {use}"
             )
         noun = _NOUN[life.kind]
-        why = _why_not_ended(life.kind, holder.collection)
+        why = _why_not_ended(life, holder.collection)
         if holder.collection:
             subject, var, each = f"the {noun}s in `{holder.name}` are", noun, f" for each {noun}"
         else:
             subject, var, each = f"{noun} `{holder.name}` is", holder.name, ""
         if life.kind is Kind.POOL:
+            row = _row(life)
+            if not row.close:  # mpire's pool: one call stops and joins the workers
+                end = sorted(min(row.ends, key=len))[0]
+                return (
+                    f"{subject} never stopped: {why}; call `{var}.{end}()`{each} once its results are "
+                    f"fetched (in a `finally:`), or use `with {text} as {var}:`"
+                )
             if "close" in verbs:
                 return (
                     f"{subject} closed but never joined: {_CLOSED_WHY}; call `{var}.join()` right "
                     f"after `{var}.close()`{each}"
                 )
+            stopped = sorted(verbs & row.terminate)
+            if stopped and any(end >= {stopped[0], "join"} for end in row.ends):  # pebble's stop()
+                return (
+                    f"{subject} stopped but never joined: `{stopped[0]}()` only tells the workers to "
+                    f"stop; call `{var}.join()` right after `{var}.{stopped[0]}()`{each} to wait for them"
+                )
             if holder.collection:
                 how = f"call `{var}.close()` then `{var}.join()`{each} once its results are fetched"
-            elif verbs & _LAZY_POOL_METHODS:
+            elif not row.exit_ends:
+                cleared = "".join(f", then `{var}.{m}()`" for m in sorted(row.clear))
+                how = (
+                    f"call `{var}.close()` then `{var}.join()`{cleared} in a `finally:` (the pool is a "
+                    f"cached singleton, and leaving a `with` block does not close it)"
+                )
+            elif not row.exit_terminates:
+                how = (
+                    f"use `with {text} as {var}:` (it closes and joins the pool on exit, so pending "
+                    f"tasks finish) or call `{var}.close()` then `{var}.join()` in a `finally:`"
+                )
+            elif verbs & row.pending:
                 how = (
                     f"call `{var}.close()` then `{var}.join()` in a `finally:` once the results are "
                     f"fetched (a `with` block would call `terminate()` on exit and lose results not "
@@ -338,8 +366,11 @@ _ENDED = {
 }
 
 
-def _why_not_ended(kind: Kind, plural: bool = False) -> str:
+def _why_not_ended(life: Lifecycle, plural: bool = False) -> str:
     its, it_is = ("their", "they are") if plural else ("its", "it is")
+    kind = life.kind
+    if kind is Kind.POOL and life.instance.api.methods is not None:  # a library's pool
+        return f"{its} worker processes outlive the work until the interpreter exits"
     if kind is Kind.POOL:
         return (
             f"{its} worker processes outlive the work until {it_is} garbage-collected or the "
@@ -350,10 +381,21 @@ def _why_not_ended(kind: Kind, plural: bool = False) -> str:
     return f"{its} server process keeps running until {it_is} garbage-collected or the interpreter exits"
 
 
-def _ends(kind: Kind, verbs: set[str]) -> bool:
-    """The events `verbs` end an object of `kind`."""
-    return any(ending <= verbs for ending in _ENDINGS[kind])
+def _endings(life: Lifecycle) -> tuple[set[str] | frozenset[str], ...]:
+    if life.kind is Kind.PROCESS:
+        return _PROCESS_ENDINGS
+    row = _row(life)
+    return ({"with"}, *row.ends) if row.exit_ends else row.ends
 
 
-def _ends_in(kind: Kind, events: list[Event], loop: object) -> bool:
-    return _ends(kind, {e.verb for e in events if loop in e.loops})
+def _row(life: Lifecycle) -> Methods:
+    return vocabulary(life.instance.api)
+
+
+def _ends(life: Lifecycle, verbs: set[str]) -> bool:
+    """The events `verbs` end the object of `life`."""
+    return any(ending <= verbs for ending in _endings(life))
+
+
+def _ends_in(life: Lifecycle, events: list[Event], loop: object) -> bool:
+    return _ends(life, {e.verb for e in events if loop in e.loops})

@@ -97,6 +97,8 @@ if __name__ == "__main__":
             runner = facts.values.instance_of(submit.func.value, site.scope)  # type: ignore[attr-defined]
             if runner is None or runner.kind not in apis.SUBMIT_AND_WAIT or _one_worker(runner):
                 continue
+            if runner.api.methods is not None:
+                continue  # a library's pool: the fix would name methods it may not have
             in_comprehension = not isinstance(loop, (cst.For, cst.While))
             yield Report(site.node, _message(facts, site.node, submit, runner, in_comprehension))
 

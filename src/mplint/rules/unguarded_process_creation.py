@@ -21,6 +21,8 @@ _WHAT_STARTS = {
     Kind.MANAGER: "starts a manager's server process",
     Kind.MANAGER_CLASS: "starts a manager's server process",
     Kind.SPAWN: "spawns processes",
+    Kind.PARALLEL: "runs its tasks in joblib's multiprocessing backend, which starts worker processes,",
+    Kind.PROCESS_DECORATOR: "runs a `@concurrent.process` function, which starts a process,",
 }
 
 _WHY_SHORT = (
@@ -34,7 +36,12 @@ class UnguardedProcessCreation(Rule):
     a pool, a `ProcessPoolExecutor` or a manager created by a module-level statement outside
     `if __name__ == "__main__":`, and calls made at import time to functions (such as `main()`)
     that start processes, directly or through other functions, of this module or of another module
-    of the project (`from app.cli import main`): the message names the chain, with file and line."""
+    of the project (`from app.cli import main`): the message names the chain, with file and line. The pool libraries are
+    judged by their documentation: pathos' and pebble's pools, a joblib `Parallel(...)(tasks)` run
+    with `backend="multiprocessing"` and a call of a pebble `@concurrent.process` function are
+    reported; loky's executors and joblib's default loky backend are not (loky starts its workers
+    without running the main module, and joblib documents that they need no guard), nor is an
+    mpire `WorkerPool` (it starts no worker until a map runs, and forks where it can)."""
 
     code = "MPL001"
     name = "unguarded-process-creation"
@@ -108,7 +115,7 @@ if __name__ == "__main__":
 
     def _reports(self, facts: ModuleFacts) -> Iterator[Report]:
         for site in facts.calls:
-            kind = facts.started_kind(site) if site.import_time else None
+            kind = facts.starts_unguarded(site) if site.import_time else None
             if kind is not None:
                 yield Report(
                     site.node,
@@ -119,12 +126,14 @@ if __name__ == "__main__":
             project_chain = facts.project_start(site) if site.import_time else None
             if project_chain is not None:
                 yield self._called(facts, site, _through_project(facts, (), project_chain))
-        reaching = facts.starts_processes_here_or_in_project
+        def reaching(site: CallSite) -> bool:
+            return facts.starts_unguarded_processes(site) or facts.project_start(site) is not None
+
         for site, chain in facts.import_time_calls_reaching(reaching):
-            if facts.starts_processes(site):
+            if facts.starts_unguarded_processes(site):
                 continue  # reported above as a start of its own
             last = chain[-1]
-            if facts.starts_processes(last):
+            if facts.starts_unguarded_processes(last):
                 through = " -> ".join(f"`{facts.call_text(s.node)}`" for s in chain)
                 through += f" on line {facts.line_of(last.node)}"
             else:

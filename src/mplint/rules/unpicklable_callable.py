@@ -40,8 +40,11 @@ class UnpicklableCallable(Rule):
     pickle every task), as a pool's or executor's `initializer=`, as a `Process` target or as an
     argument to the worker (pickled when the child is started with spawn or forkserver), also
     through `functools.partial`. A test module below a `conftest.py` that pins the start method
-    (`set_start_method("fork")`) runs under that method. Pools that pickle with dill or cloudpickle (`multiprocess`,
-    pathos, loky) accept such callables and are not reported."""
+    (`set_start_method("fork")`) runs under that method. Pools that pickle with dill or
+    cloudpickle (`multiprocess`, pathos, loky, joblib, mpire with `use_dill=True`) accept such
+    callables and are not reported; pebble's pool pickles every task it schedules; mpire's pool
+    passes the function to workers it forks (its default where fork exists) without pickling it,
+    so it is reported only when the pool's `start_method=` is spawn or forkserver."""
 
     code = "MPL006"
     name = "unpicklable-callable"
@@ -129,6 +132,14 @@ if __name__ == "__main__":
 def _when_pickled(facts: ModuleFacts, dispatch: Dispatch, context: Context, argument: bool) -> str | None:
     """How the dispatch pickles what it is given, or None when it does not (fork) or may not."""
     call = facts.call_text(dispatch.site.node) if dispatch.site is not None else "the call"
+    runner = dispatch.runner
+    if (
+        dispatch.kind == "pool" and not argument and runner is not None and runner.api.inherits_callables
+        and context.method not in ("spawn", "forkserver")
+    ):
+        return None  # mpire: forked workers inherit the function; a method chosen at run time may fork
+    if dispatch.kind == "pool" and runner is not None and runner.api.inherits_callables and not argument:
+        return f"the pool's workers are not forked here, so `{call}` pickles it and fails"
     if dispatch.kind == "pool":
         return f"a pool pickles every task under any start method, so `{call}` fails"
     if dispatch.kind == "executor":
