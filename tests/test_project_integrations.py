@@ -90,5 +90,5 @@ def test_pre_commit_on_a_repository_checks_the_changed_file_within_its_project(p
     failed = _try_repo(project, home, "--files", "run.py")
     output = failed.stdout + failed.stderr
     assert failed.returncode == 1, output
-    assert "run.py:3:1: MPL001 `main()` is called at import time" in output and CHAIN in output
+    assert "run.py:3:1: MPL001 [*] `main()` is called at import time" in output and CHAIN in output
     assert "app/" not in output.split(CHAIN)[0].split("run.py:3:1")[0]
