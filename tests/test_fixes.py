@@ -144,3 +144,37 @@ def test_findings_the_guard_reveals_are_not_new_ones() -> None:
     source = 'import multiprocessing\n\n\ndef f(x):\n    return x\n\n\npool = multiprocessing.Pool(2)\nprint(pool.map(f, [1]))\n'
     outcome = fix_source(source, "jobs.py")
     assert outcome.changed and [f.code for f in outcome.after.findings] == ["MPL002"]
+
+
+POOL = 'import multiprocessing as mp\n\n\ndef sq(n):\n    return n * n\n\n\ndef run(xs):\n    pool = mp.Pool(2)\n    out = pool.map(sq, xs)\n    return out\n'
+
+
+def test_the_pool_is_closed_and_joined_only_with_unsafe_fixes() -> None:
+    [finding] = lint_source(POOL, codes=["MPL002"]).findings
+    assert finding.fix is not None and finding.fix.applicability == UNSAFE
+    assert not fix_source(POOL, codes=["MPL002"]).changed
+    fixed = fix_source(POOL, codes=["MPL002"], unsafe=True)
+    assert "    out = pool.map(sq, xs)\n    pool.close()\n    pool.join()\n    return out\n" in fixed.source
+    assert not fixed.after.findings
+
+
+def test_a_pool_last_used_in_a_loop_or_a_return_gets_no_fix() -> None:
+    looped = POOL.replace("    out = pool.map(sq, xs)\n", "    for x in xs:\n        out = pool.map(sq, [x])\n")
+    returned = POOL.replace("    out = pool.map(sq, xs)\n    return out\n", "    return pool.map(sq, xs)\n")
+    for source in (looped, returned):
+        assert [f.fix for f in lint_source(source, codes=["MPL002"]).findings] == [None]
+
+
+COUNTER = 'import multiprocessing as mp\n\n\ndef work(v{extra}):\n{body}    v.value += 1\n\n\nif __name__ == "__main__":\n    v = mp.Value("i", 0)\n    ps = [mp.Process(target=work, args=(v{args})) for _ in range(2)]\n    for p in ps:\n        p.start()\n    for p in ps:\n        p.join()\n'
+
+
+def test_the_value_lock_fix_is_safe_unless_another_lock_is_taken() -> None:
+    plain = COUNTER.format(extra="", body="", args=",")
+    [finding] = lint_source(plain, codes=["MPL005"]).findings
+    assert finding.fix is not None and finding.fix.applicability == SAFE
+    assert "    with v.get_lock():\n        v.value += 1\n" in fix_source(plain, codes=["MPL005"]).source
+    other = COUNTER.format(extra=", lock", body="    lock.acquire()\n    lock.release()\n", args=", mp.Lock()")
+    [finding] = lint_source(other, codes=["MPL005"]).findings
+    assert finding.fix is not None and finding.fix.applicability == UNSAFE
+    no_lock = plain.replace('mp.Value("i", 0)', 'mp.Value("i", 0, lock=False)')
+    assert [f.fix for f in lint_source(no_lock, codes=["MPL005"]).findings] == [None]

@@ -75,6 +75,8 @@ class Regions(FunctionBodyVisitor):
         self._events: list[tuple[str, object]] = []
         self.unlocked_updates: list[Update] = []
         self.locked_calls: set[cst.Call] = set()
+        #: the body takes a lock somewhere (`with <lock>:`, `acquire()`)
+        self.takes_locks = False
 
     @classmethod
     def of(cls, locks: Locks, function: FunctionInfo) -> Regions:
@@ -88,6 +90,7 @@ class Regions(FunctionBodyVisitor):
         for item in node.items:
             self.walk(item)
         self._with_locks += locking
+        self.takes_locks = self.takes_locks or locking
         self.walk(node.body)
         self._with_locks -= locking
         return False
@@ -96,6 +99,7 @@ class Regions(FunctionBodyVisitor):
         func = node.func
         if isinstance(func, cst.Attribute) and func.attr.value in ("acquire", "release"):
             self._events.append((func.attr.value, node))
+            self.takes_locks = True
         elif self._with_locks:
             self.locked_calls.add(node)
         else:

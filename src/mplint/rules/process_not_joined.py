@@ -7,6 +7,8 @@ from typing import Iterator
 from mplint.apis import Kind, Methods, methods, vocabulary
 from mplint.facts import ModuleFacts
 from mplint.facts.lifecycles import Event, Lifecycle
+from mplint.fixes import Rewrite
+from mplint.fixes.locking import close_and_join
 from mplint.rules.base import Report, Rule
 
 #: how a process is properly ended, as sets of events that together end it (pools, executors
@@ -66,6 +68,14 @@ class ProcessNotJoined(Rule):
         "`close()`+`join()`, so results still pending at the end of the block are lost. Use an "
         "executor or a manager as a context manager, or call its `shutdown()` in a `finally:`. "
         "Mark a process `daemon=True` only when it may be killed at exit."
+    )
+    autofix = (
+        "For a pool that one name holds and nothing closes, adds `pool.close()` and `pool.join()` "
+        "right after its last use, when that use is a line of its own in the block that creates "
+        "the pool (not a `return`, not inside a loop or a branch). Never a `with` block: leaving "
+        "one terminates the workers, and results not fetched yet are lost. Unsafe: `join()` waits "
+        "for every task, and the fix does not add the `try`/`finally` that ends the pool when the "
+        "work raises."
     )
     bad_example = '''\
 import multiprocessing as mp
@@ -263,7 +273,7 @@ if __name__ == "__main__":
                 f"last {_NOUN[life.kind]} is {_ENDED[life.kind]} after the loop and the others keep "
                 f"their processes; end each one inside the loop, or use a `with` block",
             )
-        return Report(life.creation, self._never_ended(facts, life, verbs))
+        return Report(life.creation, self._never_ended(facts, life, verbs), _close_and_join(life, events, verbs))
 
     def _never_ended(self, facts: ModuleFacts, life: Lifecycle, verbs: set[str]) -> str:
         text = facts.call_text(life.creation)
@@ -364,6 +374,22 @@ _ENDED = {
     Kind.MANAGER: "shut down",
     Kind.MANAGER_CLASS: "shut down",
 }
+
+
+def _close_and_join(life: Lifecycle, events: list[Event], verbs: set[str]) -> Rewrite | None:
+    """A multiprocessing pool that one name holds and nothing closes: closed and joined after its last use, when
+    that use is a statement of the block that creates it."""
+    holder = life.holder
+    if life.kind is not Kind.POOL or life.instance.api.methods is not None or holder is None or holder.collection or verbs - _USES:
+        return None
+    if life.loops or any(e.element or e.expected_to_fail for e in events):
+        return None
+    return close_and_join(life.site.statement, [e.node for e in events], holder.name)
+
+
+#: what may happen to a pool the fix closes and joins: calls of its task methods, and no ending,
+#: store, escape or `with` of any kind
+_USES = frozenset(methods(Kind.POOL).submit)
 
 
 def _why_not_ended(life: Lifecycle, plural: bool = False) -> str:

@@ -9,6 +9,8 @@ import libcst as cst
 from mplint.facts import FunctionInfo, ModuleFacts, SharedValue
 from mplint.facts.locks import UpdateNode
 from mplint.facts.shared_values import GLOBAL
+from mplint.fixes import Rewrite
+from mplint.fixes.locking import hold_own_lock
 from mplint.rules.base import Report, Rule
 
 
@@ -45,6 +47,14 @@ class UnsynchronizedSharedValue(Rule):
         "parent and hand them to the workers (`args=`, or `initializer=`/`initargs=` for a pool). "
         "When each worker only needs to report a number, returning it and summing in the parent "
         "avoids the shared state altogether."
+    )
+    autofix = (
+        "Puts the update under the object's own lock: `total.value += n` becomes `with "
+        "total.get_lock():` with `total.value += n` indented under it. Only for a `Value` that "
+        "carries a lock (not `RawValue`, not `lock=False`) and an update that is a line of its own. "
+        "Safe, except where the worker takes another lock too (in its own body, or its caller holds "
+        "one around the call): then the fix is unsafe, since taking a second lock can change the "
+        "order locks are taken in."
     )
     bad_example = '''\
 import multiprocessing
@@ -110,12 +120,44 @@ if __name__ == "__main__":
             function = facts.functions[node]
             if not shared_values.many_processes(function):
                 continue
-            for update, obj, index in facts.locks.regions(function).unlocked_updates:
+            regions = facts.locks.regions(function)
+            for update, obj, index in regions.unlocked_updates:
                 if index is not None and not shared_values.slot_is_shared(index, function.scope):
                     continue
                 shared = shared_values.source(obj, function.scope)
                 if shared is not None:
-                    yield Report(update, _message(facts, update, obj, shared, function))
+                    fix = _fix(facts, update, obj, index, shared, function) if shared.has_lock else None
+                    yield Report(update, _message(facts, update, obj, shared, function), fix)
+
+
+def _fix(
+    facts: ModuleFacts,
+    update: UpdateNode,
+    obj: cst.BaseExpression,
+    index: cst.BaseExpression | None,
+    shared: SharedValue,
+    function: FunctionInfo,
+) -> Rewrite | None:
+    """`with v.get_lock():` around `v.value += 1`; unsafe where another lock is taken around or
+    beside it (the order locks are taken in may change)."""
+    if index is not None or shared.kind_name != "Value" or not _plain(obj):
+        return None
+    other_lock = facts.locks.regions(function).takes_locks or any(
+        caller is not None
+        and isinstance(caller.node, cst.FunctionDef)
+        and caller.node in facts.functions
+        and site.node in facts.locks.regions(facts.functions[caller.node]).locked_calls
+        for site, _ in facts.arguments.callers(function)
+        for caller in (site.scope.function,)
+    )
+    return hold_own_lock(update, facts.code(obj), safe=not other_lock)
+
+
+def _plain(expr: cst.BaseExpression) -> bool:
+    """A name or a chain of attributes of one (`total`, `self.total`)."""
+    while isinstance(expr, cst.Attribute):
+        expr = expr.value
+    return isinstance(expr, cst.Name)
 
 
 def _message(facts: ModuleFacts, update: UpdateNode, obj: cst.BaseExpression, shared: SharedValue, fn: FunctionInfo) -> str:
