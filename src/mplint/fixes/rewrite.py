@@ -48,6 +48,93 @@ class _Inserter(cst.CSTTransformer):
         return self._insert(original_node, updated_node)
 
 
+class _UnderLock(cst.CSTTransformer):
+    """The line whose one statement is `update` (in an indented block) made the body of a `with`."""
+
+    def __init__(self, update: cst.BaseSmallStatement, lock: cst.BaseExpression) -> None:
+        self.update = update
+        self.lock = lock
+
+    def leave_IndentedBlock(
+        self, original_node: cst.IndentedBlock, updated_node: cst.IndentedBlock
+    ) -> cst.IndentedBlock:
+        body = list(updated_node.body)
+        for index, line in enumerate(original_node.body):
+            if isinstance(line, cst.SimpleStatementLine) and len(line.body) == 1 and line.body[0] is self.update:
+                inner = body[index]
+                assert isinstance(inner, cst.SimpleStatementLine)
+                body[index] = cst.With(
+                    items=[cst.WithItem(self.lock)],
+                    body=cst.IndentedBlock([inner.with_changes(leading_lines=())]),
+                    leading_lines=inner.leading_lines,
+                )
+                return updated_node.with_changes(body=body)
+        return updated_node
+
+
+def _nodes(node: cst.CSTNode) -> set[int]:
+    found = {id(node)}
+    for child in node.children:
+        found |= _nodes(child)
+    return found
+
+
+_LEAVES = (cst.Return, cst.Raise, cst.Break, cst.Continue)
+
+
+class _EndAfterLastUse(cst.CSTTransformer):
+    """In the block that holds `creation`: `name.close()`, `name.join()` after the last statement
+    that uses the pool, when that is a simple statement line, every use is in the block at or after
+    the creation, and the line does not leave the block (`return`, `raise`, ...)."""
+
+    def __init__(self, creation: cst.CSTNode, uses: Sequence[cst.CSTNode], name: str) -> None:
+        self.creation = creation
+        self.uses = {id(use) for use in uses}
+        self.name = name
+
+    def _end(self, original, updated):  # type: ignore[no-untyped-def]
+        statements = list(original.body)
+        start = next((i for i, s in enumerate(statements) if s is self.creation), None)
+        if start is None:
+            return updated
+        seen: set[int] = set()
+        last = start
+        for index in range(start, len(statements)):
+            inside = _nodes(statements[index]) & self.uses
+            if inside:
+                seen |= inside
+                last = index
+        line = statements[last]
+        if (
+            last == start
+            or seen != self.uses
+            or not isinstance(line, cst.SimpleStatementLine)
+            or any(isinstance(small, _LEAVES) for small in line.body)
+        ):
+            return updated
+        body = list(updated.body)
+        body[last + 1 : last + 1] = [statement(f"{self.name}.close()\n"), statement(f"{self.name}.join()\n")]
+        return updated.with_changes(body=body)
+
+    def leave_Module(self, original_node: cst.Module, updated_node: cst.Module) -> cst.Module:
+        return self._end(original_node, updated_node)
+
+    def leave_IndentedBlock(
+        self, original_node: cst.IndentedBlock, updated_node: cst.IndentedBlock
+    ) -> cst.IndentedBlock:
+        return self._end(original_node, updated_node)
+
+
+def under_with(update: cst.BaseSmallStatement, lock: cst.BaseExpression):  # type: ignore[no-untyped-def]
+    """The transform putting the line of `update` under `with lock:` (see `_UnderLock`)."""
+    return lambda module: module.visit(_UnderLock(update, lock))
+
+
+def after_last_use(creation: cst.CSTNode, uses: Sequence[cst.CSTNode], name: str):  # type: ignore[no-untyped-def]
+    """The transform adding `name.close()`, `name.join()` after the last use (see `_EndAfterLastUse`)."""
+    return lambda module: module.visit(_EndAfterLastUse(creation, uses, name))
+
+
 def replace(title: str, mapping: Mapping[cst.CSTNode, cst.CSTNode], *, safe: bool = True) -> Rewrite:
     """Each node of `mapping` (a node of the module) replaced by its value."""
     return Rewrite(title, lambda module: module.visit(_Replacer(dict(mapping))), safe)
