@@ -99,6 +99,8 @@ class Methods:
     exit_ends: bool = True
     #: leaving a `with` block on the object calls `terminate()`: unfinished tasks are dropped
     exit_terminates: bool = False
+    #: submit methods that take `callback=` and `error_callback=` (the 4th and 5th parameters)
+    callbacks: frozenset[str] = frozenset()
     #: the parameter names of a submit method: the callable, the argument tuple and the keyword
     #: dict of `Passes.TUPLE` methods (`apply(func, args, kwds)`)
     parameters: tuple[str, str, str] = ("func", "args", "kwds")
@@ -139,6 +141,7 @@ _POOL = Methods(
     terminate=frozenset({"terminate"}),
     ends=(frozenset({"terminate"}), frozenset({"close", "join"})),
     exit_terminates=True,
+    callbacks=frozenset({"apply_async", "map_async", "starmap_async"}),
 )
 _EXECUTOR = Methods(
     submit={"submit": Passes.INLINE, "map": Passes.EACH},
@@ -233,6 +236,7 @@ MPIRE_POOL = Methods(
     terminate=frozenset({"terminate"}),
     ends=(frozenset({"stop_and_join"}), frozenset({"terminate"})),
     exit_terminates=True,
+    callbacks=frozenset({"apply_async"}),
     parameters=("func", "args", "kwargs"),
 )
 

@@ -15,6 +15,7 @@ from libcst.metadata import CodeRange
 
 from mplint import apis
 from mplint.facts.arguments import Arguments
+from mplint.facts.callbacks import Unobserved, unobserved_callbacks
 from mplint.facts.callgraph import CallChain, CallGraph
 from mplint.facts.conditions import Condition, Conditions
 from mplint.facts.carried import Carried, CarriedValues
@@ -135,6 +136,11 @@ class ModuleFacts:
         self.names = Names(collected)
         self.values = Values(collected, self.names)
         self.callgraph = CallGraph(collected, self.names)
+
+    @cached_property
+    def unobserved_callbacks(self) -> list[Unobserved]:
+        """Pool tasks with a `callback=`, no `error_callback=`, and a result nobody reads."""
+        return unobserved_callbacks(self)
 
     @cached_property
     def workers(self) -> Workers:
