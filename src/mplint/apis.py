@@ -367,7 +367,7 @@ def _library_apis() -> tuple[Api, ...]:
     """The third-party pool libraries, by what each of their APIs is (read from their docs and
     source): the pickler, the vocabulary, the start method, whether the workers are daemonic."""
     pathos_pools = ("multiprocessing.ProcessingPool", "multiprocessing.ProcessPool", "pools.ProcessPool")
-    rows: list[Api] = [
+    return (
         # pathos: dill pickles lambdas and local functions; ProcessPool runs multiprocess's Pool
         # (daemonic workers) and starts it when constructed; ParallelPool runs ppft servers
         *(Api(f"pathos.{name}", Kind.POOL, "dill", daemonic_workers=True, methods=PATHOS_POOL)
@@ -390,10 +390,9 @@ def _library_apis() -> tuple[Api, ...]:
         # joblib: the loky backend by default; `backend="multiprocessing"` needs the main guard
         *(Api(name, Kind.PARALLEL, "cloudpickle", needs_main_guard=False)
           for name in ("joblib.Parallel", "joblib.parallel.Parallel")),
-        # mpire: forks where it can (not on Windows), so the function reaches the workers without
-        # pickling (its arguments are pickled); `use_dill=True` for dill; daemonic workers; the
-        # pool starts workers for each map and stops them after it unless `keep_alive=True`, so
-        # making one at import time starts nothing
+        # mpire: forks where it can (not Windows): the function reaches the workers unpickled; dill
+        # with `use_dill=True`; daemonic workers, started for each map and stopped after it
+        # unless `keep_alive=True`, so making one at import time starts nothing
         *(Api(name, Kind.POOL, "pickle", daemonic_workers=True, methods=MPIRE_POOL, start_method="fork",
               inherits_callables=True, owned=False, needs_main_guard=False, starts_at_creation=False)
           for name in ("mpire.WorkerPool", "mpire.pool.WorkerPool")),
@@ -404,8 +403,7 @@ def _library_apis() -> tuple[Api, ...]:
           for name in ("pebble.ThreadPool", "pebble.pool.ThreadPool", "pebble.pool.thread.ThreadPool")),
         *(Api(name, Kind.PROCESS_DECORATOR, "pickle")
           for name in ("pebble.concurrent.process", "pebble.concurrent.process.process")),
-    ]
-    return tuple(rows)
+    )
 
 
 #: the libraries' top-level packages: each file using one names it (the prefilter's marker)
