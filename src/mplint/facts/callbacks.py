@@ -18,6 +18,7 @@ import libcst as cst
 from mplint import apis
 from mplint.facts.resolve import owner_of
 from mplint.facts.syntax import argument
+from mplint.facts.walk import Walker
 
 if TYPE_CHECKING:
     from mplint.facts import ModuleFacts
@@ -82,11 +83,11 @@ def _dropped(facts: ModuleFacts, site: CallSite) -> tuple[bool, str | None]:
     if owner is None or target.value in owner.global_names or target.value in owner.nonlocal_names:
         return False, None
     reader = _Reads(target)
-    owner.node.visit(reader)
+    reader.walk(owner.node)
     return not reader.read, target.value
 
 
-class _Reads(cst.CSTVisitor):
+class _Reads(Walker):
     """Any other mention of the name in the owner (a nested function's too): a possible read."""
 
     def __init__(self, target: cst.Name) -> None:
