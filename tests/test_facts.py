@@ -738,8 +738,10 @@ def test_where_code_runs_for_state() -> None:
     by_name = {f.name: f for f in facts.functions.values()}
     assert state.in_child(by_name["work"].scope) and not state.in_child(by_name["configure"].scope)
     assert {facts.functions[n].name for n in state.import_time_functions} == {"setup"}
-    guarded = {facts.code(n).split("=")[0].strip() for n, g in state.module_level_bindings.items() if g and isinstance(n, cst.Assign)}
+    assigned = [n for n, _ in facts.statements.stores]
+    guarded = {facts.code(n).split("=")[0].strip() for n in assigned if state.module_level_binding(n)}
     assert guarded == {"LATE"}
+    assert {facts.code(n).split("=")[0].strip() for n in assigned if state.module_level_binding(n) is None} == {"CONFIG"}
     assert [f.name for f in state.global_rebindings.values()] == ["configure"]
 
 

@@ -212,3 +212,99 @@ def test_resources_know_pipe_ends_method_calls_and_escapes() -> None:
     q = resources.resource_of(put.node.func.value, put.scope)
     hidden = resources.resource_of(call_named(facts, "elsewhere.consume(hidden)").node.args[0].value, put.scope)
     assert not resources.escapes(q) and not resources.escapes(end) and resources.escapes(hidden)
+
+
+def test_conditions_are_the_tests_handlers_and_with_blocks_around_a_call_in_its_function() -> None:
+    facts = facts_of(
+        """
+        if ready():
+            go()
+        elif other():
+            fallback()
+        while more():
+            step()
+        else:
+            done()
+        value = left() or right()
+        pick = yes() if flag() else no()
+        try:
+            risky()
+        except ValueError:
+            handler()
+        with suppress(OSError):
+            quiet()
+        if outer():
+            def later(x=default()):
+                deferred()
+        """
+    )
+    around = {
+        facts.code(s.node): [(c.kind, facts.code(c.test) if c.test is not None else None)
+                             for c in facts.conditions.around(s.node)]
+        for s in facts.calls
+    }
+    assert around["ready()"] == []
+    assert around["go()"] == [("test", "ready()")]
+    assert around["other()"] == [("test", "ready()")]
+    assert around["fallback()"] == [("test", "ready()"), ("test", "other()")]
+    assert around["more()"] == [] and around["done()"] == []
+    assert around["step()"] == [("test", "more()")]
+    assert around["left()"] == [] and around["right()"] == [("test", "left()")]
+    assert around["flag()"] == [] and around["yes()"] == around["no()"] == [("test", "flag()")]
+    assert around["risky()"] == [("try", None)] and around["handler()"] == []
+    assert around["quiet()"] == [("with", None)]
+    assert around["default()"] == [("test", "outer()")]
+    assert around["deferred()"] == []  # a def's body runs when it is called, not under the test
+    risky = call_named(facts, "risky()")
+    assert facts.conditions.handles(risky, "ValueError") and not facts.conditions.handles(risky, "KeyError")
+
+
+def test_loops_stop_early_on_their_own_break_and_on_any_return_of_their_function() -> None:
+    facts = facts_of(
+        """
+        def f(xs):
+            for x in xs:
+                for y in x:
+                    inner(y)
+                    break
+                outer(x)
+            for x in xs:
+                while again():
+                    retry(x)
+                    return x
+            for x in xs:
+                later(x)
+                def nested():
+                    return 1
+        """
+    )
+    loops = facts.loops
+    def stops(call: str) -> bool:
+        return loops.may_stop_early(loops.loop_of(call_named(facts, call).node))
+    assert stops("inner(y)") and not stops("outer(x)")
+    assert stops("retry(x)")
+    assert loops.loop_of(call_named(facts, "again()").node) is loops.loop_of(call_named(facts, "retry(x)").node)
+    assert not stops("later(x)")
+
+
+def test_classes_know_their_derivation_and_the_class_whose_method_holds_code() -> None:
+    facts = facts_of(
+        """
+        class Base:
+            pass
+        class Child(Base):
+            def run(self):
+                def helper():
+                    work()
+        class Other:
+            pass
+        top()
+        """
+    )
+    classes = {info.name: cls for cls, info in facts.classes.items()}
+    names = facts.names
+    assert names.derives(classes["Child"], classes["Base"])
+    assert not names.derives(classes["Base"], classes["Child"])
+    assert names.related(classes["Base"], classes["Child"]) and not names.related(classes["Other"], classes["Base"])
+    assert names.method_class(call_named(facts, "work()").scope) is classes["Child"]
+    assert names.method_class(call_named(facts, "top()").scope) is None

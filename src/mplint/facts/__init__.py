@@ -133,6 +133,10 @@ class ModuleFacts:
         #: attributes read, by attribute name: [(Attribute, the scope it is read in)]
         self.attribute_loads = collected.attribute_loads
         self._parents = collected.parents
+        #: every node the walk reaches -> the node it was reached from (None for the module; a
+        #: def's decorators, defaults and annotations hang from the def)
+        self.up = collected.up
+        self._collected = collected
         self.names = Names(collected)
         self.values = Values(collected, self.names)
         self.callgraph = CallGraph(collected, self.names)
@@ -209,7 +213,7 @@ class ModuleFacts:
     @cached_property
     def conditions(self) -> Conditions:
         """The `if` tests, `try` handlers and `with` blocks around each call in its function."""
-        return Conditions(self)
+        return Conditions(self, self.up)
 
     @cached_property
     def daemonic(self) -> Daemonic:
@@ -254,7 +258,7 @@ class ModuleFacts:
     @cached_property
     def statements(self) -> Statements:
         """Assignments, `finally:` blocks, returned values and `with` items, with their scopes."""
-        return Statements(self)
+        return Statements(self._collected)
 
     @cached_property
     def shared_memory(self) -> SharedMemorySegments:
@@ -274,7 +278,7 @@ class ModuleFacts:
     @cached_property
     def loops(self) -> Loops:
         """Which calls run again on every round of a loop, and which loops may stop early."""
-        return Loops(self.module)
+        return Loops(self.up, self._collected.returns_and_yields, self._collected.breaks)
 
     # --- positions and text, computed only for files that have findings -------------------------
 

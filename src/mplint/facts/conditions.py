@@ -40,15 +40,53 @@ class Condition:
 
 
 class Conditions:
-    def __init__(self, facts: ModuleFacts) -> None:
+    def __init__(self, facts: ModuleFacts, up: dict[cst.CSTNode, cst.CSTNode]) -> None:
         self._facts = facts
-        walker = _ConditionWalker()
-        walker.walk(facts.module)
-        self._around = walker.around
+        self._up = up
+        self._around: dict[cst.Call, tuple[Condition, ...]] = {}
+        self._made: dict[cst.CSTNode, Condition] = {}
 
     def around(self, call: cst.Call) -> tuple[Condition, ...]:
         """The conditions around `call` in its own function (or module), outermost first."""
-        return self._around.get(call, ())
+        found = self._around.get(call)
+        if found is None:
+            found = self._around[call] = self._climb(call)
+        return found
+
+    def _climb(self, call: cst.Call) -> tuple[Condition, ...]:
+        """The conditions met from `call` up to its function's body (the parents the walk
+        recorded), each on the part of its node that runs under it."""
+        found: list[Condition] = []
+        up, child = self._up, call
+        parent = up.get(call)
+        while parent is not None:
+            kind = type(parent)
+            if kind is cst.FunctionDef or kind is cst.Lambda:
+                if child is parent.body:
+                    break
+                if kind is cst.FunctionDef and child is parent.returns:  # type: ignore[attr-defined]
+                    return ()
+            elif kind is cst.If or kind is cst.IfExp:
+                if child is not parent.test:  # type: ignore[attr-defined]
+                    found.append(self._condition("test", parent, parent.test))  # type: ignore[attr-defined]
+            elif kind is cst.While:
+                if child is parent.body:  # type: ignore[attr-defined]
+                    found.append(self._condition("test", parent, parent.test))  # type: ignore[attr-defined]
+            elif kind is cst.BooleanOperation:
+                if child is parent.right:  # type: ignore[attr-defined]
+                    found.append(self._condition("test", parent, parent.left))  # type: ignore[attr-defined]
+            elif kind is cst.Try or kind is cst.With:
+                if child is parent.body:  # type: ignore[attr-defined]
+                    found.append(self._condition("try" if kind is cst.Try else "with", parent))
+            child, parent = parent, up.get(parent)
+        found.reverse()
+        return tuple(found)
+
+    def _condition(self, kind: ConditionKind, node: cst.CSTNode, test: cst.BaseExpression | None = None) -> Condition:
+        made = self._made.get(node)
+        if made is None:
+            made = self._made[node] = Condition(kind, node, test)
+        return made
 
     def tests(self, call: cst.Call) -> Iterator[cst.BaseExpression]:
         """The expressions tested before `call` runs."""
@@ -112,75 +150,3 @@ class _Parts(Walker):
 
     def visit_Call(self, node: cst.Call) -> None:
         self.parts.append(node)
-
-
-class _ConditionWalker(Walker):
-    def __init__(self) -> None:
-        self.stack: tuple[Condition, ...] = ()
-        self.around: dict[cst.Call, tuple[Condition, ...]] = {}
-
-    def _under(self, condition: Condition, *nodes: cst.CSTNode | None) -> None:
-        saved = self.stack
-        self.stack = (*saved, condition)
-        for node in nodes:
-            if node is not None:
-                self.walk(node)
-        self.stack = saved
-
-    def visit_Call(self, node: cst.Call) -> None:
-        if self.stack:
-            self.around[node] = self.stack
-
-    def _function(self, node: cst.FunctionDef | cst.Lambda) -> bool:
-        saved = self.stack
-        self.stack = ()
-        self.walk(node.body)
-        self.stack = saved
-        return False
-
-    def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
-        for decorator in node.decorators:
-            self.walk(decorator)
-        self.walk(node.params)
-        return self._function(node)
-
-    def visit_Lambda(self, node: cst.Lambda) -> bool:
-        self.walk(node.params)
-        return self._function(node)
-
-    def visit_If(self, node: cst.If) -> bool:
-        self.walk(node.test)
-        self._under(Condition("test", node, node.test), node.body, node.orelse)
-        return False
-
-    def visit_While(self, node: cst.While) -> bool:
-        self.walk(node.test)
-        self._under(Condition("test", node, node.test), node.body)
-        if node.orelse is not None:
-            self.walk(node.orelse)
-        return False
-
-    def visit_IfExp(self, node: cst.IfExp) -> bool:
-        self.walk(node.test)
-        self._under(Condition("test", node, node.test), node.body, node.orelse)
-        return False
-
-    def visit_BooleanOperation(self, node: cst.BooleanOperation) -> bool:
-        self.walk(node.left)
-        self._under(Condition("test", node, node.left), node.right)
-        return False
-
-    def visit_Try(self, node: cst.Try) -> bool:
-        self._under(Condition("try", node), node.body)
-        for handler in node.handlers:
-            self.walk(handler)
-        for rest in (node.orelse, node.finalbody):
-            if rest is not None:
-                self.walk(rest)
-        return False
-
-    def visit_With(self, node: cst.With) -> bool:
-        for item in node.items:
-            self.walk(item)
-        self._under(Condition("with", node), node.body)
-        return False

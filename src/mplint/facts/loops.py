@@ -15,119 +15,80 @@ from __future__ import annotations
 
 import libcst as cst
 
-from mplint.facts.syntax import FunctionBodyVisitor
-from mplint.facts.walk import Walker
-
 LoopNode = cst.CSTNode  # For, While, ListComp, SetComp, DictComp, GeneratorExp
 
 _COMPREHENSIONS = (cst.ListComp, cst.SetComp, cst.GeneratorExp, cst.DictComp)
+_OWN_CODE = (cst.FunctionDef, cst.ClassDef, cst.Lambda)
 
 
 class Loops:
-    def __init__(self, module: cst.Module) -> None:
-        finder = _LoopFinder()
-        finder.walk(module)
-        self._loop_of = finder.loop_of
-        self._early: dict[LoopNode, bool] = {}
+    """Read from the parents the one walk recorded (`Collected.up`), its `return` and `break`
+    statements."""
+
+    def __init__(
+        self,
+        up: dict[cst.CSTNode, cst.CSTNode],
+        returns_and_yields: list[cst.Return | cst.Yield],
+        breaks: list[cst.Break],
+    ) -> None:
+        self._up = up
+        self._exits = [node for node in returns_and_yields if isinstance(node, cst.Return)], breaks
+        self._early: set[LoopNode] | None = None
 
     def loop_of(self, call: cst.Call) -> LoopNode | None:
         """The innermost loop whose every round runs `call` again, if any."""
-        return self._loop_of.get(call)
+        up = self._up
+        below: cst.CSTNode | None = None
+        child, parent = call, up.get(call)
+        while parent is not None:
+            kind = type(parent)
+            if kind is cst.For:
+                if child is parent.body:  # type: ignore[attr-defined]
+                    return parent
+            elif kind is cst.While:
+                if child is parent.body or child is parent.test:  # type: ignore[attr-defined]
+                    return parent
+            elif kind in _COMPREHENSIONS:
+                # the first iterable is evaluated once, before the first round
+                if child is not parent.for_in or below is not parent.for_in.iter:  # type: ignore[attr-defined]
+                    return parent
+            elif kind is cst.FunctionDef:
+                if child is parent.body or child is parent.returns:  # type: ignore[attr-defined]
+                    return None
+            elif kind is cst.ClassDef or kind is cst.Lambda:
+                if child is parent.body:  # type: ignore[attr-defined]
+                    return None
+            below, child, parent = child, parent, up.get(parent)
+        return None
+
+    def in_loop_statement(self, call: cst.Call) -> bool:
+        """A `for` or `while` statement of the call's own code holds it, in any of its parts (the
+        iterable, the test, the body, the `else`); a def, class or lambda ends the climb."""
+        up = self._up
+        parent = up.get(call)
+        while parent is not None and not isinstance(parent, _OWN_CODE):
+            if isinstance(parent, (cst.For, cst.While)):
+                return True
+            parent = up.get(parent)
+        return False
 
     def may_stop_early(self, loop: LoopNode) -> bool:
         """The loop's own body can leave it before the last round (`break`, `return`)."""
-        if loop not in self._early:
-            if isinstance(loop, (cst.For, cst.While)):
-                finder = _ExitFinder()
-                finder.walk(loop.body)
-                self._early[loop] = finder.found
-            else:
-                self._early[loop] = False
-        return self._early[loop]
+        if self._early is None:
+            self._early = self._stopping()
+        return loop in self._early
 
-
-class _LoopFinder(Walker):
-    def __init__(self) -> None:
-        self.loops: list[LoopNode | None] = [None]
-        self.loop_of: dict[cst.Call, LoopNode] = {}
-
-    def _walk_in(self, loop: LoopNode | None, *nodes: cst.CSTNode | None) -> None:
-        self.loops.append(loop)
-        for node in nodes:
-            if node is not None:
-                self.walk(node)
-        self.loops.pop()
-
-    def visit_Call(self, node: cst.Call) -> None:
-        loop = self.loops[-1]
-        if loop is not None:
-            self.loop_of[node] = loop
-
-    def visit_For(self, node: cst.For) -> bool:
-        self.walk(node.target)
-        self.walk(node.iter)
-        self._walk_in(node, node.body)
-        if node.orelse is not None:
-            self.walk(node.orelse)
-        return False
-
-    def visit_While(self, node: cst.While) -> bool:
-        self._walk_in(node, node.test, node.body)
-        if node.orelse is not None:
-            self.walk(node.orelse)
-        return False
-
-    def _comprehension(self, node: cst.CSTNode) -> bool:
-        first: cst.CompFor = node.for_in  # type: ignore[attr-defined]
-        self.walk(first.iter)  # evaluated once, before the first round
-        parts: list[cst.CSTNode | None] = [first.target, *first.ifs, first.inner_for_in]
-        if isinstance(node, cst.DictComp):
-            parts += [node.key, node.value]
-        else:
-            parts.append(node.elt)  # type: ignore[attr-defined]
-        self._walk_in(node, *parts)
-        return False
-
-    visit_ListComp = visit_SetComp = visit_GeneratorExp = visit_DictComp = _comprehension
-
-    def _own_code(self, node: cst.CSTNode) -> bool:
-        # a def's decorators and defaults run where it is defined: walk them in the current loop
-        if isinstance(node, cst.FunctionDef):
-            for decorator in node.decorators:
-                self.walk(decorator)
-            self.walk(node.params)
-            self._walk_in(None, node.body)
-        elif isinstance(node, cst.ClassDef):
-            for part in (*node.decorators, *node.bases, *node.keywords):
-                self.walk(part)
-            self._walk_in(None, node.body)
-        else:  # a lambda's body runs when it is called
-            self.walk(node.params)  # type: ignore[attr-defined]
-            self._walk_in(None, node.body)  # type: ignore[attr-defined]
-        return False
-
-    visit_FunctionDef = visit_ClassDef = visit_Lambda = _own_code
-
-
-class _ExitFinder(FunctionBodyVisitor):
-    """A `break` or `return` that leaves the loop being looked at."""
-
-    def __init__(self) -> None:
-        self.found = False
-        self.inner_loops = 0
-
-    def visit_Return(self, node: cst.Return) -> None:
-        self.found = True
-
-    def visit_Break(self, node: cst.Break) -> None:
-        if not self.inner_loops:
-            self.found = True
-
-    def _enter(self, node: cst.CSTNode) -> None:
-        self.inner_loops += 1
-
-    def _leave(self, node: cst.CSTNode) -> None:
-        self.inner_loops -= 1
-
-    visit_For = visit_While = _enter
-    leave_For = leave_While = _leave
+    def _stopping(self) -> set[LoopNode]:
+        """The loops whose body holds a `return` of their function, or a `break` of their own."""
+        up, found = self._up, set()
+        returns, breaks = self._exits
+        for exit in (*returns, *breaks):
+            child, parent = exit, up.get(exit)
+            while parent is not None and not isinstance(parent, _OWN_CODE):
+                if isinstance(parent, (cst.For, cst.While)):
+                    if child is parent.body:
+                        found.add(parent)
+                    if isinstance(exit, cst.Break):
+                        break  # a `break` leaves its innermost loop only
+                child, parent = parent, up.get(parent)
+        return found

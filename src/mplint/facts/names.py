@@ -108,6 +108,30 @@ class Names:
                     return found
         return None
 
+    def derives(self, cls: cst.ClassDef, base: cst.ClassDef, _depth: int = 0) -> bool:
+        """`cls` derives from `base`, a class of this module, through bases of this module."""
+        if _depth > _MAX_DEPTH:
+            return False
+        info = self._collected.classes[cls]
+        for arg in cls.bases:
+            local = self.definition(arg.value, info.outer)
+            if local is base or (type(local) is cst.ClassDef and self.derives(local, base, _depth + 1)):
+                return True
+        return False
+
+    def related(self, cls: cst.ClassDef, other: cst.ClassDef) -> bool:
+        """The two classes of this module are one, or one derives from the other."""
+        return cls is other or self.derives(cls, other) or self.derives(other, cls)
+
+    def method_class(self, scope: Scope) -> cst.ClassDef | None:
+        """The class whose method holds the code of `scope` (the innermost method around it,
+        through the functions nested in it), if any."""
+        for function in scope.functions():
+            info = self._collected.functions.get(function.node)  # type: ignore[arg-type]
+            if info is not None and info.cls is not None:
+                return info.cls
+        return None
+
     def class_of(self, expr: cst.BaseExpression, scope: Scope, _depth: int = 0) -> cst.ClassDef | None:
         """The class of this module that `expr` is (`Cls`) or is an instance of (`self` in a method,
         `obj` after `obj = Cls(...)`, `Cls(...)` itself)."""

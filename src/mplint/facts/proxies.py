@@ -22,8 +22,8 @@ import libcst as cst
 
 from mplint import apis
 from mplint.facts.resolve import agreeing
+from mplint.facts.scopes import StoreNode
 from mplint.facts.state import MUTATING_METHODS
-from mplint.facts.statements import StoreNode
 
 if TYPE_CHECKING:
     from mplint.facts import ModuleFacts

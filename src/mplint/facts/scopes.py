@@ -19,6 +19,7 @@ _IS_STATEMENT = ClassTest(cst.SimpleStatementLine, cst.BaseCompoundStatement)
 
 ScopeKind = Literal["module", "class", "function", "lambda", "comprehension"]
 FunctionNode = Union[cst.FunctionDef, cst.Lambda]
+StoreNode = Union[cst.Assign, cst.AugAssign, cst.AnnAssign, cst.Del]
 
 
 @dataclass(eq=False)
@@ -73,6 +74,15 @@ class Scope:
                 return None
             scope = scope.parent
         return scope if scope is not None and scope.kind in ("function", "lambda") else None
+
+    def functions(self) -> Iterator[Scope]:
+        """The function and lambda scopes whose code this scope is part of, innermost first
+        (a class body between them ends the chain, as `function` does)."""
+        function = self.function
+        while function is not None:
+            yield function
+            parent = function.parent
+            function = parent.function if parent is not None else None
 
 
 @dataclass(eq=False)
@@ -135,6 +145,18 @@ class Collected:
     attribute_loads: dict[str, list[tuple[cst.Attribute, Scope]]] = field(default_factory=dict)
     #: statement -> the compound statement whose block holds it (absent at the top of a module)
     parents: dict[cst.CSTNode, cst.CSTNode] = field(default_factory=dict)
+    #: every node the walk reaches -> the node the walk reached it from (None for the module):
+    #: a def's defaults, annotations and decorators hang from the def itself
+    up: dict[cst.CSTNode, cst.CSTNode] = field(default_factory=dict)
+    #: assignments, augmented assignments and `del`, with their scope and how many calls come
+    #: before them in the source, in source order
+    stores: list[tuple[StoreNode, Scope, int]] = field(default_factory=list)
+    #: every `return` statement and `yield` expression, in source order
+    returns_and_yields: list[cst.Return | cst.Yield] = field(default_factory=list)
+    #: every `break` statement
+    breaks: list[cst.Break] = field(default_factory=list)
+    #: `with` items with their scope and how many calls come before them in the source
+    with_items: list[tuple[cst.WithItem, Scope, int]] = field(default_factory=list)
 
 
 def _assigned_names(target: cst.BaseExpression) -> Iterator[cst.Name]:
@@ -197,6 +219,12 @@ class _Collector(Walker):
         self.class_stack: list[ClassInfo | None] = []
         self.statements: list[cst.CSTNode] = []
         self.parents: dict[cst.CSTNode, cst.CSTNode] = {}
+        self.up: dict[cst.CSTNode, cst.CSTNode] = {}
+        self.path: list[cst.CSTNode] = [None]  # type: ignore[list-item]  # the module has no parent
+        self.stores: list[tuple[StoreNode, Scope, int]] = []
+        self.returns_and_yields: list[cst.Return | cst.Yield] = []
+        self.breaks: list[cst.Break] = []
+        self.with_items: list[tuple[cst.WithItem, Scope, int]] = []
         # `guard_depth` counts enclosing main-guard blocks, `dead_depth` TYPE_CHECKING blocks
         self.guard_depth = 0
         self.dead_depth = 0
@@ -226,6 +254,8 @@ class _Collector(Walker):
     # --- statements ---------------------------------------------------------------------------
 
     def on_visit(self, node: cst.CSTNode) -> bool:
+        self.up[node] = self.path[-1]
+        self.path.append(node)
         if _IS_STATEMENT[type(node)]:
             if self.statements:
                 self.parents[node] = self.statements[-1]
@@ -234,6 +264,7 @@ class _Collector(Walker):
 
     def on_leave(self, original_node: cst.CSTNode) -> None:
         super().on_leave(original_node)
+        self.path.pop()
         if _IS_STATEMENT[type(original_node)]:
             self.statements.pop()
 
@@ -373,6 +404,7 @@ class _Collector(Walker):
             self.scope.bind(Binding(bound, node, imported=f"{base}.{name}" if base and not base.endswith(".") else base + name))
 
     def visit_Assign(self, node: cst.Assign) -> None:
+        self.stores.append((node, self.scope, len(self.calls)))
         for target in node.targets:
             self._stores(target.target)
             for name, value in _unpacked(target.target, node.value):
@@ -391,6 +423,7 @@ class _Collector(Walker):
             info.attributes.setdefault(target.attr.value, []).append((value, self.scope))
 
     def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
+        self.stores.append((node, self.scope, len(self.calls)))
         if node.value is not None:
             self._stores(node.target)
         elif isinstance(node.target, cst.Name):
@@ -401,6 +434,7 @@ class _Collector(Walker):
             self._bind_attribute(node.target, node.value)
 
     def visit_AugAssign(self, node: cst.AugAssign) -> None:
+        self.stores.append((node, self.scope, len(self.calls)))
         if isinstance(node.target, cst.Name):
             self.scope.bind(Binding(node.target.value, node, augmented=True))
 
@@ -425,6 +459,7 @@ class _Collector(Walker):
             self.scope.bind(Binding(name.value, node, iter=node.iter if single else None))
 
     def visit_WithItem(self, node: cst.WithItem) -> None:
+        self.with_items.append((node, self.scope, len(self.calls)))
         if node.asname is not None:
             self._stores(node.asname.name)
             single = isinstance(node.asname.name, cst.Name)
@@ -467,6 +502,7 @@ class _Collector(Walker):
         self.not_loads.add(node.key)
 
     def visit_Del(self, node: cst.Del) -> None:
+        self.stores.append((node, self.scope, len(self.calls)))
         self._stores(node.target)
         for name in _assigned_names(node.target):
             self.scope.bind(Binding(name.value, node))
@@ -484,12 +520,17 @@ class _Collector(Walker):
             self.attribute_loads.setdefault(node.attr.value, []).append((node, self.scope))
 
     def visit_Return(self, node: cst.Return) -> None:
+        self.returns_and_yields.append(node)
         if self.function_stack and self.function_stack[-1] is not None:
             self.function_stack[-1].returns.append(node)
 
     def visit_Yield(self, node: cst.Yield) -> None:
+        self.returns_and_yields.append(node)
         if self.function_stack and self.function_stack[-1] is not None:
             self.function_stack[-1].yields = True
+
+    def visit_Break(self, node: cst.Break) -> None:
+        self.breaks.append(node)
 
     def visit_Call(self, node: cst.Call) -> None:
         function = self.function_stack[-1] if self.function_stack else None
@@ -518,4 +559,9 @@ def collect(module: cst.Module) -> Collected:
         collector.loads,
         collector.attribute_loads,
         collector.parents,
+        collector.up,
+        collector.stores,
+        collector.returns_and_yields,
+        collector.breaks,
+        collector.with_items,
     )

@@ -14,7 +14,6 @@ import libcst as cst
 
 from mplint.apis import Kind
 from mplint.facts.resolve import MAX_DEPTH as _MAX_DEPTH
-from mplint.facts.syntax import FunctionBodyVisitor
 
 if TYPE_CHECKING:
     from mplint.facts import ModuleFacts
@@ -54,7 +53,6 @@ class SharedValue:
 class SharedValues:
     def __init__(self, facts: ModuleFacts) -> None:
         self.facts = facts
-        self._loops: dict[cst.CSTNode, set[cst.Call]] = {}
 
     # --- how many processes run it --------------------------------------------------------------
 
@@ -100,18 +98,9 @@ class SharedValues:
         return [s for s in facts.calls if facts.names.definition(s.node.func, s.scope) is cls]
 
     def _in_loop(self, site: CallSite) -> bool:
-        scope = site.scope
-        if scope.kind == "comprehension":
+        if site.scope.kind == "comprehension":
             return True
-        owner = scope.node
-        if owner not in self._loops:
-            finder = _LoopCalls()
-            if isinstance(owner, cst.Module):
-                finder.walk(owner)
-            elif isinstance(owner, cst.FunctionDef):
-                finder.walk(owner.body)
-            self._loops[owner] = finder.calls
-        return site.node in self._loops[owner]
+        return site.scope.kind in ("module", "function") and self.facts.loops.in_loop_statement(site.node)
 
     # --- is the slot written by several workers? -------------------------------------------------
 
@@ -245,30 +234,6 @@ class SharedValues:
                 if found is not None:
                     return SharedValue(found.instance, INITIALIZER)
         return None
-
-
-class _LoopCalls(FunctionBodyVisitor):
-    """The calls of one function body (or module) that sit inside a `for` or `while` loop."""
-
-    def __init__(self) -> None:
-        self.depth = 0
-        self.calls: set[cst.Call] = set()
-
-    def visit_For(self, node: cst.For) -> None:
-        self.depth += 1
-
-    def leave_For(self, original_node: cst.For) -> None:
-        self.depth -= 1
-
-    def visit_While(self, node: cst.While) -> None:
-        self.depth += 1
-
-    def leave_While(self, original_node: cst.While) -> None:
-        self.depth -= 1
-
-    def visit_Call(self, node: cst.Call) -> None:
-        if self.depth:
-            self.calls.add(node)
 
 
 def _is_int(expr: cst.BaseExpression) -> bool:

@@ -24,12 +24,10 @@ import libcst as cst
 
 from mplint.facts import guards
 from mplint.facts.resolve import MAX_DEPTH as _MAX_DEPTH, SKIP, agreeing
-from mplint.facts.syntax import FunctionBodyVisitor
-from mplint.facts.walk import Walker
 
 if TYPE_CHECKING:
     from mplint.facts import ModuleFacts
-    from mplint.facts.scopes import Binding, FunctionInfo, Scope
+    from mplint.facts.scopes import Binding, FunctionInfo, Scope, StoreNode
 
 
 #: decorators that wrap a function for its own callers rather than hand it to someone else
@@ -121,7 +119,6 @@ class State:
     def __init__(self, facts: ModuleFacts) -> None:
         self._facts = facts
         self._mutations: dict[cst.FunctionDef, list[Mutation]] = {}
-        self._returned: dict[cst.FunctionDef, set[str]] = {}
         self._plain_classes: dict[cst.ClassDef, bool] = {}
 
     # --- what a value is ---------------------------------------------------------------------
@@ -230,18 +227,39 @@ class State:
     # --- what functions do ---------------------------------------------------------------------
 
     def mutations(self, function: FunctionInfo) -> list[Mutation]:
-        """The changes `function`'s own body makes (not those of functions defined inside it)."""
+        """The changes `function`'s own body makes (not those of functions defined inside it),
+        in source order."""
         if function.node not in self._mutations:
-            finder = _MutationFinder(self._facts, function)
-            finder.walk(function.node.body)
-            self._mutations[function.node] = finder.found
-            self._returned[function.node] = finder.returned
+            statements = self._facts.statements
+            found: list[tuple[int, Mutation]] = []
+            for site in function.calls:
+                func = site.node.func
+                if (
+                    type(func) is cst.Attribute
+                    and func.attr.value in MUTATING_METHODS
+                    and statements.owner(site.node) is function.node
+                ):
+                    method = func.attr.value
+                    found.append((statements.order(site.node), Mutation(
+                        site.node, f"`.{method}()`", site.scope, func.value, writes=method in WRITING_METHODS
+                    )))
+            for node, scope in statements.own_stores(function.node):
+                order = statements.store_order(node)
+                found.extend((order, mutation) for mutation in _store_mutations(node, scope))
+            found.sort(key=lambda pair: pair[0])
+            self._mutations[function.node] = [mutation for _, mutation in found]
         return self._mutations[function.node]
 
     def returned_names(self, function: FunctionInfo) -> set[str]:
         """Names that `function` returns as they are (`return acc`, `return acc, n`)."""
-        self.mutations(function)
-        return self._returned[function.node]
+        returned: set[str] = set()
+        for node in function.returns:
+            value = node.value
+            elements = value.elements if isinstance(value, cst.Tuple) else ()
+            for expr in (value, *(e.value for e in elements)):
+                if isinstance(expr, cst.Name):
+                    returned.add(expr.value)
+        return returned
 
     # --- where code runs ---------------------------------------------------------------------
 
@@ -323,14 +341,25 @@ class State:
                 reached.update(f.node for f in facts.callgraph.reached_from(root))
         return frozenset(reached)
 
-    @cached_property
-    def module_level_bindings(self) -> dict[cst.CSTNode, bool]:
-        """The statements of module-level code (outside functions and classes) that bind names,
-        each with whether it is under `if __name__ == "__main__":` (runs in the parent only)."""
-        finder = _ModuleLevelBindings()
-        for statement in self._facts.module.body:
-            finder.walk(statement)
-        return finder.found
+    def module_level_binding(self, node: cst.CSTNode) -> bool | None:
+        """For a statement of module-level code (outside functions, classes, lambdas and
+        comprehensions) that binds names: whether it is under `if __name__ == "__main__":` (runs
+        in the parent only); None for any other node."""
+        if not isinstance(node, _BINDING_STATEMENTS):
+            return None
+        up = self._facts.up
+        guarded = False
+        child, parent = node, up.get(node)
+        while parent is not None:
+            if isinstance(parent, _OWN_SCOPES):
+                return None
+            if type(parent) is cst.If:
+                if child is parent.body:
+                    guarded = guarded or guards.is_main_guard(parent.test)
+                elif child is parent.orelse:
+                    guarded = guarded or guards.is_not_main_guard(parent.test)
+            child, parent = parent, up.get(parent)
+        return guarded
 
     @cached_property
     def global_rebindings(self) -> dict[cst.CSTNode, FunctionInfo]:
@@ -344,127 +373,59 @@ class State:
         return found
 
 
-class _MutationFinder(FunctionBodyVisitor):
-    def __init__(self, facts: ModuleFacts, function: FunctionInfo) -> None:
-        self._facts = facts
-        self._function = function
-        self._scopes: list[Scope] = [function.scope]
-        self.found: list[Mutation] = []
-        self.returned: set[str] = set()
+def _store_mutations(statement: StoreNode, scope: Scope) -> list[Mutation]:
+    """The changes an assignment or `del` makes: to items, attributes, `global` names, and
+    in-place `+=`/`|=`."""
+    found: list[Mutation] = []
+    if isinstance(statement, cst.Assign):
+        for target in statement.targets:
+            _target(found, target.target, statement, "", scope)
+    elif isinstance(statement, cst.AnnAssign):
+        if statement.value is not None:
+            _target(found, statement.target, statement, "", scope)
+    elif isinstance(statement, cst.AugAssign):
+        _target(found, statement.target, statement, "augmented ", scope)
+    else:
+        _target(found, statement.target, statement, "del", scope)
+    return found
 
-    @property
-    def _scope(self) -> Scope:
-        return self._scopes[-1]
 
-    def _enter(self, node: cst.CSTNode) -> bool:
-        self._scopes.append(self._facts.scopes.get(node, self._scope))
-        return True
+def _target(found: list[Mutation], target: cst.BaseExpression, statement: StoreNode, how: str, scope: Scope) -> None:
+    deleting = how == "del"
+    if isinstance(target, (cst.Tuple, cst.List)):
+        for element in target.elements:
+            _target(found, element.value, statement, how, scope)
+    elif isinstance(target, cst.StarredElement):
+        _target(found, target.value, statement, how, scope)
+    elif isinstance(target, cst.Subscript):
+        action = "`del` of an item" if deleting else f"{how}item assignment"
+        found.append(Mutation(statement, action, scope, target.value, writes=not deleting))
+    elif isinstance(target, cst.Attribute):
+        action = "`del` of an attribute" if deleting else f"{how}attribute assignment"
+        found.append(
+            Mutation(statement, action, scope, target.value, attr=target.attr.value, writes=not deleting)
+        )
+    elif isinstance(target, cst.Name):
+        function_scope = scope.function or scope
+        if target.value in function_scope.global_names:
+            action = "`del`" if deleting else f"{how}assignment through `global`"
+            found.append(Mutation(statement, action, scope, name=target.value))
+        elif how == "augmented " and isinstance(statement, cst.AugAssign):
+            # `acc += [x]` / `acc |= {...}` extend a list or update a dict/set in place
+            operator = _IN_PLACE.get(type(statement.operator))
+            if operator is not None:
+                found.append(Mutation(statement, f"in-place `{operator}`", scope, target))
 
-    def _leave(self, node: cst.CSTNode) -> None:
-        self._scopes.pop()
 
-    visit_ListComp = visit_SetComp = visit_DictComp = visit_GeneratorExp = _enter
-    leave_ListComp = leave_SetComp = leave_DictComp = leave_GeneratorExp = _leave
-
-    def visit_Return(self, node: cst.Return) -> None:
-        value = node.value
-        elements = value.elements if isinstance(value, cst.Tuple) else ()
-        for expr in (value, *(e.value for e in elements)):
-            if isinstance(expr, cst.Name):
-                self.returned.add(expr.value)
-
-    def visit_Call(self, node: cst.Call) -> None:
-        func = node.func
-        if isinstance(func, cst.Attribute) and func.attr.value in MUTATING_METHODS:
-            method = func.attr.value
-            self.found.append(
-                Mutation(node, f"`.{method}()`", self._scope, func.value,
-                         writes=method in WRITING_METHODS)
-            )
-
-    def visit_Assign(self, node: cst.Assign) -> None:
-        for target in node.targets:
-            self._target(target.target, node, "")
-
-    def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
-        if node.value is not None:
-            self._target(node.target, node, "")
-
-    def visit_AugAssign(self, node: cst.AugAssign) -> None:
-        self._target(node.target, node, "augmented ")
-
-    def visit_Del(self, node: cst.Del) -> None:
-        self._target(node.target, node, "del")
-
-    def _target(self, target: cst.BaseExpression, statement: cst.CSTNode, how: str) -> None:
-        scope = self._scope
-        deleting = how == "del"
-        if isinstance(target, (cst.Tuple, cst.List)):
-            for element in target.elements:
-                self._target(element.value, statement, how)
-        elif isinstance(target, cst.StarredElement):
-            self._target(target.value, statement, how)
-        elif isinstance(target, cst.Subscript):
-            action = "`del` of an item" if deleting else f"{how}item assignment"
-            self.found.append(Mutation(statement, action, scope, target.value, writes=not deleting))
-        elif isinstance(target, cst.Attribute):
-            action = "`del` of an attribute" if deleting else f"{how}attribute assignment"
-            self.found.append(
-                Mutation(statement, action, scope, target.value, attr=target.attr.value,
-                         writes=not deleting)
-            )
-        elif isinstance(target, cst.Name):
-            function_scope = scope.function or scope
-            if target.value in function_scope.global_names:
-                action = "`del`" if deleting else f"{how}assignment through `global`"
-                self.found.append(Mutation(statement, action, scope, name=target.value))
-            elif how == "augmented " and isinstance(statement, cst.AugAssign):
-                # `acc += [x]` / `acc |= {...}` extend a list or update a dict/set in place
-                operator = _IN_PLACE.get(type(statement.operator))
-                if operator is not None:
-                    self.found.append(Mutation(statement, f"in-place `{operator}`", scope, target))
-
+#: the statements (and parts of statements) that bind names
+_BINDING_STATEMENTS = (
+    cst.FunctionDef, cst.ClassDef, cst.Assign, cst.AnnAssign, cst.AugAssign, cst.For, cst.WithItem,
+    cst.Import, cst.ImportFrom, cst.NamedExpr, cst.Del, cst.ExceptHandler,
+)
+#: code that is not the module's own: functions, classes, lambdas and comprehensions
+_OWN_SCOPES = (
+    cst.FunctionDef, cst.ClassDef, cst.Lambda, cst.ListComp, cst.SetComp, cst.DictComp, cst.GeneratorExp,
+)
 
 #: augmented assignments that change a list, dict or set in place
 _IN_PLACE: dict[type, str] = {cst.AddAssign: "+=", cst.BitOrAssign: "|="}
-
-
-class _ModuleLevelBindings(Walker):
-    """Module-level statements that bind names (functions and classes not entered)."""
-
-    def __init__(self) -> None:
-        self.depth = 0
-        self.found: dict[cst.CSTNode, bool] = {}
-
-    def visit_If(self, node: cst.If) -> bool:
-        self.walk(node.test)
-        guarded = guards.is_main_guard(node.test)
-        self.depth += guarded
-        self.walk(node.body)
-        self.depth -= guarded
-        if node.orelse is not None:
-            else_guarded = guards.is_not_main_guard(node.test)
-            self.depth += else_guarded
-            self.walk(node.orelse)
-            self.depth -= else_guarded
-        return False
-
-    def _binding(self, node: cst.CSTNode) -> bool:
-        self.found[node] = self.depth > 0
-        return True
-
-    def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
-        self._binding(node)
-        return False
-
-    def visit_ClassDef(self, node: cst.ClassDef) -> bool:
-        self._binding(node)
-        return False
-
-    def _skip(self, node: cst.CSTNode) -> bool:
-        return False  # a lambda or comprehension binds its own names
-
-    visit_Lambda = visit_ListComp = visit_SetComp = visit_DictComp = visit_GeneratorExp = _skip
-    visit_Assign = visit_AnnAssign = visit_AugAssign = visit_For = _binding
-    visit_WithItem = visit_Import = visit_ImportFrom = visit_NamedExpr = visit_Del = _binding
-    visit_ExceptHandler = _binding

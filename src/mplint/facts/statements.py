@@ -1,4 +1,4 @@
-"""Statements the scope walk does not record, from one more walk: assignments (to names, items and
+"""Statements read from what the one walk recorded: assignments (to names, items and
 attributes), `del`, the calls inside `finally:` blocks, returned and yielded values, `with`
 items, and the order in which calls and `with` blocks run in the source.
 
@@ -9,97 +9,75 @@ is in the call's own function.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Union
+from typing import TYPE_CHECKING
 
 import libcst as cst
 
-from mplint.facts.walk import Walker
-
 if TYPE_CHECKING:
-    from mplint.facts import ModuleFacts
-    from mplint.facts.scopes import Scope
+    from mplint.facts.scopes import Collected, Scope, StoreNode
 
-StoreNode = Union[cst.Assign, cst.AugAssign, cst.AnnAssign, cst.Del]
+_OWN_CODE = (cst.FunctionDef, cst.ClassDef, cst.Lambda)
 
 
 class Statements:
-    def __init__(self, facts: ModuleFacts) -> None:
-        walker = _StatementWalker(facts)
-        walker.walk(facts.module)
+    def __init__(self, collected: Collected) -> None:
+        self._up = collected.up
+        self._scopes = collected.scopes
+        self._module_scope = collected.module_scope
         #: assignments, augmented assignments and `del`, with their scope, in source order
-        self.stores: list[tuple[StoreNode, Scope]] = walker.stores
+        self.stores: list[tuple[StoreNode, Scope]] = [(node, scope) for node, scope, _ in collected.stores]
         #: values of `return` and `yield`, with their scope
-        self.returned: list[tuple[cst.BaseExpression, Scope]] = walker.returned
+        self.returned: list[tuple[cst.BaseExpression, Scope]] = [
+            (node.value, self._scope_of(node))
+            for node in collected.returns_and_yields
+            if isinstance(node.value, cst.BaseExpression)
+        ]
+        # Calls and `with` items are numbered in one sequence: the call at index i of the walk's
+        # calls is 2i + 2, a `with` item that comes after n calls is 2n + 1.
+        self._order = {site.node: 2 * index + 2 for index, site in enumerate(collected.calls)}
+        self._by_owner: dict[cst.CSTNode | None, list[tuple[StoreNode, Scope]]] | None = None
+        self._store_order = {node: 2 * before + 1 for node, _, before in collected.stores}
         #: `with` items (`with lock:`, `with Pool() as p:`), with their scope and source order
-        self.with_items: list[tuple[cst.WithItem, Scope, int]] = walker.with_items
-        self._in_finally = walker.in_finally
-        self._order = walker.order
+        self.with_items: list[tuple[cst.WithItem, Scope, int]] = [
+            (item, scope, 2 * before + 1) for item, scope, before in collected.with_items
+        ]
+
+    def owner(self, node: cst.CSTNode) -> cst.CSTNode | None:
+        """The innermost def, class or lambda that holds `node` in any of its parts (its body,
+        decorators, defaults); None for the module's own code."""
+        parent = self._up.get(node)
+        while parent is not None and not isinstance(parent, _OWN_CODE):
+            parent = self._up.get(parent)
+        return parent
+
+    def _scope_of(self, node: cst.CSTNode) -> Scope:
+        """The scope of the def, class or lambda whose code `node` is (a def's decorators and
+        defaults count as its own), else the module's."""
+        owner = self.owner(node)
+        return self._scopes[owner] if owner is not None else self._module_scope
+
+    def own_stores(self, function: cst.FunctionDef) -> list[tuple[StoreNode, Scope]]:
+        """The assignments and `del` statements of the function's own body, in source order."""
+        if self._by_owner is None:
+            self._by_owner = {}
+            for node, scope in self.stores:
+                self._by_owner.setdefault(self.owner(node), []).append((node, scope))
+        return self._by_owner.get(function, [])
 
     def in_finally(self, call: cst.Call) -> bool:
         """The call runs in a `finally:` block of its own function (or of the module)."""
-        return call in self._in_finally
+        parent = self._up.get(call)
+        while parent is not None and not isinstance(parent, _OWN_CODE):
+            if isinstance(parent, cst.Finally):
+                return True
+            parent = self._up.get(parent)
+        return False
 
     def order(self, call: cst.Call) -> int:
         """Where the call comes in the source, comparable with the order of `with` items."""
         return self._order.get(call, -1)
 
+    def store_order(self, store: StoreNode) -> int:
+        """Where an assignment or `del` comes in the source, comparable with `order(call)`."""
+        return self._store_order.get(store, -1)
 
-class _StatementWalker(Walker):
-    def __init__(self, facts: ModuleFacts) -> None:
-        self._facts = facts
-        self._scopes: list[Scope] = [facts.module_scope]
-        self._finally_depths: list[int] = [0]
-        self.stores: list[tuple[StoreNode, Scope]] = []
-        self.returned: list[tuple[cst.BaseExpression, Scope]] = []
-        self.with_items: list[tuple[cst.WithItem, Scope, int]] = []
-        self.in_finally: set[cst.Call] = set()
-        self.order: dict[cst.Call, int] = {}
-        self._count = 0
-
-    def _enter(self, node: cst.CSTNode) -> None:
-        self._scopes.append(self._facts.scopes.get(node, self._scopes[-1]))
-        self._finally_depths.append(0)
-
-    def _leave(self, node: cst.CSTNode) -> None:
-        self._scopes.pop()
-        self._finally_depths.pop()
-
-    visit_FunctionDef = visit_ClassDef = visit_Lambda = _enter
-    leave_FunctionDef = leave_ClassDef = leave_Lambda = _leave
-
-    def visit_Try(self, node: cst.Try) -> bool:
-        self.walk(node.body)
-        for handler in node.handlers:
-            self.walk(handler)
-        if node.orelse is not None:
-            self.walk(node.orelse)
-        if node.finalbody is not None:
-            self._finally_depths[-1] += 1
-            self.walk(node.finalbody)
-            self._finally_depths[-1] -= 1
-        return False
-
-    visit_TryStar = visit_Try
-
-    def visit_Call(self, node: cst.Call) -> None:
-        self._count += 1
-        self.order[node] = self._count
-        if self._finally_depths[-1]:
-            self.in_finally.add(node)
-
-    def visit_WithItem(self, node: cst.WithItem) -> None:
-        self._count += 1
-        self.with_items.append((node, self._scopes[-1], self._count))
-
-    def _store(self, node: StoreNode) -> None:
-        self.stores.append((node, self._scopes[-1]))
-
-    visit_Assign = visit_AugAssign = visit_AnnAssign = visit_Del = _store
-
-    def visit_Return(self, node: cst.Return) -> None:
-        if node.value is not None:
-            self.returned.append((node.value, self._scopes[-1]))
-
-    def visit_Yield(self, node: cst.Yield) -> None:
-        if isinstance(node.value, cst.BaseExpression):
-            self.returned.append((node.value, self._scopes[-1]))

@@ -17,16 +17,13 @@ _MAX_DEPTH = 12
 
 def in_test(facts: ModuleFacts, scope: Scope) -> bool:
     """Code of `scope` runs in a test function or a test case's method."""
-    function = scope.function
-    while function is not None:
+    for function in scope.functions():
         if isinstance(function.node, cst.FunctionDef):
             if function.node.name.value.startswith("test"):
                 return True
             info = facts.functions.get(function.node)
             if info is not None and info.cls is not None and is_test_case(facts, info.cls):
                 return True
-        parent = function.parent
-        function = parent.function if parent is not None else None
     return False
 
 

@@ -147,13 +147,13 @@ class Visibility:
         """(import-time bindings, bindings the parent makes at run time) of a module-level name;
         None when a binding is made in a child (per-worker state) or cannot be placed."""
         state = self.state
-        level = state.module_level_bindings
         rebindings = state.global_rebindings
         import_time: list[Binding] = []
         run_time: list[Binding] = []
         for binding in bindings:
-            if binding.node in level:
-                (run_time if level[binding.node] else import_time).append(binding)
+            guarded = state.module_level_binding(binding.node)
+            if guarded is not None:
+                (run_time if guarded else import_time).append(binding)
                 continue
             function = rebindings.get(binding.node)
             if function is None or state.in_child(function.scope):

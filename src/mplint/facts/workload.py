@@ -325,11 +325,9 @@ class Workloads:
         function = self._facts.functions.get(definition)
         maker = None
         if function is not None:
-            finder = _Returns()
-            finder.walk(definition.body)
             makers = {
-                self._maker(value, function.scope, depth + 1) if value is not None else None
-                for value in finder.values
+                self._maker(node.value, function.scope, depth + 1) if node.value is not None else None
+                for node in function.returns
             }
             maker = makers.pop() if len(makers) == 1 else None
         self._returned[definition] = maker
@@ -416,16 +414,6 @@ class Workloads:
             if callee is not None and any(f.node is function.node for f in graph.reached_from(callee)):
                 return True
         return False
-
-
-class _Returns(FunctionBodyVisitor):
-    """The values a function's own `return` statements give (None for a bare `return`)."""
-
-    def __init__(self) -> None:
-        self.values: list[cst.BaseExpression | None] = []
-
-    def visit_Return(self, node: cst.Return) -> None:
-        self.values.append(node.value)
 
 
 class _LoopArithmetic(FunctionBodyVisitor):
