@@ -7,7 +7,7 @@ from typing import Iterator
 import libcst as cst
 
 from mplint.apis import Kind
-from mplint.facts import CallSite, Instance, ModuleFacts
+from mplint.facts import ModuleFacts
 from mplint.facts.testing import in_test
 from mplint.rules.base import Report, Rule
 
@@ -81,8 +81,11 @@ if __name__ == "__main__":
             process = facts.received.instance_of(func.value, site.scope)
             if process is None or process.kind is not Kind.PROCESS:
                 continue
-            if _inside_own_class(facts, site, process) or _in_test(facts, site):
-                continue
+            method_of = facts.names.method_class(site.scope)
+            if process.cls is not None and method_of is not None and facts.names.related(method_of, process.cls):
+                continue  # `super().run()`, `Base.run(self)` in the process's own class
+            if in_test(facts, site.scope):
+                continue  # running the work in place is how a test tests it
             what = (
                 f"`{process.cls.name.value}.run`" if process.cls is not None else "the process's target"
             )
@@ -98,41 +101,3 @@ if __name__ == "__main__":
                 f"process is started and the work is serial; {fix}",
             )
 
-
-def _inside_own_class(facts: ModuleFacts, site: CallSite, process: Instance) -> bool:
-    """The call is in a method of the process's own class or of a class related to it."""
-    cls = process.cls
-    if cls is None:
-        return False
-    method = _enclosing_method(facts, site)
-    if method is None:
-        return False
-    return method is cls or _derives(facts, method, cls) or _derives(facts, cls, method)
-
-
-def _enclosing_method(facts: ModuleFacts, site: CallSite) -> cst.ClassDef | None:
-    scope = site.scope.function
-    while scope is not None:
-        if isinstance(scope.node, cst.FunctionDef):
-            info = facts.functions.get(scope.node)
-            if info is not None and info.cls is not None:
-                return info.cls
-        parent = scope.parent
-        scope = parent.function if parent is not None else None
-    return None
-
-
-def _derives(facts: ModuleFacts, cls: cst.ClassDef, base: cst.ClassDef, depth: int = 0) -> bool:
-    if depth > 12:
-        return False
-    info = facts.classes[cls]
-    for arg in cls.bases:
-        local = facts.names.definition(arg.value, info.outer)
-        if local is base or (isinstance(local, cst.ClassDef) and _derives(facts, local, base, depth + 1)):
-            return True
-    return False
-
-
-def _in_test(facts: ModuleFacts, site: CallSite) -> bool:
-    """The call is in a test function: `def test_...`, or a method of a `unittest.TestCase`."""
-    return in_test(facts, site.scope)
