@@ -73,12 +73,15 @@ def _dropped(facts: ModuleFacts, site: CallSite) -> tuple[bool, str | None]:
     statement = next((s for s in small if getattr(s, "value", None) is site.node), None)
     if isinstance(statement, cst.Expr):
         return True, None
-    if not (
+    if isinstance(statement, cst.AnnAssign) and isinstance(statement.target, cst.Name):
+        target = statement.target  # `result: AsyncResult = pool.apply_async(...)`
+    elif (
         isinstance(statement, cst.Assign) and len(statement.targets) == 1
         and isinstance(statement.targets[0].target, cst.Name)
     ):
+        target = statement.targets[0].target
+    else:
         return False, None
-    target = statement.targets[0].target
     owner = owner_of(site.scope)
     if owner is None or target.value in owner.global_names or target.value in owner.nonlocal_names:
         return False, None

@@ -166,6 +166,8 @@ class UseReader(Walker):
             return False
         if isinstance(holder, cst.NamedExpr) and holder.target is outer:
             return False
+        if isinstance(holder, cst.AnnAssign) and holder.target is outer:
+            return holder.value is None  # `pool: Pool = Pool(4)` binds; a bare `pool: Pool` reads nothing (see _use)
         return True
 
     def _builtin(self, func: cst.BaseExpression) -> str | None:
@@ -241,6 +243,8 @@ class UseReader(Walker):
                 return Seen(Use.READ, parent)
         if isinstance(parent, cst.AugAssign) and parent.target is expr:
             return Seen(Use.READ, parent)
+        if isinstance(parent, cst.AnnAssign) and parent.target is expr:
+            return Seen(Use.READ, parent)  # a bare annotation `pool: Pool` declares, binds nothing
         return Seen(Use.ESCAPE, parent)
 
     def _passed(self, j: int) -> Seen:

@@ -21,9 +21,11 @@ import libcst as cst
 
 from mplint import apis
 from mplint.facts.syntax import argument, decorator_names, dict_items, tuple_elements
+from mplint.facts.walk import Walker
 
 if TYPE_CHECKING:
     from mplint.facts import ModuleFacts
+    from mplint.facts.names import Names
     from mplint.facts.scopes import CallSite, FunctionInfo, Scope
     from mplint.facts.values import Instance
 
@@ -222,8 +224,11 @@ class Workers:
     ) -> Dispatch:
         facts = self._facts
         target, partial = callable_, None
-        # partial(partial(f, a), b) is f with a, then b: peel from the outside in
+        # partial(partial(f, a), b) is f with a, then b: peel from the outside in; a name bound
+        # to a partial (`work = partial(download, s3)`) is seen through like the call itself
         for _ in range(_MAX_PARTIALS):
+            if isinstance(target, cst.Name):
+                target = self._named_partial(target, site.scope) or target
             if not (
                 isinstance(target, cst.Call)
                 and facts.names.qualname(target.func, site.scope) == "functools.partial"
@@ -255,8 +260,56 @@ class Workers:
                 )
         return Dispatch(kind, site, callable_, target, worker, runner, partial, bound, args, kwargs, packed_args)
 
+    def _named_partial(self, name: cst.Name, scope: Scope) -> cst.Call | None:
+        """The `functools.partial(...)` call that the name holds, when its one binding makes it
+        and every name the call reads means there what it means in `scope` (its arguments
+        become the dispatch's, read where the dispatch is)."""
+        names = self._facts.names
+        found = names.lookup(name.value, scope)
+        if found is None or len(found[1]) != 1:
+            return None
+        where, (binding,) = found
+        value = binding.value
+        if not (isinstance(value, cst.Call) and names.qualname(value.func, where) == "functools.partial"):
+            return None
+        if where is not scope and not _same_meaning(value, where, scope, names):
+            return None
+        return value
+
 
 _MAX_PARTIALS = 8
+
+
+class _ReadNames(Walker):
+    """The names an expression reads in its own scope (a lambda's body reads in its own)."""
+
+    def __init__(self) -> None:
+        self.found: list[cst.Name] = []
+
+    def visit_Name(self, node: cst.Name) -> None:
+        self.found.append(node)
+
+    def visit_Attribute(self, node: cst.Attribute) -> bool:
+        self.walk(node.value)  # `s3.client`: `client` is no name
+        return False
+
+    def visit_Arg(self, node: cst.Arg) -> bool:
+        self.walk(node.value)  # `key=`: a keyword is no name
+        return False
+
+    def visit_Lambda(self, node: cst.Lambda) -> bool:
+        return False
+
+
+def _same_meaning(expr: cst.BaseExpression, where: Scope, scope: Scope, names: Names) -> bool:
+    """Every name `expr` reads in `where` resolves from `scope` to the same bindings."""
+    reader = _ReadNames()
+    reader.walk(expr)
+    for name in reader.found:
+        there, here = names.lookup(name.value, where), names.lookup(name.value, scope)
+        if (there is None) != (here is None) or (there is not None and here is not None and there[0] is not here[0]):
+            return False
+    return True
 
 
 def _is_classmethod(node: cst.FunctionDef) -> bool:

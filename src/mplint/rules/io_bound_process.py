@@ -25,7 +25,8 @@ class IoBoundProcess(Rule):
     network (`requests`, `httpx`, `urllib`, `socket`, `boto3`, database clients, ...) or on
     another program (`subprocess.run`, `check_output`, `os.system`), maybe with `time.sleep`
     between tries, directly or through functions of the module they call, with no CPU-heavy
-    work of their own. The message names the blocking calls it saw. Calls on a client count as
+    work of their own (a worker handed over through `functools.partial`, also a partial bound
+    to a name first, is judged by the function inside it). The message names the blocking calls it saw. Calls on a client count as
     the client's library: what `boto3.client(...)`, `session.resource(...)` or
     `requests.Session()` returns, kept in a global or on `self`, or returned by a helper of the
     module (`s3_client().download_file(...)`); so `s3.get(key)` on such a client waits, where

@@ -22,7 +22,8 @@ _SPAWN = (
 class SharedMutableState(Rule):
     """Finds state that code running in a child process changes and the parent reads, as if
     processes shared memory: a module-level list, dict, set or object mutated (or a module-level
-    name rebound through `global`) by a worker; a plain list/dict/set/object handed to a worker as
+    name rebound through `global`) by a worker (handed over directly or through
+    `functools.partial`, also a partial bound to a name first); a plain list/dict/set/object handed to a worker as
     an argument and filled there; an attribute that a bound-method worker or a `Process`
     subclass's `run` sets on `self` and the parent reads; and a module-level name that the parent
     sets only at run time and a worker reads. Objects made for sharing (queues, pipes, `Value`,

@@ -1,0 +1,104 @@
+"""Facts through indirection: workers bound to a name by functools.partial or passed as a
+parameter, objects handed to helpers, getattr on a known pool, annotated assignments."""
+
+from __future__ import annotations
+
+import textwrap
+
+import libcst as cst
+
+from mplint.facts import Dispatch, ModuleFacts
+
+
+def facts_of(source: str) -> ModuleFacts:
+    return ModuleFacts(cst.parse_module(textwrap.dedent(source)))
+
+
+def workers_of(facts: ModuleFacts) -> dict[int, str | None]:
+    """{line of the dispatch: the worker's name (None when unknown)}."""
+    return {
+        facts.line_of(d.site.node): d.worker.name if d.worker is not None else None
+        for d in facts.workers.dispatches
+        if d.site is not None
+    }
+
+
+def arguments(facts: ModuleFacts, dispatch: Dispatch) -> dict[str, str]:
+    return {name: facts.code(value) for name, value in dispatch.arguments().items()}
+
+
+def test_a_partial_bound_to_a_name_is_seen_through_with_its_arguments() -> None:
+    facts = facts_of(
+        """
+        import functools
+        from multiprocessing import Pool
+
+        def download(s3, bucket, key): pass
+
+        def main(s3, keys):
+            work = functools.partial(download, s3, "assets")
+            again = functools.partial(work)
+            with Pool() as pool:
+                pool.map(work, keys)
+                pool.map(again, keys)
+        """
+    )
+    assert workers_of(facts) == {11: "download", 12: "download"}
+    first = facts.workers.dispatches[0]
+    assert facts.code(first.callable) == "work"
+    assert first.partial is not None and facts.code(first.partial).startswith("functools.partial(download")
+    assert arguments(facts, first) == {"s3": "s3", "bucket": '"assets"'}
+
+
+def test_a_named_partial_is_not_followed_where_it_cannot_be_known() -> None:
+    facts = facts_of(
+        """
+        import functools
+        from multiprocessing import Pool
+
+        def download(bucket, key): pass
+        def upload(bucket, key): pass
+
+        bucket = "assets"
+        module_work = functools.partial(download, bucket)
+
+        def shadowed(keys):
+            bucket = "other"  # the module-level partial's `bucket` is not this one
+            with Pool() as pool:
+                pool.map(module_work, keys)
+
+        def same(keys):
+            with Pool() as pool:
+                pool.map(module_work, keys)
+
+        def rebound(keys, fast):
+            work = functools.partial(download, "a")
+            if fast:
+                work = functools.partial(upload, "a")
+            with Pool() as pool:
+                pool.map(work, keys)
+        """
+    )
+    assert workers_of(facts) == {14: None, 18: "download", 25: None}
+
+
+def test_annotated_assignments_bind_like_plain_ones_and_bare_annotations_bind_nothing() -> None:
+    facts = facts_of(
+        """
+        from multiprocessing import Pool
+        from multiprocessing.pool import Pool as PoolType
+
+        def run():
+            pool: PoolType = Pool(4)
+            pool.map(abs, [1])
+            pool.close()
+
+        def declared():
+            pool: PoolType
+            pool = Pool(2)
+            pool.terminate()
+        """
+    )
+    first, second = facts.lifecycles.all
+    assert first.how == "name" and [e.verb for e in first.events()] == ["map", "close"]
+    assert second.how == "name" and [e.verb for e in second.events()] == ["terminate"]
