@@ -100,5 +100,31 @@ def test_annotated_assignments_bind_like_plain_ones_and_bare_annotations_bind_no
         """
     )
     first, second = facts.lifecycles.all
-    assert first.how == "name" and [e.verb for e in first.events()] == ["map", "close"]
-    assert second.how == "name" and [e.verb for e in second.events()] == ["terminate"]
+    assert first.how == "name" and [e.method for e in first.events()] == ["map", "close"]
+    assert second.how == "name" and [e.method for e in second.events()] == ["terminate"]
+
+
+def test_bound_values_are_every_binding_of_a_name_or_nothing() -> None:
+    facts = facts_of(
+        """
+        ROOT = "/data"
+
+        def main(given, items, fast):
+            path = "/tmp"
+            limit = 1 if fast else 2
+            count = 1
+            count += 1
+            for item in items:
+                pass
+            print(ROOT, path, limit, count, given, item, unbound)
+        """
+    )
+    site = next(s for s in facts.calls if facts.code(s.node.func) == "print")
+    shown = {}
+    for arg in site.node.args:
+        bound = facts.values.bound_values(arg.value, site.scope)
+        shown[arg.value.value] = None if bound is None else [facts.code(v) for v, _ in bound]
+    assert shown == {
+        "ROOT": ['"/data"'], "path": ['"/tmp"'], "limit": ["1 if fast else 2"],
+        "count": None, "given": None, "item": None, "unbound": None,
+    }

@@ -194,6 +194,18 @@ class Values:
             self._resolving.discard(key)
         return _agreeing(elements)
 
+    def bound_values(self, name: cst.Name, scope: Scope) -> list[tuple[cst.BaseExpression, Scope]] | None:
+        """What every binding of the name gives it (`path = "/data"` and the like), each with the
+        scope it is evaluated in; None when a binding's value is unknown (a parameter, a loop
+        variable, an unpacking, an augmented assignment, an import, a def) or the name is unbound."""
+        found = self._names.lookup(name.value, scope)
+        if found is None:
+            return None
+        where, bindings = found
+        if any(b.value is None or b.augmented for b in bindings):
+            return None
+        return [(b.value, where) for b in bindings if b.value is not None]
+
     def added_elements(self, name: str, scope: Scope) -> list[cst.BaseExpression]:
         """What is put into the collection `name` of `scope`: `.append(x)`, `.add(x)`, `+= [x]`."""
         added: list[cst.BaseExpression] = []

@@ -30,8 +30,11 @@ class ArgsNotTuple(Rule):
     `Process`, the arguments of `pool.apply()`/`apply_async()`, `initargs=` of a pool or a
     `ProcessPoolExecutor`, `args=` of `torch.multiprocessing.spawn`, and the argument tuples of
     `pool.starmap()`. Most often a one-element tuple that lost its comma: `args=("alice")` is the
-    string `"alice"`. Reported when the value is a string, a number, `None`, a boolean or a dict;
-    a name or a call may hold a tuple and is not reported."""
+    string `"alice"`. Reported when the value is a string, a number, `None`, a boolean or a dict,
+    written there or held by a name whose every binding is one (`path = "/data"` ... `args=(path)`
+    or `args=path`). A name bound to a tuple or a list, or to anything else (a parameter, a loop
+    variable, a call's result), and a call may hold a tuple and are not reported; the elements of
+    a `starmap` iterable are judged only when written there."""
 
     code = "MPL011"
     name = "args-not-tuple"
@@ -53,9 +56,10 @@ class ArgsNotTuple(Rule):
     )
     autofix = (
         "Adds the missing comma: `args=(\"alice\")` becomes `args=(\"alice\",)`, `initargs=42` "
-        "becomes `initargs=(42,)`, each element of a `starmap` iterable likewise. Safe: the value "
-        "is a literal, so it is known not to be a tuple already, and the worker gets the one "
-        "argument the code meant. For a dict the fix is unsafe: it passes the dict as one argument, "
+        "becomes `initargs=(42,)`, `args=path` becomes `args=(path,)`, each element of a `starmap` "
+        "iterable likewise. Safe: the value is a literal, or a name every binding of which is "
+        "one, so it is known not to be a tuple already, and the worker gets the one argument the "
+        "code meant. For a dict the fix is unsafe: it passes the dict as one argument, "
         "where the code may have meant keyword arguments (`kwargs=`)."
     )
     bad_example = '''\
@@ -105,7 +109,7 @@ if __name__ == "__main__":
                 continue
             packed = dispatch.packed_args
             if packed is not None and _takes_args_tuple(facts, dispatch):
-                found = _not_a_tuple(packed, strict=False)
+                found = _not_a_tuple(packed, strict=False) or _held_not_a_tuple(facts, packed, dispatch)
                 if found is not None:
                     yield Report(packed, _message(facts, dispatch, packed, found), _fix(facts, packed, found))
             yield from _starmap_elements(facts, dispatch)
@@ -150,6 +154,26 @@ def _not_a_tuple(expr: cst.BaseExpression, strict: bool) -> _NotATuple | None:
     if isinstance(expr, cst.Dict) and (parenthesised or not strict):
         return _NotATuple("a dict", "dict")
     return None
+
+
+def _held_not_a_tuple(facts: ModuleFacts, expr: cst.BaseExpression, dispatch: Dispatch) -> _NotATuple | None:
+    """What a name given as the arguments holds, when every binding of it is one value that is
+    no tuple, all of one family: `path = "/data"` ... `args=(path)` or `args=path`."""
+    if not isinstance(expr, cst.Name) or dispatch.scope is None:
+        return None
+    bound = facts.values.bound_values(expr, dispatch.scope)
+    if not bound:
+        return None
+    found = [_not_a_tuple(value, strict=False) for value, _ in bound]
+    first = found[0]
+    if first is None or any(f is None or f.family != first.family for f in found):
+        return None
+    lines = " and ".join(str(facts.line_of(value)) for value, _ in bound)
+    whats = list(dict.fromkeys(f.what for f in found if f is not None))
+    if len(bound) == 1:
+        return _NotATuple(f"{first.what} (the value of `{expr.value}`, line {lines})", first.family)
+    shown = " or ".join(whats) if len(whats) <= 3 else f"one of {len(whats)} such values"
+    return _NotATuple(f"{shown} (the values of `{expr.value}`, lines {lines})", first.family)
 
 
 def _starmap_elements(facts: ModuleFacts, dispatch: Dispatch) -> Iterator[Report]:
