@@ -128,3 +128,26 @@ def test_bound_values_are_every_binding_of_a_name_or_nothing() -> None:
         "ROOT": ['"/data"'], "path": ['"/tmp"'], "limit": ["1 if fast else 2"],
         "count": None, "given": None, "item": None, "unbound": None,
     }
+
+
+def test_getattr_with_a_literal_name_is_the_method_and_any_other_name_an_unknown_use() -> None:
+    facts = facts_of(
+        """
+        from multiprocessing import Pool
+
+        def work(x): pass
+
+        def run(name):
+            pool = Pool()
+            getattr(pool, "map")(work, [1])
+            getattr(pool, "close")()
+            getattr(pool, "_processes")
+            getattr(pool, name)(work, [1])
+        """
+    )
+    assert workers_of(facts) == {8: "work"}
+    assert facts.workers.dispatches[0].method == "map"
+    (life,) = facts.lifecycles.all
+    assert [(e.use.value, e.method) for e in life.events()] == [
+        ("call", "map"), ("call", "close"), ("escape", None)
+    ]

@@ -55,6 +55,22 @@ def dict_items(expr: cst.BaseExpression | None) -> dict[str, cst.BaseExpression]
     return items
 
 
+def getattr_method(call: cst.Call) -> tuple[cst.BaseExpression, str] | None:
+    """`getattr(obj, "map")` (with or without a default): the object and the attribute named by
+    the literal; None for any other call, and for a name that is not a literal (the caller
+    checks that `getattr` is the builtin)."""
+    func = call.func
+    if not (isinstance(func, cst.Name) and func.value == "getattr") or not 2 <= len(call.args) <= 3:
+        return None
+    if any(a.keyword is not None or a.star for a in call.args):
+        return None
+    name = call.args[1].value
+    if not isinstance(name, cst.SimpleString):
+        return None
+    value = name.evaluated_value
+    return (call.args[0].value, value) if isinstance(value, str) and value.isidentifier() else None
+
+
 def decorator_names(node: cst.FunctionDef) -> set[str]:
     return {d.decorator.value for d in node.decorators if isinstance(d.decorator, cst.Name)}
 

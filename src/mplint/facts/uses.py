@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, NamedTuple
 import libcst as cst
 
 from mplint import apis
-from mplint.facts.syntax import EXHAUSTING_BUILTINS
+from mplint.facts.syntax import EXHAUSTING_BUILTINS, getattr_method
 from mplint.facts.walk import Walker
 
 if TYPE_CHECKING:
@@ -276,6 +276,8 @@ class UseReader(Walker):
         builtin = self._builtin(func)
         if builtin in _INSPECTING_BUILTINS:
             return Seen(Use.READ, call)
+        if builtin == "getattr":
+            return self._got_attribute(j)
         if builtin == "map" and len(call.args) == 2 and call.args[1] is self.stack[j + 1]:
             method = _mapped_method(call.args[0].value)
             if method is not None:
@@ -286,6 +288,22 @@ class UseReader(Walker):
             if isinstance(outer, (cst.For, cst.CompFor)) and outer.iter is call:
                 return Seen(Use.READ, call)  # the loop variable stands for it
         return Seen(Use.ESCAPE, call)
+
+    def _got_attribute(self, j: int) -> Seen:
+        """`getattr(obj, "name")` at stack[j], as `obj.name` would be read; a name that is not a
+        literal is a use nobody can tell (an escape)."""
+        call = self.stack[j]
+        assert isinstance(call, cst.Call)
+        found = getattr_method(call)
+        if found is None or found[0] is not getattr(self.stack[j + 1], "value", None):
+            return Seen(Use.ESCAPE, call)
+        attr = found[1]
+        outer = self.stack[j - 1]
+        if isinstance(outer, cst.Call) and outer.func is call:
+            return Seen(Use.CALL, outer, method=attr)  # `getattr(pool, "map")(f, xs)`
+        if attr in LIFECYCLE_METHODS:
+            return Seen(Use.ESCAPE, call)  # a bound method handed on
+        return Seen(Use.READ, call)
 
     def _scope_of_expr(self, expr: cst.BaseExpression) -> Scope | None:
         while isinstance(expr, cst.Attribute):

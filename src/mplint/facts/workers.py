@@ -2,8 +2,10 @@
 
 A *dispatch* is a place where a callable is given to a process API: `Process(target=f)`, the `run`
 method of a `Process` subclass, `pool.map(f, ...)` and the other pool methods, a pool's or
-executor's `initializer=`, `executor.submit(f, ...)` / `executor.map(f, ...)`, and
-`torch.multiprocessing.spawn(f, ...)`. `functools.partial(f, ...)` is seen through. A *worker* is a
+executor's `initializer=`, `executor.submit(f, ...)` / `executor.map(f, ...)` (also as
+`getattr(pool, "map")(...)` with a literal name), and `torch.multiprocessing.spawn(f, ...)`.
+`functools.partial(f, ...)` is seen through, also when it is bound to a name first
+(`work = partial(f, x)`). A *worker* is a
 function of this module handed over at a dispatch; what it calls in this module runs in the child
 too.
 
@@ -20,7 +22,7 @@ from typing import TYPE_CHECKING, Literal
 import libcst as cst
 
 from mplint import apis
-from mplint.facts.syntax import argument, decorator_names, dict_items, tuple_elements
+from mplint.facts.syntax import argument, decorator_names, dict_items, getattr_method, tuple_elements
 from mplint.facts.walk import Walker
 
 if TYPE_CHECKING:
@@ -61,6 +63,9 @@ class Dispatch:
     #: the expression given as the tuple of positional arguments, as written (`args=`,
     #: `initargs=`, the `args` of `apply`/`apply_async`/`spawn`), when there is one
     packed_args: cst.BaseExpression | None = None
+    #: the pool's or executor's method that takes the task (`map`, also through
+    #: `getattr(pool, "map")(...)`), for the "pool" and "executor" kinds
+    method: str | None = None
 
     @property
     def scope(self) -> Scope | None:
@@ -161,13 +166,13 @@ class Workers:
             callable_ = argument(call, 0, "fn")
             packed = argument(call, 1, "args")
             return [self._dispatch("spawn", site, callable_, None, tuple_elements(packed), {}, packed)]
-        func = call.func
-        if not isinstance(func, cst.Attribute):
+        called = self.method_called(call, site.scope)
+        if called is None:
             return []
-        method = func.attr.value
+        receiver, method = called
         if method not in apis.SUBMIT_METHODS:
             return []
-        runner = facts.values.instance_of(func.value, site.scope)
+        runner = facts.values.instance_of(receiver, site.scope)
         if runner is None or runner.kind not in (pool, executor):
             return []
         row = apis.vocabulary(runner.api)
@@ -187,7 +192,21 @@ class Workers:
             args = [a.value for a in call.args[1:] if a.keyword is None and not a.star]
             kwargs = {a.keyword.value: a.value for a in call.args if a.keyword is not None}
         kind: DispatchKind = "pool" if runner.kind is pool else "executor"
-        return [self._dispatch(kind, site, callable_, runner, args, kwargs, packed)]
+        dispatch = self._dispatch(kind, site, callable_, runner, args, kwargs, packed)
+        dispatch.method = method
+        return [dispatch]
+
+    def method_called(self, call: cst.Call, scope: Scope) -> tuple[cst.BaseExpression, str] | None:
+        """The object and the method a call calls: `pool.map(...)`, and `getattr(pool, "map")(...)`
+        with the builtin `getattr` and a literal name."""
+        func = call.func
+        if isinstance(func, cst.Attribute):
+            return func.value, func.attr.value
+        if isinstance(func, cst.Call):
+            found = getattr_method(func)
+            if found is not None and self._facts.names.lookup("getattr", scope) is None:
+                return found
+        return None
 
     def _constructor_dispatches(
         self, site: CallSite, made: Instance, kinds: _Kinds

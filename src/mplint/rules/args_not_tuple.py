@@ -179,9 +179,7 @@ def _held_not_a_tuple(facts: ModuleFacts, expr: cst.BaseExpression, dispatch: Di
 def _starmap_elements(facts: ModuleFacts, dispatch: Dispatch) -> Iterator[Report]:
     """`pool.starmap(work, [("alice"), ("bob")])`: each element is a tuple of arguments."""
     site = dispatch.site
-    if dispatch.kind != "pool" or site is None or not isinstance(site.node.func, cst.Attribute):
-        return
-    if site.node.func.attr.value not in _STARMAP:
+    if dispatch.kind != "pool" or site is None or dispatch.method not in _STARMAP:
         return
     positional = [a for a in site.node.args if a.keyword is None]
     iterable = next((a.value for a in site.node.args if a.keyword and a.keyword.value == "iterable"), None)

@@ -188,6 +188,5 @@ def _several_threads(facts: ModuleFacts, dispatch: Dispatch) -> bool:
     size = argument(runner.creation, 0, "max_workers" if runner.kind is Kind.THREAD_EXECUTOR else "processes")
     if isinstance(size, cst.Integer) and size.evaluated_value == 1:
         return False
-    func = dispatch.site.node.func if dispatch.site is not None else None
-    one_task = isinstance(func, cst.Attribute) and func.attr.value in _ONE_TASK
+    one_task = dispatch.method in _ONE_TASK
     return not one_task or (dispatch.site is not None and facts.loops.loop_of(dispatch.site.node) is not None)

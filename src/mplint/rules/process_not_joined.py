@@ -35,7 +35,10 @@ class ProcessNotJoined(Rule):
     that are returned, stored on an attribute, put into a collection that leaves the function, or
     passed to another function are someone else's to end and are not reported; neither are daemon
     processes or thread-backed pools. An annotated assignment (`pool: Pool = Pool(4)`) binds like a
-    plain one; a bare annotation (`pool: Pool`) binds nothing. The pool libraries are judged by their own vocabularies:
+    plain one; a bare annotation (`pool: Pool`) binds nothing. A method reached through `getattr`
+    with a literal name (`getattr(pool, "close")()`) is that method; with a name chosen at run
+    time (`getattr(pool, name)`) nobody can tell what is done to the object, and it is not
+    reported. The pool libraries are judged by their own vocabularies:
     pathos' pools (cached singletons) end with `close()` and `join()` (then `clear()`) or
     `terminate()`, and leaving a `with` block does not close them; pebble's `ProcessPool` ends
     with `close()` or `stop()` followed by `join()`, or a `with` block (which closes and joins);

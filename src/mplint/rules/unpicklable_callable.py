@@ -39,7 +39,9 @@ class UnpicklableCallable(Rule):
     inside a function. They are reported when given to a pool or a `ProcessPoolExecutor` (which
     pickle every task), as a pool's or executor's `initializer=`, as a `Process` target or as an
     argument to the worker (pickled when the child is started with spawn or forkserver), also
-    through `functools.partial`, called in place or bound to a name first. A test module below a `conftest.py` that pins the start method
+    through `functools.partial`, called in place or bound to a name first, and through a pool's
+    method reached by `getattr` with a literal name (`getattr(pool, "map")(...)`; with a name
+    chosen at run time the method, and so what it pickles, is unknown). A test module below a `conftest.py` that pins the start method
     (`set_start_method("fork")`) runs under that method. Pools that pickle with dill or
     cloudpickle (`multiprocess`, pathos, loky, joblib, mpire with `use_dill=True`) accept such
     callables and are not reported; pebble's pool pickles every task it schedules; mpire's pool
