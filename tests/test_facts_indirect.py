@@ -151,3 +151,73 @@ def test_getattr_with_a_literal_name_is_the_method_and_any_other_name_an_unknown
     assert [(e.use.value, e.method) for e in life.events()] == [
         ("call", "map"), ("call", "close"), ("escape", None)
     ]
+
+
+def test_a_worker_passed_as_a_parameter_is_what_every_call_of_the_helper_passes() -> None:
+    facts = facts_of(
+        """
+        import functools
+        from multiprocessing import Pool, Process
+
+        def work(x): pass
+        def other(x): pass
+
+        def launch(target, n):
+            Process(target=target, args=(n,)).start()
+
+        def outer(fn):
+            launch(fn, 1)
+
+        def twice(fn):
+            with Pool() as pool:
+                pool.map(fn, [1])
+
+        def main(scale):
+            outer(work)
+            outer(work)
+            twice(work)
+            twice(other)
+        """
+    )
+    assert workers_of(facts) == {9: "work", 16: None}
+    dispatch = facts.workers.dispatches[0]
+    assert facts.code(dispatch.callable) == "target" and facts.code(dispatch.passed_in) == "work"
+    assert facts.line_of(dispatch.passed_in) == 19 and dispatch.target_scope is not dispatch.scope
+    assert arguments(facts, dispatch) == {"x": "n"}
+
+
+def test_a_parameter_is_not_followed_to_callers_that_cannot_all_be_seen() -> None:
+    facts = facts_of(
+        """
+        import functools
+        from multiprocessing import Process
+
+        def work(x): pass
+
+        def escapes(target):
+            Process(target=target).start()
+
+        @functools.lru_cache(maxsize=None)
+        def decorated(target):
+            Process(target=target).start()
+
+        def defaulted(target=work):
+            Process(target=target).start()
+
+        def partial_of_locals(target):
+            Process(target=target).start()
+
+        def made(target):
+            Process(target=target).start()
+
+        HANDLERS = [escapes]
+
+        def main(scale):
+            escapes(work)
+            decorated(work)
+            defaulted()
+            partial_of_locals(functools.partial(work, scale))
+            made(functools.partial)
+        """
+    )
+    assert set(workers_of(facts).values()) == {None}

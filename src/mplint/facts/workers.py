@@ -5,7 +5,9 @@ method of a `Process` subclass, `pool.map(f, ...)` and the other pool methods, a
 executor's `initializer=`, `executor.submit(f, ...)` / `executor.map(f, ...)` (also as
 `getattr(pool, "map")(...)` with a literal name), and `torch.multiprocessing.spawn(f, ...)`.
 `functools.partial(f, ...)` is seen through, also when it is bound to a name first
-(`work = partial(f, x)`). A *worker* is a
+(`work = partial(f, x)`), and so is a parameter (`def launch(target): Process(target=target)`)
+that every call of its function in the module fills with the same callable (`launch(worker)`),
+when the function is never handed on or decorated. A *worker* is a
 function of this module handed over at a dispatch; what it calls in this module runs in the child
 too.
 
@@ -17,6 +19,7 @@ apart (`Workers.thread_dispatches`): nothing of them runs in a child.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import TYPE_CHECKING, Literal
 
 import libcst as cst
@@ -63,6 +66,11 @@ class Dispatch:
     #: the expression given as the tuple of positional arguments, as written (`args=`,
     #: `initargs=`, the `args` of `apply`/`apply_async`/`spawn`), when there is one
     packed_args: cst.BaseExpression | None = None
+    #: where `target` is evaluated: the dispatch's scope, or a caller's when the callable is a
+    #: parameter that every call of its function fills (`launch(worker)`)
+    target_scope: Scope | None = None
+    #: the expression a caller passes for that parameter (`worker` in `launch(worker)`)
+    passed_in: cst.BaseExpression | None = None
     #: the pool's or executor's method that takes the task (`map`, also through
     #: `getattr(pool, "map")(...)`), for the "pool" and "executor" kinds
     method: str | None = None
@@ -242,16 +250,34 @@ class Workers:
         packed_args: cst.BaseExpression | None = None,
     ) -> Dispatch:
         facts = self._facts
-        target, partial = callable_, None
+        home = site.scope
+        target, where, partial, passed_in = callable_, home, None, None
+        # what is known before the callable is followed out of the dispatch's scope
+        kept = (target, partial, args, kwargs)
         # partial(partial(f, a), b) is f with a, then b: peel from the outside in; a name bound
-        # to a partial (`work = partial(download, s3)`) is seen through like the call itself
-        for _ in range(_MAX_PARTIALS):
+        # to a partial (`work = partial(download, s3)`) is seen through like the call itself,
+        # and a parameter (`def launch(target): Process(target=target)`) is what every call of
+        # its function in the module passes (`launch(worker)`)
+        for _ in range(_MAX_STEPS):
             if isinstance(target, cst.Name):
-                target = self._named_partial(target, site.scope) or target
+                named = self._named_partial(target, where)
+                if named is not None:
+                    target, where = named
+                else:
+                    given = self._passed_in(target, where)
+                    if given is not None:
+                        target, where = given
+                        passed_in = target
+                        continue
             if not (
                 isinstance(target, cst.Call)
-                and facts.names.qualname(target.func, site.scope) == "functools.partial"
+                and facts.names.qualname(target.func, where) == "functools.partial"
             ):
+                break
+            if where is not home and not _same_meaning(target, where, home, facts.names):
+                # its arguments would be read where they mean something else: not followed
+                target, partial, args, kwargs = kept
+                where, passed_in = home, None
                 break
             partial = partial or target
             wrapped = target
@@ -263,10 +289,16 @@ class Workers:
                 bound_args, bound_kwargs = [], {}  # `*args` / `**kw`: which parameter gets what is unknown
             args = [*bound_args, *args]
             kwargs = {**bound_kwargs, **kwargs}
+            if where is home:
+                kept = (target, partial, args, kwargs)
+        if isinstance(target, cst.Call) and where is not home:
+            # a call passed in (`launch(make())`): what it returns is not followed
+            target, partial, args, kwargs = kept
+            where, passed_in = home, None
         worker = None
         bound = False
         if target is not None:
-            definition = facts.names.definition(target, site.scope)
+            definition = facts.names.definition(target, where)
             if isinstance(definition, cst.FunctionDef):
                 worker = facts.functions.get(definition)
                 bound = (
@@ -275,14 +307,16 @@ class Workers:
                     and worker.cls is not None
                     and _is_instance_method(worker.node)
                     # `Cls.method` is the plain function: the object comes as its first argument
-                    and not isinstance(facts.names.definition(target.value, site.scope), cst.ClassDef)
+                    and not isinstance(facts.names.definition(target.value, where), cst.ClassDef)
                 )
-        return Dispatch(kind, site, callable_, target, worker, runner, partial, bound, args, kwargs, packed_args)
+        return Dispatch(
+            kind, site, callable_, target, worker, runner, partial, bound, args, kwargs, packed_args,
+            target_scope=where, passed_in=passed_in,
+        )
 
-    def _named_partial(self, name: cst.Name, scope: Scope) -> cst.Call | None:
-        """The `functools.partial(...)` call that the name holds, when its one binding makes it
-        and every name the call reads means there what it means in `scope` (its arguments
-        become the dispatch's, read where the dispatch is)."""
+    def _named_partial(self, name: cst.Name, scope: Scope) -> tuple[cst.Call, Scope] | None:
+        """The `functools.partial(...)` call that the name holds when its one binding makes it,
+        with the scope that binding is in."""
         names = self._facts.names
         found = names.lookup(name.value, scope)
         if found is None or len(found[1]) != 1:
@@ -291,12 +325,61 @@ class Workers:
         value = binding.value
         if not (isinstance(value, cst.Call) and names.qualname(value.func, where) == "functools.partial"):
             return None
-        if where is not scope and not _same_meaning(value, where, scope, names):
+        return value, where
+
+    def _passed_in(self, name: cst.Name, scope: Scope) -> tuple[cst.BaseExpression, Scope] | None:
+        """What a parameter holds, when it is the callable handed over: the expression every
+        call of its function in the module passes for it (with the caller's scope), when they
+        all agree (one caller, or callers that all pass the same function of the module). None
+        when a call passes nothing for it, nobody calls the function, or the function escapes
+        (it is read other than as the callee of a call, or decorated): unknown callers may pass
+        anything."""
+        facts = self._facts
+        param = facts.arguments.parameter(name, scope)
+        if param is None:
             return None
-        return value
+        function, parameter = param
+        if self._escapes(function):
+            return None
+        given = []
+        for site, passed in facts.arguments.callers(function):
+            value = passed.get(parameter)
+            if value is None or (isinstance(value, cst.Call) and facts.names.qualname(value.func, site.scope) != "functools.partial"):
+                return None
+            given.append((value, site.scope))
+        if not given:
+            return None
+        if len(given) > 1:
+            first = facts.names.definition(*given[0])
+            if not isinstance(first, cst.FunctionDef) or any(facts.names.definition(*g) is not first for g in given):
+                return None
+        return given[0]
+
+    def _escapes(self, function: FunctionInfo) -> bool:
+        """The function may be called where this module cannot see: it is decorated, or its
+        name is read other than as the callee of a call (handed on, stored, returned)."""
+        if decorator_names(function.node) - {"staticmethod", "classmethod"} or any(
+            not isinstance(d.decorator, cst.Name) for d in function.node.decorators
+        ):
+            return True
+        callees = self._callees
+        facts = self._facts
+        if function.cls is not None:
+            return any(id(attr) not in callees for attr, _ in facts.attribute_loads.get(function.name, ()))
+        return any(
+            id(name) not in callees and facts.names.definition(name, scope) is function.node
+            for name, scope in facts.loads.get(function.name, ())
+        )
+
+    @cached_property
+    def _callees(self) -> set[int]:
+        """The callee expressions of every call of the module (by id)."""
+        return {id(site.node.func) for site in self._facts.calls}
 
 
-_MAX_PARTIALS = 8
+_MAX_STEPS = 8
+
+
 
 
 class _ReadNames(Walker):

@@ -26,7 +26,9 @@ class IoBoundProcess(Rule):
     another program (`subprocess.run`, `check_output`, `os.system`), maybe with `time.sleep`
     between tries, directly or through functions of the module they call, with no CPU-heavy
     work of their own (a worker handed over through `functools.partial`, also a partial bound
-    to a name first, is judged by the function inside it). The message names the blocking calls it saw. Calls on a client count as
+    to a name first, is judged by the function inside it; a worker passed to a helper of the
+    module that starts it, `run_all(fetch, urls)`, is judged when every call of the helper
+    passes the same worker). The message names the blocking calls it saw. Calls on a client count as
     the client's library: what `boto3.client(...)`, `session.resource(...)` or
     `requests.Session()` returns, kept in a global or on `self`, or returned by a helper of the
     module (`s3_client().download_file(...)`); so `s3.get(key)` on such a client waits, where

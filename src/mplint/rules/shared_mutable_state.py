@@ -23,7 +23,10 @@ class SharedMutableState(Rule):
     """Finds state that code running in a child process changes and the parent reads, as if
     processes shared memory: a module-level list, dict, set or object mutated (or a module-level
     name rebound through `global`) by a worker (handed over directly or through
-    `functools.partial`, also a partial bound to a name first); a plain list/dict/set/object handed to a worker as
+    `functools.partial`, also a partial bound to a name first, or passed to the helper that
+    starts it: `launch(worker)` for `def launch(target): Process(target=target)`, when every
+    call of the helper in the module passes the same worker and the helper is never handed on
+    or decorated); a plain list/dict/set/object handed to a worker as
     an argument and filled there; an attribute that a bound-method worker or a `Process`
     subclass's `run` sets on `self` and the parent reads; and a module-level name that the parent
     sets only at run time and a worker reads. Objects made for sharing (queues, pipes, `Value`,
@@ -277,9 +280,14 @@ class _Checker:
         facts = self.facts
         for dispatch in dispatches:
             if dispatch.site is not None:
+                passed = dispatch.passed_in
+                through = (
+                    f" as `{facts.code(passed)}`, passed in on line {facts.line_of(passed)}"
+                    if passed is not None else ""
+                )
                 return (
                     f"handed over at `{facts.call_text(dispatch.site.node)}` on line "
-                    f"{facts.line_of(dispatch.site.node)}"
+                    f"{facts.line_of(dispatch.site.node)}{through}"
                 )
             if dispatch.worker is not None and dispatch.worker.cls is not None:
                 return f"`{facts.classes[dispatch.worker.cls].name}.run` runs in the child"

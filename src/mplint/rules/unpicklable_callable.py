@@ -39,7 +39,10 @@ class UnpicklableCallable(Rule):
     inside a function. They are reported when given to a pool or a `ProcessPoolExecutor` (which
     pickle every task), as a pool's or executor's `initializer=`, as a `Process` target or as an
     argument to the worker (pickled when the child is started with spawn or forkserver), also
-    through `functools.partial`, called in place or bound to a name first, and through a pool's
+    through `functools.partial`, called in place or bound to a name first, passed to a helper
+    of the module that starts the process or pool (`launch(report)` for
+    `def launch(target): Process(target=target)`; the helper's every call in the module must
+    pass the same callable, and the helper must not be handed on or decorated), and through a pool's
     method reached by `getattr` with a literal name (`getattr(pool, "map")(...)`; with a name
     chosen at run time the method, and so what it pickles, is unknown). A test module below a `conftest.py` that pins the start method
     (`set_start_method("fork")`) runs under that method. Pools that pickle with dill or
@@ -120,14 +123,15 @@ if __name__ == "__main__":
             context = facts.contexts.of_dispatch(dispatch)
             if context is None or context.pickler != "pickle":
                 continue  # cannot tell how it is sent, or sent with dill/cloudpickle
-            parts = [] if dispatch.target is None else [(dispatch.target, False)]
-            parts.extend((value, True) for value in (*dispatch.args, *dispatch.kwargs.values()))
-            for expr, argument in parts:
-                for node, found, as_argument in _parts(facts, expr, scope, argument, 0):
+            target_scope = dispatch.target_scope or scope
+            parts = [] if dispatch.target is None else [(dispatch.target, target_scope, False)]
+            parts.extend((value, scope, True) for value in (*dispatch.args, *dispatch.kwargs.values()))
+            for expr, where, argument in parts:
+                for node, found, as_argument in _parts(facts, expr, where, argument, 0):
                     when = _when_pickled(facts, dispatch, context, as_argument)
                     if when is None:
                         continue
-                    aside = ", passed to the worker as an argument," if as_argument else ""
+                    aside = ", passed to the worker as an argument," if as_argument else _passed_in(facts, dispatch)
                     yield Report(node, f"{found.sentence(aside)}, and {when}: {found.fix}")
 
 
@@ -163,6 +167,13 @@ def _when_pickled(facts: ModuleFacts, dispatch: Dispatch, context: Context, argu
     if context.method is None:
         return f"{what} pickled {_DEFAULT_PLATFORMS}, so {fails} there"
     return f"{what} pickled under the {context.method} start method this code uses, so {fails}"
+
+
+def _passed_in(facts: ModuleFacts, dispatch: Dispatch) -> str:
+    """Where a callable passed to a helper of the module is handed over (`launch(report)`)."""
+    if dispatch.passed_in is None or dispatch.site is None:
+        return ""
+    return f" (handed over at `{facts.call_text(dispatch.site.node)}` on line {facts.line_of(dispatch.site.node)})"
 
 
 def _never_started(facts: ModuleFacts, dispatch: Dispatch) -> bool:

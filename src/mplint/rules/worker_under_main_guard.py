@@ -97,7 +97,7 @@ if __name__ == "__main__":
             context = facts.contexts.of_dispatch(dispatch)
             if not _spawns_by_name(context):
                 continue
-            handed = [(dispatch.callable, self._callable_definition(facts, dispatch), "")]
+            handed = [(dispatch.passed_in or dispatch.callable, self._callable_definition(facts, dispatch), "")]
             handed += [
                 (value, _named_definition(facts, value, dispatch.site.scope), " as an argument")
                 for value in (*dispatch.args, *dispatch.kwargs.values())
@@ -148,9 +148,10 @@ if __name__ == "__main__":
             if worker.node in facts.main_only:
                 return worker.node
             return worker.cls
-        if dispatch.target is None or dispatch.scope is None:
+        where = dispatch.target_scope or dispatch.scope
+        if dispatch.target is None or where is None:
             return None
-        definition = facts.names.definition(dispatch.target, dispatch.scope)
+        definition = facts.names.definition(dispatch.target, where)
         return definition if isinstance(definition, cst.ClassDef) else None
 
 
