@@ -221,3 +221,41 @@ def test_a_parameter_is_not_followed_to_callers_that_cannot_all_be_seen() -> Non
         """
     )
     assert set(workers_of(facts).values()) == {None}
+
+
+def test_a_helper_that_only_uses_an_object_leaves_it_to_its_caller() -> None:
+    facts = facts_of(
+        """
+        import multiprocessing as mp
+
+        KEPT = []
+
+        def make_shared(m): return m.dict()
+        def launch(p):
+            print(p.name)
+            p.start()
+        def through(m): return make_shared(m)
+        def ends(m): m.shutdown()
+        def keeps(m): KEPT.append(m)
+        def returns(m): return m
+        def captures(m): return lambda: m.dict()
+        def rebinds(m):
+            m = None
+
+        def run():
+            a = mp.Manager(); make_shared(a)
+            b = mp.Manager(); through(b)
+            c = mp.Manager(); ends(c)
+            d = mp.Manager(); keeps(d)
+            e = mp.Manager(); returns(e)
+            f = mp.Manager(); captures(f)
+            g = mp.Manager(); rebinds(g)
+            h = mp.Process(target=print); launch(h)
+        """
+    )
+    escapes = {life.holder.name: life.escapes for life in facts.lifecycles.all}
+    assert escapes == {
+        "a": False, "b": False, "c": True, "d": True, "e": True, "f": True, "g": True, "h": False
+    }
+    (process,) = [life for life in facts.lifecycles.all if life.holder.name == "h"]
+    assert [(e.use.value, e.method) for e in process.events()] == [("call", "start")]

@@ -23,6 +23,7 @@ from mplint.facts.contexts import Context, Contexts
 from mplint.facts.daemonic import Daemonic, DaemonicRun
 from mplint.facts.fanout import Fanout, Fanouts
 from mplint.facts.forking import Fork, Forking, ForkWithThreads
+from mplint.facts.handed import Handed
 from mplint.facts import libraries
 from mplint.facts.lifecycles import Lifecycles
 from mplint.facts.locks import Locks
@@ -183,7 +184,9 @@ class ModuleFacts:
     @cached_property
     def lifecycles(self) -> Lifecycles:
         """What happens to each process, pool, executor and manager the module creates."""
-        return Lifecycles(self.module, self.calls, self.scopes, self.classes, self.names, self.values)
+        return Lifecycles(
+            self.module, self.calls, self.scopes, self.classes, self.names, self.values, Handed(self)
+        )
 
     @cached_property
     def state(self) -> State:

@@ -154,7 +154,10 @@ class Lifecycles:
         classes: dict[cst.ClassDef, ClassInfo],
         names: Names,
         values: Values,
+        helpers: object = None,
     ) -> None:
+        #: what the module's helpers do with what they are given (`handed.Handed`)
+        self._helpers = helpers
         self._names = names
         self._values = values
         self._classes = classes
@@ -197,6 +200,7 @@ class Lifecycles:
             if owner_of(scope) in owners and scope.kind != "class":
                 candidates.update(scope.bindings)
         walker = Flow(self, owners, candidates)
+        walker.helpers = self._helpers
         walker.walk(module)
         self.loops_with_break = walker.breaks
         holders: dict[tuple[Scope, str], Holder] = {}

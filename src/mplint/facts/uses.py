@@ -10,7 +10,7 @@ an escape (anything it cannot follow: returned, passed on, stored on an attribut
 from __future__ import annotations
 
 import enum
-from typing import TYPE_CHECKING, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import libcst as cst
 
@@ -90,6 +90,8 @@ class UseReader(Walker):
 
     stack: list[cst.CSTNode]
     names: Names
+    #: what helpers of the module do with what they are given (`handed.Handed`), when known
+    helpers: Any = None
 
     def _creation_context(self, i: int) -> tuple[str, cst.CSTNode | None]:
         """How the expression stack[i], which makes a new object, is used."""
@@ -248,7 +250,21 @@ class UseReader(Walker):
         return Seen(Use.ESCAPE, parent)
 
     def _passed(self, j: int) -> Seen:
-        """What the call at stack[j] does with an object passed to it."""
+        """What the call at stack[j] does with an object passed to it (stack[j + 2]): read from
+        the syntax, unless the callee is a helper of the module that only uses it."""
+        seen = self._passed_by_syntax(j)
+        if seen.use is Use.ESCAPE and j + 2 < len(self.stack):
+            return self._handed_on(j, self.stack[j + 2]) or seen  # type: ignore[arg-type]
+        return seen
+
+    def _handed_on(self, j: int, value: cst.BaseExpression) -> Seen | None:
+        """What a helper of the module called at stack[j] does with `value`, when it only uses it."""
+        call = self.stack[j]
+        if self.helpers is None or not isinstance(call, cst.Call):
+            return None
+        return self.helpers.passed(call, value)
+
+    def _passed_by_syntax(self, j: int) -> Seen:
         call = self.stack[j]
         if not isinstance(call, cst.Call):
             return Seen(Use.ESCAPE, call)

@@ -34,7 +34,11 @@ class ProcessNotJoined(Rule):
     `ProcessPoolExecutor` or started manager that is never closed, terminated or shut down. Objects
     that are returned, stored on an attribute, put into a collection that leaves the function, or
     passed to another function are someone else's to end and are not reported; neither are daemon
-    processes or thread-backed pools. An annotated assignment (`pool: Pool = Pool(4)`) binds like a
+    processes or thread-backed pools. A helper of this module that the object is passed to says
+    by its body what happens: one that only uses it (makes a proxy, `def make_shared(manager):
+    return manager.dict()`; submits work; starts the process; looks at it) leaves it its
+    caller's to end, while one that keeps, returns, ends or passes it on to anything else takes
+    it over. An annotated assignment (`pool: Pool = Pool(4)`) binds like a
     plain one; a bare annotation (`pool: Pool`) binds nothing. A method reached through `getattr`
     with a literal name (`getattr(pool, "close")()`) is that method; with a name chosen at run
     time (`getattr(pool, name)`) nobody can tell what is done to the object, and it is not
