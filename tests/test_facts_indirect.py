@@ -259,3 +259,35 @@ def test_a_helper_that_only_uses_an_object_leaves_it_to_its_caller() -> None:
     }
     (process,) = [life for life in facts.lifecycles.all if life.holder.name == "h"]
     assert [(e.use.value, e.method) for e in process.events()] == [("call", "start")]
+
+
+def test_a_method_another_class_overrides_is_not_followed() -> None:
+    facts = facts_of(
+        """
+        import multiprocessing as mp
+
+        def work(x): pass
+
+        class Base:
+            def launch(self, target):
+                mp.Process(target=target).start()
+
+            def share(self, manager):
+                return manager.dict()
+
+            def run(self):
+                self.launch(work)
+                manager = mp.Manager()
+                self.share(manager)
+
+        class Child(Base):
+            def launch(self, target):
+                pass
+
+            def share(self, manager):
+                manager.shutdown()
+        """
+    )
+    assert workers_of(facts) == {8: None}
+    (manager,) = [life for life in facts.lifecycles.all if life.holder is not None]
+    assert manager.holder.name == "manager" and manager.escapes

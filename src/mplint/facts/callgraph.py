@@ -27,6 +27,15 @@ class CallGraph:
             return self._collected.classes[target].methods.get("__init__")
         return None
 
+    def may_be_overridden(self, function: FunctionInfo) -> bool:
+        """A method that another class of the module also defines: `self.build()` may run that one."""
+        if function.cls is None:
+            return False
+        return any(
+            info.node is not function.cls and function.name in info.methods
+            for info in self._collected.classes.values()
+        )
+
     def reaches(
         self, function: FunctionInfo, predicate: Callable[[CallSite], bool]
     ) -> CallChain | None:

@@ -49,8 +49,8 @@ class Handed:
             return None
         facts = self._facts
         callee = facts.callgraph.callee(site)
-        if callee is None or callee.yields:
-            return None
+        if callee is None or callee.yields or facts.callgraph.may_be_overridden(callee):
+            return None  # a generator's body may never run; an override may do anything
         params = [name for name, given in facts.arguments.bind(site, callee).items() if given is value]
         if len(params) != 1:
             return None

@@ -339,8 +339,8 @@ class Workers:
         if param is None:
             return None
         function, parameter = param
-        if self._escapes(function):
-            return None
+        if self._escapes(function) or facts.callgraph.may_be_overridden(function):
+            return None  # `self.launch(worker)` may run another class's `launch`
         given = []
         for site, passed in facts.arguments.callers(function):
             value = passed.get(parameter)
@@ -378,8 +378,6 @@ class Workers:
 
 
 _MAX_STEPS = 8
-
-
 
 
 class _ReadNames(Walker):

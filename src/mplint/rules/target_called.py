@@ -139,7 +139,7 @@ if __name__ == "__main__":
             if not isinstance(definition, cst.FunctionDef):
                 continue
             function = facts.functions.get(definition)
-            if function is None or _may_be_overridden(facts, function):
+            if function is None or facts.callgraph.may_be_overridden(function):
                 continue
             returned = _returns_no_callable(facts, function)
             if returned is None:
@@ -218,15 +218,6 @@ def _argument_text(facts: ModuleFacts, arg: cst.Arg) -> str:
     if arg.keyword is not None:
         return f"{arg.keyword.value}={value}"
     return f"{arg.star}{value}"
-
-
-def _may_be_overridden(facts: ModuleFacts, function: FunctionInfo) -> bool:
-    """A method that another class of the module also defines: `self.build()` may run that one."""
-    if function.cls is None:
-        return False
-    return any(
-        info.node is not function.cls and function.name in info.methods for info in facts.classes.values()
-    )
 
 
 def _returns_no_callable(facts: ModuleFacts, function: FunctionInfo) -> str | None:
