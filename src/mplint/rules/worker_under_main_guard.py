@@ -29,7 +29,9 @@ class WorkerUnderMainGuard(Rule):
     child process that is started with spawn or forkserver: as a `Process` target, a pool's or
     executor's task or `initializer=`, as the class of a bound method, as an argument of the
     worker, or as a `Process` subclass defined there and started. The hand-over is reported (for a
-    `Process` subclass, its creation), with the line of the definition. A definition only used in
+    `Process` subclass, its creation), with the line of the definition; a worker passed to a
+    helper of the module that starts it (`launch(work)`) is reported where it is passed, when
+    every call of the helper passes the same one. A definition only used in
     the parent is not reported, nor hand-overs where fork is chosen explicitly
     (`get_context("fork")`, `set_start_method("fork")`), where the start method is chosen at run
     time, or to packages that pickle by value (`multiprocess` with dill; loky and pathos are no
