@@ -9,6 +9,7 @@ import pytest
 
 from mplint import apis
 from mplint.facts import ModuleFacts
+from mplint.facts.flow import Action, Use
 from mplint.facts.lifecycles import Lifecycle
 
 
@@ -23,8 +24,8 @@ def only_lifecycle(source: str) -> tuple[ModuleFacts, Lifecycle]:
     return facts, lives[0]
 
 
-def verbs(facts: ModuleFacts, life: Lifecycle) -> list[tuple[str, int, bool]]:
-    return [(e.verb, facts.line_of(e.node), e.element) for e in life.events()]
+def actions(facts: ModuleFacts, life: Lifecycle) -> list[tuple[Action, int, bool]]:
+    return [(e.action, facts.line_of(e.node), e.element) for e in life.events()]
 
 
 def test_a_named_process_collects_its_method_calls_in_source_order() -> None:
@@ -41,7 +42,7 @@ def test_a_named_process_collects_its_method_calls_in_source_order() -> None:
     )
     assert life.kind is apis.Kind.PROCESS and life.how == "name"
     assert life.holder is not None and life.holder.name == "proc" and not life.holder.collection
-    assert verbs(facts, life) == [("start", 5, False), ("join", 9, False)]
+    assert actions(facts, life) == [("start", 5, False), ("join", 9, False)]
     assert not life.escapes
     start, join = life.events()
     assert join.after(start) and not start.after(join)
@@ -120,7 +121,7 @@ def test_stores_into_a_local_list_follow_the_list() -> None:
                 proc.join()
         """
     )
-    assert verbs(facts, life) == [("start", 7, False), ("store", 8, False), ("join", 10, True)]
+    assert actions(facts, life) == [("start", 7, False), (Use.STORE, 8, False), ("join", 10, True)]
     store = life.holder.events[1]
     assert store.into is not None and store.into.name == "procs" and store.into.collection
     assert not life.escapes
@@ -176,7 +177,7 @@ def test_joining_the_elements_of_a_collection(loop: str) -> None:
     )
     facts, life = only_lifecycle(source)
     assert life.how == "element"
-    assert [(v, element) for v, _, element in verbs(facts, life)] == [("start", True), ("join", True)]
+    assert [(v, element) for v, _, element in actions(facts, life)] == [("start", True), ("join", True)]
 
 
 def test_a_lazy_map_that_nobody_consumes_joins_nothing() -> None:
@@ -189,7 +190,7 @@ def test_a_lazy_map_that_nobody_consumes_joins_nothing() -> None:
             map(mp.Process.join, procs)
         """
     )
-    assert [v for v, _, _ in verbs(facts, life)] == ["start"]
+    assert [v for v, _, _ in actions(facts, life)] == ["start"]
     assert not life.escapes
 
 
@@ -220,11 +221,11 @@ def test_loops_daemon_flags_and_polling() -> None:
     )
     looped, flagged, quiet, polled = facts.lifecycles.all
     assert isinstance(looped.rebinding_loop, cst.For)
-    start = next(e for e in looped.events() if e.verb == "start")
+    start = next(e for e in looped.events() if e.calls("start"))
     assert looped.rebinding_loop in start.loops
-    assert [e.verb for e in flagged.events()] == ["daemon", "start"]
+    assert [e.action for e in flagged.events()] == [Use.DAEMON, "start"]
     assert quiet.daemon and quiet.instance.cls is not None
-    assert [e.verb for e in polled.events()] == ["start", "poll"]
+    assert [e.action for e in polled.events()] == ["start", Use.POLL]
 
 
 def test_module_code_is_owned_by_the_module_and_functions_reaching_it_escape() -> None:
@@ -244,7 +245,7 @@ def test_module_code_is_owned_by_the_module_and_functions_reaching_it_escape() -
     pool, worker = facts.lifecycles.all
     assert pool.owner.kind == "module" and pool.site.main_guarded
     assert pool.escapes  # stop() may end it
-    assert not worker.escapes and [e.verb for e in worker.events()] == ["start"]
+    assert not worker.escapes and [e.action for e in worker.events()] == ["start"]
 
 
 def test_expected_failures_are_marked() -> None:
@@ -339,7 +340,7 @@ def test_a_unittest_assertion_looks_at_the_object_without_keeping_it() -> None:
             self.assertIsNone(proc.exitcode)
         """
     )
-    assert not life.escapes and not any(e.verb == "start" for e in life.events())
+    assert not life.escapes and not any(e.calls("start") for e in life.events())
 
 
 @pytest.mark.parametrize(
@@ -363,8 +364,8 @@ def test_a_name_reused_for_something_else_is_followed_up_to_the_rebinding(later:
         """
     )
     if followed is None:
-        assert life.how == "name" and [e.verb for e in life.events()] == ["map", "close"]
+        assert life.how == "name" and [e.action for e in life.events()] == ["map", "close"]
     elif followed:
-        assert life.how == "name" and [e.verb for e in life.events()] == ["map"]
+        assert life.how == "name" and [e.action for e in life.events()] == ["map"]
     else:
         assert life.how == "unknown"

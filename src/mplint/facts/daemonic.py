@@ -17,6 +17,7 @@ import libcst as cst
 
 from mplint import apis
 from mplint.facts.syntax import argument
+from mplint.facts.uses import Use
 
 if TYPE_CHECKING:
     from mplint.facts import ModuleFacts
@@ -97,7 +98,7 @@ class Daemonic:
         life = self._facts.lifecycles.of(creation)
         if life is None or life.kind is not apis.Kind.PROCESS:
             return False
-        return life.daemon or any(event.verb == "daemon" for event in life.events())
+        return life.daemon or any(event.use is Use.DAEMON for event in life.events())
 
     def _spread(self, dispatch: Dispatch, reason: DaemonReason, worker: FunctionInfo) -> None:
         callgraph = self._facts.callgraph

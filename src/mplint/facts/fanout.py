@@ -34,7 +34,8 @@ from typing import TYPE_CHECKING
 import libcst as cst
 
 from mplint import apis
-from mplint.facts.lifecycles import Event, Lifecycle
+from mplint.facts.flow import Event, Use
+from mplint.facts.lifecycles import Lifecycle
 from mplint.facts.scopes import _dotted
 from mplint.facts.syntax import FunctionBodyVisitor
 
@@ -130,10 +131,10 @@ class Fanouts:
         if judged.size is not Size.UNBOUNDED:
             return None
         events = life.events()
-        starts = [e for e in events if e.verb == "start"]
-        if not starts or any(e.verb == "poll" for e in events):
+        starts = [e for e in events if e.calls("start")]
+        if not starts or any(e.use is Use.POLL for e in events):
             return None
-        joins = [e for e in events if e.verb == "join"]
+        joins = [e for e in events if e.calls("join")]
         if all(self._one_at_a_time(start, joins) for start in starts):
             return None
         return Fanout(life, loop, iterable, judged.what)

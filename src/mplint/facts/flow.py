@@ -11,7 +11,7 @@ Only the owners of a creation are walked (and the whole module when module code 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Iterable
+from typing import TYPE_CHECKING, Iterable, Union
 
 import libcst as cst
 
@@ -35,6 +35,10 @@ _NOT_PROXY_METHODS = LIFECYCLE_METHODS | apis.methods(apis.Kind.MANAGER).no_prox
 
 _Key = tuple["Scope", str]
 
+#: what an event does: a `Use` other than `Use.CALL`, or for a call the method called (a name of
+#: the vocabularies of `apis.py`)
+Action = Union[Use, str]
+
 
 @dataclass(frozen=True, eq=False)
 class Event:
@@ -56,9 +60,13 @@ class Event:
     method: str | None = None
 
     @property
-    def verb(self) -> str:
-        """The method called, or the use's name (`"with"`, `"escape"`, `"store"`, ...)."""
-        return self.method if self.method is not None else self.use.value
+    def action(self) -> Action:
+        """What it does: the method called for `Use.CALL`, else the `Use` itself."""
+        return self.method if self.method is not None else self.use
+
+    def calls(self, *methods: str) -> bool:
+        """It calls one of `methods` on the object."""
+        return self.use is Use.CALL and self.method in methods
 
     def after(self, other: Event) -> bool:
         """Runs after `other` on some path: later in the text, or both repeat in one loop."""

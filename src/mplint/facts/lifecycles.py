@@ -30,7 +30,7 @@ from mplint.facts.names import Names
 from mplint.facts.resolve import owner_of
 from mplint.facts.scopes import CallSite, ClassInfo, Scope
 from mplint.facts.flow import Event, Flow, Use
-from mplint.facts.uses import _daemon_keyword, _is_false
+from mplint.facts.uses import How, _daemon_keyword, _is_false
 from mplint.facts.syntax import argument
 from mplint.facts.values import Instance, Values
 from mplint.facts.walk import Walker
@@ -85,7 +85,7 @@ class Lifecycle:
     #: `holder`), "element" (put into the collection `holder`), "unbound" (a method called on the
     #: creation itself: `Process(...).start()`), "discarded" (an expression statement), "escape"
     #: (returned, stored on an attribute, passed on, ...), "unknown"
-    how: str = "unknown"
+    how: How = "unknown"
     holder: Holder | None = None
     order: int = 0
     #: the loops of the owner around the creation, outermost first

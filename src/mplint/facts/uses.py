@@ -10,7 +10,7 @@ an escape (anything it cannot follow: returned, passed on, stored on an attribut
 from __future__ import annotations
 
 import enum
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import TYPE_CHECKING, Any, Literal, NamedTuple
 
 import libcst as cst
 
@@ -56,6 +56,10 @@ class Use(enum.Enum):
     READ = "read"  # looked at without being kept: no event
 
 
+#: how a new object is used where it is made (see `lifecycles.Lifecycle.how`)
+How = Literal["with", "name", "element", "unbound", "discarded", "escape", "unknown"]
+
+
 class Seen(NamedTuple):
     use: Use
     where: cst.CSTNode
@@ -93,7 +97,7 @@ class UseReader(Walker):
     #: what helpers of the module do with what they are given (`handed.Handed`), when known
     helpers: Any = None
 
-    def _creation_context(self, i: int) -> tuple[str, cst.CSTNode | None]:
+    def _creation_context(self, i: int) -> tuple[How, cst.CSTNode | None]:
         """How the expression stack[i], which makes a new object, is used."""
         expr, parent = self.stack[i], self.stack[i - 1]
         if isinstance(parent, cst.IfExp) and parent.test is not expr:

@@ -6,14 +6,15 @@ from typing import Iterator
 
 from mplint.apis import Kind, Methods, methods, vocabulary
 from mplint.facts import ModuleFacts
-from mplint.facts.lifecycles import Event, Lifecycle
+from mplint.facts.flow import Action, Event, Use
+from mplint.facts.lifecycles import Lifecycle
 from mplint.fixes import Rewrite
 from mplint.fixes.locking import close_and_join
 from mplint.rules.base import Report, Rule
 
 #: how a process is properly ended, as sets of events that together end it (pools, executors
 #: and managers: their vocabulary's `ends`, and a `with` block where leaving it ends them)
-_PROCESS_ENDINGS = ({"join"}, {"poll"}, {"with"})
+_PROCESS_ENDINGS: tuple[set[Action], ...] = ({"join"}, {Use.POLL}, {Use.WITH})
 
 #: methods a subclass of the module may define without them ending the object's life
 _NOT_ENDINGS = frozenset({"run", "start", "__init__"})
@@ -171,9 +172,12 @@ if __name__ == "__main__":
             if life.escapes or life.daemon:
                 continue
             events = life.events()
-            if any(e.verb == "daemon" for e in events):
+            if any(e.use is Use.DAEMON for e in events):
                 continue
-            if any(e.verb not in _NOT_ENDINGS and lifecycles.defines_method(life, e.verb) for e in events):
+            if any(
+                e.use is Use.CALL and e.method not in _NOT_ENDINGS and lifecycles.defines_method(life, e.method)
+                for e in events
+            ):
                 continue  # the class of the module may end it in a method of its own
             if life.kind is Kind.PROCESS:
                 report = self._process(facts, life, events)
@@ -186,8 +190,8 @@ if __name__ == "__main__":
     # --- processes --------------------------------------------------------------------------
 
     def _process(self, facts: ModuleFacts, life: Lifecycle, events: list[Event]) -> Report | None:
-        joins = [e for e in events if _ends(life, {e.verb})]
-        for start in (e for e in events if e.verb == "start" and not e.expected_to_fail):
+        joins = [e for e in events if _ends(life, {e.action})]
+        for start in (e for e in events if e.calls("start") and not e.expected_to_fail):
             if not any(join.after(start) for join in joins):
                 return Report(start.node, self._never_joined(facts, life, start, events))
             loop = life.rebinding_loop
@@ -195,7 +199,7 @@ if __name__ == "__main__":
                 loop is not None
                 and loop in start.loops
                 and loop not in facts.lifecycles.loops_with_break
-                and not any(loop in e.loops for e in events if e.verb == "store" or e in joins)
+                and not any(loop in e.loops for e in events if e.use is Use.STORE or e in joins)
                 and not self._rebound_before(life, start, joins, loop)
             ):
                 assert life.holder is not None
@@ -239,7 +243,7 @@ if __name__ == "__main__":
                 f"the processes in `{holder.name}` are started but never joined: {_process_why(True)}; "
                 f"join each after the work: `for proc in {holder.name}: proc.join()`"
             )
-        signals = [e.verb for e in events if e.verb in methods(Kind.PROCESS).terminate]
+        signals = [e.method for e in events if e.calls(*methods(Kind.PROCESS).terminate)]
         if signals:
             return (
                 f"process `{holder.name}` is sent `{signals[0]}()` but never joined: "
@@ -261,7 +265,7 @@ if __name__ == "__main__":
     # --- pools, executors, managers -----------------------------------------------------------
 
     def _pooled(self, facts: ModuleFacts, life: Lifecycle, events: list[Event]) -> Report | None:
-        verbs = {e.verb for e in events}
+        verbs = {e.action for e in events}
         if life.kind is Kind.MANAGER_CLASS and "start" not in verbs:
             return None  # a manager class runs no server process until it is started
         if _ends(life, verbs):
@@ -269,7 +273,7 @@ if __name__ == "__main__":
             if (
                 loop is None
                 or loop in facts.lifecycles.loops_with_break
-                or any(loop in e.loops for e in events if e.verb == "store" or _ends(life, {e.verb}))
+                or any(loop in e.loops for e in events if e.use is Use.STORE or _ends(life, {e.action}))
                 or _ends_in(life, events, loop)
             ):
                 return None
@@ -283,7 +287,7 @@ if __name__ == "__main__":
             )
         return Report(life.creation, self._never_ended(facts, life, verbs), _close_and_join(life, events, verbs))
 
-    def _never_ended(self, facts: ModuleFacts, life: Lifecycle, verbs: set[str]) -> str:
+    def _never_ended(self, facts: ModuleFacts, life: Lifecycle, verbs: set[Action]) -> str:
         text = facts.call_text(life.creation)
         holder = life.holder
         if holder is None:
@@ -384,7 +388,7 @@ _ENDED = {
 }
 
 
-def _close_and_join(life: Lifecycle, events: list[Event], verbs: set[str]) -> Rewrite | None:
+def _close_and_join(life: Lifecycle, events: list[Event], verbs: set[Action]) -> Rewrite | None:
     """A multiprocessing pool that one name holds and nothing closes: closed and joined after its last use, when
     that use is a statement of the block that creates it."""
     holder = life.holder
@@ -415,21 +419,21 @@ def _why_not_ended(life: Lifecycle, plural: bool = False) -> str:
     return f"{its} server process keeps running until {it_is} garbage-collected or the interpreter exits"
 
 
-def _endings(life: Lifecycle) -> tuple[set[str] | frozenset[str], ...]:
+def _endings(life: Lifecycle) -> tuple[set[Action] | frozenset[str], ...]:
     if life.kind is Kind.PROCESS:
         return _PROCESS_ENDINGS
     row = _row(life)
-    return ({"with"}, *row.ends) if row.exit_ends else row.ends
+    return ({Use.WITH}, *row.ends) if row.exit_ends else row.ends
 
 
 def _row(life: Lifecycle) -> Methods:
     return vocabulary(life.instance.api)
 
 
-def _ends(life: Lifecycle, verbs: set[str]) -> bool:
+def _ends(life: Lifecycle, verbs: set[Action]) -> bool:
     """The events `verbs` end the object of `life`."""
     return any(ending <= verbs for ending in _endings(life))
 
 
 def _ends_in(life: Lifecycle, events: list[Event], loop: object) -> bool:
-    return _ends(life, {e.verb for e in events if loop in e.loops})
+    return _ends(life, {e.action for e in events if loop in e.loops})

@@ -183,7 +183,7 @@ def _never_started(facts: ModuleFacts, dispatch: Dispatch) -> bool:
     life = facts.lifecycles.of(dispatch.runner.creation)
     if life is None or life.how != "name" or life.escapes:
         return False
-    return not any(e.verb in ("start", "run") for e in life.events())
+    return not any(e.calls("start", "run") for e in life.events())
 
 
 def _parts(

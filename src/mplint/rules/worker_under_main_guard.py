@@ -127,7 +127,7 @@ if __name__ == "__main__":
             cls = life.instance.cls
             if life.kind is not Kind.PROCESS or cls is None or cls not in facts.main_only:
                 continue
-            if not any(e.verb == "start" for e in life.events()):
+            if not any(e.calls("start") for e in life.events()):
                 continue
             context = facts.contexts.of(life.instance)
             if not _spawns_by_name(context):
