@@ -9,6 +9,7 @@ import pytest
 
 from mplint import apis
 from mplint.facts import ModuleFacts
+from mplint.facts.flow import Use
 
 
 def facts_of(source: str) -> ModuleFacts:
@@ -992,16 +993,15 @@ def test_pool_results_follow_pending_results_into_lists_and_out_of_blocks() -> N
         """
     )
     [body] = facts.pool_results.bodies
-    holders = body.merged_holders()
-    assert set(holders) == {"results", "lazy"} and holders["results"].kind == "list"
+    holders = {holder.name: holder for holder in body.holders.values()}
+    assert set(holders) == {"results", "lazy"} and holders["results"].listed and holders["lazy"].lazy
     [block] = body.blocks
-    for name, holder in holders.items():
-        assert body.only_bound_to_results(name, holder)
-        uses = body.uses(holder, [e for e in body.events[name] if e.order > block.start])
-        assert uses and all(use.order > block.end for use in uses)
-    [discarded] = body.discarded
+    late = {found.holder.name: found for found in facts.pool_results.consumed_after_exit()}
+    assert set(late) == {"results", "lazy"} and all(found.block is block for found in late.values())
+    assert facts.code(late["results"].wait.node) == "r.get()"
+    assert late["lazy"].wait.use is Use.CONSUME
+    [discarded] = facts.pool_results.never_waited()
     assert facts.code(discarded.call) == "pool.apply_async(print)"
-    assert not body.synchronised_after(discarded, set(holders))
 
 
 def test_visibility_of_child_changes_to_the_parent() -> None:

@@ -24,7 +24,8 @@ from mplint.facts.daemonic import Daemonic, DaemonicRun
 from mplint.facts.fanout import Fanout, Fanouts
 from mplint.facts.forking import Fork, Forking, ForkWithThreads
 from mplint.facts.handed import Handed
-from mplint.facts import libraries
+from mplint.facts import libraries, lifecycles, results
+from mplint.facts.flow import Flow
 from mplint.facts.lifecycles import Lifecycles
 from mplint.facts.locks import Locks
 from mplint.facts.loops import Loops
@@ -36,6 +37,7 @@ from mplint.facts.proxies import HeldChange, Proxies, Proxy
 from mplint.facts.queues import Producer, Producers
 from mplint.facts.received import Received
 from mplint.facts.resources import ProcessResources, Resource, Resources
+from mplint.facts.resolve import owner_of
 from mplint.facts.results import PoolResults
 from mplint.facts.scopes import (
     Binding,
@@ -182,11 +184,23 @@ class ModuleFacts:
         return Producers(self)
 
     @cached_property
+    def _creations(self) -> list[tuple[CallSite, Instance, Scope]]:
+        """The processes, pools, executors and managers whose lifecycle is followed."""
+        return list(lifecycles.creations(self.calls, self.values))
+
+    @cached_property
+    def flow(self) -> Flow:
+        """What happens to each local name of the functions that make a process, pool,
+        executor, manager or pending pool result, in source order (one walk for them all)."""
+        creations = {site.node: owner for site, _, owner in self._creations}
+        for site in results.pending_sites(self):
+            creations[site.node] = owner_of(site.scope)  # type: ignore[assignment]
+        return Flow.of(self.module, self.scopes.values(), self.names, creations, Handed(self))
+
+    @cached_property
     def lifecycles(self) -> Lifecycles:
         """What happens to each process, pool, executor and manager the module creates."""
-        return Lifecycles(
-            self.module, self.calls, self.scopes, self.classes, self.names, self.values, Handed(self)
-        )
+        return Lifecycles(self._creations, lambda: self.flow, self.classes, self.names, self.values)
 
     @cached_property
     def state(self) -> State:

@@ -1,39 +1,34 @@
-"""The flow of one owner (a function, or the module's top level): what happens to each local
-name that may hold a process, pool, executor or manager, in source order, as typed `Event`s
-(a `Use`: a method called on it, a `with` that manages it, a store into a local collection, a
-daemon flag, a polling loop, an escape), each with the loops around it; plus where each name is
-rebound and how the owners' blocks nest, so that a rebinding every path reaches can be told.
+"""The flow of the owners (functions, or the module's top level) that make a tracked object:
+what happens to each local name that may hold one, in source order, as typed `Event`s (a `Use`:
+a method called on it, a `with` that manages it, a store into a local collection, a daemon flag,
+a polling loop, a loop over it, a builtin that runs through it, an escape), each with the loops
+around it; how each tracked creation is used where it is made (`Made`); where each name is
+rebound and how the owners' blocks nest, so that a rebinding every path reaches can be told; and
+the source order of the owners' calls and `with` blocks.
 
-Only the owners of a creation are walked (and the whole module when module code owns one);
-`uses.py` reads the syntax around each use; `lifecycles.py` assembles the events per object.
+The tracked creations are the processes, pools, executors and managers (`lifecycles.py`
+assembles their events per object) and the pending results of pools (`results.py`). Only their
+owners are walked (and the whole module when module code owns one); `uses.py` reads the syntax
+around each use. The one flow of a module is `ModuleFacts.flow`.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Iterable, Union
+from typing import TYPE_CHECKING, Collection, Iterable, Iterator, Union
 
 import libcst as cst
 
-from mplint import apis
 from mplint.facts.resolve import owner_of
-from mplint.facts.uses import (
-    LIFECYCLE_METHODS,
-    Use,
-    UseReader,
-    _SAME_ELEMENTS,
-    _unwrap_binding_position,
-)
+from mplint.facts.uses import How, Seen, Use, UseReader, _SAME_ELEMENTS
 
 if TYPE_CHECKING:
-    from mplint.facts.lifecycles import Holder, Lifecycles
+    from mplint.facts.lifecycles import Holder
+    from mplint.facts.names import Names
     from mplint.facts.scopes import Scope
 
-#: methods of a manager that return no proxy (every other method makes a shared object whose
-#: proxy holds a reference to the manager)
-_NOT_PROXY_METHODS = LIFECYCLE_METHODS | apis.methods(apis.Kind.MANAGER).no_proxy
-
-_Key = tuple["Scope", str]
+#: a local name: the scope that binds it, and the name
+Key = tuple["Scope", str]
 
 #: what an event does: a `Use` other than `Use.CALL`, or for a call the method called (a name of
 #: the vocabularies of `apis.py`)
@@ -58,6 +53,8 @@ class Event:
     #: expected to fail
     expected_to_fail: bool = False
     method: str | None = None
+    #: the name as written where it is used (the loop variable for an element)
+    mention: cst.CSTNode | None = None
 
     @property
     def action(self) -> Action:
@@ -73,16 +70,61 @@ class Event:
         return self.order > other.order or any(loop in other.loops for loop in self.loops)
 
 
+@dataclass(eq=False)
+class Made:
+    """How a tracked creation is used where it is made, and where that is."""
+
+    how: How
+    order: int
+    #: the loops of the owner around the creation, outermost first
+    loops: tuple[cst.CSTNode, ...]
+    #: inside `with pytest.raises(...)` and the like
+    expected_to_fail: bool
+    #: the syntax around the creation: its parent and grandparent
+    parent: cst.CSTNode
+    grand: cst.CSTNode
+    #: the name bound to it, or the collection it is put into ("name", "element", "with")
+    key: Key | None = None
+    #: for "unbound": what happens to the creation itself (`Process(...).start()`)
+    seen: Seen | None = None
+    event: Event | None = None
+
+
 class Flow(UseReader):
     """Records, in source order, what happens to every name that may hold a tracked object, and
     how the owners' blocks nest (for the rebindings every path reaches)."""
 
-    def __init__(self, lifecycles: Lifecycles, owners: set[Scope], candidates: set[str]) -> None:
-        self.lifecycles = lifecycles
-        self.names = lifecycles._names
+    @classmethod
+    def of(
+        cls, module: cst.Module, scopes: Iterable[Scope], names: Names, creations: dict[cst.Call, Scope],
+        helpers: object = None,
+    ) -> Flow:
+        """The flow of the owners of `creations` (each creation with its owner); `helpers`
+        (`handed.Handed`) says what the module's helpers do with what they are given."""
+        owners = set(creations.values())
+        # names that may hold an object: bound in an owner or in a comprehension of one
+        candidates: set[str] = set()
+        for scope in scopes:
+            if owner_of(scope) in owners and scope.kind != "class":
+                candidates.update(scope.bindings)
+        flow = cls(names, owners, candidates, creations)
+        flow.helpers = helpers
+        if creations:
+            flow.walk(module)
+        return flow
+
+    def __init__(self, names: Names, owners: set[Scope], candidates: set[str], creations: Collection[cst.Call]) -> None:
+        self.names = names
         self.owners = owners
-        self.owner_nodes = {owner.node for owner in owners}
+        self.owner_nodes = {owner.node: owner for owner in owners}
         self.candidates = candidates
+        self.creations = creations
+        #: creation -> how it is used where it is made
+        self.made: dict[cst.Call, Made] = {}
+        #: the position in source order of each call of the owners' code
+        self.order_of: dict[cst.Call, int] = {}
+        #: each `with` of an owner's own code: (the owner, its first order, its last order)
+        self._withs: dict[cst.With, tuple[Scope, int, int]] = {}
         # the defs and classes on the way to an owner must be entered; others only when module
         # code owns something (then any function may touch a global name)
         self.needed: set[cst.CSTNode] = set()
@@ -100,13 +142,11 @@ class Flow(UseReader):
         self.breaks: set[cst.CSTNode] = set()
         self.expecting = 0  # depth of `with pytest.raises(...)`-like blocks
         #: holder key -> what happens to the objects the name holds
-        self.uses: dict[_Key, list[Event]] = {}
-        #: creation -> the name (or collection) it is bound to
-        self.bound: dict[cst.Call, _Key] = {}
+        self.uses: dict[Key, list[Event]] = {}
         #: store event node -> the collection stored into
-        self.store_targets: dict[cst.CSTNode, _Key] = {}
+        self.store_targets: dict[cst.CSTNode, Key] = {}
         #: holder key -> where the name is bound: (order, the statement of a block that binds it)
-        self.rebindings: dict[_Key, list[tuple[int, cst.CSTNode | None]]] = {}
+        self.rebindings: dict[Key, list[tuple[int, cst.CSTNode | None]]] = {}
         #: statement -> the block (body) it is a statement of
         self.block_of: dict[cst.CSTNode, cst.CSTNode] = {}
         #: simple statement line -> the order of its last node
@@ -154,6 +194,13 @@ class Flow(UseReader):
     def _enter(self, node: cst.CSTNode) -> bool:
         return self.walk_everything or self.inside_owner > 0 or node in self.needed
 
+    def withs_in(self, owner: Scope) -> Iterator[tuple[cst.With, int, int]]:
+        """The `with` statements of an owner's own code in source order: (statement, the order
+        of its first node, of its last); a node of order o is inside when first < o <= last."""
+        for node, (scope, first, last) in self._withs.items():
+            if scope is owner:
+                yield node, first, last
+
     def visit_For(self, node: cst.For) -> bool:
         # the iterable is evaluated once; the body repeats
         self.walk(node.target)
@@ -185,9 +232,18 @@ class Flow(UseReader):
 
     def visit_With(self, node: cst.With) -> None:
         self.expecting += _expects_failure(node)
+        for outer in reversed(self.stack):
+            if isinstance(outer, (cst.FunctionDef, cst.ClassDef, cst.Lambda, cst.Module)):
+                owner = self.owner_nodes.get(outer)
+                if owner is not None:
+                    self._withs[node] = (owner, self.order, self.order)
+                break
 
     def leave_With(self, original_node: cst.With) -> None:
         self.expecting -= _expects_failure(original_node)
+        if original_node in self._withs:
+            owner, first, _ = self._withs[original_node]
+            self._withs[original_node] = (owner, first, self.order)
 
     def visit_Break(self, node: cst.Break) -> None:
         if self.loops and isinstance(self.loops[-1], (cst.For, cst.While)):
@@ -200,27 +256,22 @@ class Flow(UseReader):
     # --- creations ----------------------------------------------------------------------------
 
     def visit_Call(self, node: cst.Call) -> None:
-        life = self.lifecycles._by_creation.get(node)
-        if life is None:
+        if self.inside_owner:
+            self.order_of[node] = self.order
+        if node not in self.creations:
             return
-        life.order = self.order
-        life.loops = tuple(self.loops)
-        life.expected_to_fail = self.expecting > 0
-        how, detail = self._creation_context(len(self.stack) - 1)
-        life.how = how
+        i = len(self.stack) - 1
+        how, detail = self._creation_context(i)
+        made = self.made[node] = Made(
+            how, self.order, tuple(self.loops), self.expecting > 0, self.stack[i - 1], self.stack[i - 2]
+        )
         if how == "unbound":
-            seen = self._use(len(self.stack) - 1)
-            life.own_events.append(self._event(seen.use, seen.where, method=seen.method))
-            if life.kind is apis.Kind.MANAGER and (seen.method or seen.use.value) not in _NOT_PROXY_METHODS:
-                # `Manager().dict()`: the proxy keeps its manager alive, and the manager's
-                # finalizer shuts the server down when the proxy goes: the proxy owns it
-                life.own_events.append(self._event(Use.ESCAPE, seen.where))
+            made.seen = seen = self._use(i)
+            made.event = self._event(seen.use, seen.where, method=seen.method, mention=node)
         elif how in ("name", "element", "with") and isinstance(detail, cst.Name):
-            key = self._key(detail)
-            if key is None:
-                life.how = "unknown"
-            else:
-                self.bound[node] = key
+            made.key = self._key(detail)
+            if made.key is None:
+                made.how = "unknown"
 
     # --- uses of names ------------------------------------------------------------------------
 
@@ -249,28 +300,32 @@ class Flow(UseReader):
         if owner_of(where) in self.owners:
             self._record((where, node.value), i, scope, False)
 
-    def _record(self, key: _Key, i: int, use_scope: Scope, element: bool) -> None:
+    def _record(self, key: Key, i: int, use_scope: Scope, element: bool) -> None:
+        mention = self.stack[i]
         if owner_of(use_scope) is not owner_of(key[0]):
             # a nested function or lambda uses it: it may run at any time, anywhere
-            event = self._event(Use.ESCAPE, self.stack[i], element)
+            event = self._event(Use.ESCAPE, mention, element, mention=mention)
         else:
             seen = self._use(i)
             if seen.use is Use.READ:
                 return
             element = element or seen.each  # done to every element: `procs[i].join()`, `map(...)`
-            event = self._event(seen.use, seen.where, element, seen.method)
+            event = self._event(seen.use, seen.where, element, seen.method, mention)
             if seen.use is Use.STORE and seen.into is not None:
                 target = self._key(seen.into)
                 if target is None:
-                    event = self._event(Use.ESCAPE, seen.where, element)
+                    event = self._event(Use.ESCAPE, seen.where, element, mention=mention)
                 else:
                     self.store_targets[seen.where] = target
         self.uses.setdefault(key, []).append(event)
 
-    def _event(self, use: Use, node: cst.CSTNode, element: bool = False, method: str | None = None) -> Event:
+    def _event(
+        self, use: Use, node: cst.CSTNode, element: bool = False, method: str | None = None,
+        mention: cst.CSTNode | None = None,
+    ) -> Event:
         return Event(
             use, node, self.order, tuple(self.loops), element, method=method,
-            expected_to_fail=self.expecting > 0,
+            expected_to_fail=self.expecting > 0, mention=mention,
         )
 
     def _statement(self, i: int) -> cst.CSTNode | None:
@@ -280,14 +335,14 @@ class Flow(UseReader):
                 return node
         return None
 
-    def _key(self, name: cst.Name) -> _Key | None:
+    def _key(self, name: cst.Name) -> Key | None:
         scope = self.names.scope_of(name)
         found = self.names.lookup(name.value, scope) if scope is not None else None
         return (found[0], name.value) if found is not None else None
 
     def _loop_alias(
         self, node: cst.Name, where: Scope, bindings: list
-    ) -> list[tuple[_Key, bool]] | None:
+    ) -> list[tuple[Key, bool]] | None:
         """For a loop variable, the holders its values come from: (key, as an element of it)."""
         loop: cst.For | cst.CompFor | None = None
         if where.kind == "comprehension":
@@ -311,7 +366,7 @@ class Flow(UseReader):
 
     def _iterated(
         self, target: cst.BaseExpression, name: str, iterable: cst.BaseExpression
-    ) -> list[tuple[_Key, bool]]:
+    ) -> list[tuple[Key, bool]]:
         """Where the values `name` takes in `for <target> in <iterable>` come from."""
         position: int | None = None
         if isinstance(target, (cst.Tuple, cst.List)):
@@ -322,7 +377,7 @@ class Flow(UseReader):
                 return []
         return self._elements(iterable, position)
 
-    def _elements(self, iterable: cst.BaseExpression, position: int | None) -> list[tuple[_Key, bool]]:
+    def _elements(self, iterable: cst.BaseExpression, position: int | None) -> list[tuple[Key, bool]]:
         if isinstance(iterable, cst.Name) and position is None:
             key = self._key(iterable)
             return [(key, True)] if key is not None else []

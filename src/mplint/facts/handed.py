@@ -59,7 +59,7 @@ class Handed:
             return None
         if "start" in kept:
             return Seen(Use.CALL, call, method="start")
-        return Seen(Use.READ, call)
+        return Seen(Use.LENT, call)
 
     def kept(self, function: FunctionInfo, param: str, depth: int = 0) -> Kept:
         """The methods that `function` calls on its parameter `param` (of `_SEEN_METHODS`), when
@@ -109,7 +109,7 @@ class _ParamUses(UseReader):
             self.given_away = True  # rebound, or captured by a nested function or lambda
             return
         seen = self._use(i)
-        if seen.use is Use.READ:
+        if seen.use in (Use.READ, Use.ITERATE, Use.LENT):
             return
         if seen.use is Use.CALL and seen.method is not None and not seen.each:
             if seen.method in LIFECYCLE_METHODS:

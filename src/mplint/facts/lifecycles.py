@@ -13,15 +13,15 @@ The analysis is deliberately modest: names are followed only inside their owner 
 `Holder`), flow is approximated by source order plus the loops around each event, and anything it
 cannot follow is an escape. Rules that need certainty treat an escape as "someone else handles it".
 
-Only modules that create such objects are walked, and only the functions that own one (or the
-whole module when module-level code owns one): the walk is the flow fact (flow.py, with the
-syntax reader of uses.py); this module assembles its events per object.
+The walk is the module's flow fact (flow.py, with the syntax reader of uses.py), which walks
+only the functions that own a tracked creation (or the whole module when module-level code owns
+one); this module picks the creations and assembles their events per object.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from typing import Iterator
+from typing import Callable, Iterable, Iterator
 
 import libcst as cst
 
@@ -29,7 +29,7 @@ from mplint import apis
 from mplint.facts.names import Names
 from mplint.facts.resolve import owner_of
 from mplint.facts.scopes import CallSite, ClassInfo, Scope
-from mplint.facts.flow import Event, Flow, Use
+from mplint.facts.flow import Event, Flow, Key, Use
 from mplint.facts.uses import How, _daemon_keyword, _is_false
 from mplint.facts.syntax import argument
 from mplint.facts.values import Instance, Values
@@ -42,6 +42,9 @@ TRACKED_KINDS = frozenset(
 )
 
 LIFECYCLE_METHODS = apis.LIFECYCLE_METHODS
+#: methods of a manager that return no proxy (every other method makes a shared object whose
+#: proxy holds a reference to the manager)
+_NOT_PROXY_METHODS = LIFECYCLE_METHODS | apis.methods(apis.Kind.MANAGER).no_proxy
 
 
 def _owned(instance: Instance) -> bool:
@@ -143,39 +146,52 @@ def _element_events(collection: Holder) -> Iterator[Event]:
     return (e for e in collection.events if e.element or e.use is Use.ESCAPE)
 
 
+def creations(calls: Iterable[CallSite], values: Values) -> Iterator[tuple[CallSite, Instance, Scope]]:
+    """The creations whose lifecycle is followed: (the call, the object, its owner)."""
+    for site in calls:
+        instance = values.instance_of(site.node, site.scope)
+        if instance is None or instance.kind not in TRACKED_KINDS or not _owned(instance):
+            continue
+        owner = owner_of(site.scope)
+        if owner is not None:  # else a class body or a lambda: the object is someone else's
+            yield site, instance, owner
+
+
+def _as_lifecycles_see_it(events: Iterable[Event]) -> list[Event]:
+    """A loop over the object is no event of its own (its loop variable's are); a builtin that
+    runs through it may keep what it yields: an escape."""
+    return [
+        replace(e, use=Use.ESCAPE) if e.use is Use.CONSUME else e
+        for e in events
+        if e.use is not Use.ITERATE and e.use is not Use.LENT
+    ]
+
+
 class Lifecycles:
     """The lifecycles of one module, computed on first use (ModuleFacts.lifecycles)."""
 
     def __init__(
         self,
-        module: cst.Module,
-        calls: list[CallSite],
-        scopes: dict[cst.CSTNode, Scope],
+        made: Iterable[tuple[CallSite, Instance, Scope]],
+        flow: Callable[[], Flow],
         classes: dict[cst.ClassDef, ClassInfo],
         names: Names,
         values: Values,
-        helpers: object = None,
     ) -> None:
-        #: what the module's helpers do with what they are given (`handed.Handed`)
-        self._helpers = helpers
+        """`made`: the creations (`creations()`); `flow`: the module's flow fact, asked only
+        when there is one."""
         self._names = names
         self._values = values
         self._classes = classes
         self._by_creation: dict[cst.Call, Lifecycle] = {}
         #: loops that a `break` (of their own) or a `return` may leave early
         self.loops_with_break: set[cst.CSTNode] = set()
-        for site in calls:
-            instance = values.instance_of(site.node, site.scope)
-            if instance is None or instance.kind not in TRACKED_KINDS or not _owned(instance):
-                continue
-            owner = owner_of(site.scope)
-            if owner is None:
-                continue  # a class body or a lambda: the object is someone else's
+        for site, instance, owner in made:
             life = Lifecycle(instance, site, owner)
             life.daemon = _daemon_keyword(site.node) or self._class_sets_daemon(instance.cls)
             self._by_creation[site.node] = life
         if self._by_creation:
-            self._analyse(module, scopes)
+            self._analyse(flow())
 
     @property
     def all(self) -> list[Lifecycle]:
@@ -192,20 +208,25 @@ class Lifecycles:
 
     # --- building ---------------------------------------------------------------------------
 
-    def _analyse(self, module: cst.Module, scopes: dict[cst.CSTNode, Scope]) -> None:
+    def _analyse(self, walker: Flow) -> None:
         owners = {life.owner for life in self._by_creation.values()}
-        # names that may hold an object: bound in an owner or in a comprehension of one
-        candidates: set[str] = set()
-        for scope in scopes.values():
-            if owner_of(scope) in owners and scope.kind != "class":
-                candidates.update(scope.bindings)
-        walker = Flow(self, owners, candidates)
-        walker.helpers = self._helpers
-        walker.walk(module)
         self.loops_with_break = walker.breaks
-        holders: dict[tuple[Scope, str], Holder] = {}
+        for life in self._by_creation.values():
+            made = walker.made.get(life.creation)
+            if made is None:
+                continue  # never reached by the walk
+            life.order, life.loops, life.how = made.order, made.loops, made.how
+            life.expected_to_fail = made.expected_to_fail
+            if made.event is not None and made.seen is not None:
+                life.own_events.extend(_as_lifecycles_see_it([made.event]))
+                seen = made.seen
+                if life.kind is apis.Kind.MANAGER and not (seen.use is Use.CALL and seen.method in _NOT_PROXY_METHODS):
+                    # `Manager().dict()`: the proxy keeps its manager alive, and the manager's
+                    # finalizer shuts the server down when the proxy goes: the proxy owns it
+                    life.own_events.append(replace(made.event, use=Use.ESCAPE, method=None))
+        holders: dict[Key, Holder] = {}
 
-        def holder(key: tuple[Scope, str], collection: bool, kind: apis.Kind) -> Holder | None:
+        def holder(key: Key, collection: bool, kind: apis.Kind) -> Holder | None:
             scope, name = key
             owner = owner_of(scope)
             if owner is None or owner not in owners:
@@ -220,13 +241,14 @@ class Lifecycles:
                 if what is None:
                     return None
                 found = holders[key] = Holder(name, scope, owner, collection, what.kind)
-                found.events.extend(walker.uses.get(key, ()))
+                found.events.extend(_as_lifecycles_see_it(walker.uses.get(key, ())))
             if found.collection != collection or found.kind is not kind:
                 return None
             return found
 
         for life in self._by_creation.values():
-            key = walker.bound.get(life.creation)
+            made = walker.made.get(life.creation)
+            key = made.key if made is not None else None
             if key is None:
                 continue
             found = holder(key, life.how == "element", life.kind)
@@ -292,7 +314,7 @@ class Lifecycles:
         return False
 
 
-def _segment(life: Lifecycle, key: tuple[Scope, str], walker: Flow) -> Holder | None:
+def _segment(life: Lifecycle, key: Key, walker: Flow) -> Holder | None:
     """For a creation bound to a name that holds other things too (`p = Pool()` ... later
     `with ThreadPoolExecutor() as p:`): what happens to the name from the creation up to the
     next rebinding, when every path from the creation reaches that rebinding (it is a statement
@@ -321,7 +343,7 @@ def _segment(life: Lifecycle, key: tuple[Scope, str], walker: Flow) -> Holder | 
     if end is None:
         return None  # not rebound afterwards: the other values came first, yet it is unresolved
     events = []
-    for event in walker.uses.get(key, ()):
+    for event in _as_lifecycles_see_it(walker.uses.get(key, ())):
         if event.use is Use.ESCAPE:
             events.append(event)  # a closure may use the name at any time
         elif life.order <= event.order < end:

@@ -1,27 +1,30 @@
-"""Pending results of pools, followed through one function body at a time.
+"""Pending results of pools, and whether they are waited for before the pool's block ends: a
+query of the flow fact (flow.py).
 
 A *pending* result is what a pool method returns before the work is done: the `AsyncResult` of
 `apply_async`/`map_async`/`starmap_async`, or the lazy iterator of `imap`/`imap_unordered`. A
-*pool block* is `with <pool>:`; a *holder* is a name that stores pending results (one, or a list of
-them); a *use* is what the body does with a name afterwards (waits on it, consumes it, moves it
-into a list, or lets it escape where the analysis cannot follow).
+*pool block* is `with <pool>:` on a pool whose exit terminates it; a *holder* is a local name that
+keeps pending results made in one (one result, or a list of them). What the owner does with a
+holder is read from the flow's events of that name, in source order: a wait (`get()`, `wait()`,
+a loop over an `imap` iterator, `list(it)`), a move into a list, or an escape mplint cannot follow.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import TYPE_CHECKING, Iterator, Union
+from typing import TYPE_CHECKING, Iterator, Literal
 
 import libcst as cst
 
 from mplint.apis import Kind, methods, vocabulary
+from mplint.facts.flow import Event, Use
 from mplint.facts.resolve import owner_of
-from mplint.facts.syntax import ITERATING_BUILTINS
-from mplint.facts.walk import Walker
+from mplint.facts.uses import RESULT_WAITS
 
 if TYPE_CHECKING:
     from mplint.facts import ModuleFacts
+    from mplint.facts.flow import Flow, Key, Made
     from mplint.facts.scopes import CallSite, Scope
     from mplint.facts.values import Instance
 
@@ -29,15 +32,19 @@ if TYPE_CHECKING:
 PENDING = methods(Kind.POOL).pending
 LAZY = methods(Kind.POOL).lazy
 
-Owner = Union[cst.FunctionDef, cst.Module]
+#: what an event does to pending results: waits for (or consumes) them, or takes them where
+#: mplint cannot follow; None: neither (a look, a move into a list that is followed)
+Meaning = Literal["wait", "escape"]
 
 
 @dataclass(eq=False)
 class PoolBlock:
+    """`with <pool>:` in its owner's code, from its first to its last node in the flow's order."""
+
     node: cst.With
     creation: cst.Call
     start: int
-    end: int = 1 << 62
+    end: int
     #: `pool.join()` inside the block: every task has finished before the exit
     joined: bool = False
 
@@ -50,327 +57,261 @@ class Pending:
 
 
 @dataclass(eq=False)
-class Use:
-    """A use of a name: `wait` (get/wait/poll), `use` (an iterator consumed), `iterate` (a loop over
-    a list), `escape` (anything mplint cannot follow), `moved` (appended to the list `into`)."""
-
-    kind: str
-    node: cst.CSTNode
-    order: int
-    into: str | None = None
-
-
-@dataclass(eq=False)
 class Holder:
-    """A name that holds pending results: one (`direct`) or a list of them (`list`)."""
+    """A local name that keeps pending results: one (an AsyncResult, an iterator) or a list."""
 
-    kind: str
+    key: Key
+    listed: bool
     calls: list[Pending] = field(default_factory=list)
+
+    @property
+    def name(self) -> str:
+        return self.key[1]
+
+    @property
+    def lazy(self) -> bool:
+        """Every result it keeps is a lazy iterator (`imap`)."""
+        return all(p.call.func.attr.value in LAZY for p in self.calls)  # type: ignore[attr-defined]
+
+
+@dataclass(frozen=True, eq=False)
+class Late:
+    """Results of a pool block first waited for after the block: `wait` is that first wait."""
+
+    holder: Holder
+    block: PoolBlock
+    wait: Event
+
+
+def pending_sites(facts: ModuleFacts) -> list[CallSite]:
+    """The calls that make pending results of a pool whose `with` block terminates it."""
+    found = []
+    for site in facts.calls:
+        func = site.node.func
+        if isinstance(func, cst.Attribute) and func.attr.value in PENDING:
+            pool = facts.values.instance_of(func.value, site.scope)
+            if pool is not None and _terminating(pool) and owner_of(site.scope) is not None:
+                found.append(site)
+    return found
 
 
 class PoolResults:
+    """The pending results of the module's pool blocks (ModuleFacts.pool_results)."""
+
     def __init__(self, facts: ModuleFacts) -> None:
         self.facts = facts
 
     @cached_property
     def bodies(self) -> list[ResultsBody]:
-        """The function bodies (and module) that make pending results of a pool, walked."""
-        facts = self.facts
-        owners: dict[Owner, Scope] = {}
-        for site in facts.calls:
-            func = site.node.func
-            if isinstance(func, cst.Attribute) and func.attr.value in PENDING:
-                pool = facts.values.instance_of(func.value, site.scope)
-                scope = owner_of(site.scope)
-                if pool is not None and _terminating(pool) and scope is not None:
-                    owners.setdefault(scope.node, scope)  # type: ignore[arg-type]
-        if not owners:
+        """One per function (or module) that makes pending results of a pool."""
+        sites = pending_sites(self.facts)
+        if not sites:
             return []
-        sites = {site.node: site for site in facts.calls}
-        bodies = []
-        for node, scope in owners.items():
-            body = ResultsBody(facts, scope, sites)
-            if isinstance(node, cst.Module):
-                body.walk(node)
-            else:
-                body.walk(node.body)
-            bodies.append(body)
-        return bodies
+        flow = self.facts.flow
+        owners: dict[Scope, list[CallSite]] = {}
+        for site in sites:
+            owners.setdefault(owner_of(site.scope), []).append(site)  # type: ignore[arg-type]
+        return [ResultsBody(self.facts, flow, owner, made) for owner, made in owners.items()]
+
+    def consumed_after_exit(self) -> Iterator[Late]:
+        """Results first waited for (or an `imap` iterator first consumed) after their block."""
+        for body in self.bodies:
+            yield from body.late()
+
+    def never_waited(self) -> Iterator[Pending]:
+        """Results made in a block, never waited for in it nor kept for later, while nothing
+        else in the block waits (a queue's `get()`, a process's `join()`) and no `join()` ends it."""
+        for body in self.bodies:
+            yield from body.never_waited()
 
 
+class ResultsBody:
+    """One owner's pool blocks, the pending results made in them, and the holders that keep them."""
 
-
-class ResultsBody(Walker):
-    """One function body (or module) in source order: its pool blocks, the pending results made
-    in them, and every use of a name."""
-
-    def __init__(self, facts: ModuleFacts, scope: Scope, sites: dict[cst.Call, CallSite]) -> None:
+    def __init__(self, facts: ModuleFacts, flow: Flow, owner: Scope, sites: list[CallSite]) -> None:
         self.facts = facts
-        self.scope = scope
-        self.sites = sites
-        self.stack: list[cst.CSTNode] = []
-        self.order = 0
-        self.nested = 0
-        self.blocks: list[PoolBlock] = []
-        self.active: list[PoolBlock] = []
-        self.holders: dict[str, Holder] = {}
+        self.flow = flow
+        self.owner = owner
+        self.blocks = [
+            PoolBlock(node, pool.creation, start, end)
+            for node, start, end in flow.withs_in(owner)
+            for item in node.items
+            if (pool := facts.values.instance_of(item.item, owner)) is not None and _terminating(pool)
+        ]
+        self._calls = [s for s in facts.calls if owner_of(s.scope) is owner and s.node in flow.order_of]
+        for site in self._calls:
+            func = site.node.func
+            if isinstance(func, cst.Attribute) and func.attr.value == "join":
+                block = self._block_of(site)
+                if block is not None:
+                    block.joined = True
         self.discarded: list[Pending] = []
-        self.escaped_calls: set[cst.Call] = set()
-        self.events: dict[str, list[Use]] = {}
-        #: loop variable -> the list it walks, while inside the loop
-        self.loop_vars: dict[str, list[str]] = {}
-        #: waits in source order: (order, receiver, the name it is or whose element it is)
-        self.syncs: list[tuple[int, cst.BaseExpression, str | None]] = []
+        #: holder key -> holder, in the order of their first pending result
+        self.made: dict[Key, Holder] = {}
+        for site in sites:
+            block = self._block_of(site)
+            if block is not None:
+                self._keep(Pending(site.node, flow.order_of[site.node], block), flow.made[site.node])
+        self.holders = self._merged()
 
-    # --- bookkeeping ----------------------------------------------------------------------
+    # --- building -----------------------------------------------------------------------------
 
-    def on_visit(self, node: cst.CSTNode) -> bool:
-        self.order += 1
-        self.stack.append(node)
-        return super().on_visit(node)
+    def _active(self, order: int) -> list[PoolBlock]:
+        """The blocks around a node of that order, outermost first."""
+        return [b for b in self.blocks if b.start < order <= b.end]
 
-    def on_leave(self, original_node: cst.CSTNode) -> None:
-        super().on_leave(original_node)
-        self.stack.pop()
-
-    def _enter_nested(self, node: cst.CSTNode) -> None:
-        self.nested += 1
-
-    def _leave_nested(self, node: cst.CSTNode) -> None:
-        self.nested -= 1
-
-    visit_FunctionDef = visit_Lambda = visit_ClassDef = _enter_nested
-    leave_FunctionDef = leave_Lambda = leave_ClassDef = _leave_nested
-
-    def _scope_of(self, call: cst.Call) -> Scope:
-        site = self.sites.get(call)
-        return site.scope if site is not None else self.scope
-
-    # --- pool blocks ----------------------------------------------------------------------
-
-    def visit_With(self, node: cst.With) -> None:
-        if self.nested:
-            return
-        for item in node.items:
-            pool = self.facts.values.instance_of(item.item, self.scope)
-            if pool is not None and _terminating(pool):
-                block = PoolBlock(node, pool.creation, self.order)
-                self.blocks.append(block)
-                self.active.append(block)
-
-    def leave_With(self, original_node: cst.With) -> None:
-        while self.active and self.active[-1].node is original_node:
-            self.active.pop().end = self.order
-
-    def _block_of(self, receiver: cst.BaseExpression, call: cst.Call) -> PoolBlock | None:
-        if not self.active:
+    def _block_of(self, site: CallSite) -> PoolBlock | None:
+        """The innermost block around a call whose receiver is that block's pool."""
+        active = self._active(self.flow.order_of[site.node])
+        if not active:
             return None
-        pool = self.facts.values.instance_of(receiver, self._scope_of(call))
+        pool = self.facts.values.instance_of(site.node.func.value, site.scope)  # type: ignore[attr-defined]
         if pool is None:
             return None
-        for block in reversed(self.active):
-            if block.creation is pool.creation:
-                return block
-        return None
+        return next((b for b in reversed(active) if b.creation is pool.creation), None)
 
-    # --- loops over lists of results ----------------------------------------------------------
-
-    def visit_For(self, node: cst.For) -> None:
-        self._loop(node.target, node.iter, +1)
-
-    def leave_For(self, original_node: cst.For) -> None:
-        self._loop(original_node.target, original_node.iter, -1)
-
-    def _visit_comprehension(self, node: cst.CSTNode) -> None:
-        for target, iterable in _comp_fors(node):
-            self._loop(target, iterable, +1)
-
-    def _leave_comprehension(self, node: cst.CSTNode) -> None:
-        for target, iterable in _comp_fors(node):
-            self._loop(target, iterable, -1)
-
-    visit_ListComp = visit_SetComp = visit_GeneratorExp = visit_DictComp = _visit_comprehension
-    leave_ListComp = leave_SetComp = leave_GeneratorExp = leave_DictComp = _leave_comprehension
-
-    def _loop(self, target: cst.BaseExpression, iterable: cst.BaseExpression, step: int) -> None:
-        if isinstance(target, cst.Name) and isinstance(iterable, cst.Name):
-            if step > 0:
-                self.loop_vars.setdefault(target.value, []).append(iterable.value)
-            elif self.loop_vars.get(target.value):
-                self.loop_vars[target.value].pop()
-
-    # --- calls ----------------------------------------------------------------------------
-
-    def visit_Call(self, node: cst.Call) -> None:
-        func = node.func
-        if self.nested or not isinstance(func, cst.Attribute):
-            return
-        method = func.attr.value
-        if method in PENDING:
-            block = self._block_of(func.value, node)
-            if block is not None:
-                self._pending(Pending(node, self.order, block))
-        elif method == "join" and self.active:
-            block = self._block_of(func.value, node)
-            if block is not None:
-                block.joined = True
-            elif self._is_process(func.value, node):
-                self._sync(func.value)
-        elif (method == "get" and not [a for a in node.args if a.keyword is None]) or method == "wait":
-            self._sync(func.value)
-
-    def _sync(self, receiver: cst.BaseExpression) -> None:
-        """A wait on `receiver`; for a loop variable, on an element of the list it walks."""
-        name = receiver.value if isinstance(receiver, cst.Name) else None
-        walked = self.loop_vars.get(name or "")
-        self.syncs.append((self.order, receiver, walked[-1] if walked else name))
-
-    def _is_process(self, receiver: cst.BaseExpression, call: cst.Call) -> bool:
-        made = self.facts.values.instance_of(receiver, self._scope_of(call))
-        return made is not None and made.kind is Kind.PROCESS
-
-    def _pending(self, pending: Pending) -> None:
-        """Where the result of a pending call goes: a name, a list, nowhere, or somewhere unknown."""
-        parent = self.stack[-2] if len(self.stack) > 1 else None
-        grand = self.stack[-3] if len(self.stack) > 2 else None
-        call = pending.call
-        if isinstance(parent, cst.Expr):
+    def _keep(self, pending: Pending, made: Made) -> None:
+        """Where a pending result goes: a name, a list, nowhere; anything else is not followed
+        (consumed on the spot: `.get()`, a loop over it; or handed on)."""
+        parent, grand = made.parent, made.grand
+        if made.how == "discarded":
             self.discarded.append(pending)
-        elif isinstance(parent, (cst.Assign, cst.AnnAssign)) and parent.value is call:
-            name = _assigned_name(parent)
-            if name is not None:
-                self.holders.setdefault(name, Holder("direct")).calls.append(pending)
-        elif isinstance(parent, (cst.ListComp, cst.GeneratorExp)) and parent.elt is call:
-            name = _assigned_name(grand) if isinstance(grand, (cst.Assign, cst.AnnAssign)) else None
-            if name is not None and isinstance(parent, cst.ListComp):
-                self.holders.setdefault(name, Holder("list")).calls.append(pending)
-        elif isinstance(parent, cst.Arg) and isinstance(grand, cst.Call):
-            into = _append_target(grand)
-            if into is not None:
-                self.holders.setdefault(into, Holder("list")).calls.append(pending)
-        # anything else: consumed on the spot (`.get()`, a loop over it) or handed on: not followed
-
-    # --- names ----------------------------------------------------------------------------
-
-    def visit_Name(self, node: cst.Name) -> None:
-        parent = self.stack[-2] if len(self.stack) > 1 else None
-        if isinstance(parent, cst.Attribute) and parent.attr is node:
             return
-        if isinstance(parent, cst.Arg) and parent.keyword is node:
+        if made.key is None:
             return
-        if isinstance(parent, (cst.FunctionDef, cst.ClassDef, cst.Param, cst.ImportAlias)) and not self.nested:
+        if made.how == "name" and isinstance(parent, (cst.Assign, cst.AnnAssign)):
+            listed = False
+        elif made.how == "element" and isinstance(parent, cst.ListComp) and isinstance(grand, (cst.Assign, cst.AnnAssign)):
+            listed = True
+        elif made.how == "element" and isinstance(grand, cst.Call) and _appends(grand):
+            listed = True
+        else:
             return
-        kind, into = ("escape", None) if self.nested else self._use(node)
-        if kind == "bind":
-            return
-        for collection in self.loop_vars.get(node.value, [])[-1:]:
-            # a use of `r` in `for r in results:` is a use of an element of `results`
-            self.events.setdefault(collection, []).append(
-                Use("element-wait" if kind == "wait" else "element-escape", node, self.order)
-            )
-            return
-        self.events.setdefault(node.value, []).append(Use(kind, node, self.order, into))
+        self.made.setdefault(made.key, Holder(made.key, listed)).calls.append(pending)
 
-    def _use(self, node: cst.Name) -> tuple[str, str | None]:
-        parent = self.stack[-2] if len(self.stack) > 1 else None
-        grand = self.stack[-3] if len(self.stack) > 2 else None
-        if isinstance(parent, cst.Attribute) and parent.value is node:
-            called = isinstance(grand, cst.Call) and grand.func is parent
-            method = parent.attr.value
-            if called and method in ("get", "wait", "ready", "successful"):
-                return "wait", None
-            if called and method == "next":
-                return "use", None
-            if called and method == "append":
-                return "append", None
-            return "escape", None
-        if isinstance(parent, cst.AssignTarget) or (
-            isinstance(parent, (cst.AnnAssign, cst.For, cst.CompFor)) and parent.target is node
-        ):
-            return "bind", None
-        if isinstance(parent, (cst.For, cst.CompFor)) and parent.iter is node:
-            return "iterate", None
-        if isinstance(parent, cst.From):  # yield from
-            return "use", None
-        if isinstance(parent, cst.Arg) and isinstance(grand, cst.Call):
-            if isinstance(grand.func, cst.Name) and grand.func.value == "len":
-                return "neutral", None
-            if isinstance(grand.func, cst.Name) and grand.func.value in ITERATING_BUILTINS:
-                return "use", None
-            into = _append_target(grand)
-            if into is not None:
-                return "moved", into
-        if isinstance(parent, cst.Subscript) and parent.value is node:
-            attribute = grand if isinstance(grand, cst.Attribute) and grand.value is parent else None
-            caller = self.stack[-4] if len(self.stack) > 3 else None
-            if attribute is not None and isinstance(caller, cst.Call) and caller.func is attribute:
-                if attribute.attr.value in ("get", "wait", "ready", "successful"):
-                    return "wait", None
-        return "escape", None
-
-    # --- queries --------------------------------------------------------------------------
-
-    def merged_holders(self) -> dict[str, Holder]:
+    def _merged(self) -> dict[Key, Holder]:
         """`r = pool.apply_async(...)` then `results.append(r)`: `results` holds `r`'s result."""
-        holders = dict(self.holders)
-        for name, holder in self.holders.items():
-            if holder.kind != "direct":
+        holders = dict(self.made)
+        for key, holder in self.made.items():
+            if holder.listed:
                 continue
-            moves = [e for e in self.events.get(name, []) if e.kind == "moved"]
-            if moves and all(e.kind in ("moved", "bind") for e in self.events.get(name, [])):
-                into = moves[0].into
-                if into is not None and all(e.into == into for e in moves):
-                    target = holders.setdefault(into, Holder("list"))
-                    if target.kind == "list":
-                        target.calls.extend(holder.calls)
-                        del holders[name]
+            events = self.flow.uses.get(key, [])
+            targets = {self.flow.store_targets.get(e.node) if self._moved(e) else None for e in events}
+            if len(targets) == 1 and None not in targets:
+                into = targets.pop()
+                target = holders.setdefault(into, Holder(into, True))  # type: ignore[arg-type]
+                if target.listed:
+                    target.calls.extend(holder.calls)
+                    del holders[key]
         return holders
 
     @staticmethod
-    def uses(holder: Holder, events: list[Use]) -> list[Use] | None:
-        """The events that wait for or consume the results; None when one of them cannot be followed."""
-        found = []
-        for event in events:
-            kind = event.kind
-            if holder.kind == "list":
-                # a list is followed through the loops over it: `for r in results: r.get()`
-                if kind in ("escape", "use", "element-escape"):
-                    return None
-                if kind in ("wait", "element-wait"):
-                    found.append(event)
-            elif kind in ("escape", "moved"):
-                return None
-            elif kind in ("wait", "use", "iterate"):
-                found.append(event)
-        return found
+    def _moved(event: Event) -> bool:
+        return event.use is Use.STORE and isinstance(event.node, cst.Call) and _appends(event.node)
 
-    def only_bound_to_results(self, name: str, holder: Holder) -> bool:
-        """Every binding of `name` in the function stores its pending results (or starts an empty list)."""
-        bindings = self.scope.bindings.get(name, [])
+    # --- queries ------------------------------------------------------------------------------
+
+    def late(self) -> Iterator[Late]:
+        for holder, block, waits in self._followed():
+            if waits and not any(e.order < block.end for e in waits):
+                yield Late(holder, block, waits[0])
+
+    def never_waited(self) -> Iterator[Pending]:
+        for holder, block, waits in self._followed():
+            if not waits:
+                yield from (p for p in holder.calls if not self._synchronised_after(p))
+        for pending in self.discarded:
+            if not pending.block.joined and not self._synchronised_after(pending):
+                yield pending
+
+    def _followed(self) -> Iterator[tuple[Holder, PoolBlock, list[Event]]]:
+        """Each holder of one block not joined, with its waits after the block's start, when
+        every use of it after the start can be followed."""
+        for holder in self.holders.values():
+            blocks = {p.block for p in holder.calls}
+            if len(blocks) != 1 or not self._only_bound_to_results(holder):
+                continue
+            block = blocks.pop()
+            if block.joined:
+                continue
+            waits = []
+            for event in self.flow.uses.get(holder.key, []):
+                meaning = _meaning(event, holder.listed) if event.order > block.start else None
+                if meaning == "escape":
+                    break
+                if meaning == "wait":
+                    waits.append(event)
+            else:
+                yield holder, block, waits
+
+    def _only_bound_to_results(self, holder: Holder) -> bool:
+        """Every binding of the name stores its pending results (or starts an empty list)."""
+        scope, name = holder.key
+        bindings = scope.bindings.get(name, [])
         calls = {p.call for p in holder.calls}
         for binding in bindings:
             value = binding.value
-            if value in calls:
+            if value in calls or (isinstance(value, cst.ListComp) and value.elt in calls):
                 continue
-            if isinstance(value, cst.ListComp) and value.elt in calls:
-                continue
-            if holder.kind == "list" and isinstance(value, cst.List) and not value.elements:
+            if holder.listed and isinstance(value, cst.List) and not value.elements:
                 continue
             return False
         return bool(bindings)
 
-    def synchronised_after(self, pending: Pending, pending_names: set[str]) -> bool:
+    def _synchronised_after(self, pending: Pending) -> bool:
         """After the call, inside the block, the code waits on something mplint cannot see through
         (a queue's `get()`, an event's `wait()`, a process's `join()`): the author synchronises by
-        other means, so the finding would be a guess."""
-        for order, receiver, name in self.syncs:
-            if pending.order < order < pending.block.end:
-                if name in pending_names:
-                    continue  # waiting for another result of the pool does not wait for this one
-                if isinstance(receiver, cst.Call) and isinstance(receiver.func, cst.Attribute) and receiver.func.attr.value in PENDING:
-                    continue
+        other means, so the finding would be a guess. Waiting for another result of the pool does
+        not wait for this one."""
+        for site in self._calls:
+            order = self.flow.order_of[site.node]
+            if not pending.order < order < pending.block.end or site.node in self._on_results:
+                continue
+            if self._waits(site):
                 return True
         return False
+
+    @cached_property
+    def _on_results(self) -> set[cst.CSTNode]:
+        """Where the names that keep pending results are used."""
+        return {e.node for key in {*self.made, *self.holders} for e in self.flow.uses.get(key, [])}
+
+    def _waits(self, site: CallSite) -> bool:
+        """A call that blocks on something: `x.get()` (no positional argument), `x.wait()`, a
+        process's `join()` inside a block; not a wait on a result made on the spot."""
+        func = site.node.func
+        if not isinstance(func, cst.Attribute):
+            return False
+        receiver = func.value
+        if isinstance(receiver, cst.Call) and isinstance(receiver.func, cst.Attribute) and receiver.func.attr.value in PENDING:
+            return False
+        method = func.attr.value
+        if method == "join":
+            if not self._active(self.flow.order_of[site.node]) or self._block_of(site) is not None:
+                return False
+            made = self.facts.values.instance_of(receiver, site.scope)
+            return made is not None and made.kind is Kind.PROCESS
+        return method == "wait" or (method == "get" and not [a for a in site.node.args if a.keyword is None])
+
+
+def _meaning(event: Event, listed: bool) -> Meaning | None:
+    """What an event of a holder's name does to its results. A list is followed through the
+    loops over it (`for r in results: r.get()`); an element of one result (what an `imap`
+    iterator yields) says nothing of the result itself."""
+    use = event.use
+    if use is Use.CALL and event.method in RESULT_WAITS:
+        return "wait" if listed or not event.element else None
+    if event.element:
+        return "escape" if listed else None
+    if use is Use.CALL and event.method == "append":
+        return None
+    if use is Use.STORE and ResultsBody._moved(event):
+        return None if listed else "escape"
+    if use is Use.ITERATE:  # `for r in results:` follows the list, `for x in it:` consumes it
+        return None if listed else "wait"
+    if use is Use.CONSUME or (use is Use.CALL and event.method == "next"):
+        return "escape" if listed else "wait"
+    return "escape"
 
 
 def _terminating(pool: Instance) -> bool:
@@ -381,25 +322,7 @@ def _terminating(pool: Instance) -> bool:
     return pool.api.methods is None and vocabulary(pool.api).exit_terminates
 
 
-def _comp_fors(node: cst.CSTNode) -> Iterator[tuple[cst.BaseExpression, cst.BaseExpression]]:
-    comp = getattr(node, "for_in", None)
-    while comp is not None:
-        yield comp.target, comp.iter
-        comp = comp.inner_for_in
-
-
-def _assigned_name(statement: cst.CSTNode | None) -> str | None:
-    if isinstance(statement, cst.Assign) and len(statement.targets) == 1:
-        target = statement.targets[0].target
-        return target.value if isinstance(target, cst.Name) else None
-    if isinstance(statement, cst.AnnAssign) and isinstance(statement.target, cst.Name):
-        return statement.target.value
-    return None
-
-
-def _append_target(call: cst.Call) -> str | None:
-    """`results` for `results.append(x)`."""
+def _appends(call: cst.Call) -> bool:
+    """`results.append(x)`."""
     func = call.func
-    if isinstance(func, cst.Attribute) and func.attr.value == "append" and isinstance(func.value, cst.Name):
-        return func.value.value
-    return None
+    return isinstance(func, cst.Attribute) and func.attr.value == "append" and isinstance(func.value, cst.Name)

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any, Literal, NamedTuple
 import libcst as cst
 
 from mplint import apis
-from mplint.facts.syntax import EXHAUSTING_BUILTINS, getattr_method
+from mplint.facts.syntax import EXHAUSTING_BUILTINS, ITERATING_BUILTINS, getattr_method
 from mplint.facts.walk import Walker
 
 if TYPE_CHECKING:
@@ -23,6 +23,10 @@ if TYPE_CHECKING:
     from mplint.facts.scopes import Scope
 
 LIFECYCLE_METHODS = apis.LIFECYCLE_METHODS
+#: the methods of a pool's `AsyncResult` that wait for its outcome or look at it
+RESULT_WAITS = frozenset({"get", "wait", "ready", "successful"})
+#: bound methods that whoever is handed one may call to end the object or wait for it
+_HANDED_ON = LIFECYCLE_METHODS | RESULT_WAITS
 #: builtins that look at an object without keeping it
 _INSPECTING_BUILTINS = frozenset(
     {"print", "len", "repr", "str", "id", "isinstance", "type", "bool", "hash", "format", "callable"}
@@ -53,6 +57,10 @@ class Use(enum.Enum):
     STORE = "store"  # put into a local collection (`Event.into`)
     DAEMON = "daemon"  # its daemon flag set to something other than False
     POLL = "poll"  # `is_alive()`/`exitcode` as a `while` condition: the polling reaps it
+    ITERATE = "iterate"  # a `for` walks it (`for p in procs`, `enumerate(procs)`): its loop
+    #: variable stands for the elements
+    CONSUME = "consume"  # run through by a builtin or `yield from` (`list(it)`, `next(it)`)
+    LENT = "lent"  # handed to a helper of the module that only uses it (handed.py): a look
     READ = "read"  # looked at without being kept: no event
 
 
@@ -205,12 +213,12 @@ class UseReader(Walker):
                 return Seen(Use.READ, parent)
             if attr == "exitcode" and self._in_while_test(i - 1):
                 return Seen(Use.POLL, parent)
-            if attr in LIFECYCLE_METHODS:
+            if attr in _HANDED_ON:
                 return Seen(Use.ESCAPE, parent)  # a bound method handed on: whoever holds it may call it
             return Seen(Use.READ, parent)
         if isinstance(parent, cst.Subscript) and parent.value is expr:
             seen = self._use(i - 1)
-            if seen.use in (Use.READ, Use.ESCAPE) or seen.each:
+            if seen.use in (Use.READ, Use.ESCAPE, Use.ITERATE, Use.CONSUME, Use.LENT) or seen.each:
                 return seen
             return seen._replace(each=True)  # done to an element: `procs[i].join()`
         if isinstance(parent, cst.Arg) and parent.value is expr:
@@ -225,7 +233,9 @@ class UseReader(Walker):
         if isinstance(parent, cst.WithItem) and parent.item is expr:
             return Seen(Use.WITH, parent)
         if isinstance(parent, (cst.For, cst.CompFor)) and parent.iter is expr:
-            return Seen(Use.READ, parent)
+            return Seen(Use.ITERATE, parent)
+        if isinstance(parent, cst.From):  # `yield from it`
+            return Seen(Use.CONSUME, parent)
         if isinstance(parent, cst.AssignTarget) and isinstance(expr, cst.Subscript):
             return Seen(Use.READ, parent)  # procs[i] = ...: a store into the collection
         if isinstance(
@@ -306,7 +316,9 @@ class UseReader(Walker):
         if builtin in _SAME_ELEMENTS or builtin in ("enumerate", "zip"):
             outer = self.stack[j - 1]
             if isinstance(outer, (cst.For, cst.CompFor)) and outer.iter is call:
-                return Seen(Use.READ, call)  # the loop variable stands for it
+                return Seen(Use.ITERATE, call)  # the loop variable stands for it
+        if builtin in ITERATING_BUILTINS:
+            return Seen(Use.CONSUME, call)
         return Seen(Use.ESCAPE, call)
 
     def _got_attribute(self, j: int) -> Seen:
@@ -321,7 +333,7 @@ class UseReader(Walker):
         outer = self.stack[j - 1]
         if isinstance(outer, cst.Call) and outer.func is call:
             return Seen(Use.CALL, outer, method=attr)  # `getattr(pool, "map")(f, xs)`
-        if attr in LIFECYCLE_METHODS:
+        if attr in _HANDED_ON:
             return Seen(Use.ESCAPE, call)  # a bound method handed on
         return Seen(Use.READ, call)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Iterator
 
 from mplint.facts import ModuleFacts
-from mplint.facts.results import LAZY, Holder, Pending, PoolBlock, ResultsBody, Use
+from mplint.facts.results import Late, Pending, PoolBlock
 from mplint.rules.base import Report, Rule
 
 
@@ -81,34 +81,10 @@ if __name__ == "__main__":
     )
 
     def check(self, facts: ModuleFacts) -> Iterator[Report]:
-        for body in facts.pool_results.bodies:
-            yield from _reports(facts, body)
-
-
-def _reports(facts: ModuleFacts, walk: ResultsBody) -> Iterator[Report]:
-    holders = walk.merged_holders()
-    pending_names = set(walk.holders) | set(holders)
-    for name, holder in holders.items():
-        blocks = {p.block for p in holder.calls}
-        if len(blocks) != 1 or not walk.only_bound_to_results(name, holder):
-            continue
-        block = blocks.pop()
-        if block.joined:
-            continue
-        events = [e for e in walk.events.get(name, []) if e.order > block.start]
-        useful = walk.uses(holder, events)
-        if useful is None:
-            continue  # the results go where mplint cannot follow them
-        if any(e.order < block.end for e in useful):
-            continue  # waited for inside the block
-        if useful:
-            yield Report(useful[0].node, _late_message(facts, name, holder, block, useful[0]))
-        else:
-            for pending in holder.calls:
-                if not walk.synchronised_after(pending, pending_names):
-                    yield Report(pending.call, _never_message(facts, pending))
-    for pending in walk.discarded:
-        if not pending.block.joined and not walk.synchronised_after(pending, pending_names):
+        results = facts.pool_results
+        for late in results.consumed_after_exit():
+            yield Report(late.wait.mention or late.wait.node, _late_message(facts, late))
+        for pending in results.never_waited():
             yield Report(pending.call, _never_message(facts, pending))
 
 
@@ -116,10 +92,10 @@ def _pool_text(facts: ModuleFacts, block: PoolBlock) -> str:
     return facts.call_text(block.creation)
 
 
-def _late_message(facts: ModuleFacts, name: str, holder: Holder, block: PoolBlock, use: Use) -> str:
-    lazy = all(p.call.func.attr.value in LAZY for p in holder.calls)  # type: ignore[attr-defined]
-    what = "the lazy `imap` iterator" if lazy else "the pool's results"
-    wait = "blocks on its first missing item" if lazy else "waits forever"
+def _late_message(facts: ModuleFacts, late: Late) -> str:
+    name, block = late.holder.name, late.block
+    what = "the lazy `imap` iterator" if late.holder.lazy else "the pool's results"
+    wait = "blocks on its first missing item" if late.holder.lazy else "waits forever"
     return (
         f"`{name}` ({what}) is consumed only after the `with {_pool_text(facts, block)}` block "
         f"(line {facts.line_of(block.node)}), whose exit called `terminate()` and dropped the "
