@@ -149,3 +149,32 @@ def test_a_generator_of_results_is_not_followed() -> None:
         """
     )
     assert late(facts) == [] and never(facts) == []
+
+
+def test_a_callback_result_counts_as_read_by_any_use_of_its_variable_only() -> None:
+    facts = facts_of(
+        """
+        def done(x):
+            pass
+
+
+        def unread(obj):
+            pool = Pool(2)
+            r = pool.apply_async(work, (1,), callback=done)
+            obj.r = dict(r=1)
+            r = None
+
+
+        def printed():
+            pool = Pool(2)
+            r = pool.apply_async(work, (1,), callback=done)
+            print(r)
+
+
+        def closure():
+            pool = Pool(2)
+            r = pool.apply_async(work, (1,), callback=done)
+            return lambda: r.get()
+        """
+    )
+    assert [(facts.line_of(u.site.node), u.name) for u in facts.unobserved_callbacks] == [(14, "r")]

@@ -24,7 +24,7 @@ from mplint.facts.daemonic import Daemonic, DaemonicRun
 from mplint.facts.fanout import Fanout, Fanouts
 from mplint.facts.forking import Fork, Forking, ForkWithThreads
 from mplint.facts.handed import Handed
-from mplint.facts import libraries, lifecycles, results
+from mplint.facts import callbacks, libraries, lifecycles, results
 from mplint.facts.flow import Flow
 from mplint.facts.lifecycles import Lifecycles
 from mplint.facts.locks import Locks
@@ -191,9 +191,10 @@ class ModuleFacts:
     @cached_property
     def flow(self) -> Flow:
         """What happens to each local name of the functions that make a process, pool,
-        executor, manager or pending pool result, in source order (one walk for them all)."""
+        executor, manager, pending pool result or result with an unguarded callback, in source
+        order (one walk for them all)."""
         creations = {site.node: owner for site, _, owner in self._creations}
-        for site in results.pending_sites(self):
+        for site in (*results.pending_sites(self), *callbacks.kept_results(self)):
             creations[site.node] = owner_of(site.scope)  # type: ignore[assignment]
         return Flow.of(self.module, self.scopes.values(), self.names, creations, Handed(self))
 

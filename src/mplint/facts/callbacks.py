@@ -5,20 +5,20 @@ and a result that is never kept or never read.
 the exception is stored in the `AsyncResult`, and only `.get()` raises it again; a result that is
 thrown away (an expression statement) or bound to a name that nothing reads is never asked, so the
 error disappears. Anything else done with the result (kept in a list, returned, passed on) may
-reach a `.get()`, and stays silent.
+reach a `.get()`, and stays silent. Whether a name is read is asked of the flow fact (flow.py):
+the results bound to names are creations it follows.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Iterator
 
 import libcst as cst
 
 from mplint import apis
 from mplint.facts.resolve import owner_of
 from mplint.facts.syntax import argument
-from mplint.facts.walk import Walker
 
 if TYPE_CHECKING:
     from mplint.facts import ModuleFacts
@@ -42,6 +42,22 @@ class Unobserved:
 
 def unobserved_callbacks(facts: ModuleFacts) -> list[Unobserved]:
     found = []
+    for site in _without_error_callback(facts):
+        dropped, name = _dropped(facts, site)
+        if dropped:
+            found.append(Unobserved(site, site.node.func.attr.value, name))  # type: ignore[attr-defined]
+    return found
+
+
+def kept_results(facts: ModuleFacts) -> Iterator[CallSite]:
+    """The calls with a callback and no error callback whose result is bound to a name (which
+    the flow follows, to tell whether anything reads it)."""
+    for site in _without_error_callback(facts):
+        if _bound_to(site) is not None and owner_of(site.scope) is not None:
+            yield site
+
+
+def _without_error_callback(facts: ModuleFacts) -> Iterator[CallSite]:
     for site in facts.calls:
         call, func = site.node, site.node.func
         if not isinstance(func, cst.Attribute) or func.attr.value not in _ALL_CALLBACK_METHODS:
@@ -56,47 +72,42 @@ def unobserved_callbacks(facts: ModuleFacts) -> list[Unobserved]:
         callback, errors = argument(call, 3, "callback"), argument(call, 4, "error_callback")
         if callback is None or _is_none(callback) or (errors is not None and not _is_none(errors)):
             continue
-        dropped, name = _dropped(facts, site)
-        if dropped:
-            found.append(Unobserved(site, func.attr.value, name))
-    return found
+        yield site
 
 
 def _is_none(expr: cst.BaseExpression) -> bool:
     return isinstance(expr, cst.Name) and expr.value == "None"
 
 
-def _dropped(facts: ModuleFacts, site: CallSite) -> tuple[bool, str | None]:
-    """The result is thrown away, or bound to a name that the owner's code never reads."""
+def _statement(site: CallSite) -> cst.CSTNode | None:
+    """The small statement whose value is the call (`r = pool.apply_async(...)`, or the call alone)."""
     line = site.statement
     small = line.body if isinstance(line, cst.SimpleStatementLine) else [line]
-    statement = next((s for s in small if getattr(s, "value", None) is site.node), None)
-    if isinstance(statement, cst.Expr):
-        return True, None
+    return next((s for s in small if getattr(s, "value", None) is site.node), None)
+
+
+def _bound_to(site: CallSite) -> cst.Name | None:
+    statement = _statement(site)
     if isinstance(statement, cst.AnnAssign) and isinstance(statement.target, cst.Name):
-        target = statement.target  # `result: AsyncResult = pool.apply_async(...)`
-    elif (
+        return statement.target  # `result: AsyncResult = pool.apply_async(...)`
+    if (
         isinstance(statement, cst.Assign) and len(statement.targets) == 1
         and isinstance(statement.targets[0].target, cst.Name)
     ):
-        target = statement.targets[0].target
-    else:
-        return False, None
+        return statement.targets[0].target
+    return None
+
+
+def _dropped(facts: ModuleFacts, site: CallSite) -> tuple[bool, str | None]:
+    """The result is thrown away, or bound to a name that the owner's code never reads."""
+    if isinstance(_statement(site), cst.Expr):
+        return True, None
+    target = _bound_to(site)
     owner = owner_of(site.scope)
-    if owner is None or target.value in owner.global_names or target.value in owner.nonlocal_names:
+    if target is None or owner is None or target.value in owner.global_names or target.value in owner.nonlocal_names:
         return False, None
-    reader = _Reads(target)
-    reader.walk(owner.node)
-    return not reader.read, target.value
-
-
-class _Reads(Walker):
-    """Any other mention of the name in the owner (a nested function's too): a possible read."""
-
-    def __init__(self, target: cst.Name) -> None:
-        self.target = target
-        self.read = False
-
-    def visit_Name(self, node: cst.Name) -> None:
-        if node is not self.target and node.value == self.target.value:
-            self.read = True
+    made = facts.flow.made.get(site.node)
+    if made is None or made.how != "name" or made.key is None:
+        return False, None
+    # any use counts, a look or a closure's too; a rebinding does not
+    return not facts.flow.uses.get(made.key), target.value

@@ -307,8 +307,6 @@ class Flow(UseReader):
             event = self._event(Use.ESCAPE, mention, element, mention=mention)
         else:
             seen = self._use(i)
-            if seen.use is Use.READ:
-                return
             element = element or seen.each  # done to every element: `procs[i].join()`, `map(...)`
             event = self._event(seen.use, seen.where, element, seen.method, mention)
             if seen.use is Use.STORE and seen.into is not None:

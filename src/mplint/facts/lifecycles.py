@@ -158,12 +158,12 @@ def creations(calls: Iterable[CallSite], values: Values) -> Iterator[tuple[CallS
 
 
 def _as_lifecycles_see_it(events: Iterable[Event]) -> list[Event]:
-    """A loop over the object is no event of its own (its loop variable's are); a builtin that
-    runs through it may keep what it yields: an escape."""
+    """A look at the object or a loop over it is no event of its own (the loop variable's are);
+    a builtin that runs through it may keep what it yields: an escape."""
     return [
         replace(e, use=Use.ESCAPE) if e.use is Use.CONSUME else e
         for e in events
-        if e.use is not Use.ITERATE and e.use is not Use.LENT
+        if e.use not in (Use.ITERATE, Use.READ, Use.LENT)
     ]
 
 
@@ -218,7 +218,7 @@ class Lifecycles:
             life.order, life.loops, life.how = made.order, made.loops, made.how
             life.expected_to_fail = made.expected_to_fail
             if made.event is not None and made.seen is not None:
-                life.own_events.extend(_as_lifecycles_see_it([made.event]))
+                life.own_events.append(made.event)
                 seen = made.seen
                 if life.kind is apis.Kind.MANAGER and not (seen.use is Use.CALL and seen.method in _NOT_PROXY_METHODS):
                     # `Manager().dict()`: the proxy keeps its manager alive, and the manager's

@@ -195,7 +195,7 @@ class ResultsBody:
         for key, holder in self.made.items():
             if holder.listed:
                 continue
-            events = self.flow.uses.get(key, [])
+            events = [e for e in self.flow.uses.get(key, []) if e.use is not Use.READ]
             targets = {self.flow.store_targets.get(e.node) if self._moved(e) else None for e in events}
             if len(targets) == 1 and None not in targets:
                 into = targets.pop()
@@ -274,7 +274,9 @@ class ResultsBody:
     @cached_property
     def _on_results(self) -> set[cst.CSTNode]:
         """Where the names that keep pending results are used."""
-        return {e.node for key in {*self.made, *self.holders} for e in self.flow.uses.get(key, [])}
+        return {
+            e.node for key in {*self.made, *self.holders} for e in self.flow.uses.get(key, []) if e.use is not Use.READ
+        }
 
     def _waits(self, site: CallSite) -> bool:
         """A call that blocks on something: `x.get()` (no positional argument), `x.wait()`, a
@@ -299,6 +301,8 @@ def _meaning(event: Event, listed: bool) -> Meaning | None:
     loops over it (`for r in results: r.get()`); an element of one result (what an `imap`
     iterator yields) says nothing of the result itself."""
     use = event.use
+    if use is Use.READ:
+        return None
     if use is Use.CALL and event.method in RESULT_WAITS:
         return "wait" if listed or not event.element else None
     if event.element:
