@@ -944,6 +944,27 @@ def test_lock_regions_cover_with_blocks_and_acquire_release_spans() -> None:
     assert all(facts.code(u.obj) == "counter" and u.index is None for u in updates)
 
 
+def test_lock_regions_hold_the_with_body_not_its_items_nor_nested_functions() -> None:
+    facts = facts_of(
+        """
+        def work(make_lock, lock, log):
+            with make_lock():
+                log("held")
+
+                def later():
+                    log("not this function's code")
+
+            lock.acquire()
+            log("between")
+            lock.release()
+            log("after")
+        """
+    )
+    regions = facts.locks.regions(_function(facts, "work"))
+    locked = sorted(facts.code(call) for call in regions.locked_calls)
+    assert regions.takes_locks and locked == ['log("between")', 'log("held")']
+
+
 def test_shared_values_know_the_route_and_who_races() -> None:
     facts = facts_of(
         """

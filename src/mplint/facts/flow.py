@@ -15,7 +15,7 @@ around each use. The one flow of a module is `ModuleFacts.flow`.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Collection, Iterable, Iterator, Union
+from typing import TYPE_CHECKING, Collection, Iterable, Iterator, NamedTuple, Union
 
 import libcst as cst
 
@@ -70,6 +70,17 @@ class Event:
         return self.order > other.order or any(loop in other.loops for loop in self.loops)
 
 
+class Span(NamedTuple):
+    """A `with` statement of an owner's own code, by the order of its first node, of its body's
+    first node and of its last node: a node of order o is in the statement when first < o <=
+    last, in its body when body <= o <= last."""
+
+    node: cst.With
+    first: int
+    body: int
+    last: int
+
+
 @dataclass(eq=False)
 class Made:
     """How a tracked creation is used where it is made, and where that is."""
@@ -113,6 +124,14 @@ class Flow(UseReader):
             flow.walk(module)
         return flow
 
+    @classmethod
+    def of_function(cls, names: Names, function: Scope) -> Flow:
+        """The order of one function's own calls, assignments and `with` blocks (no names
+        followed)."""
+        flow = cls(names, {function}, set(), ())
+        flow.walk(function.node)
+        return flow
+
     def __init__(self, names: Names, owners: set[Scope], candidates: set[str], creations: Collection[cst.Call]) -> None:
         self.names = names
         self.owners = owners
@@ -123,8 +142,10 @@ class Flow(UseReader):
         self.made: dict[cst.Call, Made] = {}
         #: the position in source order of each call of the owners' code
         self.order_of: dict[cst.Call, int] = {}
-        #: each `with` of an owner's own code: (the owner, its first order, its last order)
-        self._withs: dict[cst.With, tuple[Scope, int, int]] = {}
+        #: each `with` of an owner's own code: [the owner, first, body, last] (see Span)
+        self._withs: dict[cst.With, list] = {}
+        #: the assignments and augmented assignments of an owner's own code, in source order
+        self._assignments: list[tuple[cst.Assign | cst.AugAssign, Scope, int]] = []
         # the defs and classes on the way to an owner must be entered; others only when module
         # code owns something (then any function may touch a global name)
         self.needed: set[cst.CSTNode] = set()
@@ -167,6 +188,8 @@ class Flow(UseReader):
             self.loops = []
         if node in self.owner_nodes:
             self.inside_owner += 1
+        if self.inside_owner:
+            self._order(node)
         if isinstance(node, (cst.SimpleStatementLine, cst.BaseCompoundStatement)) and len(self.stack) > 1:
             self.block_of[node] = self.stack[-2]
         elif isinstance(node, cst.IndentedBlock):
@@ -194,12 +217,39 @@ class Flow(UseReader):
     def _enter(self, node: cst.CSTNode) -> bool:
         return self.walk_everything or self.inside_owner > 0 or node in self.needed
 
-    def withs_in(self, owner: Scope) -> Iterator[tuple[cst.With, int, int]]:
-        """The `with` statements of an owner's own code in source order: (statement, the order
-        of its first node, of its last); a node of order o is inside when first < o <= last."""
-        for node, (scope, first, last) in self._withs.items():
+    def withs_in(self, owner: Scope) -> Iterator[Span]:
+        """The `with` statements of an owner's own code, in source order."""
+        for node, (scope, first, body, last) in self._withs.items():
             if scope is owner:
-                yield node, first, last
+                yield Span(node, first, body, last)
+
+    def assignments_in(self, owner: Scope) -> Iterator[tuple[cst.Assign | cst.AugAssign, int]]:
+        """The assignments and augmented assignments of an owner's own code, with their order."""
+        return ((node, order) for node, scope, order in self._assignments if scope is owner)
+
+    def _order(self, node: cst.CSTNode) -> None:
+        """Records where the calls, assignments and `with` statements of the owners' code come."""
+        if isinstance(node, cst.Call):
+            self.order_of[node] = self.order
+        elif isinstance(node, (cst.With, cst.Assign, cst.AugAssign)):
+            owner = self._own_code_of()
+            if owner is None:
+                return
+            if isinstance(node, cst.With):
+                self._withs[node] = [owner, self.order, self.order, self.order]
+            else:
+                self._assignments.append((node, owner, self.order))
+        elif len(self.stack) > 1 and isinstance(self.stack[-2], cst.With) and self.stack[-2].body is node:
+            span = self._withs.get(self.stack[-2])
+            if span is not None:
+                span[2] = self.order
+
+    def _own_code_of(self) -> Scope | None:
+        """The owner whose own code the current node is (not a def, class or lambda inside it)."""
+        for outer in reversed(self.stack):
+            if isinstance(outer, (cst.FunctionDef, cst.ClassDef, cst.Lambda, cst.Module)):
+                return self.owner_nodes.get(outer)
+        return None
 
     def visit_For(self, node: cst.For) -> bool:
         # the iterable is evaluated once; the body repeats
@@ -232,18 +282,11 @@ class Flow(UseReader):
 
     def visit_With(self, node: cst.With) -> None:
         self.expecting += _expects_failure(node)
-        for outer in reversed(self.stack):
-            if isinstance(outer, (cst.FunctionDef, cst.ClassDef, cst.Lambda, cst.Module)):
-                owner = self.owner_nodes.get(outer)
-                if owner is not None:
-                    self._withs[node] = (owner, self.order, self.order)
-                break
 
     def leave_With(self, original_node: cst.With) -> None:
         self.expecting -= _expects_failure(original_node)
         if original_node in self._withs:
-            owner, first, _ = self._withs[original_node]
-            self._withs[original_node] = (owner, first, self.order)
+            self._withs[original_node][3] = self.order
 
     def visit_Break(self, node: cst.Break) -> None:
         if self.loops and isinstance(self.loops[-1], (cst.For, cst.While)):
@@ -256,8 +299,6 @@ class Flow(UseReader):
     # --- creations ----------------------------------------------------------------------------
 
     def visit_Call(self, node: cst.Call) -> None:
-        if self.inside_owner:
-            self.order_of[node] = self.order
         if node not in self.creations:
             return
         i = len(self.stack) - 1

@@ -1,4 +1,5 @@
-"""Where code holds a lock, and its read-modify-write updates of `.value` and items.
+"""Where code holds a lock, and its read-modify-write updates of `.value` and items: a query of
+one function's flow (flow.py), the order of its calls, assignments and `with` blocks.
 
 A *region* is one function body seen as lock-held or not, statement by statement: inside
 `with <lock>:` or between a lock's `acquire()` and `release()`. An *update* is a read-modify-write
@@ -12,7 +13,8 @@ from typing import TYPE_CHECKING, NamedTuple, Union
 import libcst as cst
 
 from mplint.apis import Kind
-from mplint.facts.syntax import FunctionBodyVisitor
+from mplint.facts.flow import Flow
+from mplint.facts.resolve import owner_of
 
 if TYPE_CHECKING:
     from mplint.facts import ModuleFacts
@@ -36,7 +38,7 @@ class Locks:
 
     def regions(self, function: FunctionInfo) -> Regions:
         if function.node not in self._regions:
-            self._regions[function.node] = Regions.of(self, function)
+            self._regions[function.node] = Regions(self, function)
         return self._regions[function.node]
 
     def may_be_lock(self, expr: cst.BaseExpression, scope: Scope) -> bool:
@@ -59,8 +61,10 @@ class Locks:
         return True
 
 
-class Regions(FunctionBodyVisitor):
-    """One function body: its read-modify-write updates and calls, and whether a lock is held there.
+class Regions:
+    """One function's own code: its read-modify-write updates and calls, and whether a lock is
+    held there, read from the order of its calls, assignments and `with` blocks (the flow of
+    the function, flow.py).
 
     Silence when unsure: a `with` over anything not known to be something else counts as a lock,
     and so does every statement after an `acquire()` unless a `release()` comes between and none
@@ -68,66 +72,44 @@ class Regions(FunctionBodyVisitor):
     """
 
     def __init__(self, locks: Locks, function: FunctionInfo) -> None:
-        self._locks = locks
-        self._scope = function.scope
-        self._with_locks = 0
-        #: acquire/release calls in order, with the update and call events between them
-        self._events: list[tuple[str, object]] = []
+        facts = locks.facts
+        scope = function.scope
+        flow = Flow.of_function(facts.names, scope)
+        #: the bodies of the `with` blocks that take a lock
+        held = [
+            (span.body, span.last)
+            for span in flow.withs_in(scope)
+            if any(locks.may_be_lock(item.item, scope) for item in span.node.items)
+        ]
         self.unlocked_updates: list[Update] = []
         self.locked_calls: set[cst.Call] = set()
         #: the body takes a lock somewhere (`with <lock>:`, `acquire()`)
-        self.takes_locks = False
+        self.takes_locks = bool(held)
+        #: acquire/release calls, and the updates and calls outside `with` locks, in source order
+        events: list[tuple[int, str, object]] = []
+        for site in facts.calls:
+            order = flow.order_of.get(site.node)
+            if order is None or owner_of(site.scope) is not scope:
+                continue
+            func = site.node.func
+            if isinstance(func, cst.Attribute) and func.attr.value in ("acquire", "release"):
+                events.append((order, func.attr.value, site.node))
+                self.takes_locks = True
+            elif any(first <= order <= last for first, last in held):
+                self.locked_calls.add(site.node)
+            else:
+                events.append((order, "call", site.node))
+        for node, order in flow.assignments_in(scope):
+            found = _update(node)
+            if found is not None and not any(first <= order <= last for first, last in held):
+                events.append((order, "update", found))
+        events.sort(key=lambda event: event[0])
+        self._resolve_acquires([(kind, item) for _, kind, item in events])
 
-    @classmethod
-    def of(cls, locks: Locks, function: FunctionInfo) -> Regions:
-        regions = cls(locks, function)
-        regions.walk(function.node.body)
-        regions._resolve_acquires()
-        return regions
-
-    def visit_With(self, node: cst.With) -> bool:
-        locking = any(self._locks.may_be_lock(item.item, self._scope) for item in node.items)
-        for item in node.items:
-            self.walk(item)
-        self._with_locks += locking
-        self.takes_locks = self.takes_locks or locking
-        self.walk(node.body)
-        self._with_locks -= locking
-        return False
-
-    def visit_Call(self, node: cst.Call) -> None:
-        func = node.func
-        if isinstance(func, cst.Attribute) and func.attr.value in ("acquire", "release"):
-            self._events.append((func.attr.value, node))
-            self.takes_locks = True
-        elif self._with_locks:
-            self.locked_calls.add(node)
-        else:
-            self._events.append(("call", node))
-
-    def visit_AugAssign(self, node: cst.AugAssign) -> None:
-        self._update(node, node.target)
-
-    def visit_Assign(self, node: cst.Assign) -> None:
-        if len(node.targets) == 1:
-            target = node.targets[0].target
-            if _reads(node.value, target):
-                self._update(node, target)
-
-    def _update(self, node: UpdateNode, target: cst.BaseExpression) -> None:
-        if isinstance(target, cst.Attribute) and target.attr.value == "value":
-            found = Update(node, target.value, None)
-        elif isinstance(target, cst.Subscript) and len(target.slice) == 1 and isinstance(target.slice[0].slice, cst.Index):
-            found = Update(node, target.value, target.slice[0].slice.value)
-        else:
-            return
-        if not self._with_locks:
-            self._events.append(("update", found))
-
-    def _resolve_acquires(self) -> None:
+    def _resolve_acquires(self, events: list[tuple[str, object]]) -> None:
         last_acquire = last_release = -1
-        releases = [i for i, (kind, _) in enumerate(self._events) if kind == "release"]
-        for i, (kind, item) in enumerate(self._events):
+        releases = [i for i, (kind, _) in enumerate(events) if kind == "release"]
+        for i, (kind, item) in enumerate(events):
             if kind == "acquire":
                 last_acquire = i
             elif kind == "release":
@@ -138,6 +120,21 @@ class Regions(FunctionBodyVisitor):
                     self.unlocked_updates.append(item)  # type: ignore[arg-type]
                 elif kind == "call" and held:
                     self.locked_calls.add(item)  # type: ignore[arg-type]
+
+
+def _update(node: cst.Assign | cst.AugAssign) -> Update | None:
+    """A read-modify-write of `.value` or of one item: `c.value += 1`, `arr[i] = arr[i] + n`."""
+    if isinstance(node, cst.AugAssign):
+        target = node.target
+    elif len(node.targets) == 1 and _reads(node.value, node.targets[0].target):
+        target = node.targets[0].target
+    else:
+        return None
+    if isinstance(target, cst.Attribute) and target.attr.value == "value":
+        return Update(node, target.value, None)
+    if isinstance(target, cst.Subscript) and len(target.slice) == 1 and isinstance(target.slice[0].slice, cst.Index):
+        return Update(node, target.value, target.slice[0].slice.value)
+    return None
 
 
 def _reads(value: cst.CSTNode, target: cst.BaseExpression) -> bool:

@@ -133,9 +133,9 @@ class ResultsBody:
         self.flow = flow
         self.owner = owner
         self.blocks = [
-            PoolBlock(node, pool.creation, start, end)
-            for node, start, end in flow.withs_in(owner)
-            for item in node.items
+            PoolBlock(span.node, pool.creation, span.first, span.last)
+            for span in flow.withs_in(owner)
+            for item in span.node.items
             if (pool := facts.values.instance_of(item.item, owner)) is not None and _terminating(pool)
         ]
         self._calls = [s for s in facts.calls if owner_of(s.scope) is owner and s.node in flow.order_of]
