@@ -178,3 +178,21 @@ def test_a_callback_result_counts_as_read_by_any_use_of_its_variable_only() -> N
         """
     )
     assert [(facts.line_of(u.site.node), u.name) for u in facts.unobserved_callbacks] == [(14, "r")]
+
+
+def test_a_result_lent_to_a_helper_of_the_module_may_be_waited_for_there() -> None:
+    facts = facts_of(
+        """
+        def collect(result):
+            return result.get()
+
+
+        def main():
+            with Pool(2) as pool:
+                r = pool.apply_async(work, (1,))
+                collect(r)
+        """
+    )
+    key = next(k for k in facts.flow.uses if k[1] == "r")
+    assert [e.use for e in facts.flow.uses[key]] == [Use.LENT]
+    assert late(facts) == [] and never(facts) == []
