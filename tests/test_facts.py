@@ -1025,6 +1025,48 @@ def test_pool_results_follow_pending_results_into_lists_and_out_of_blocks() -> N
     assert facts.code(discarded.call) == "pool.apply_async(print)"
 
 
+def test_what_a_method_changes_on_its_object_and_progress_bars() -> None:
+    facts = facts_of(
+        """
+        import tqdm
+        from tqdm.auto import tqdm as bar_of
+        class Stats:
+            def __init__(self):
+                self.total = 0
+                self.names = []
+                self.bar = bar_of(total=3)
+            def add(self, n):
+                self.total += n
+                self._note(n)
+            def _note(self, n):
+                self.names.append(n)
+            def rebound(self, n):
+                self = Stats()
+                self.total = n
+            def read(self):
+                return self.total
+            @staticmethod
+            def make(n):
+                n.total = 1
+        overall = tqdm.tqdm(total=10)
+        stats = Stats()
+        own = my_bar()
+        """
+    )
+    state = facts.state
+    changes = state.self_changes(_function(facts, "add"))
+    assert [(c.attr, c.method.name) for c in changes] == [("total", "add"), ("names", "_note")]
+    for name in ("rebound", "read", "make"):
+        assert state.self_changes(_function(facts, name)) == []
+    module = facts.module_scope
+    assert facts.code(state.progress_bar(cst.Name("overall"), module)) == "tqdm.tqdm(total=10)"
+    assert state.progress_bar(cst.Name("stats"), module) is None
+    assert state.progress_bar(cst.Name("own"), module) is None
+    add = _function(facts, "add")
+    self_bar = cst.Attribute(cst.Name("self"), cst.Name("bar"))
+    assert facts.code(state.progress_bar(self_bar, add.scope)) == "bar_of(total=3)"
+
+
 def test_visibility_of_child_changes_to_the_parent() -> None:
     facts = facts_of(
         """
@@ -1050,7 +1092,7 @@ def test_visibility_of_child_changes_to_the_parent() -> None:
     assert {facts.classes[c].name for c in visibility.family(worker)} == {"Base", "Worker"}
     run = _function(facts, "run")
     set_done, append = facts.state.mutations(run)
-    assert visibility.self_attribute(set_done, "self", run) == "done"
+    assert facts.state.self_attribute(set_done, "self", run) == "done"
     root, plain = visibility.module_object(append)
     assert root.value == "seen" and plain.type == "list"
     assert facts.code(visibility.parent_attribute_read("done", visibility.family(worker))) == "w.done"

@@ -50,7 +50,7 @@ from mplint.facts.scopes import (
 from mplint.facts.shared_memory import SharedMemorySegments
 from mplint.facts.shared_values import SharedValue, SharedValues
 from mplint.facts.syntax import blocks_of
-from mplint.facts.state import Mutation, Plain, State
+from mplint.facts.state import Mutation, Plain, SelfChange, State
 from mplint.facts.statements import Statements
 from mplint.facts.values import Instance, Values
 from mplint.facts.visibility import Visibility
@@ -86,6 +86,7 @@ __all__ = [
     "ModuleFacts",
     "Mutation",
     "Plain",
+    "SelfChange",
     "ProjectFacts",
     "Producer",
     "Producers",

@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Iterator
 
 import libcst as cst
 
+from mplint import object_apis
 from mplint.facts import guards
 from mplint.facts.resolve import MAX_DEPTH as _MAX_DEPTH, SKIP, agreeing
 
@@ -115,11 +116,23 @@ class Mutation:
     writes: bool = True
 
 
+@dataclass(frozen=True, eq=False)
+class SelfChange:
+    """A change that calling a method makes to its own object."""
+
+    #: the attribute of `self` changed: `total` for `self.total += n`, `items` for `self.items.append(v)`
+    attr: str
+    mutation: Mutation
+    #: the method whose body makes it (the one called, or one it calls on `self`)
+    method: FunctionInfo
+
+
 class State:
     def __init__(self, facts: ModuleFacts) -> None:
         self._facts = facts
         self._mutations: dict[cst.FunctionDef, list[Mutation]] = {}
         self._plain_classes: dict[cst.ClassDef, bool] = {}
+        self._self_changes: dict[cst.FunctionDef, list[SelfChange]] = {}
 
     # --- what a value is ---------------------------------------------------------------------
 
@@ -249,6 +262,72 @@ class State:
             found.sort(key=lambda pair: pair[0])
             self._mutations[function.node] = [mutation for _, mutation in found]
         return self._mutations[function.node]
+
+    def self_attribute(self, mutation: Mutation, me: str, function: FunctionInfo) -> str | None:
+        """The attribute of `self` (the parameter `me` of `function`) that a mutation changes:
+        `self.x = v`, `del self.x`, or a plain container held in it (`self.items.append(v)`)."""
+        obj = mutation.obj
+        if isinstance(obj, cst.Name) and obj.value == me and mutation.attr is not None:
+            attr = mutation.attr
+        elif (
+            isinstance(obj, cst.Attribute)
+            and isinstance(obj.value, cst.Name)
+            and obj.value.value == me
+            and mutation.attr is None
+        ):
+            plain = self.plain(obj, mutation.scope)
+            if plain is None or not fits(plain, mutation):
+                return None
+            attr = obj.attr.value
+        else:
+            return None
+        found = self._facts.names.lookup(me, mutation.scope)
+        if found is None or found[0] is not function.scope or len(found[1]) != 1:
+            return None  # `self` rebound: not the object the method was called on
+        return attr
+
+    def self_changes(self, method: FunctionInfo) -> list[SelfChange]:
+        """What calling `method` changes on its own object: the `self` attributes its body sets,
+        deletes or fills (see `self_attribute`), and those of the methods it calls on `self`
+        (`self._bump(n)`), through any depth. Empty for functions that are no instance method."""
+        if method.node in self._self_changes:
+            return self._self_changes[method.node]
+        self._self_changes[method.node] = []  # recursion through `self.other()` ends here
+        found: list[SelfChange] = []
+        me = _self_name(method)
+        if me is not None:
+            for mutation in self.mutations(method):
+                attr = self.self_attribute(mutation, me, method)
+                if attr is not None:
+                    found.append(SelfChange(attr, mutation, method))
+            for site in method.calls:
+                func = site.node.func
+                if not (isinstance(func, cst.Attribute) and isinstance(func.value, cst.Name) and func.value.value == me):
+                    continue
+                callee = self._facts.callgraph.callee(site)
+                if callee is not None and callee.cls is not None and callee is not method:
+                    found.extend(self.self_changes(callee))
+        self._self_changes[method.node] = found
+        return found
+
+    def progress_bar(self, expr: cst.BaseExpression, scope: Scope) -> cst.Call | None:
+        """The creation of the progress bar (`tqdm(...)`, see `object_apis.PROGRESS_BARS`) that a
+        name holds in every one of its bindings, or `self.x` in every assignment of its class."""
+        names = self._facts.names
+        if isinstance(expr, cst.Call):
+            return expr if names.qualname(expr.func, scope) in object_apis.PROGRESS_BARS else None
+        values: list[tuple[cst.BaseExpression | None, Scope]] = []
+        if isinstance(expr, cst.Name):
+            found = names.lookup(expr.value, scope)
+            if found is None:
+                return None
+            values = [(b.value, found[0]) for b in found[1]]
+        elif isinstance(expr, cst.Attribute):
+            owner = names.class_of(expr.value, scope)
+            if owner is not None:
+                values = list(self.attribute_values(owner, expr.attr.value))
+        made = [self.progress_bar(v, where) if isinstance(v, cst.Call) else None for v, where in values]
+        return made[0] if made and all(m is not None for m in made) else None
 
     def returned_names(self, function: FunctionInfo) -> set[str]:
         """Names that `function` returns as they are (`return acc`, `return acc, n`)."""
@@ -426,6 +505,26 @@ _BINDING_STATEMENTS = (
 _OWN_SCOPES = (
     cst.FunctionDef, cst.ClassDef, cst.Lambda, cst.ListComp, cst.SetComp, cst.DictComp, cst.GeneratorExp,
 )
+
+def fits(plain: Plain, mutation: Mutation) -> bool:
+    """The kind of change fits the kind of value: attributes are set on objects, containers are
+    changed by their methods, item assignment and in-place operators. A method call on an object
+    of a class of the module is that class's own method: not known to change anything."""
+    if mutation.attr is not None:
+        return plain.is_object
+    return not plain.is_object
+
+
+def _self_name(method: FunctionInfo) -> str | None:
+    """The name of a method's instance parameter (`self`); None for static and class methods."""
+    params = method.node.params.params
+    if method.cls is None or not params:
+        return None
+    for decorator in method.node.decorators:
+        if isinstance(decorator.decorator, cst.Name) and decorator.decorator.value in ("staticmethod", "classmethod"):
+            return None
+    return params[0].name.value
+
 
 #: augmented assignments that change a list, dict or set in place
 _IN_PLACE: dict[type, str] = {cst.AddAssign: "+=", cst.BitOrAssign: "|="}

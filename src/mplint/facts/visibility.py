@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Callable
 import libcst as cst
 
 from mplint.apis import Kind
+from mplint.facts.state import fits
 from mplint.facts.walk import Walker
 
 if TYPE_CHECKING:
@@ -45,28 +46,6 @@ class Visibility:
         if plain is None or not fits(plain, mutation):
             return None
         return root, plain
-
-    def self_attribute(self, mutation: Mutation, me: str, function: FunctionInfo) -> str | None:
-        """The attribute of `self` that a mutation changes: `self.x = v`, `self.items.append(v)`."""
-        obj = mutation.obj
-        if isinstance(obj, cst.Name) and obj.value == me and mutation.attr is not None:
-            attr = mutation.attr
-        elif (
-            isinstance(obj, cst.Attribute)
-            and isinstance(obj.value, cst.Name)
-            and obj.value.value == me
-            and mutation.attr is None
-        ):
-            plain = self.state.plain(obj, mutation.scope)
-            if plain is None or not fits(plain, mutation):
-                return None
-            attr = obj.attr.value
-        else:
-            return None
-        found = self.facts.names.lookup(me, mutation.scope)
-        if found is None or found[0] is not function.scope or len(found[1]) != 1:
-            return None  # `self` rebound: not the object handed over
-        return attr
 
     def untouched_parameter(self, name: str, scope: Scope, worker: FunctionInfo) -> bool:
         """`name` in `scope` is `worker`'s parameter, never rebound: still the object it was given."""
@@ -175,15 +154,6 @@ class Visibility:
             if args and isinstance(args[0], cst.SimpleString) and args[0].evaluated_value == "fork":
                 return True
         return False
-
-
-def fits(plain: Plain, mutation: Mutation) -> bool:
-    """The kind of change fits the kind of value: attributes are set on objects, containers are
-    changed by their methods, item assignment and in-place operators. A method call on an object
-    of a class of the module is that class's own method: not known to change anything."""
-    if mutation.attr is not None:
-        return plain.is_object
-    return not plain.is_object
 
 
 def _ancestors(

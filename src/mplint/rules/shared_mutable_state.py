@@ -8,8 +8,9 @@ from typing import Iterable, Iterator
 import libcst as cst
 
 from mplint.facts import Dispatch, FunctionInfo, ModuleFacts, Plain
-from mplint.facts.scopes import Binding
-from mplint.facts.visibility import fits
+from mplint.facts.scopes import Binding, Scope
+from mplint.object_apis import PROGRESS_METHODS
+from mplint.facts.state import fits
 from mplint.rules.base import Report, Rule
 
 _COPY = "the child works on a copy under fork, on a fresh import under spawn/forkserver"
@@ -28,11 +29,19 @@ class SharedMutableState(Rule):
     call of the helper in the module passes the same worker and the helper is never handed on
     or decorated); a plain list/dict/set/object handed to a worker as
     an argument and filled there; an attribute that a bound-method worker or a `Process`
-    subclass's `run` sets on `self` and the parent reads; and a module-level name that the parent
-    sets only at run time and a worker reads. Objects made for sharing (queues, pipes, `Value`,
-    `Array`, Manager proxies, shared memory, locks) are fine and never reported; so are a worker's
-    own locals, a per-process cache that the parent never reads, a global set by a pool
-    `initializer=`, and anything whose type the analysis cannot tell."""
+    subclass's `run` sets on `self` and the parent reads; a method called in a worker on an
+    object of the parent (module-level, or captured from the function that starts the process)
+    whose body, or a method it calls on `self`, assigns to `self` or fills one of its containers
+    (`stats.add(size)` where `add` does `self.total += size`), when the parent reads the object;
+    a tqdm progress bar of the parent (`tqdm`, `tqdm.auto`, `tqdm.notebook`) advanced with
+    `update()` in a worker, also `self.bar` in the target of a forked process (a pool task's or a
+    spawned process's object is pickled, and a bar cannot be); and a module-level name
+    that the parent sets only at run time and a worker reads. Objects made for sharing (queues,
+    pipes, `Value`, `Array`, Manager proxies, shared memory, locks) are fine and never reported;
+    so are a worker's own locals and the objects it creates, a per-process cache that the parent
+    never reads, a global or an object set up by a pool `initializer=`, instances of classes of
+    other modules (what their methods do is not seen from this file), and anything whose type the
+    analysis cannot tell."""
 
     code = "MPL003"
     name = "shared-mutable-state"
@@ -108,6 +117,7 @@ if __name__ == "__main__":
             checker.module_state(),
             checker.arguments(),
             checker.bound_objects(),
+            checker.method_calls(),
             checker.run_time_globals(),
         ):
             if report.node not in seen:
@@ -211,7 +221,7 @@ class _Checker:
                     continue
                 me = function.node.params.params[0].name.value
                 for mutation in state.mutations(function):
-                    attr = self.visibility.self_attribute(mutation, me, function)
+                    attr = state.self_attribute(mutation, me, function)
                     if attr is None:
                         continue
                     changed = (
@@ -231,6 +241,105 @@ class _Checker:
                         f"another copy, so `{facts.code(read)}` on line {facts.line_of(read)} "
                         f"never sees the change: {self._fix([dispatch], worker, changed, attribute=True)}",
                     )
+
+    # --- objects of the parent changed through their methods ------------------------------------
+
+    def method_calls(self) -> Iterator[Report]:
+        facts, state = self.facts, self.state
+        for node, dispatches in self.workers.child_functions.items():
+            if all(d.kind == "initializer" for d in dispatches):
+                continue
+            function = facts.functions[node]
+            for site in function.calls:
+                func = site.node.func
+                if not isinstance(func, cst.Attribute):
+                    continue
+                held = self._parents_object(func.value, site.scope, function, dispatches)
+                if held is None:
+                    continue
+                name, where = held
+                call = facts.call_text(site.node)
+                if func.attr.value in PROGRESS_METHODS and state.progress_bar(func.value, site.scope):
+                    yield Report(
+                        site.node,
+                        f"`{call}` in `{function.name}` advances the progress bar `{name}` in a "
+                        f"child process ({self._where(dispatches)}): the child moves its own copy of "
+                        f"the bar ({_COPY}), so the parent's bar never moves: "
+                        f"{_progress_fix(dispatches, facts.code(func.value))}",
+                    )
+                    continue
+                if where is None or self._set_up_in_each_worker(name, where):
+                    continue  # `self.x.method()` (only progress bars are followed through `self`),
+                    # or an object an `initializer=` prepares: each worker's own
+                cls = facts.names.class_of(func.value, site.scope)
+                plain = state.plain(func.value, site.scope)
+                if cls is None or plain is None or not plain.is_object:
+                    continue  # a class of another module, a proxy, a shared value: not known
+                method = facts.names.method(cls, func.attr.value)
+                changes = state.self_changes(method) if method is not None else []
+                read = self.visibility.parent_read(name, where) if changes else None
+                if read is None:
+                    continue
+                change = changes[0]
+                owner = facts.classes[cls].name
+                whose = "module-level" if where is facts.module_scope else "captured"
+                yield Report(
+                    site.node,
+                    f"`{call}` in `{function.name}` calls `{owner}.{func.attr.value}`, which changes "
+                    f"`self.{change.attr}` (`{_shown(facts, change.mutation.node)}` on line "
+                    f"{facts.line_of(change.mutation.node)}), on the child's copy of the {whose} "
+                    f"`{owner}` object `{name}` ({self._where(dispatches)}), so the parent's "
+                    f"`{name}` (read on line {facts.line_of(read)}) never changes ({_COPY}): "
+                    f"{self._fix(dispatches, function, None, attribute=True)}",
+                )
+
+    def _forked(self, dispatch: Dispatch) -> bool:
+        if dispatch.kind not in ("target", "run"):
+            return False
+        context = self.facts.contexts.of_dispatch(dispatch) if dispatch.kind == "target" else None
+        return context is not None and context.method == "fork"
+
+    def _set_up_in_each_worker(self, name: str, where: Scope) -> bool:
+        """Code run as a pool's `initializer=` uses the object: it is each worker's own state."""
+        child_functions = self.workers.child_functions
+        for _, scope in self.state.reads(name, where):
+            function = scope.function
+            dispatches = child_functions.get(function.node, []) if function is not None else []  # type: ignore[call-overload]
+            if any(d.kind == "initializer" for d in dispatches):
+                return True
+        return False
+
+    def _parents_object(
+        self, expr: cst.BaseExpression, scope: Scope, function: FunctionInfo, dispatches: list[Dispatch]
+    ) -> tuple[str, Scope | None] | None:
+        """The name of the parent's object that `expr` in a child function is, and the scope that
+        binds it: a module-level name, or one captured from a function that runs in the parent;
+        `self.x` in a bound-method target of a forked process (scope None). None
+        for objects the child makes itself."""
+        facts = self.facts
+        if isinstance(expr, cst.Name):
+            found = facts.names.lookup(expr.value, scope)
+            if found is None:
+                return None
+            where = found[0]
+            if where is facts.module_scope:
+                return expr.value, where
+            if where.kind == "function" and where is not scope.function and not self.state.in_child(where):
+                inner = scope
+                while inner is not None and inner is not where:
+                    inner = inner.parent
+                return (expr.value, where) if inner is where else None
+            return None
+        if isinstance(expr, cst.Attribute) and isinstance(expr.value, cst.Name):
+            # a task's or a spawned process's object is pickled, and a bar cannot be;
+            # a forked process gets a copy of it
+            handed = any(
+                d.worker is function and (d.bound or d.kind == "run") and self._forked(d) for d in dispatches
+            )
+            params = function.node.params.params
+            if handed and params and params[0].name.value == expr.value.value and scope.function is function.scope:
+                return facts.code(expr), None
+        return None
 
     # --- globals set by the parent at run time ---------------------------------------------
 
@@ -320,6 +429,23 @@ class _Checker:
         else:
             shared = "a `Manager()` proxy"
         return f"send the result back through a `multiprocessing.Queue`, or share it as {shared}"
+
+
+def _progress_fix(dispatches: list[Dispatch], bar: str) -> str:
+    if dispatches and all(d.kind == "pool" for d in dispatches):
+        return (
+            f"advance it in the parent as each task finishes: iterate over "
+            f"`pool.imap_unordered(...)` and call `{bar}.update()` for each result"
+        )
+    if dispatches and all(d.kind == "executor" for d in dispatches):
+        return (
+            f"advance it in the parent as each task finishes: submit the tasks, iterate over "
+            f"`concurrent.futures.as_completed(futures)` and call `{bar}.update()` for each"
+        )
+    return (
+        f"put a progress message on a `multiprocessing.Queue` in the child and call `{bar}.update()` "
+        f"in the parent as it reads them"
+    )
 
 
 def _config_fix(dispatches: list[Dispatch], name: str) -> str:
