@@ -47,6 +47,10 @@ class Visibility:
             return None
         return root, plain
 
+    def self_attribute(self, mutation: Mutation, me: str, function: FunctionInfo) -> str | None:
+        """The attribute of `self` that a mutation changes (`State.self_attribute` answers)."""
+        return self.state.self_attribute(mutation, me, function)
+
     def untouched_parameter(self, name: str, scope: Scope, worker: FunctionInfo) -> bool:
         """`name` in `scope` is `worker`'s parameter, never rebound: still the object it was given."""
         found = self.facts.names.lookup(name, scope)
