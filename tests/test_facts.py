@@ -1144,3 +1144,48 @@ def test_how_many_items_a_loop_goes_over(iterable: str, size: str) -> None:
     loop = function.node.body.body[0]
     judged = facts.fanouts.size_of(loop.iter, function.scope)
     assert judged.size.value == size, judged
+
+
+def test_unpicklable_objects_in_what_a_dispatch_pickles() -> None:
+    facts = facts_of(
+        """
+        import multiprocessing, threading, queue
+        def rows():
+            yield 1
+        class Holder:
+            shared = threading.Lock()
+            def __init__(self):
+                self.lock = threading.RLock()
+                self._more()
+            def _more(self):
+                self.out = open("x", "wb")
+            def run(self):
+                self.later = threading.Event()
+        class Custom(Holder):
+            def __getstate__(self):
+                return {}
+        def main(items):
+            lock = threading.Lock()
+            h = Holder()
+            with multiprocessing.Pool() as pool:
+                pool.apply_async(print, (lock, rows()))
+                pool.map(print, (x for x in items))
+                pool.map(print, [(x for x in items)])
+                pool.apply_async(h.run)
+                pool.apply_async(Custom().run)
+        """
+    )
+    first, second = facts.unpicklables.sent_by(facts.workers.dispatches[0])
+    assert (facts.code(first.node), first.found.error) == ("lock", "TypeError: cannot pickle '_thread.lock' object")
+    assert (facts.code(second.node), second.found.row.what) == ("rows()", "a generator")
+    dispatches = facts.workers.dispatches
+    assert facts.unpicklables.sent_by(dispatches[1]) == []  # the iterable is read in the parent
+    [nested] = facts.unpicklables.sent_by(dispatches[2])
+    assert nested.found.row.what == "a generator"
+    held = facts.unpicklables.sent_by(dispatches[3])
+    assert [(s.attribute, s.found.error) for s in held] == [
+        ("lock", "TypeError: cannot pickle '_thread.RLock' object"),
+        ("out", "TypeError: cannot pickle '_io.BufferedWriter' object"),
+    ]
+    assert facts.unpicklables.sent_by(dispatches[4]) == []  # pickles its own way
+

@@ -36,6 +36,8 @@ class Unpicklable:
     what: str
     #: the error `pickle.dumps` raises for it (CPython 3.11)
     error: str
+    #: what to do instead, for the code at hand
+    fix: str
     #: the picklers of `apis.Api.pickler` that send it without an error
     pickled_by: frozenset[str] = frozenset()
     #: for files: where the constructor takes its mode (position, keyword) and the default mode;
@@ -43,19 +45,32 @@ class Unpicklable:
     mode: tuple[int, str, str] | None = None
 
 
+_LOCK_FIX = (
+    "create it where it is used, in the child (a pool `initializer=` can make one per worker); "
+    "to share one lock between processes, use a `multiprocessing` lock handed over with "
+    "`Process(args=...)` or `initargs=`"
+)
+_QUEUE_FIX = (
+    "use a `multiprocessing.Queue` handed over with `Process(args=...)` or `initargs=` (or a "
+    "`Manager().Queue()`, which a pool task may take)"
+)
+_FILE_FIX = "pass the file's path and open it in the child"
 _THREAD_LOCK = "TypeError: cannot pickle '_thread.lock' object"
 _THREAD_RLOCK = "TypeError: cannot pickle '_thread.RLock' object"
 _DILL = frozenset({"dill"})
 
 
-def _lock(name: str, error: str = _THREAD_LOCK) -> Unpicklable:
-    return Unpicklable(f"a `{name}`", error, _DILL)
+def _lock(name: str, error: str = _THREAD_LOCK, fix: str = _LOCK_FIX) -> Unpicklable:
+    # dill pickles them by making a new one in the receiver (no error, and nothing shared)
+    return Unpicklable(f"a `{name}`", error, fix, _DILL)
 
 
-def _file(name: str, default_mode: str, position: int = 1) -> Unpicklable:
-    # cloudpickle pickles a file opened for reading (by its contents), not one opened for writing
+def _file(default_mode: str, position: int = 1) -> Unpicklable:
+    # dill pickles a file handle (reopening it in the receiver); cloudpickle pickles a file opened
+    # for reading (by its contents), not one opened for writing: both are left alone
     return Unpicklable(
-        f"an open file (`{name}(...)`)", file_error(default_mode), _DILL, (position, "mode", default_mode)
+        "an open file", file_error(default_mode), _FILE_FIX, frozenset({"dill", "cloudpickle"}),
+        (position, "mode", default_mode),
     )
 
 
@@ -83,37 +98,45 @@ UNPICKLABLE: dict[str, Unpicklable] = {
     "threading.Semaphore": _lock("threading.Semaphore"),
     "threading.BoundedSemaphore": _lock("threading.BoundedSemaphore"),
     "threading.Barrier": _lock("threading.Barrier"),
-    "threading.Thread": _lock("threading.Thread"),
-    "threading.Timer": _lock("threading.Timer"),
+    "threading.Thread": _lock("threading.Thread", fix="start the thread in the child instead"),
+    "threading.Timer": _lock("threading.Timer", fix="start the timer in the child instead"),
     "_thread.allocate_lock": _lock("_thread.allocate_lock()"),
-    "threading.local": Unpicklable("a `threading.local`", "TypeError: cannot pickle '_thread._local' object"),
-    "queue.Queue": _lock("queue.Queue"),
-    "queue.LifoQueue": _lock("queue.LifoQueue"),
-    "queue.PriorityQueue": _lock("queue.PriorityQueue"),
-    "queue.SimpleQueue": Unpicklable(
-        "a `queue.SimpleQueue`", "TypeError: cannot pickle '_queue.SimpleQueue' object"
+    "threading.local": Unpicklable(
+        "a `threading.local`", "TypeError: cannot pickle '_thread._local' object", "create it in the child"
     ),
-    "open": _file("open", "r"),
-    "io.open": _file("io.open", "r"),
-    "builtins.open": _file("open", "r"),
-    "gzip.open": _file("gzip.open", "rb"),
-    "bz2.open": _file("bz2.open", "rb"),
-    "lzma.open": _file("lzma.open", "rb"),
-    "tempfile.TemporaryFile": _file("tempfile.TemporaryFile", "w+b", 0),
-    "tempfile.NamedTemporaryFile": _file("tempfile.NamedTemporaryFile", "w+b", 0),
+    "queue.Queue": _lock("queue.Queue", fix=_QUEUE_FIX),
+    "queue.LifoQueue": _lock("queue.LifoQueue", fix=_QUEUE_FIX),
+    "queue.PriorityQueue": _lock("queue.PriorityQueue", fix=_QUEUE_FIX),
+    "queue.SimpleQueue": Unpicklable(
+        "a `queue.SimpleQueue`", "TypeError: cannot pickle '_queue.SimpleQueue' object", _QUEUE_FIX
+    ),
+    "open": _file("r"),
+    "io.open": _file("r"),
+    "builtins.open": _file("r"),
+    "gzip.open": _file("rb"),
+    "bz2.open": _file("rb"),
+    "lzma.open": _file("rb"),
+    "tempfile.TemporaryFile": _file("w+b", 0),
+    "tempfile.NamedTemporaryFile": _file("w+b", 0),
     "sqlite3.connect": Unpicklable(
-        "an sqlite connection", "TypeError: cannot pickle 'sqlite3.Connection' object"
+        "an sqlite connection", "TypeError: cannot pickle 'sqlite3.Connection' object",
+        "pass the database's path and connect in the child",
     ),
 }
 
 # a bar writes to `sys.stderr`, which only dill and cloudpickle know how to send
 _PROGRESS_BAR = Unpicklable(
-    "a tqdm progress bar", "TypeError: cannot pickle '_io.TextIOWrapper' object", frozenset({"dill", "cloudpickle"})
+    "a tqdm progress bar", "TypeError: cannot pickle '_io.TextIOWrapper' object",
+    "keep the bar in the parent and advance it there as each result comes back",
+    frozenset({"dill", "cloudpickle"}),
 )
 UNPICKLABLE.update({"tqdm.tqdm": _PROGRESS_BAR, "tqdm.std.tqdm": _PROGRESS_BAR})
 
 #: what a generator (a generator expression, or a call of a generator function) is
-GENERATOR = Unpicklable("a generator", "TypeError: cannot pickle 'generator' object")
+GENERATOR = Unpicklable(
+    "a generator", "TypeError: cannot pickle 'generator' object",
+    "pass the values themselves (`list(...)`) or what the generator is made from, and build it in the child",
+)
 
 
 def unpicklable(qualname: str | None) -> Unpicklable | None:

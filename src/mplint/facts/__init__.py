@@ -52,6 +52,7 @@ from mplint.facts.shared_values import SharedValue, SharedValues
 from mplint.facts.syntax import blocks_of
 from mplint.facts.state import Mutation, Plain, SelfChange, State
 from mplint.facts.statements import Statements
+from mplint.facts.unpicklable import Sent, Unpicklables
 from mplint.facts.values import Instance, Values
 from mplint.facts.visibility import Visibility
 from mplint.facts.workers import Dispatch, Workers
@@ -87,6 +88,8 @@ __all__ = [
     "Mutation",
     "Plain",
     "SelfChange",
+    "Sent",
+    "Unpicklables",
     "ProjectFacts",
     "Producer",
     "Producers",
@@ -263,6 +266,12 @@ class ModuleFacts:
     def carried(self) -> CarriedValues:
         """What a value carries when it is pickled, and what a pool or executor task pickles."""
         return CarriedValues(self)
+
+    @cached_property
+    def unpicklables(self) -> Unpicklables:
+        """The objects no pickle can send (thread locks, open files, generators) in what a
+        dispatch would pickle: its arguments, a bound-method callable's object."""
+        return Unpicklables(self)
 
     @cached_property
     def proxies(self) -> Proxies:

@@ -16,7 +16,7 @@ iterables whose items become the arguments.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Callable, Optional, TypeVar
 
 import libcst as cst
 
@@ -30,6 +30,10 @@ if TYPE_CHECKING:
     from mplint.facts.values import Instance
     from mplint.facts.workers import Dispatch
 
+
+T = TypeVar("T")
+#: what a walk looks for: the leaves it finds at an expression, or None to walk on into it
+Match = Callable[[cst.BaseExpression, "Scope"], Optional[list[T]]]
 
 #: callables that keep their arguments in what they return (or yield), as far as pickling goes
 _KEEPING_CALLS = frozenset({
@@ -63,9 +67,7 @@ class CarriedValues:
 
     def carried(self, expr: cst.BaseExpression, scope: Scope) -> list[Carried]:
         """The objects of known APIs that pickling `expr` pickles too (see the module docstring)."""
-        found: list[Carried] = []
-        self._collect(expr, scope, found, set(), 0)
-        return found
+        return self.collect(expr, scope, self._instances)
 
     def held_by_instance(self, cls: cst.ClassDef) -> list[Carried]:
         """What pickling an instance of `cls` pickles: its `self.x = ...` attributes (none when the
@@ -77,9 +79,14 @@ class CarriedValues:
         for attribute, values in facts.classes[cls].attributes.items():
             held: list[Carried] = []
             for value, scope in values:
-                self._collect(value, scope, held, set(), 0)
+                held.extend(self.collect(value, scope, self._instances))
             found.extend(Carried(c.instance, c.expr, attribute) for c in held)
         return found
+
+    def pickles_its_own_way(self, cls: cst.ClassDef) -> bool:
+        """The class defines how its instances pickle (`__getstate__`, `__reduce__`, ...), or may
+        inherit that from a base class mplint cannot see."""
+        return self._pickles_its_own_way(cls)
 
     def _pickles_its_own_way(self, cls: cst.ClassDef, depth: int = 0) -> bool:
         """The class defines how it pickles, or may inherit that from a base mplint cannot see."""
@@ -109,55 +116,78 @@ class CarriedValues:
             kwds = argument(call, 2, "kwds")
             if kwds is not None and not isinstance(kwds, cst.Dict):
                 payload.append(kwds)
-        elif method in _MAPPING_METHODS and dispatch.kind in ("pool", "executor"):
-            positional = [a for a in call.args if a.keyword is None]
-            if dispatch.kind == "pool":
-                iterables = positional[1:2] + [a for a in call.args if a.keyword and a.keyword.value == "iterable"]
-            else:
-                iterables = positional[1:]
-            payload.extend(a.value for a in iterables if not a.star or a.star == "*")
+        else:
+            payload.extend(self.map_iterables(dispatch))
         return payload
+
+    def map_iterables(self, dispatch: Dispatch) -> list[cst.BaseExpression]:
+        """The iterables a `map`-like task method spreads over the workers: read in the parent,
+        their items pickled as the tasks' arguments."""
+        site = dispatch.site
+        if site is None or not isinstance(site.node.func, cst.Attribute) or dispatch.kind not in ("pool", "executor"):
+            return []
+        call = site.node
+        if site.node.func.attr.value not in _MAPPING_METHODS:
+            return []
+        positional = [a for a in call.args if a.keyword is None]
+        if dispatch.kind == "pool":
+            iterables = positional[1:2] + [a for a in call.args if a.keyword and a.keyword.value == "iterable"]
+        else:
+            iterables = positional[1:]
+        return [a.value for a in iterables if not a.star or a.star == "*"]
 
     # --- the walk through an expression ------------------------------------------------------
 
+    def collect(self, expr: cst.BaseExpression, scope: Scope, match: Match[T]) -> list[T]:
+        """What `match` finds in the values that pickling `expr` pickles too, walking through the
+        displays, calls and names of the module docstring. `match(e, scope)` answers the leaves: a
+        list (possibly empty) ends the walk at `e`, None walks on into `e`."""
+        found: list[T] = []
+        self._collect(expr, scope, found, set(), 0, match)
+        return found
+
+    def _instances(self, expr: cst.BaseExpression, scope: Scope) -> list[Carried] | None:
+        instance = self._facts.values.instance_of(expr, scope)
+        return [Carried(instance, expr)] if instance is not None else None
+
     def _collect(
-        self, expr: cst.BaseExpression, scope: Scope, found: list[Carried], seen: set[int], depth: int
+        self, expr: cst.BaseExpression, scope: Scope, found: list, seen: set[int], depth: int, match: Match
     ) -> None:
         if depth > _MAX_DEPTH or id(expr) in seen:
             return
         seen.add(id(expr))
         facts = self._facts
-        instance = facts.values.instance_of(expr, scope)
-        if instance is not None:
-            found.append(Carried(instance, expr))
+        leaves = match(expr, scope)
+        if leaves is not None:
+            found.extend(leaves)
             return
         step = depth + 1
         if isinstance(expr, (cst.Tuple, cst.List, cst.Set)):
             for element in expr.elements:
-                self._collect(element.value, scope, found, seen, step)
+                self._collect(element.value, scope, found, seen, step, match)
         elif isinstance(expr, cst.Dict):
             for item in expr.elements:
                 if isinstance(item, cst.DictElement):
-                    self._collect(item.key, scope, found, seen, step)
-                self._collect(item.value, scope, found, seen, step)
+                    self._collect(item.key, scope, found, seen, step, match)
+                self._collect(item.value, scope, found, seen, step, match)
         elif isinstance(expr, (cst.ListComp, cst.SetComp, cst.GeneratorExp)):
-            self._collect(expr.elt, facts.scopes.get(expr, scope), found, seen, step)
+            self._collect(expr.elt, facts.scopes.get(expr, scope), found, seen, step, match)
         elif isinstance(expr, cst.DictComp):
             inner = facts.scopes.get(expr, scope)
-            self._collect(expr.key, inner, found, seen, step)
-            self._collect(expr.value, inner, found, seen, step)
+            self._collect(expr.key, inner, found, seen, step, match)
+            self._collect(expr.value, inner, found, seen, step, match)
         elif isinstance(expr, cst.BinaryOperation):
-            self._collect(expr.left, scope, found, seen, step)
-            self._collect(expr.right, scope, found, seen, step)
+            self._collect(expr.left, scope, found, seen, step, match)
+            self._collect(expr.right, scope, found, seen, step, match)
         elif isinstance(expr, cst.StarredElement):
-            self._collect(expr.value, scope, found, seen, step)
+            self._collect(expr.value, scope, found, seen, step, match)
         elif isinstance(expr, cst.Call):
-            self._collect_call(expr, scope, found, seen, step)
+            self._collect_call(expr, scope, found, seen, step, match)
         elif isinstance(expr, cst.Name):
-            self._collect_name(expr, scope, found, seen, step)
+            self._collect_name(expr, scope, found, seen, step, match)
 
     def _collect_call(
-        self, call: cst.Call, scope: Scope, found: list[Carried], seen: set[int], depth: int
+        self, call: cst.Call, scope: Scope, found: list, seen: set[int], depth: int, match: Match
     ) -> None:
         facts = self._facts
         name = facts.names.qualname(call.func, scope)
@@ -165,7 +195,7 @@ class CarriedValues:
             name = call.func.value  # a builtin
         if name in _KEEPING_CALLS:
             for arg in call.args:
-                self._collect(arg.value, scope, found, seen, depth)
+                self._collect(arg.value, scope, found, seen, depth, match)
             return
         cls = facts.names.definition(call.func, scope)
         if (
@@ -175,10 +205,10 @@ class CarriedValues:
         ):
             # an instance of a class of the module (`Task(item, lock)`): pickled with its fields
             for arg in call.args:
-                self._collect(arg.value, scope, found, seen, depth)
+                self._collect(arg.value, scope, found, seen, depth, match)
 
     def _collect_name(
-        self, expr: cst.Name, scope: Scope, found: list[Carried], seen: set[int], depth: int
+        self, expr: cst.Name, scope: Scope, found: list, seen: set[int], depth: int, match: Match
     ) -> None:
         facts = self._facts
         lookup = facts.names.lookup(expr.value, scope)
@@ -189,9 +219,9 @@ class CarriedValues:
             return  # a parameter, an unpacking, a loop variable: what it holds is not known here
         for binding in bindings:
             if binding.value is not None:
-                self._collect(binding.value, where, found, seen, depth)
+                self._collect(binding.value, where, found, seen, depth, match)
         for added in facts.values.added_elements(expr.value, where):
-            self._collect(added, where, found, seen, depth)
+            self._collect(added, where, found, seen, depth, match)
 
 
 def pickles_only_by_inheritance(instance: Instance) -> bool:

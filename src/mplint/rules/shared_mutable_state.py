@@ -35,7 +35,7 @@ class SharedMutableState(Rule):
     (`stats.add(size)` where `add` does `self.total += size`), when the parent reads the object;
     a tqdm progress bar of the parent (`tqdm`, `tqdm.auto`, `tqdm.notebook`) advanced with
     `update()` in a worker, also `self.bar` in the target of a forked process (a pool task's or a
-    spawned process's object is pickled, and a bar cannot be); and a module-level name
+    spawned process's object is pickled, and a bar cannot be: MPL026); and a module-level name
     that the parent sets only at run time and a worker reads. Objects made for sharing (queues,
     pipes, `Value`, `Array`, Manager proxies, shared memory, locks) are fine and never reported;
     so are a worker's own locals and the objects it creates, a per-process cache that the parent
