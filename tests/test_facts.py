@@ -1189,3 +1189,36 @@ def test_unpicklable_objects_in_what_a_dispatch_pickles() -> None:
     ]
     assert facts.unpicklables.sent_by(dispatches[4]) == []  # pickles its own way
 
+
+def test_pipe_ends_that_a_process_sends_on_and_where_the_parent_receives() -> None:
+    facts = facts_of(
+        """
+        import multiprocessing
+        def work(rows, conn):
+            conn.send(rows)
+        def flag(conn):
+            conn.send(True)
+        def main(rows):
+            mine, theirs = multiprocessing.Pipe(False)
+            p = multiprocessing.Process(target=work, args=(rows, theirs))
+            q = multiprocessing.Process(target=flag, args=(theirs,))
+            p.start()
+            p.join()
+            data = mine.recv()
+            iter(mine.recv_bytes, b"")
+        """
+    )
+    producers = facts.producers
+    work, flag = (
+        facts.values.instance_of(call_named(facts, text).node, facts.module_scope)
+        for text in (
+            "multiprocessing.Process(target=work, args=(rows, theirs))",
+            "multiprocessing.Process(target=flag, args=(theirs,))",
+        )
+    )
+    [sender] = producers.pipe_senders(work)
+    assert (facts.code(sender.end), sender.resource.end, sender.worker.name) == ("theirs", 1, "work")
+    assert list(producers.pipe_senders(flag)) == []  # a flag cannot fill the pipe
+    main = facts.functions[next(n for n, f in facts.functions.items() if f.name == "main")].scope
+    assert [facts.code(conn) for _, conn, _ in producers.recvs_in(main)] == ["mine", "mine"]
+    assert producers.gets_in(main) == []

@@ -168,6 +168,7 @@ VOCABULARY: dict[Kind, Methods] = {
     Kind.MANAGER: _MANAGER,
     Kind.MANAGER_CLASS: _MANAGER,
     Kind.QUEUE: Methods(put=frozenset({"put", "put_nowait"}), get=frozenset({"get", "get_nowait"})),
+    Kind.PIPE: Methods(put=frozenset({"send", "send_bytes"}), get=frozenset({"recv", "recv_bytes", "recv_bytes_into"})),
 }
 
 _NO_METHODS = Methods()
@@ -593,8 +594,7 @@ QUEUE_PUTS = methods(Kind.QUEUE).put
 JOINABLE_QUEUE = "JoinableQueue"
 #: the methods by which code uses a queue, a pipe end or a lock
 RESOURCE_METHODS = frozenset({
-    *QUEUE_GETS, *QUEUE_PUTS, "empty", "full", "qsize", "close", "join_thread",
-    "cancel_join_thread", "task_done", "join",
-    "send", "recv", "send_bytes", "recv_bytes", "recv_bytes_into", "poll", "fileno",
+    *QUEUE_GETS, *QUEUE_PUTS, "empty", "full", "qsize", "close", "join_thread", "cancel_join_thread",
+    "task_done", "join", *methods(Kind.PIPE).put, *methods(Kind.PIPE).get, "poll", "fileno",
     "acquire", "release", "wait", "notify", "notify_all", "set", "clear", "is_set",
 })

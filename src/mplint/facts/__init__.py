@@ -34,7 +34,7 @@ from mplint.facts.names import Names
 from mplint.facts.order import Order, Step
 from mplint.facts.positions import Positions
 from mplint.facts.proxies import HeldChange, Proxies, Proxy
-from mplint.facts.queues import Producer, Producers
+from mplint.facts.queues import PipeSender, Producer, Producers
 from mplint.facts.received import Received
 from mplint.facts.resources import ProcessResources, Resource, Resources
 from mplint.facts.resolve import owner_of
@@ -91,6 +91,7 @@ __all__ = [
     "Sent",
     "Unpicklables",
     "ProjectFacts",
+    "PipeSender",
     "Producer",
     "Producers",
     "PoolResults",

@@ -1,6 +1,7 @@
-"""Queues between a parent and its processes: which queue of the parent a process's code puts
-on (its target through a parameter, or a `Process` subclass's `run` through `self.x` set in
-`__init__`), and where each function of the parent reads a queue, in source order.
+"""Queues and pipes between a parent and its processes: which queue of the parent a process's
+code puts on (its target through a parameter, or a `Process` subclass's `run` through `self.x`
+set in `__init__`), which end of a `Pipe()` its target sends on, and where each function of the
+parent reads a queue or receives from a pipe end, in source order.
 """
 
 from __future__ import annotations
@@ -15,11 +16,14 @@ from mplint.facts.resolve import owner_of
 
 if TYPE_CHECKING:
     from mplint.facts import ModuleFacts
+    from mplint.facts.resources import Resource
     from mplint.facts.scopes import CallSite, FunctionInfo, Scope
     from mplint.facts.values import Instance
 
 _PUTS = methods(Kind.QUEUE).put
 _GETS = methods(Kind.QUEUE).get
+_SENDS = methods(Kind.PIPE).put
+_RECVS = methods(Kind.PIPE).get
 
 
 @dataclass(frozen=True)
@@ -34,6 +38,16 @@ class Producer:
     cancelled: bool = False
 
 
+@dataclass(frozen=True)
+class PipeSender:
+    """A pipe end that a process's code sends on: the parent receives from the other end."""
+
+    end: cst.BaseExpression  # how the parent names the end it gives the process
+    scope: Scope
+    resource: Resource
+    worker: FunctionInfo
+
+
 class Producers:
     """The queues that processes put on and where each function reads a queue
     (ModuleFacts.producers)."""
@@ -46,15 +60,43 @@ class Producers:
     def gets_in(self, owner: Scope | None) -> list[tuple[int, cst.BaseExpression, CallSite]]:
         """Where one function (or the module's top level) reads a queue, in source order: the
         `x.get()` calls, and calls handed `x.get` itself (`iter(x.get, None)`): (order, x, call)."""
+        return self._reads(owner, _GETS)
+
+    def recvs_in(self, owner: Scope | None) -> list[tuple[int, cst.BaseExpression, CallSite]]:
+        """Where one function (or the module's top level) receives from a pipe end, in source
+        order: `c.recv()`, `c.recv_bytes()`, and calls handed `c.recv` (order, c, call)."""
+        return self._reads(owner, _RECVS)
+
+    def _reads(self, owner: Scope | None, methods: frozenset[str]) -> list[tuple[int, cst.BaseExpression, CallSite]]:
         if self._gets is None:
             self._gets = {}
             for index, site in enumerate(self.facts.calls):
                 func = site.node.func
                 reads = [func] + [arg.value for arg in site.node.args]
                 for read in reads:
-                    if isinstance(read, cst.Attribute) and read.attr.value in _GETS:
+                    if isinstance(read, cst.Attribute) and read.attr.value in _GETS | _RECVS:
                         self._gets.setdefault(owner_of(site.scope), []).append((index, read.value, site))
-        return self._gets.get(owner, [])
+        return [
+            (index, read, site) for index, read, site in self._gets.get(owner, [])
+            if _method(site, read) in methods
+        ]
+
+    def pipe_senders(self, process: Instance) -> Iterator[PipeSender]:
+        """The ends of `Pipe()`s given to this process (`args=`) that its target sends on, with
+        something that may fill the pipe (see `_fills_pipe`)."""
+        facts = self.facts
+        for dispatch in facts.workers.dispatches:
+            if dispatch.kind != "target" or dispatch.site is None or dispatch.site.node is not process.creation:
+                continue
+            worker = dispatch.worker
+            if worker is None:
+                continue
+            for param, argument in dispatch.arguments().items():
+                end = facts.resources.resource_of(argument, dispatch.scope)  # type: ignore[arg-type]
+                if end is None or end.kind != "pipe" or end.end is None:
+                    continue
+                if _fills_pipe(facts.arguments.method_calls_on(worker, param, _SENDS)):
+                    yield PipeSender(argument, dispatch.scope, end, worker)  # type: ignore[arg-type]
 
     def of(self, process: Instance) -> Iterator[Producer]:
         """The queues that the code of this process puts on, as the parent names them."""
@@ -113,6 +155,14 @@ class Producers:
         if self._sites is None:
             self._sites = {site.node: site for site in self.facts.calls}
         return self._sites.get(call)
+
+
+def _method(site: CallSite, read: cst.BaseExpression) -> str:
+    """The method of a read found at `site`: `get` for `q.get()` or `iter(q.get, None)`."""
+    for expr in (site.node.func, *(arg.value for arg in site.node.args)):
+        if isinstance(expr, cst.Attribute) and expr.value is read:
+            return expr.attr.value
+    return ""
 
 
 def _self_attribute(facts: ModuleFacts, call: CallSite, cls: cst.ClassDef) -> str | None:

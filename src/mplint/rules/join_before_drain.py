@@ -1,4 +1,4 @@
-"""MPL007: joining a process that puts on a queue before taking the items off that queue."""
+"""MPL007: joining a process that puts on a queue (or sends on a pipe) before taking the items off."""
 
 from __future__ import annotations
 
@@ -6,8 +6,8 @@ from typing import Iterator
 
 import libcst as cst
 
-from mplint.apis import Kind
-from mplint.facts import CallSite, ModuleFacts, Producer
+from mplint.apis import Kind, methods
+from mplint.facts import CallSite, Instance, ModuleFacts, PipeSender, Producer, Scope
 from mplint.facts.queues import same_object
 from mplint.facts.resolve import owner_of
 from mplint.rules.base import Report, Rule
@@ -22,11 +22,18 @@ class JoinBeforeDrain(Rule):
     a timeout, queues the parent reads before joining, workers that only put a few literal markers
     (`None`, a number) or flags (`a != b`, `not ok`), and manager queues (`manager.Queue()`), which do not hold the child back.
     A worker that calls `cancel_join_thread()` is still reported: its join returns, but the items
-    it had not flushed are lost, and a `get()` can then block on a half-written item."""
+    it had not flushed are lost, and a `get()` can then block on a half-written item. The same
+    holds for a `Pipe()`: a process given one end (`args=`/`kwargs=`, also through helpers) whose
+    target sends on it (`send`, `send_bytes`) something other than those small markers, joined
+    before the function receives from the other end (`recv`, `recv_bytes`), with `Pipe()`,
+    `Pipe(False)` and `Pipe(duplex=False)` (whose second end sends). Pipes held in `self` by a
+    `Process` subclass are not followed. Nor is a join reported after the same function
+    `terminate()`s or `kill()`s the process: a killed child cannot hold the join back (reading
+    what it shared then is MPL018's finding)."""
 
     code = "MPL007"
     name = "join-before-drain"
-    summary = "`join()` on a process that puts on a queue the parent reads only after the join (deadlock)"
+    summary = "`join()` on a process that puts on a queue or pipe the parent reads only after the join (deadlock)"
     why = (
         "A process that has put items on a `multiprocessing.Queue` does not exit until a "
         "background thread has written all of them into the underlying pipe, and a pipe holds "
@@ -34,12 +41,15 @@ class JoinBeforeDrain(Rule):
         "before it reads the queue, the child waits for the parent to read and the parent waits "
         "for the child to exit: the program hangs. It works in tests with small results and hangs "
         "in production once the results grow, on every platform and start method. "
-        "`SimpleQueue.put()` writes to the pipe itself and blocks the same way."
+        "`SimpleQueue.put()` writes to the pipe itself and blocks the same way, and so does "
+        "`Connection.send()` on the end of a `Pipe()`: the child cannot return from `send()`, "
+        "let alone exit, until the parent receives."
     )
     fix = (
         "Take the items off the queue before joining: one `q.get()` per expected item (or read "
         "until a sentinel such as `None` that each worker puts last), then `join()` the "
-        "processes. If the results fit a pool's model, `Pool.map` or "
+        "processes; for a pipe, `recv()` on the parent's end before the join. If the results "
+        "fit a pool's model, `Pool.map` or "
         "`ProcessPoolExecutor.map` return them without a queue."
     )
     bad_example = '''\
@@ -104,11 +114,14 @@ if __name__ == "__main__":
         if not joins:
             return
         finder = facts.producers
+        stops = methods(Kind.PROCESS).terminate
         for index, site in joins:
             process = facts.values.instance_of(site.node.func.value, site.scope)  # type: ignore[attr-defined]
             if process is None or process.kind is not Kind.PROCESS:
                 continue
             owner = owner_of(site.scope)
+            if _stopped_before(facts, process, owner, index, stops):
+                continue  # a killed child cannot hold the join back
             for producer in finder.of(process):
                 gets = [
                     (i, get)
@@ -118,6 +131,49 @@ if __name__ == "__main__":
                 if gets and all(i > index for i, _ in gets):
                     yield Report(site.node, _message(facts, site, producer, gets[0][1]))
                     break
+            else:
+                for sender in finder.pipe_senders(process):
+                    recvs = [
+                        (i, conn, recv)
+                        for i, conn, recv in finder.recvs_in(owner)
+                        if _other_end(facts, conn, recv.scope, sender)
+                    ]
+                    if recvs and all(i > index for i, _, _ in recvs):
+                        yield Report(site.node, _pipe_message(facts, site, sender, recvs[0][1], recvs[0][2]))
+                        break
+
+
+def _stopped_before(
+    facts: ModuleFacts, process: Instance, owner: object, index: int, stops: frozenset[str]
+) -> bool:
+    """The same function calls `terminate()` or `kill()` on the process before the join."""
+    for site in facts.calls[:index]:
+        func = site.node.func
+        if not (isinstance(func, cst.Attribute) and func.attr.value in stops) or owner_of(site.scope) is not owner:
+            continue
+        stopped = facts.values.instance_of(func.value, site.scope)
+        if stopped is not None and stopped.creation is process.creation:
+            return True
+    return False
+
+
+def _other_end(facts: ModuleFacts, conn: cst.BaseExpression, scope: Scope, sender: PipeSender) -> bool:
+    """`conn` is the end of the sender's pipe that the child does not have."""
+    end = facts.resources.resource_of(conn, scope)
+    return end is not None and end.creation is sender.resource.creation and end.end != sender.resource.end
+
+
+def _pipe_message(
+    facts: ModuleFacts, join: CallSite, sender: PipeSender, conn: cst.BaseExpression, recv: CallSite
+) -> str:
+    child, parent = facts.code(sender.end), facts.code(conn)
+    return (
+        f"`{facts.code(join.node)}` waits for a process whose worker `{sender.worker.name}` sends on "
+        f"`{child}`, but this function receives from the other end `{parent}` only after the join "
+        f"(line {facts.line_of(recv.node)}): `send()` writes into the pipe and blocks while its "
+        f"buffer is full, so once the data outgrow it the child never exits and the parent waits "
+        f"for it forever; receive from `{parent}` first, then join"
+    )
 
 
 def _message(facts: ModuleFacts, join: CallSite, producer: Producer, get: CallSite) -> str:
