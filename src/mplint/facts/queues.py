@@ -85,36 +85,34 @@ class Producers:
         """The ends of `Pipe()`s given to this process (`args=`) that its target sends on, with
         something that may fill the pipe (see `_fills_pipe`)."""
         facts = self.facts
-        for dispatch in facts.workers.dispatches:
+        for worker, param, argument, scope in self._handed(process):
+            end = facts.resources.resource_of(argument, scope)
+            if end is None or end.kind != "pipe" or end.end is None:
+                continue
+            if _fills_pipe(facts.arguments.method_calls_on(worker, param, _SENDS)):
+                yield PipeSender(argument, scope, end, worker)
+
+    def _handed(self, process: Instance) -> Iterator[tuple[FunctionInfo, str, cst.BaseExpression, Scope]]:
+        """What the process's target receives from the parent: (target, parameter, argument, scope)."""
+        for dispatch in self.facts.workers.dispatches:
             if dispatch.kind != "target" or dispatch.site is None or dispatch.site.node is not process.creation:
                 continue
-            worker = dispatch.worker
-            if worker is None:
+            if dispatch.worker is None:
                 continue
             for param, argument in dispatch.arguments().items():
-                end = facts.resources.resource_of(argument, dispatch.scope)  # type: ignore[arg-type]
-                if end is None or end.kind != "pipe" or end.end is None:
-                    continue
-                if _fills_pipe(facts.arguments.method_calls_on(worker, param, _SENDS)):
-                    yield PipeSender(argument, dispatch.scope, end, worker)  # type: ignore[arg-type]
+                yield dispatch.worker, param, argument, dispatch.site.scope
 
     def of(self, process: Instance) -> Iterator[Producer]:
         """The queues that the code of this process puts on, as the parent names them."""
         facts = self.facts
-        for dispatch in facts.workers.dispatches:
-            if dispatch.kind != "target" or dispatch.site is None or dispatch.site.node is not process.creation:
+        for worker, param, argument, scope in self._handed(process):
+            queue = facts.values.instance_of(argument, scope)
+            if queue is None or queue.kind is not Kind.QUEUE:
                 continue
-            worker = dispatch.worker
-            if worker is None:
-                continue
-            for param, argument in dispatch.arguments().items():
-                queue = facts.values.instance_of(argument, dispatch.scope)  # type: ignore[arg-type]
-                if queue is None or queue.kind is not Kind.QUEUE:
-                    continue
-                puts = facts.arguments.method_calls_on(worker, param, _PUTS)
-                if _fills_pipe(puts):
-                    cancelled = bool(facts.arguments.method_calls_on(worker, param, {"cancel_join_thread"}))
-                    yield Producer(argument, dispatch.scope, queue, worker, cancelled)  # type: ignore[arg-type]
+            puts = facts.arguments.method_calls_on(worker, param, _PUTS)
+            if _fills_pipe(puts):
+                cancelled = bool(facts.arguments.method_calls_on(worker, param, {"cancel_join_thread"}))
+                yield Producer(argument, scope, queue, worker, cancelled)
         if process.cls is not None:
             yield from self._through_constructor(process)
 
