@@ -179,6 +179,13 @@ def rows_for(
             Row("mplint warm", [*mplint, "--cache-dir", str(cache)]),
             Row("mplint --jobs 1, no cache", [*mplint, "--no-cache", "--jobs", "1"]),
             Row("mplint --jobs 2, no cache", [*mplint, "--no-cache", "--jobs", "2"]),
+            # partial parsing switched off, for before/after in one run (docs/performance.md)
+            Row("mplint --jobs 1, no cache, whole files", ["env", "MPLINT_NO_PARTIAL=1", *mplint,
+                                                         "--no-cache", "--jobs", "1"]),
+            Row("mplint --select MPL --jobs 1, no cache", [*mplint, "--select", "MPL", "--no-cache",
+                                                           "--jobs", "1"]),
+            Row("mplint --select MPL --jobs 1, no cache, whole files", [
+                "env", "MPLINT_NO_PARTIAL=1", *mplint, "--select", "MPL", "--no-cache", "--jobs", "1"]),
         ]
     ruff = [str(bin_dir / "ruff"), "check", "--isolated", "--no-cache", "--exit-zero", "--quiet"]
     if "ruff" in tools:

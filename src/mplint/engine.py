@@ -15,7 +15,7 @@ from typing import Callable, Collection, Iterator, TypeVar
 
 import libcst as cst
 
-from mplint import nesting
+from mplint import nesting, partial
 from mplint.facts import ModuleFacts
 from mplint.findings import FileError, FileResult, Finding
 from mplint.fixes import Fix, Rewrite
@@ -27,6 +27,7 @@ from mplint.project.link import NO_PROJECT_FACTS, ProjectFacts
 from mplint.project.summary import Summary
 from mplint.project.summary import summarise as summary_of
 from mplint.rules import Rule, all_rules
+from mplint.rules.fork_after_threads import ForkAfterThreads
 from mplint.rules.unused_noqa import UnusedNoqa, unused_noqa
 from mplint.source import without_form_feed_indents
 
@@ -149,21 +150,20 @@ def _parse_and_check(
         refused = _python_refuses(text, path)
         if refused is not None:
             return FileResult(path, error=refused)
+    blanked = (
+        partial.blank(text, threads=_threads_matter(text, rules))
+        if not summarise and not project else None
+    )
+    if blanked is not None:
+        try:
+            checked = _parse_text(blanked, path, rules, options, project, summarise)
+        except (cst.ParserSyntaxError, RecursionError):
+            checked = None  # the whole file decides
+        # a fix is computed on the whole file; findings are the same either way
+        if checked is not None and not any(finding.fix is not None for finding in checked[0]):
+            return checked
     try:
-        # Deep but valid code (a long `elif` chain, thousands of implicitly joined strings) can
-        # exceed the recursion limit: that step is run again with room for it.
-        for_libcst, column_shifts = without_form_feed_indents(text)
-        try:
-            module = cst.parse_module(for_libcst)
-        except RecursionError:
-            module = _with_deep_stack(cst.parse_module, for_libcst)
-        work = (module, path, rules, options, project, summarise, for_libcst)
-        try:
-            findings, summary = _check(*work)
-        except RecursionError:
-            findings, summary = _with_deep_stack(_check, *work)
-        if column_shifts:  # the fixes' edits are of the text without the form feeds: dropped
-            findings = [_shifted(finding, column_shifts) for finding in findings]
+        return _parse_text(text, path, rules, options, project, summarise)
     except cst.ParserSyntaxError as error:
         # Python's words for a syntax error are the ones users know; where Python accepts the code
         # (or was asked already), LibCST does not support it
@@ -171,6 +171,40 @@ def _parse_and_check(
         return FileResult(path, error=refused or _unsupported_syntax(path, error))
     except RecursionError:
         return FileResult(path, error=FileError(path, "cannot check: the code is nested too deeply"))
+
+
+def _threads_matter(text: str, rules: list[type[Rule]]) -> bool:
+    """Whether the thread APIs are relevant to partial parsing: a rule that judges threads runs,
+    or the fork-after-threads rule does and the file may fork by choice."""
+    if any(rule.judges_threads for rule in rules):
+        return True
+    return ("fork" in text or "Fork" in text) and any(rule.code == ForkAfterThreads.code for rule in rules)
+
+
+def _parse_text(
+    text: str,
+    path: str,
+    rules: list[type[Rule]],
+    options: RuleOptions,
+    project: ProjectFacts,
+    summarise: bool,
+) -> tuple[list[Finding], Summary | None]:
+    """Parse and check; raises LibCST's syntax error, or RecursionError where even a deep stack
+    does not do."""
+    # Deep but valid code (a long `elif` chain, thousands of implicitly joined strings) can
+    # exceed the recursion limit: that step is run again with room for it.
+    for_libcst, column_shifts = without_form_feed_indents(text)
+    try:
+        module = cst.parse_module(for_libcst)
+    except RecursionError:
+        module = _with_deep_stack(cst.parse_module, for_libcst)
+    work = (module, path, rules, options, project, summarise, for_libcst)
+    try:
+        findings, summary = _check(*work)
+    except RecursionError:
+        findings, summary = _with_deep_stack(_check, *work)
+    if column_shifts:  # the fixes' edits are of the text without the form feeds: dropped
+        findings = [_shifted(finding, column_shifts) for finding in findings]
     return findings, summary
 
 

@@ -1,0 +1,281 @@
+"""Partial parsing (`mplint.partial`): findings are the same with it and without it, and blanking
+keeps every position of the code that is kept."""
+
+from __future__ import annotations
+
+import ast
+import re
+from pathlib import Path
+
+import hypothesmith
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from mplint import partial
+from mplint.config import Settings
+from mplint.engine import lint_source
+from mplint.rules import all_rules
+from mplint.runner import lint_paths
+
+FIXTURES = Path(__file__).parent / "fixtures"
+ALL_CODES = [rule.code for rule in all_rules()]
+SOURCES = sorted(FIXTURES.rglob("*.py"))
+
+
+def _both_ways(monkeypatch: pytest.MonkeyPatch, check):
+    monkeypatch.delenv(partial.DISABLE, raising=False)
+    with_partial = check()
+    monkeypatch.setenv(partial.DISABLE, "1")
+    whole = check()
+    monkeypatch.delenv(partial.DISABLE)
+    return with_partial, whole
+
+
+@pytest.mark.parametrize("path", SOURCES, ids=lambda p: str(p.relative_to(FIXTURES)))
+def test_fixture_findings_are_the_same_with_partial_parsing(path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    source = path.read_bytes()
+    with_partial, whole = _both_ways(
+        monkeypatch, lambda: lint_source(source, str(path), codes=ALL_CODES, noqa=False)
+    )
+    assert with_partial == whole  # findings, positions, messages and fixes
+
+
+@pytest.mark.parametrize("project", sorted(p for p in (FIXTURES / "projects").iterdir() if p.is_dir()),
+                         ids=lambda p: p.name)
+def test_project_findings_are_the_same_with_partial_parsing(project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    settings_ = Settings(enabled=frozenset(ALL_CODES))
+
+    def run():
+        done = lint_paths([str(project)], settings_)
+        return sorted((f.path, f.line, f.column, f.code, f.message) for f in done.findings), done.errors
+
+    with_partial, whole = _both_ways(monkeypatch, run)
+    assert with_partial == whole
+
+
+#: code that no fixture's API code reaches, added to each fixture below so that every one of them
+#: is blanked in part (most fixtures are all API code)
+UNRELATED = """
+
+def _unrelated_function(items):
+    return [item for item in items]  # noqa: MPL002
+
+
+class _UnrelatedClass:
+    def method(self):
+        return _unrelated_function([self])
+"""
+
+
+@pytest.mark.parametrize("path", SOURCES, ids=lambda p: str(p.relative_to(FIXTURES)))
+def test_fixture_findings_are_the_same_with_unrelated_code_blanked(path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    try:
+        text = path.read_text(encoding="utf-8") + UNRELATED
+    except UnicodeDecodeError:
+        return
+    with_partial, whole = _both_ways(monkeypatch, lambda: lint_source(text, str(path), codes=ALL_CODES))
+    assert with_partial == whole
+    try:
+        ast.parse(text)
+    except SyntaxError:
+        return
+    blanked = partial.blank(text, threads=True)
+    assert blanked is not None and "_UnrelatedClass" not in blanked
+    _kept_positions(text, blanked)
+
+
+def test_the_fixtures_exercise_blanking() -> None:
+    """Some fixtures are blanked in part as they are (the others with UNRELATED above)."""
+    blanked = [
+        path for path in SOURCES
+        if partial.blank(path.read_text(encoding="utf-8", errors="replace"), threads=True)
+    ]
+    assert len(blanked) >= 15, len(blanked)
+
+
+def _kept_positions(text: str, blanked: str) -> None:
+    """Every statement that survives the blanking is where it was, node for node."""
+    before, after = ast.parse(text), ast.parse(blanked)
+    assert len(re.split(r"\r\n|\r|\n", text)) == len(re.split(r"\r\n|\r|\n", blanked))
+    kept_after = {ast.dump(node, include_attributes=True) for node in _statements(after)}
+    for node in _statements(before):
+        line = node.lineno
+        if not _blank_line(blanked, line):
+            assert ast.dump(node, include_attributes=True) in kept_after, ast.dump(node)
+
+
+def _statements(tree: ast.Module):
+    for node in tree.body:
+        yield node
+        if isinstance(node, ast.ClassDef):
+            yield from node.body
+
+
+def _blank_line(text: str, line: int) -> bool:
+    content = re.split(r"\r\n|\r|\n", text)[line - 1]
+    return content.strip() in ("", "pass")
+
+
+SAMPLE = '''\
+# -*- coding: utf-8 -*-
+"""A module."""
+import multiprocessing as mp
+import os
+
+
+def unused(x):  # noqa: MPL002
+    s = """a string
+    over lines"""
+    return x + \\
+        1
+
+
+\f
+@decorator(
+    "arg",
+)
+class Unused:
+\tdef method(self):
+\t\treturn 1
+
+
+def work(item):
+    return item * 2
+
+
+class Tests:
+    value = 1
+
+    def test_pool(self):
+        with mp.Pool() as pool:
+            pool.map(work, [1])
+
+    def test_other(self):
+        return os.getcwd()
+
+
+if __name__ == "__main__":
+    print(len(os.sep))
+'''
+
+
+def test_blanking_keeps_the_users_of_the_api_and_what_they_reach() -> None:
+    blanked = partial.blank(SAMPLE, threads=False)
+    assert blanked is not None
+    _kept_positions(SAMPLE, blanked)
+    kept = {line.strip() for line in blanked.splitlines()}
+    assert "def work(item):" in kept and "def test_pool(self):" in kept and "class Tests:" in kept
+    assert "def unused(x):  # noqa: MPL002" not in kept
+    assert "class Unused:" not in kept and "def test_other(self):" not in kept
+    assert "value = 1" in kept and 'if __name__ == "__main__":' in kept
+    # form feeds, tabs and CRLF line ends: the lines stay where they are
+    crlf = SAMPLE.replace("\n", "\r\n")
+    blanked_crlf = partial.blank(crlf, threads=False)
+    assert blanked_crlf is not None and blanked_crlf.count("\r\n") == crlf.count("\r\n")
+    _kept_positions(crlf, blanked_crlf)
+
+
+@pytest.mark.parametrize("source", [
+    "import multiprocessing\ntype Alias = int\ndef f():\n    pass\n",  # newer than Python 3.11
+    "from multiprocessing import *\ndef f():\n    pass\ndef g():\n    Pool()\n",  # names unknown
+])
+def test_nothing_is_blanked_where_python_cannot_tell(source: str) -> None:
+    try:
+        ast.parse(source)
+    except SyntaxError:
+        pass  # the running Python is older than the syntax: nothing to blank
+    else:
+        if "type Alias" in source:
+            pytest.skip("this Python parses the newer syntax")  # pragma: no cover
+    assert partial.blank(source, threads=False) is None
+
+
+def test_callers_readers_and_setters_are_kept() -> None:
+    source = '''\
+import multiprocessing as mp
+
+state = []
+
+def helper(pool, items):
+    return pool.map(len, items)
+
+def main():
+    with mp.Pool() as pool:
+        helper(pool, [[1]])
+
+def other_caller():
+    helper(FakePool(), [])
+
+def reader():
+    return len(state)
+
+def worker(x):
+    state.append(x)
+
+def start():
+    mp.Process(target=worker, args=(1,)).start()
+
+class Holder:
+    def setup(self):
+        self.p = mp.Process(target=worker)
+
+    def finish(self):
+        self.p.join()
+
+    def unrelated(self):
+        return 2
+
+def unrelated():
+    return 3
+'''
+    blanked = partial.blank(source, threads=False)
+    assert blanked is not None
+    _kept_positions(source, blanked)
+    for kept in ("def other_caller", "def reader", "def finish", "def helper"):
+        assert kept in blanked
+    assert "return 2" not in blanked and "return 3" not in blanked
+
+
+def test_thread_apis_count_only_when_threads_matter() -> None:
+    source = (
+        "import multiprocessing, threading\n"
+        "def threads():\n    threading.Thread(target=print).start()\n"
+        "def processes():\n    multiprocessing.Process(target=print).start()\n"
+    )
+    assert "threading.Thread" not in (partial.blank(source, threads=False) or source)
+    assert partial.blank(source, threads=True) is None
+
+
+def _deterministic(max_examples: int) -> settings:
+    return settings(
+        max_examples=max_examples, derandomize=True, database=None, deadline=None,
+        suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much, HealthCheck.data_too_large],
+    )
+
+
+def _units_of(tree: ast.Module) -> list[tuple[int, int]]:
+    ranges = []
+    for node in tree.body:
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            first = min([node.lineno, *(d.lineno for d in node.decorator_list)])
+            ranges.append((first, node.end_lineno))
+            if isinstance(node, ast.ClassDef):
+                for item in node.body:
+                    if isinstance(item, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                        first = min([item.lineno, *(d.lineno for d in item.decorator_list)])
+                        ranges.append((first, item.end_lineno))
+    return ranges
+
+
+@pytest.mark.slow
+@_deterministic(60)
+@given(hypothesmith.from_grammar(), st.randoms(use_true_random=False))
+def test_blanking_any_definitions_keeps_the_module_valid_and_in_place(source: str, random) -> None:
+    try:
+        tree = ast.parse(source)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return
+    ranges = [r for r in _units_of(tree) if random.random() < 0.6]
+    blanked = partial.blank_lines(source, ranges)
+    _kept_positions(source, blanked)
