@@ -27,7 +27,6 @@ from mplint.project.link import NO_PROJECT_FACTS, ProjectFacts
 from mplint.project.summary import Summary
 from mplint.project.summary import summarise as summary_of
 from mplint.rules import Rule, all_rules
-from mplint.rules.fork_after_threads import ForkAfterThreads
 from mplint.rules.unused_noqa import UnusedNoqa, unused_noqa
 from mplint.source import without_form_feed_indents
 
@@ -151,7 +150,7 @@ def _parse_and_check(
         if refused is not None:
             return FileResult(path, error=refused)
     blanked = (
-        partial.blank(text, threads=_threads_matter(text, rules))
+        partial.blank(text, threads=_threads_matter(rules))
         if not summarise and not project else None
     )
     if blanked is not None:
@@ -173,12 +172,11 @@ def _parse_and_check(
         return FileResult(path, error=FileError(path, "cannot check: the code is nested too deeply"))
 
 
-def _threads_matter(text: str, rules: list[type[Rule]]) -> bool:
-    """Whether the thread APIs are relevant to partial parsing: a rule that judges threads runs,
-    or the fork-after-threads rule does and the file may fork by choice."""
-    if any(rule.judges_threads for rule in rules):
-        return True
-    return ("fork" in text or "Fork" in text) and any(rule.code == ForkAfterThreads.code for rule in rules)
+def _threads_matter(rules: list[type[Rule]]) -> bool:
+    """Whether code that only uses threads is relevant to partial parsing: a rule that judges
+    threads runs. (Fork-after-threads asks only about the threads that code which forks reaches
+    or is reached from, which partial parsing keeps.)"""
+    return any(rule.judges_threads for rule in rules)
 
 
 def _parse_text(

@@ -1,0 +1,334 @@
+"""A module's units as Python's `ast` reads them, for partial parsing (`mplint.partial`): each
+top-level statement, and each method of a top-level class, with the names and attributes it reads,
+binds, changes and calls, what its assignments give to what, and whether it names an API of the
+table (`apis.py`)."""
+
+from __future__ import annotations
+
+import ast
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+from mplint import apis
+
+#: methods that put an object into a container: `self.procs.append(p)` fills `procs`
+_FILLING = frozenset({
+    "append", "extend", "insert", "add", "update", "setdefault", "appendleft", "extendleft", "put",
+    "put_nowait", "__setitem__",
+})
+
+
+@lru_cache(maxsize=2)
+def _api_names(threads: bool) -> tuple[frozenset[str], frozenset[str], frozenset[str]]:
+    """(modules any of whose names is relevant, qualified names of the APIs themselves, the
+    modules and classes that lead to an API).
+
+    The multiprocessing-like families, the pool libraries and the modules of the other process
+    APIs (`concurrent.futures`) count whole; `os` and `threading` only by their APIs' names (and
+    `threading`'s only when threads matter)."""
+    whole = {family.root for family in apis.FAMILIES} | set(apis.LIBRARY_ROOTS)
+    names = set()
+    for api in apis.APIS.values():
+        if api.kind in apis.THREAD_KINDS and not threads and not _under(api.qualname, whole):
+            continue
+        names.add(api.qualname)
+        if api.qualname.split(".")[0] in apis.IMPORT_ROOTS and not _under(api.qualname, whole):
+            whole.add(api.qualname.rsplit(".", 1)[0])
+    leading = {name.rsplit(".", depth)[0] for name in names for depth in range(1, name.count(".") + 1)}
+    return frozenset(whole), frozenset(names), frozenset(leading)
+
+
+def _under(qualname: str, modules: set[str] | frozenset[str]) -> bool:
+    """`qualname` is one of `modules` or inside one."""
+    parts = qualname.split(".")
+    return any(".".join(parts[:end]) in modules for end in range(1, len(parts) + 1))
+
+
+@lru_cache(maxsize=4096)
+def relevant_qualname(qualname: str, threads: bool, prefix: bool = True) -> bool:
+    """Whether code naming `qualname` uses the API: it is in a module that counts whole, it is an
+    API or in one (an attribute of a class of the table), or with `prefix` it leads to one (`os`
+    for `os.fork`: a module handed on, or named again, `m = os`)."""
+    whole, names, leading = _api_names(threads)
+    return _under(qualname, whole) or _under(qualname, names) or (prefix and qualname in leading)
+
+
+@dataclass(eq=False)
+class Unit:
+    first: int  # first line (decorators included)
+    last: int
+    kind: str  # "module", "def", "class" (a class's own statements), "method"
+    name: str = ""
+    cls: Unit | None = None  # a method's class header
+    bases: tuple[str, ...] = ()  # a class's bases that are plain names
+    methods: list[Unit] = field(default_factory=list)
+    self_name: str = ""  # a method's first parameter
+    loads: set[str] = field(default_factory=set)
+    binds: set[str] = field(default_factory=set)  # module-level names it binds
+    attr_loads: set[str] = field(default_factory=set)
+    attr_stores: set[str] = field(default_factory=set)  # attributes set or changed in place
+    mutates: set[str] = field(default_factory=set)  # names changed in place or rebound by `global`
+    name_calls: set[str] = field(default_factory=set)
+    self_calls: set[str] = field(default_factory=set)  # `self.m(...)` / `cls.m(...)`
+    handed: set[str] = field(default_factory=set)  # attributes used as values, not called
+    globals: set[str] = field(default_factory=set)  # names declared `global`
+    chains: set[tuple[str, str]] = field(default_factory=set)  # (`a`, `b.c`) for `a.b.c`
+    aliases: set[str] = field(default_factory=set)  # names assigned as they are: `m = os`
+    defined: set[str] = field(default_factory=set)  # functions and classes a module statement defines
+    #: (names, attributes, what they are given), for each assignment
+    flows: list[tuple[set[str], set[str], Unit]] = field(default_factory=list)
+    api: bool = False
+    keep: bool = False
+    why: str = ""  # why it is kept (for the tests and for debugging)
+
+
+#: node class -> (the expression assigned, its targets)
+_FLOWS = {
+    ast.Assign: lambda node: (node.value, node.targets),
+    ast.AnnAssign: lambda node: (node.value, [node.target]),
+    ast.AugAssign: lambda node: (node.value, [node.target]),
+    ast.NamedExpr: lambda node: (node.value, [node.target]),
+    ast.For: lambda node: (node.iter, [node.target]),
+    ast.AsyncFor: lambda node: (node.iter, [node.target]),
+    ast.withitem: lambda node: (node.context_expr, [node.optional_vars] if node.optional_vars else []),
+}
+_SCOPES = frozenset({ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda})
+#: a unit's sets that an assignment's sources add to
+_MERGED = (
+    "loads", "binds", "attr_loads", "attr_stores", "mutates", "name_calls", "self_calls", "handed",
+    "globals", "chains", "aliases", "defined",
+)
+
+
+@lru_cache(maxsize=None)
+def _fields(kind: type) -> tuple[str, ...]:
+    """The fields of a node class that can hold nodes."""
+    return tuple(name for name in kind._fields if name not in ("ctx", "type_comment", "kind"))
+
+
+class Reader:
+    """Fills a unit's sets from its nodes."""
+
+    def __init__(self, threads: bool) -> None:
+        #: local name -> qualified name, for the module's imports (at any depth)
+        self.imports: dict[str, str] = {}
+        #: star imports, by module
+        self.star: list[str] = []
+        #: the sources of every assignment read, to be judged once every import is known
+        self.flows: list[Unit] = []
+        self.threads = threads
+
+    def read(self, unit: Unit, nodes: list[ast.AST], module_level: bool) -> None:
+        stack = list(nodes)
+        threads = self.threads
+        while stack:
+            node = stack.pop()
+            kind = type(node)
+            if kind is str or node is None or kind is int:
+                continue  # a field that holds a name, or nothing
+            if kind is ast.Name:
+                self._name(unit, node, module_level)
+                continue
+            if kind is ast.Attribute:
+                stack.extend(self._attribute(unit, node))
+                continue
+            if kind is ast.Call:
+                func = node.func
+                if type(func) is ast.Name:
+                    unit.name_calls.add(func.id)
+                elif type(func) is ast.Attribute:
+                    receiver = func.value
+                    if type(receiver) is ast.Name:
+                        if receiver.id in ("self", "cls", unit.self_name):
+                            unit.self_calls.add(func.attr)
+                        unit.mutates.add(receiver.id)
+                    elif type(receiver) is ast.Attribute and func.attr in _FILLING:
+                        unit.attr_stores.add(receiver.attr)  # `self.items.append(x)`
+                    stack.extend(self._attribute(unit, func, called=True))
+                    if func.attr in _FILLING and (node.args or node.keywords):
+                        self._flow(unit, [*node.args, *node.keywords], [receiver], module_level)
+                    else:
+                        stack.extend(node.args)
+                        stack.extend(node.keywords)
+                    continue
+            elif kind is ast.Subscript or kind is ast.Starred:
+                if kind is ast.Subscript and type(node.ctx) is not ast.Load:
+                    self._changed(unit, node.value)
+            elif kind in _FLOWS:
+                source, targets = _FLOWS[kind](node)
+                if source is not None:
+                    if type(source) is ast.Name:  # `m = os`: `m.fork()` is os.fork
+                        unit.aliases.add(source.id)
+                    self._flow(unit, [source], targets, module_level)
+                    stack.extend(targets)
+                    if kind is ast.AugAssign:
+                        self._changed(unit, node.target)
+                    elif kind is ast.For or kind is ast.AsyncFor:
+                        stack.extend(node.body)
+                        stack.extend(node.orelse)
+                    elif kind is ast.withitem:
+                        pass
+                    continue
+            elif module_level and kind in _SCOPES:
+                # a function or class under a module-level `if`/`try`: its name is the module's,
+                # the names inside it are not
+                if kind is not ast.Lambda:
+                    unit.defined.add(node.name)
+                    unit.binds.add(node.name)
+                self.read(unit, [node], module_level=False)
+                continue
+            elif kind is ast.Global:
+                unit.globals.update(node.names)
+                unit.binds.update(node.names)
+                unit.mutates.update(node.names)
+            elif kind is ast.Import or kind is ast.ImportFrom:
+                modules = (
+                    [alias.name for alias in node.names] if kind is ast.Import
+                    else [f"{node.module}.{alias.name}" for alias in node.names]
+                    if node.module and not node.level else []
+                )
+                if any(relevant_qualname(m, threads, prefix=kind is ast.ImportFrom) for m in modules):
+                    unit.api = True
+                self._bind_import(node)
+                continue  # what an import binds is judged where it is read, by its qualified name
+            elif kind is ast.Constant:
+                continue
+            for name in _fields(kind):
+                value = getattr(node, name, None)
+                if type(value) is list:
+                    stack.extend(value)
+                elif value is not None:
+                    stack.append(value)
+
+    def _flow(self, unit: Unit, sources: list[ast.AST], targets: list[ast.AST], module_level: bool) -> None:
+        """What the targets of an assignment (or a container filled, a loop's variable, a `with`'s
+        name) get from the sources: read into a unit of their own, then added to `unit`'s."""
+        source = Unit(0, 0, "flow", self_name=unit.self_name)
+        self.read(source, sources, module_level)
+        self.flows.append(source)
+        names: set[str] = set()
+        attrs: set[str] = set()
+        pending = list(targets)
+        while pending:
+            target = pending.pop()
+            kind = type(target)
+            if kind is ast.Name:
+                names.add(target.id)
+            elif kind is ast.Attribute:
+                attrs.add(target.attr)
+            elif kind is ast.Subscript or kind is ast.Starred:
+                pending.append(target.value)
+            elif kind is ast.Tuple or kind is ast.List:
+                pending.extend(target.elts)
+        unit.flows.append((names, attrs, source))
+        for name in _MERGED:
+            getattr(unit, name).update(getattr(source, name))
+        unit.api = unit.api or source.api
+        for flow in source.flows:
+            unit.flows.append(flow)
+
+    def _bind_import(self, node: ast.Import | ast.ImportFrom) -> None:
+        if type(node) is ast.Import:
+            for alias in node.names:
+                if alias.asname:
+                    self.imports[alias.asname] = alias.name
+                else:
+                    root = alias.name.split(".")[0]
+                    self.imports[root] = root
+        elif not node.level and node.module:
+            for alias in node.names:
+                if alias.name == "*":
+                    self.star.append(node.module)
+                else:
+                    self.imports[alias.asname or alias.name] = f"{node.module}.{alias.name}"
+
+    def judge(self, unit: Unit) -> None:
+        """Whether the unit names an API, once every import is known."""
+        if unit.api:
+            return
+        imports, threads = self.imports, self.threads
+        for name in unit.loads:
+            qualname = imports.get(name)
+            if qualname is not None and relevant_qualname(qualname, threads, prefix=name in unit.aliases):
+                unit.api = True
+                return
+        for base, attrs in unit.chains:
+            qualname = imports.get(base)
+            if qualname is not None and relevant_qualname(f"{qualname}.{attrs}", threads):
+                unit.api = True
+                return
+
+    def _name(self, unit: Unit, node: ast.Name, module_level: bool) -> None:
+        if type(node.ctx) is ast.Load:
+            unit.loads.add(node.id)
+        else:
+            unit.loads.add(node.id)  # a rebinding matters to the facts as much as a read
+            if module_level:
+                unit.binds.add(node.id)
+
+    def _changed(self, unit: Unit, target: ast.AST) -> None:
+        if type(target) is ast.Name:
+            unit.mutates.add(target.id)
+        elif type(target) is ast.Attribute:
+            unit.attr_stores.add(target.attr)
+            if type(target.value) is ast.Name:
+                unit.mutates.add(target.value.id)
+
+    def _attribute(self, unit: Unit, node: ast.Attribute, called: bool = False) -> list[ast.AST]:
+        """Reads a chain `a.b.c` at once; gives back what remains to read under it."""
+        attrs = []
+        current: ast.AST = node
+        while type(current) is ast.Attribute:
+            attrs.append(current.attr)
+            current = current.value  # type: ignore[attr-defined]
+        unit.attr_loads.update(attrs)
+        if type(node.ctx) is not ast.Load:
+            unit.attr_stores.add(node.attr)
+            if type(node.value) is ast.Name:
+                unit.mutates.add(node.value.id)
+        elif not called:
+            unit.handed.add(node.attr)  # a bound method handed over, or an attribute read
+        if type(current) is ast.Name:
+            unit.loads.add(current.id)
+            unit.chains.add((current.id, ".".join(reversed(attrs))))
+            return []
+        return [current]
+
+
+def read_units(tree: ast.Module, reader: Reader) -> list[Unit]:
+    units: list[Unit] = []
+    for statement in tree.body:
+        first = _first_line(statement)
+        if isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            unit = Unit(first, statement.end_lineno or first, "def", statement.name)
+            unit.binds.add(statement.name)
+            reader.read(unit, [statement], module_level=False)
+            units.append(unit)
+        elif isinstance(statement, ast.ClassDef):
+            header = Unit(first, statement.end_lineno or first, "class", statement.name)
+            header.binds.add(statement.name)
+            header.bases = tuple(b.id for b in statement.bases if isinstance(b, ast.Name))
+            own: list[ast.AST] = [*statement.decorator_list, *statement.bases, *statement.keywords]
+            for item in statement.body:
+                if isinstance(item, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                    method = Unit(_first_line(item), item.end_lineno or item.lineno, "method", item.name)
+                    method.cls = header
+                    params = item.args.posonlyargs + item.args.args
+                    method.self_name = params[0].arg if params else ""
+                    reader.read(method, [item], module_level=False)
+                    header.methods.append(method)
+                else:
+                    own.append(item)
+            reader.read(header, own, module_level=False)
+            units.append(header)
+            units.extend(header.methods)
+        else:
+            unit = Unit(first, statement.end_lineno or first, "module")
+            reader.read(unit, [statement], module_level=True)
+            units.append(unit)
+    return units
+
+
+def _first_line(node: ast.stmt) -> int:
+    decorators = getattr(node, "decorator_list", None)
+    return min([node.lineno, *(d.lineno for d in decorators or ())])
