@@ -75,6 +75,7 @@ class Unit:
     chains: set[tuple[str, str]] = field(default_factory=set)  # (`a`, `b.c`) for `a.b.c`
     aliases: set[str] = field(default_factory=set)  # names assigned as they are: `m = os`
     defined: set[str] = field(default_factory=set)  # functions and classes a module statement defines
+    nested_methods: set[str] = field(default_factory=set)  # methods of the classes defined inside it
     #: (names, attributes, what they are given), for each assignment
     flows: list[tuple[set[str], set[str], Unit]] = field(default_factory=list)
     api: bool = False
@@ -96,7 +97,7 @@ _SCOPES = frozenset({ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.La
 #: a unit's sets that an assignment's sources add to
 _MERGED = (
     "loads", "binds", "attr_loads", "attr_stores", "mutates", "name_calls", "self_calls", "handed",
-    "globals", "chains", "aliases", "defined",
+    "globals", "chains", "aliases", "defined", "nested_methods",
 )
 
 
@@ -193,6 +194,11 @@ class Reader:
                 continue  # what an import binds is judged where it is read, by its qualified name
             elif kind is ast.Constant:
                 continue
+            elif kind is ast.ClassDef:  # a class inside the unit: which methods it defines
+                unit.nested_methods.update(
+                    item.name for item in node.body
+                    if type(item) is ast.FunctionDef or type(item) is ast.AsyncFunctionDef
+                )
             for name in _fields(kind):
                 value = getattr(node, name, None)
                 if type(value) is list:

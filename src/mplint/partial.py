@@ -137,11 +137,15 @@ def _reach(units: list[Unit], relevant: set[int]) -> list[Unit]:
         seen_attrs = set().union(*(m.attr_stores for m in handed_methods))
         kept_lineage = _lineage(headers, kept, by_name)
         kept_classes = {h.name for h in headers if id(h) in kept}
+        # `callgraph.may_be_overridden` asks whether another class defines a kept method's name
+        defined_methods = {u.name for u in live if u.kind == "method"}.union(*(u.nested_methods for u in live))
+        self_called = set().union(*(u.self_calls for u in live))
+        shared_methods = {m for m in defined_methods if not _dunder(m) or m in self_called}
         for unit in units:
             if id(unit) in kept:
                 continue
             why = _wanted(unit, loads, attr_loads, called_names, mutated, seen_attrs, called_methods,
-                          kept_lineage, kept_classes, kept, relevant_attr_loads)
+                          kept_lineage, kept_classes, kept, relevant_attr_loads, shared_methods)
             if why:
                 unit.why = why
                 kept.add(id(unit))
@@ -152,14 +156,16 @@ def _reach(units: list[Unit], relevant: set[int]) -> list[Unit]:
 
 
 def _wanted(unit, loads, attr_loads, called_names, mutated, seen_attrs, called_methods, lineage, classes, kept,
-            relevant_attr_loads) -> str:
+            relevant_attr_loads, shared_methods) -> str:
     """Why kept code needs `unit` ("" when it does not)."""
+    if (unit.kind == "method" and unit.name in shared_methods) or unit.nested_methods & shared_methods:
+        return "defines a method a kept class defines"
     if unit.kind in ("def", "class") and unit.name in loads:
         return "named"
     if unit.globals & loads:
         return "binds a global read"  # `global x; x = ...` in a function
     if unit.kind == "method" and id(unit.cls) in kept:
-        if unit.name.startswith("__") and unit.name.endswith("__"):
+        if _dunder(unit.name):
             return "dunder"
         if unit.name in attr_loads or unit.name in unit.cls.loads:
             return "method named"
@@ -177,6 +183,10 @@ def _wanted(unit, loads, attr_loads, called_names, mutated, seen_attrs, called_m
     if unit.attr_loads & seen_attrs:
         return "reads an attribute a child sets"
     return ""
+
+
+def _dunder(name: str) -> bool:
+    return name.startswith("__") and name.endswith("__")
 
 
 def _called(units: list[Unit], relevant: set[int], handed: set[str]) -> list[Unit]:
