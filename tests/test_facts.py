@@ -1222,3 +1222,40 @@ def test_pipe_ends_that_a_process_sends_on_and_where_the_parent_receives() -> No
     main = facts.functions[next(n for n, f in facts.functions.items() if f.name == "main")].scope
     assert [facts.code(conn) for _, conn, _ in producers.recvs_in(main)] == ["mine", "mine"]
     assert producers.gets_in(main) == []
+
+
+def test_reach_knows_handed_over_functions_worker_setup_and_what_the_parent_runs() -> None:
+    facts = facts_of(
+        """
+        import functools, multiprocessing
+
+        def _init(cfg): ...
+        def _open(url): ...
+        def called(): ...
+        def setup(): ...
+        def accessor(): ...
+        def helper(): ...
+
+        def serve(q):
+            setup()
+            for item in iter(q.get, None):
+                helper()
+
+        def work(q):
+            called()
+
+        def main():
+            init = functools.partial(_init, 1)
+            kw = dict(initializer=_open)
+            called()
+            multiprocessing.Process(target=serve, args=(None,)).start()
+            multiprocessing.Process(target=work, args=(None,)).start()
+
+        if __name__ == "__main__":
+            main()
+        """
+    )
+    names = lambda nodes: sorted(n.name.value for n in nodes)  # noqa: E731
+    assert names(facts.reach.handed_over_only) == ["_init", "_open"]
+    assert names(facts.reach._setup[1]) == ["setup"]  # work() is nothing but simple statements
+    assert names(facts.reach.parent_reached) == ["called", "main"]

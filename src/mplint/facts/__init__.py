@@ -35,6 +35,7 @@ from mplint.facts.order import Order, Step
 from mplint.facts.positions import Positions
 from mplint.facts.proxies import HeldChange, Proxies, Proxy
 from mplint.facts.queues import PipeSender, Producer, Producers
+from mplint.facts.reach import Reach
 from mplint.facts.received import Received
 from mplint.facts.resources import ProcessResources, Resource, Resources
 from mplint.facts.resolve import owner_of
@@ -212,6 +213,12 @@ class ModuleFacts:
     def state(self) -> State:
         """Plain mutable values, and the mutations functions make."""
         return State(self)
+
+    @cached_property
+    def reach(self) -> Reach:
+        """Who runs a function where the call graph does not say: handed over only, a process's
+        own setup, what the parent's own code reaches."""
+        return Reach(self)
 
     @cached_property
     def visibility(self) -> Visibility:

@@ -60,12 +60,20 @@ class Visibility:
 
     # --- reads in the parent ---------------------------------------------------------------------
 
-    def parent_read(self, name: str, where: Scope) -> cst.Name | None:
-        """A read of `name` (bound in `where`) in code that runs in the parent."""
+    def parent_read(self, name: str, where: Scope, seen_only: bool = False) -> cst.Name | None:
+        """A read of `name` (bound in `where`) in code that runs in the parent; with `seen_only`,
+        only in module-level code or a function that the parent's own code is seen to run (not
+        an accessor that nothing of the module calls)."""
+        reached = self.facts.reach.parent_reached if seen_only else None
         for node, scope in self.state.reads(name, where):
             # a callback registered by a decorator may well run in the child that set the name
-            if not self.state.in_child(scope) and not self.state.called_back(scope):
-                return node
+            if self.state.in_child(scope) or self.state.called_back(scope):
+                continue
+            if reached is not None:
+                owner = scope.function
+                if owner is not None and owner.node not in reached:
+                    continue
+            return node
         return None
 
     def parent_read_besides(self, argument: cst.Name, scope: Scope, call: cst.Call) -> cst.Name | None:
@@ -141,6 +149,8 @@ class Visibility:
             function = rebindings.get(binding.node)
             if function is None or state.in_child(function.scope):
                 return None
+            if function.node in self.facts.reach.handed_over_only:
+                return None  # an initializer reached through a name or `**kwargs`, a callback
             if function.node in state.import_time_functions:
                 import_time.append(binding)
             else:

@@ -39,7 +39,10 @@ class SharedMutableState(Rule):
     that the parent sets only at run time and a worker reads. Objects made for sharing (queues,
     pipes, `Value`, `Array`, Manager proxies, shared memory, locks) are fine and never reported;
     so are a worker's own locals and the objects it creates, a per-process cache that the parent
-    never reads, a global or an object set up by a pool `initializer=`, instances of classes of
+    never reads, a global or an object set up by a pool `initializer=` (also one the module hands
+    over only as a value, through a name, a `partial` or `**kwargs`), the state a process sets up
+    in its target's first statements when only accessors that the parent's code is not seen to
+    call read it, instances of classes of
     other modules (what their methods do is not seen from this file), and anything whose type the
     analysis cannot tell."""
 
@@ -142,9 +145,12 @@ class _Checker:
                 continue  # setting up each worker's own state is what an initializer is for
             function = facts.functions[node]
             for mutation in state.mutations(function):
+                # a process's own setup makes state for that process: only a read that the
+                # parent's code is seen to make shows the parent expecting it
+                setup = facts.reach.in_worker_setup(mutation, function)
                 if mutation.name is not None:
                     name, what = mutation.name, "module-level name"
-                    read = self.visibility.parent_read(mutation.name, module)
+                    read = self.visibility.parent_read(mutation.name, module, seen_only=setup)
                     if read is None:
                         continue  # a per-process value (a cache) that the parent never looks at
                     yield Report(
@@ -159,7 +165,7 @@ class _Checker:
                 if found is None:
                     continue
                 root, plain = found
-                read = self.visibility.parent_read(root.value, module)
+                read = self.visibility.parent_read(root.value, module, seen_only=setup)
                 if read is None:
                     continue
                 yield Report(

@@ -1,0 +1,131 @@
+"""Who runs a function of the module, where the call graph alone does not say.
+
+- *Handed over only*: a function that the module never calls but passes on as a value
+  (`dict(initializer=_init)` spread into `Pool(**kw)`, `functools.partial(_init, cfg)` bound to a
+  name, a callback): whoever calls it, in whichever process, is out of sight.
+- *Worker setup*: what a process does first to set up its own state. The simple statements that
+  open the body of a `Process` target (or of a `Process` subclass's `run`) before its first
+  compound statement (the loop or block that does the work), and the functions they call: each
+  worker's own initializer, as `initializer=` is for a pool.
+- *Parent-reached*: the functions that the parent's own code is seen to run: those that
+  module-level code calls (at import time or under the main guard) and those that hand work to a
+  child, with everything they call. A function that nothing of the module calls (an accessor
+  exported to other modules) is not among them.
+"""
+
+from __future__ import annotations
+
+from functools import cached_property
+from typing import TYPE_CHECKING
+
+import libcst as cst
+
+from mplint.facts.syntax import FunctionBodyVisitor
+
+if TYPE_CHECKING:
+    from mplint.facts import ModuleFacts
+    from mplint.facts.scopes import FunctionInfo
+    from mplint.facts.state import Mutation
+
+
+class Reach:
+    def __init__(self, facts: ModuleFacts) -> None:
+        self._facts = facts
+
+    @cached_property
+    def handed_over_only(self) -> frozenset[cst.FunctionDef]:
+        """Functions that no call of the module runs and no process API is seen to receive,
+        whose name is read as a value."""
+        facts = self._facts
+        called: set[cst.CSTNode] = set()
+        funcs: set[cst.CSTNode] = set()
+        for site in facts.calls:
+            funcs.add(site.node.func)
+            callee = facts.callgraph.callee(site)
+            if callee is not None:
+                called.add(callee.node)
+        found: set[cst.FunctionDef] = set()
+        for info in facts.functions.values():
+            if info.node in called or facts.workers.runs_in_child(info):
+                continue
+            for node, scope in facts.loads.get(info.name, ()):
+                if node not in funcs and facts.names.definition(node, scope) is info.node:
+                    found.add(info.node)
+                    break
+        return frozenset(found)
+
+    @cached_property
+    def _setup(self) -> tuple[frozenset[cst.CSTNode], frozenset[cst.FunctionDef]]:
+        facts = self._facts
+        nodes: set[cst.CSTNode] = set()
+        functions: set[cst.FunctionDef] = set()
+        for dispatch in facts.workers.dispatches:
+            worker = dispatch.worker
+            if worker is None or dispatch.kind not in ("target", "run"):
+                continue
+            leading = _leading_simple_statements(worker.node)
+            if not leading:
+                continue
+            finder = _ChangesAndCalls()
+            for statement in leading:
+                finder.walk(statement)
+            nodes.update(finder.found)
+            for site in worker.calls:
+                if site.node in finder.found:
+                    callee = facts.callgraph.callee(site)
+                    if callee is not None and callee.node is not worker.node:
+                        functions.update(f.node for f in facts.callgraph.reached_from(callee))
+        return frozenset(nodes), frozenset(functions)
+
+    def in_worker_setup(self, mutation: Mutation, function: FunctionInfo) -> bool:
+        """The change is made by a process's own setup: its target's first statements, or a
+        function they call."""
+        nodes, functions = self._setup
+        return function.node in functions or mutation.node in nodes
+
+    @cached_property
+    def parent_reached(self) -> frozenset[cst.FunctionDef]:
+        """The functions that the parent's own code is seen to run."""
+        facts = self._facts
+        roots: list[FunctionInfo] = []
+        for site in facts.calls:
+            if site.scope.function is None:  # module-level code, the main guard included
+                callee = facts.callgraph.callee(site)
+                if callee is not None:
+                    roots.append(callee)
+        for dispatch in facts.workers.dispatches:
+            scope = dispatch.scope
+            owner = scope.function if scope is not None else None
+            info = facts.functions.get(owner.node) if owner is not None else None  # type: ignore[call-overload]
+            if info is not None and not facts.workers.runs_in_child(info):
+                roots.append(info)
+        reached: set[cst.FunctionDef] = set()
+        for root in roots:
+            if root.node not in reached:
+                reached.update(f.node for f in facts.callgraph.reached_from(root))
+        return frozenset(reached)
+
+
+def _leading_simple_statements(function: cst.FunctionDef) -> list[cst.CSTNode]:
+    """The simple statements that open a function's body, when a compound statement follows."""
+    body = function.body
+    if not isinstance(body, cst.IndentedBlock):
+        return []
+    leading: list[cst.CSTNode] = []
+    for statement in body.body:
+        if not isinstance(statement, cst.SimpleStatementLine):
+            return leading
+        leading.append(statement)
+    return []  # nothing but simple statements: they are the work, not its setup
+
+
+class _ChangesAndCalls(FunctionBodyVisitor):
+    """The calls and the assignment statements in some statements."""
+
+    def __init__(self) -> None:
+        self.found: set[cst.CSTNode] = set()
+
+    def _record(self, node: cst.CSTNode) -> None:
+        self.found.add(node)
+
+    visit_Call = visit_Assign = visit_AnnAssign = visit_AugAssign = visit_Del = _record
