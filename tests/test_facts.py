@@ -1259,3 +1259,42 @@ def test_reach_knows_handed_over_functions_worker_setup_and_what_the_parent_runs
     assert names(facts.reach.handed_over_only) == ["_init", "_open"]
     assert names(facts.reach._setup[1]) == ["setup"]  # work() is nothing but simple statements
     assert names(facts.reach.parent_reached) == ["called", "main"]
+
+
+@pytest.mark.parametrize(
+    "expr, small",
+    [
+        ("os.getpid()", True),
+        ("len(rows)", True),
+        ("delay", True),
+        ("(i, os.getpid())", True),
+        ("f'{i} done in {elapsed()}'", True),
+        ("count", True),
+        ("traceback.format_exc()", False),
+        ("rows", False),
+        ("'<p>' * size", False),
+        ("trace", False),
+        ("str(rows)", False),
+    ],
+)
+def test_payloads_know_which_values_are_small(expr: str, small: bool) -> None:
+    facts = facts_of(
+        f"""
+        import os, time, traceback
+
+        def elapsed():
+            return round(time.monotonic(), 3)
+
+        def work(delay, rows, size):
+            trace = []
+            count = 0
+            for i in range(3):
+                count += 1
+                trace.append(i)
+            print({expr})
+
+        work(2, open("f").readlines(), 10)
+        """
+    )
+    site = call_named(facts, f"print({expr})")
+    assert facts.payloads.small(site.node.args[0].value, site.scope) is small

@@ -32,6 +32,7 @@ from mplint.facts.loops import Loops
 from mplint.facts.main_only import main_only_definitions
 from mplint.facts.names import Names
 from mplint.facts.order import Order, Step
+from mplint.facts.payload import Payloads
 from mplint.facts.positions import Positions
 from mplint.facts.proxies import HeldChange, Proxies, Proxy
 from mplint.facts.queues import PipeSender, Producer, Producers
@@ -183,6 +184,11 @@ class ModuleFacts:
             child, parent = parent, self._parents.get(parent)
         chain.reverse()
         return chain
+
+    @cached_property
+    def payloads(self) -> Payloads:
+        """Whether a value sent through a queue or a pipe is known to be small."""
+        return Payloads(self)
 
     @cached_property
     def producers(self) -> Producers:

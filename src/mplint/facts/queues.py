@@ -89,7 +89,7 @@ class Producers:
             end = facts.resources.resource_of(argument, scope)
             if end is None or end.kind != "pipe" or end.end is None:
                 continue
-            if _fills_pipe(facts.arguments.method_calls_on(worker, param, _SENDS)):
+            if _fills_pipe(facts, facts.arguments.method_calls_on(worker, param, _SENDS)):
                 yield PipeSender(argument, scope, end, worker)
 
     def _handed(self, process: Instance) -> Iterator[tuple[FunctionInfo, str, cst.BaseExpression, Scope]]:
@@ -110,7 +110,7 @@ class Producers:
             if queue is None or queue.kind is not Kind.QUEUE:
                 continue
             puts = facts.arguments.method_calls_on(worker, param, _PUTS)
-            if _fills_pipe(puts):
+            if _fills_pipe(facts, puts):
                 cancelled = bool(facts.arguments.method_calls_on(worker, param, {"cancel_join_thread"}))
                 yield Producer(argument, scope, queue, worker, cancelled)
         if process.cls is not None:
@@ -139,7 +139,7 @@ class Producers:
         passed = facts.arguments.bind(site, init)
         for attribute, calls in puts.items():
             assigned = info.attributes.get(attribute, [])
-            if len(assigned) != 1 or not _fills_pipe(calls):
+            if len(assigned) != 1 or not _fills_pipe(facts, calls):
                 continue
             param = facts.arguments.parameter(assigned[0][0], assigned[0][1])
             if param is None or param[0] is not init or param[1] not in passed:
@@ -174,19 +174,11 @@ def _self_attribute(facts: ModuleFacts, call: CallSite, cls: cst.ClassDef) -> st
     return holder.attr.value
 
 
-def _fills_pipe(puts: list[CallSite]) -> bool:
-    """Some put may carry real data: not every one of them puts a literal marker."""
-    return any(not (site.node.args and _is_marker(site.node.args[0].value)) for site in puts)
-
-
-def _is_marker(expr: cst.BaseExpression) -> bool:
-    if isinstance(expr, cst.Name):
-        return expr.value in ("None", "True", "False")
-    if isinstance(expr, cst.Comparison) or (
-        isinstance(expr, cst.UnaryOperation) and isinstance(expr.operator, cst.Not)
-    ):
-        return True  # `a != b`, `not done`: a bool, however big the operands
-    return isinstance(expr, (cst.Integer, cst.Float, cst.SimpleString))
+def _fills_pipe(facts: ModuleFacts, puts: list[CallSite]) -> bool:
+    """Some put may carry real data: not every one of them puts a value known to be small."""
+    return any(
+        not (site.node.args and facts.payloads.small(site.node.args[0].value, site.scope)) for site in puts
+    )
 
 
 def same_object(

@@ -19,8 +19,12 @@ class JoinBeforeDrain(Rule):
     (`q.get()`) only after the join. The queue is followed into the process through its
     `args=`/`kwargs=` (also through `functools.partial` and helpers the worker hands it to) and,
     for `Process` subclasses, through the constructor into `self.queue`. Not reported: joins with
-    a timeout, queues the parent reads before joining, workers that only put a few literal markers
-    (`None`, a number) or flags (`a != b`, `not ok`), and manager queues (`manager.Queue()`), which do not hold the child back.
+    a timeout, queues the parent reads before joining, workers that only put values known to be
+    small (`None`, a number, a flag such as `a != b`, `len(rows)`, `os.getpid()`, a number the
+    worker was given, what a function of the module returns when every `return` is small, tuples
+    and f-strings of those), and manager queues (`manager.Queue()`), which do not hold the child
+    back. Text whose size the input decides (`traceback.format_exc()`, captured output) is still
+    reported.
     A worker that calls `cancel_join_thread()` is still reported: its join returns, but the items
     it had not flushed are lost, and a `get()` can then block on a half-written item. The same
     holds for a `Pipe()`: a process given one end (`args=`/`kwargs=`, also through helpers) whose
