@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Iterator
 
+import libcst as cst
+
 from mplint.apis import Kind, Methods, methods, vocabulary
 from mplint.facts import ModuleFacts
 from mplint.facts.flow import Action, Event, Use
@@ -27,6 +29,29 @@ def _process_why(plural: bool = False) -> str:
         f"the parent never waits for {it} or reads {'their' if plural else 'its'} exit code, so a "
         f"crash goes unnoticed, the finished {child} (POSIX), and interpreter exit blocks until {ends}"
     )
+
+
+#: the fix for a process started to run on after the function that starts it returns
+_DETACHED_FIX = (
+    "keep a handle to reap it later (return `{name}` or add it to a list that is joined when the "
+    "work is done; `multiprocessing.active_children()` also joins the children that have "
+    "finished), or create it with `{func}(..., daemon=True)` if it may be killed when the program exits"
+)
+
+
+def _left_running(life: Lifecycle, start: Event, events: list[Event]) -> bool:
+    """A function starts the process and does nothing more with it: a child meant to run on
+    after the call (fire and forget), for which a `join()` in the function would defeat the design."""
+    return (
+        life.owner.kind == "function"
+        and isinstance(life.owner.node, cst.FunctionDef)
+        and all(e.order <= start.order for e in events)
+    )
+
+
+def _owner_name(life: Lifecycle) -> str:
+    node = life.owner.node
+    return node.name.value if isinstance(node, cst.FunctionDef) else "the function"
 
 
 class ProcessNotJoined(Rule):
@@ -76,7 +101,11 @@ class ProcessNotJoined(Rule):
         "is fetched inside the block: `with Pool()` calls `terminate()` on exit, not "
         "`close()`+`join()`, so results still pending at the end of the block are lost. Use an "
         "executor or a manager as a context manager, or call its `shutdown()` in a `finally:`. "
-        "Mark a process `daemon=True` only when it may be killed at exit."
+        "Mark a process `daemon=True` only when it may be killed at exit. A child meant to run on "
+        "after the function that starts it returns (a provisioning job that outlives the request) "
+        "must not be joined there: keep a handle to reap it later (return it, or keep it in a "
+        "list that is joined when the work is done; `multiprocessing.active_children()` joins "
+        "the ones that have finished), or make it `daemon=True`."
     )
     autofix = (
         "For a pool that one name holds and nothing closes, adds `pool.close()` and `pool.join()` "
@@ -231,8 +260,16 @@ if __name__ == "__main__":
 
     def _never_joined(self, facts: ModuleFacts, life: Lifecycle, start: Event, events: list[Event]) -> str:
         holder = life.holder
+        detached = _left_running(life, start, events)
         if holder is None:
             text = facts.call_text(life.creation)
+            if detached:
+                return (
+                    f"`{text}.start()` starts a process that nothing can join, since no name keeps "
+                    f"it, and `{_owner_name(life)}()` returns while it runs: {_process_why()}; if it is "
+                    f"meant to outlive the call, {_DETACHED_FIX.format(name='proc', func=facts.code(life.creation.func))}; "
+                    f"else bind it and call `proc.join()` after the work"
+                )
             return (
                 f"`{text}.start()` starts a process that nothing can join, since no name keeps it: "
                 f"{_process_why()}; bind it (`proc = {text}`), start it, and call `proc.join()` "
@@ -256,6 +293,13 @@ if __name__ == "__main__":
                 f"process `{holder.name}` is started but never joined, neither directly nor "
                 f"through `{kept[0]}`: {_process_why()}; join them all after the work: "
                 f"`for {holder.name} in {kept[0]}: {holder.name}.join()`"
+            )
+        if detached:
+            return (
+                f"process `{holder.name}` is started but never joined, and `{_owner_name(life)}()` "
+                f"returns while it runs: {_process_why()}; if it is meant to outlive the call, "
+                f"{_DETACHED_FIX.format(name=holder.name, func=facts.code(life.creation.func))}; else call "
+                f"`{holder.name}.join()` after the work"
             )
         return (
             f"process `{holder.name}` is started but never joined: {_process_why()}; call "
