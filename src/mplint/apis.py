@@ -270,7 +270,8 @@ class Api:
     #: on purpose (`loky.get_reusable_executor()`) and pools that stop their workers after each
     #: map (mpire's `WorkerPool` unless `keep_alive=True`)
     owned: bool = True
-    #: its worker processes start when it is made (mpire's pool starts them in each map)
+    #: its worker processes start when it is made (mpire's pool starts them in each map, pebble's
+    #: at its first task): making one at import time starts nothing
     starts_at_creation: bool = True
 
 
@@ -397,8 +398,9 @@ def _library_apis() -> tuple[Api, ...]:
         *(Api(name, Kind.POOL, "pickle", daemonic_workers=True, methods=MPIRE_POOL, start_method="fork",
               inherits_callables=True, owned=False, needs_main_guard=False, starts_at_creation=False)
           for name in ("mpire.WorkerPool", "mpire.pool.WorkerPool")),
-        # pebble: daemonic workers under multiprocessing's start method (or `context=`)
-        *(Api(name, Kind.POOL, "pickle", daemonic_workers=True, methods=PEBBLE_POOL)
+        # pebble (5.x): workers that are not daemonic (a task may start processes), under
+        # multiprocessing's start method (or `context=`), started at the first `schedule()`/`map()`
+        *(Api(name, Kind.POOL, "pickle", methods=PEBBLE_POOL, starts_at_creation=False)
           for name in ("pebble.ProcessPool", "pebble.pool.ProcessPool", "pebble.pool.process.ProcessPool")),
         *(Api(name, Kind.THREAD_POOL, "pickle", methods=PEBBLE_POOL)
           for name in ("pebble.ThreadPool", "pebble.pool.ThreadPool", "pebble.pool.thread.ThreadPool")),

@@ -366,7 +366,7 @@ class ModuleFacts:
         kind = self.started_kind(site)
         if kind is not None:
             api = self.api_of_call(site)
-            return kind if api is None or api.needs_main_guard else None
+            return kind if api is None or (api.needs_main_guard and api.starts_at_creation) else None
         parallel = libraries.parallel_run(site.node, site.scope, self.values)
         if parallel is not None:
             return apis.Kind.PARALLEL if libraries.backend_needs_guard(parallel) else None

@@ -25,8 +25,8 @@ _WHAT = {
 class ChildrenOfDaemon(Rule):
     """Finds a `Pool`, a `Process`, a `ProcessPoolExecutor` or a manager created in code that runs
     in a daemonic process: a worker (or the initializer) of a `multiprocessing` `Pool`, whose
-    workers are daemonic (as are those of pathos' `ProcessPool`, pebble's `ProcessPool` and mpire's
-    `WorkerPool` unless made with `daemon=False`), or the target or `run` of a `Process` made with `daemon=True`, directly
+    workers are daemonic (as are those of pathos' `ProcessPool` and mpire's `WorkerPool` unless
+    made with `daemon=False`; pebble's `ProcessPool` workers are not, since pebble 5), or the target or `run` of a `Process` made with `daemon=True`, directly
     or through the functions of the module it calls. The creation is reported (for a `Process`,
     the `Process(...)` that is then started), with the way the code reaches the daemon; when the
     daemonic code calls a function of another module of the project that starts processes, that

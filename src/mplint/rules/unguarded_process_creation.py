@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import PurePath
 from typing import Iterator
 
 from mplint.apis import Kind
@@ -37,11 +38,15 @@ class UnguardedProcessCreation(Rule):
     `if __name__ == "__main__":`, and calls made at import time to functions (such as `main()`)
     that start processes, directly or through other functions, of this module or of another module
     of the project (`from app.cli import main`): the message names the chain, with file and line. The pool libraries are
-    judged by their documentation: pathos' and pebble's pools, a joblib `Parallel(...)(tasks)` run
+    judged by their documentation: pathos' pools, a joblib `Parallel(...)(tasks)` run
     with `backend="multiprocessing"` and a call of a pebble `@concurrent.process` function are
     reported; loky's executors and joblib's default loky backend are not (loky starts its workers
     without running the main module, and joblib documents that they need no guard), nor is an
-    mpire `WorkerPool` (it starts no worker until a map runs, and forks where it can)."""
+    mpire `WorkerPool` (it starts no worker until a map runs, and forks where it can) or a
+    pebble `ProcessPool` made at import time (it starts its workers at its first task). A package's
+    `__main__.py` is not reported: run as `python -m package` (or as a folder or a zip archive),
+    it is a main module that a spawned or forkserver child never runs again (multiprocessing
+    leaves such modules out when it prepares the child's `__main__`)."""
 
     code = "MPL001"
     name = "unguarded-process-creation"
@@ -114,6 +119,8 @@ if __name__ == "__main__":
         yield from with_guard_fix(facts.module, facts.path, list(self._reports(facts)), _FIX_TITLE, _FIX_REVEALS)
 
     def _reports(self, facts: ModuleFacts) -> Iterator[Report]:
+        if PurePath(facts.path).name == "__main__.py":
+            return  # `python -m package`: a child never runs a `__main__` module again
         for site in facts.calls:
             kind = facts.starts_unguarded(site) if site.import_time else None
             if kind is not None:
