@@ -8,6 +8,7 @@ import libcst as cst
 
 from mplint.apis import Kind, methods
 from mplint.facts import Dispatch, ModuleFacts
+from mplint.facts.testing import in_test
 from mplint.facts.workload import TIMER, Blocking, Bound, Work, Workloads
 from mplint.rules._judged_work import judged_sites, work_of, worker_name
 from mplint.rules.base import Report, Rule
@@ -43,7 +44,8 @@ class IoBoundProcess(Rule):
     function of another module, a parameter, a method of an object of unknown type) all make
     the work not I/O-bound. Local file reads and writes and queues count as neither. A worker
     that installs signal handlers, changes directory or user, or is terminated by the parent
-    wants a process and is left alone. Thread pools and executors are the fix, so they are
+    wants a process and is left alone, and so is test code (a `test_...` function or a
+    `TestCase` method exercising processes). Thread pools and executors are the fix, so they are
     never reported.
 
     Off by default: a process doing I/O works, it only costs more than it needs to. List your
@@ -119,6 +121,8 @@ if __name__ == "__main__":
             yield Report(node, self._message(facts, dispatch, work, node, kind))
 
     def _work(self, facts: ModuleFacts, workloads: Workloads, dispatch: Dispatch) -> Work | None:
+        if dispatch.scope is not None and in_test(facts, dispatch.scope):
+            return None  # a test exercising processes: speed is not the point
         runner = dispatch.runner
         if dispatch.kind == "target" and runner is not None and self._terminated(facts, runner.creation, None):
             return None  # the parent kills it: isolation a thread cannot give

@@ -9,6 +9,7 @@ import libcst as cst
 from mplint import apis
 from mplint.facts import ModuleFacts
 from mplint.facts.syntax import argument
+from mplint.facts.testing import in_test
 from mplint.facts.values import Instance
 from mplint.rules.base import Report, Rule
 
@@ -21,7 +22,8 @@ class SerialPoolCalls(Rule):
     that waits is reported. A single `apply` outside a loop, results collected first and waited
     for afterwards, and `map`/`imap`/`starmap` are not reported; nor are loops that may stop early
     (a `break` or `return` in their body: a retry, or a search that stops at the first hit),
-    pools and executors made with one worker (kept for isolation, not speed), and thread pools."""
+    pools and executors made with one worker (kept for isolation, not speed), thread pools, and
+    test code (a `test_...` function or a `TestCase` method exercising the pool)."""
 
     code = "MPL022"
     name = "serial-pool-calls"
@@ -94,6 +96,8 @@ if __name__ == "__main__":
             loop = facts.loops.loop_of(site.node)
             if loop is None or facts.loops.may_stop_early(loop):
                 continue
+            if in_test(facts, site.scope):
+                continue  # a test exercising the pool one task at a time: speed is not the point
             runner = facts.values.instance_of(submit.func.value, site.scope)  # type: ignore[attr-defined]
             if runner is None or runner.kind not in apis.SUBMIT_AND_WAIT or _one_worker(runner):
                 continue
