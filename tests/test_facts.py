@@ -1298,3 +1298,37 @@ def test_payloads_know_which_values_are_small(expr: str, small: bool) -> None:
     )
     site = call_named(facts, f"print({expr})")
     assert facts.payloads.small(site.node.args[0].value, site.scope) is small
+
+
+@pytest.mark.parametrize(
+    "guard, fork_only",
+    [
+        ('@pytest.mark.skipif(sys.platform == "win32", reason="")', True),
+        ('@pytest.mark.skipif(sys.platform.startswith(("win", "cygwin")), reason="")', True),
+        ('@pytest.mark.skipif(os.name != "posix", reason="")', True),
+        ('@pytest.mark.skipif(not hasattr(os, "fork"), reason="")', True),
+        ('@unittest.skipIf(platform.system() == "Windows", "")', True),
+        ('@unittest.skipUnless(sys.platform.startswith("linux"), "")', True),
+        ('@unittest.skipUnless("fork" in multiprocessing.get_all_start_methods(), "")', True),
+        ('@pytest.mark.skipif(sys.platform == "win32" and sys.version_info < (3, 8), reason="")', False),
+        ('@pytest.mark.skipif(sys.platform == "darwin", reason="")', False),
+        ('@unittest.skipUnless(sys.platform == "win32", "")', False),
+        ('@unittest.skipIf(hasattr(os, "fork"), "")', False),
+        ("@pytest.mark.slow", False),
+    ],
+)
+def test_skips_know_tests_meant_for_fork(guard: str, fork_only: bool) -> None:
+    from mplint.facts.skips import fork_only as is_fork_only
+
+    facts = facts_of(
+        f"""
+        import multiprocessing, os, platform, sys, unittest
+        import pytest
+
+        {guard}
+        def test_it():
+            print()
+        """
+    )
+    site = call_named(facts, "print()")
+    assert is_fork_only(facts, site.scope) is fork_only

@@ -9,6 +9,7 @@ pickled only when the child is not forked.
 from __future__ import annotations
 
 from mplint.facts import Context, Dispatch, ModuleFacts
+from mplint.facts.skips import fork_only
 
 _DEFAULT_PLATFORMS = (
     "under spawn (the default on Windows and macOS) and forkserver (the default on Linux from Python 3.14)"
@@ -45,6 +46,8 @@ def when_pickled(facts: ModuleFacts, dispatch: Dispatch, context: Context, argum
     else:
         return None
     if context.method is None:
+        if dispatch.scope is not None and fork_only(facts, dispatch.scope):
+            return None  # a test skipped where fork is missing: it is meant to run under fork
         return f"{what} pickled {_DEFAULT_PLATFORMS}, so {fails} there"
     return f"{what} pickled under the {context.method} start method this code uses, so {fails}"
 

@@ -43,7 +43,13 @@ class UnpicklableCallable(Rule):
     pass the same callable, and the helper must not be handed on or decorated), and through a pool's
     method reached by `getattr` with a literal name (`getattr(pool, "map")(...)`; with a name
     chosen at run time the method, and so what it pickles, is unknown). A test module below a `conftest.py` that pins the start method
-    (`set_start_method("fork")`) runs under that method. Pools that pickle with dill or
+    (`set_start_method("fork")`) runs under that method, and a test skipped where fork is missing
+    (`@pytest.mark.skipif(sys.platform == "win32", ...)`, `@unittest.skipUnless("fork" in
+    multiprocessing.get_all_start_methods(), ...)`, `skipif(not hasattr(os, "fork"))`, a
+    `pytestmark`, `pytest.skip(...)` or `self.skipTest(...)` under such a test at the top of the
+    test or module, `pytest.importorskip("fcntl")`) is taken as meant for fork, so its process
+    targets are not reported (on Linux from Python 3.14 and on macOS such a test still runs under
+    forkserver or spawn unless it asks for fork with `get_context("fork")`). Pools that pickle with dill or
     cloudpickle (`multiprocess`, pathos, loky, joblib, mpire with `use_dill=True`) accept such
     callables and are not reported; pebble's pool pickles every task it schedules; mpire's pool
     passes the function to workers it forks (its default where fork exists) without pickling it,
