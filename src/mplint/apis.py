@@ -95,6 +95,8 @@ class Methods:
     clear: frozenset[str] = frozenset()
     #: the sets of calls that together end the object (any one set does), besides a `with` block
     ends: tuple[frozenset[str], ...] = ()
+    #: functions of the library that end every pool it caches (pathos' `shutdown()`)
+    library_ends: frozenset[str] = frozenset()
     #: leaving a `with` block on the object ends it (pathos' pools do nothing on exit)
     exit_ends: bool = True
     #: leaving a `with` block on the object calls `terminate()`: unfinished tasks are dropped
@@ -203,7 +205,9 @@ PATHOS_POOL = Methods(
     join=frozenset({"join"}),
     terminate=frozenset({"terminate"}),
     clear=frozenset({"clear"}),
-    ends=(frozenset({"terminate"}), frozenset({"close", "join"})),
+    # `clear()` closes and joins the cached pool (a `ParallelPool`'s destroys its server)
+    ends=(frozenset({"terminate"}), frozenset({"close", "join"}), frozenset({"clear"})),
+    library_ends=frozenset({"pathos.helpers.shutdown", "pathos.pools._clear"}),
     exit_ends=False,
     parameters=("f", "", ""),
 )

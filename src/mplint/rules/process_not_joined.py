@@ -10,6 +10,7 @@ from mplint.apis import Kind, Methods, methods, vocabulary
 from mplint.facts import ModuleFacts
 from mplint.facts.flow import Action, Event, Use
 from mplint.facts.lifecycles import Lifecycle
+from mplint.facts.resolve import owner_of
 from mplint.fixes import Rewrite
 from mplint.fixes.locking import close_and_join
 from mplint.rules.base import Report, Rule
@@ -69,8 +70,9 @@ class ProcessNotJoined(Rule):
     with a literal name (`getattr(pool, "close")()`) is that method; with a name chosen at run
     time (`getattr(pool, name)`) nobody can tell what is done to the object, and it is not
     reported. The pool libraries are judged by their own vocabularies:
-    pathos' pools (cached singletons) end with `close()` and `join()` (then `clear()`) or
-    `terminate()`, and leaving a `with` block does not close them; pebble's `ProcessPool` ends
+    pathos' pools (cached singletons) end with `close()` and `join()` (then `clear()`), with
+    `clear()` alone (it closes and joins the cached pool), with `terminate()`, or with pathos'
+    `shutdown()` called later by the same function, and leaving a `with` block does not close them; pebble's `ProcessPool` ends
     with `close()` or `stop()` followed by `join()`, or a `with` block (which closes and joins);
     an mpire `WorkerPool` stops its workers after each map, so it is reported only when made with
     `keep_alive=True` and never stopped (`stop_and_join()`, `terminate()`, a `with` block); a
@@ -310,6 +312,8 @@ if __name__ == "__main__":
 
     def _pooled(self, facts: ModuleFacts, life: Lifecycle, events: list[Event]) -> Report | None:
         verbs = {e.action for e in events}
+        if _library_ended(facts, life):
+            return None  # pathos' `shutdown()` after it: every cached pool is let go
         if life.kind is Kind.MANAGER_CLASS and "start" not in verbs:
             return None  # a manager class runs no server process until it is started
         if _ends(life, verbs):
@@ -472,6 +476,21 @@ def _endings(life: Lifecycle) -> tuple[set[Action] | frozenset[str], ...]:
 
 def _row(life: Lifecycle) -> Methods:
     return vocabulary(life.instance.api)
+
+
+def _library_ended(facts: ModuleFacts, life: Lifecycle) -> bool:
+    """The owner calls, after the creation, a function of the library that ends all its pools."""
+    library_ends = vocabulary(life.instance.api).library_ends
+    if not library_ends:
+        return False
+    created = False
+    for site in facts.calls:
+        if site.node is life.creation:
+            created = True
+        elif created and owner_of(site.scope) is life.owner:
+            if facts.names.qualname(site.node.func, site.scope) in library_ends:
+                return True
+    return False
 
 
 def _ends(life: Lifecycle, verbs: set[Action]) -> bool:
