@@ -375,10 +375,11 @@ def _library_apis() -> tuple[Api, ...]:
     pathos_pools = ("multiprocessing.ProcessingPool", "multiprocessing.ProcessPool", "pools.ProcessPool")
     return (
         # pathos: dill pickles lambdas and local functions; ProcessPool runs multiprocess's Pool
-        # (daemonic workers) and starts it when constructed; ParallelPool runs ppft servers
+        # (daemonic workers) and starts it when constructed; ParallelPool runs ppft servers, whose
+        # local workers are interpreters started with `subprocess` that never import `__main__`
         *(Api(f"pathos.{name}", Kind.POOL, "dill", daemonic_workers=True, methods=PATHOS_POOL)
           for name in pathos_pools),
-        *(Api(f"pathos.{name}", Kind.POOL, "dill", methods=PATHOS_POOL)
+        *(Api(f"pathos.{name}", Kind.POOL, "dill", methods=PATHOS_POOL, needs_main_guard=False)
           for name in ("pools.ParallelPool", "parallel.ParallelPool", "pp.ParallelPool")),
         *(Api(f"pathos.{name}", Kind.THREAD_POOL, "dill", methods=PATHOS_POOL)
           for name in ("pools.ThreadPool", "threading.ThreadPool", "multiprocessing.ThreadingPool")),

@@ -38,11 +38,12 @@ class UnguardedProcessCreation(Rule):
     `if __name__ == "__main__":`, and calls made at import time to functions (such as `main()`)
     that start processes, directly or through other functions, of this module or of another module
     of the project (`from app.cli import main`): the message names the chain, with file and line. The pool libraries are
-    judged by their documentation: pathos' pools, a joblib `Parallel(...)(tasks)` run
+    judged by their documentation: pathos' process pools, a joblib `Parallel(...)(tasks)` run
     with `backend="multiprocessing"` and a call of a pebble `@concurrent.process` function are
     reported; loky's executors and joblib's default loky backend are not (loky starts its workers
     without running the main module, and joblib documents that they need no guard), nor is an
-    mpire `WorkerPool` (it starts no worker until a map runs, and forks where it can) or a
+    mpire `WorkerPool` (it starts no worker until a map runs, and forks where it can), a pathos
+    `ParallelPool` (ppft starts its local workers as separate interpreters with `subprocess`) or a
     pebble `ProcessPool` made at import time (it starts its workers at its first task). A package's
     `__main__.py` is not reported: run as `python -m package` (or as a folder or a zip archive),
     it is a main module that a spawned or forkserver child never runs again (multiprocessing
