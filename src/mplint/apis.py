@@ -95,8 +95,7 @@ class Methods:
     clear: frozenset[str] = frozenset()
     #: the sets of calls that together end the object (any one set does), besides a `with` block
     ends: tuple[frozenset[str], ...] = ()
-    #: functions of the library that end every pool it caches (pathos' `shutdown()`)
-    library_ends: frozenset[str] = frozenset()
+    library_ends: frozenset[str] = frozenset()  #: library functions ending every pool it caches
     #: leaving a `with` block on the object ends it (pathos' pools do nothing on exit)
     exit_ends: bool = True
     #: leaving a `with` block on the object calls `terminate()`: unfinished tasks are dropped
@@ -190,13 +189,11 @@ def vocabulary(api: Api) -> Methods:
 
 #: pathos' pools (`ProcessPool`, `ParallelPool`, `ThreadPool`): `map(f, *iterables)` like the
 #: builtin, `amap`/`apipe` return results to `.get()`, `uimap` is unordered; the pools are cached
-#: singletons, ended by `close()` and `join()` (or `terminate()`) and forgotten by `clear()`;
-#: leaving a `with` block does nothing
+#: singletons, ended by `close()`+`join()`, `terminate()` or `clear()` (which closes and joins);
+#: leaving a `with` block does nothing; `shutdown()` lets every cached pool go
 PATHOS_POOL = Methods(
-    submit={
-        "map": Passes.EACH, "imap": Passes.EACH, "uimap": Passes.EACH, "amap": Passes.EACH,
-        "pipe": Passes.INLINE, "apipe": Passes.INLINE,
-    },
+    submit={"map": Passes.EACH, "imap": Passes.EACH, "uimap": Passes.EACH, "amap": Passes.EACH,
+            "pipe": Passes.INLINE, "apipe": Passes.INLINE},
     pending=frozenset({"imap", "uimap", "amap", "apipe"}),
     lazy=frozenset({"imap", "uimap"}),
     blocking=frozenset({"pipe"}),
@@ -205,11 +202,9 @@ PATHOS_POOL = Methods(
     join=frozenset({"join"}),
     terminate=frozenset({"terminate"}),
     clear=frozenset({"clear"}),
-    # `clear()` closes and joins the cached pool (a `ParallelPool`'s destroys its server)
     ends=(frozenset({"terminate"}), frozenset({"close", "join"}), frozenset({"clear"})),
     library_ends=frozenset({"pathos.helpers.shutdown", "pathos.pools._clear"}),
-    exit_ends=False,
-    parameters=("f", "", ""),
+    exit_ends=False, parameters=("f", "", ""),
 )
 #: pebble's `ProcessPool` and `ThreadPool`: `schedule(function, args, kwargs)` returns a future,
 #: `map` a future of an iterator (`submit(function, timeout, *args)` is left out: its arguments
@@ -274,8 +269,7 @@ class Api:
     #: on purpose (`loky.get_reusable_executor()`) and pools that stop their workers after each
     #: map (mpire's `WorkerPool` unless `keep_alive=True`)
     owned: bool = True
-    #: its worker processes start when it is made (mpire's pool starts them in each map, pebble's
-    #: at its first task): making one at import time starts nothing
+    #: its worker processes start when it is made (mpire's in each map, pebble's at its first task)
     starts_at_creation: bool = True
 
 
@@ -375,8 +369,7 @@ def _library_apis() -> tuple[Api, ...]:
     pathos_pools = ("multiprocessing.ProcessingPool", "multiprocessing.ProcessPool", "pools.ProcessPool")
     return (
         # pathos: dill pickles lambdas and local functions; ProcessPool runs multiprocess's Pool
-        # (daemonic workers) and starts it when constructed; ParallelPool runs ppft servers, whose
-        # local workers are interpreters started with `subprocess` that never import `__main__`
+        # (daemonic workers) and starts it when constructed; ParallelPool: ppft's subprocess workers
         *(Api(f"pathos.{name}", Kind.POOL, "dill", daemonic_workers=True, methods=PATHOS_POOL)
           for name in pathos_pools),
         *(Api(f"pathos.{name}", Kind.POOL, "dill", methods=PATHOS_POOL, needs_main_guard=False)
@@ -403,8 +396,7 @@ def _library_apis() -> tuple[Api, ...]:
         *(Api(name, Kind.POOL, "pickle", daemonic_workers=True, methods=MPIRE_POOL, start_method="fork",
               inherits_callables=True, owned=False, needs_main_guard=False, starts_at_creation=False)
           for name in ("mpire.WorkerPool", "mpire.pool.WorkerPool")),
-        # pebble (5.x): workers that are not daemonic (a task may start processes), under
-        # multiprocessing's start method (or `context=`), started at the first `schedule()`/`map()`
+        # pebble 5: workers not daemonic, started at the first task, under `context=`'s start method
         *(Api(name, Kind.POOL, "pickle", methods=PEBBLE_POOL, starts_at_creation=False)
           for name in ("pebble.ProcessPool", "pebble.pool.ProcessPool", "pebble.pool.process.ProcessPool")),
         *(Api(name, Kind.THREAD_POOL, "pickle", methods=PEBBLE_POOL)
