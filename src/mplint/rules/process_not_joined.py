@@ -34,7 +34,7 @@ def _process_why(plural: bool = False) -> str:
 
 #: the fix for a process started to run on after the function that starts it returns
 _DETACHED_FIX = (
-    "keep a handle to reap it later (return `{name}` or add it to a list that is joined when the "
+    "keep a handle to reap it later ({returned} or add it to a list that is joined when the "
     "work is done; `multiprocessing.active_children()` also joins the children that have "
     "finished), or create it with `{func}(..., daemon=True)` if it may be killed when the program exits"
 )
@@ -269,7 +269,7 @@ if __name__ == "__main__":
                 return (
                     f"`{text}.start()` starts a process that nothing can join, since no name keeps "
                     f"it, and `{_owner_name(life)}()` returns while it runs: {_process_why()}; if it is "
-                    f"meant to outlive the call, {_DETACHED_FIX.format(name='proc', func=facts.code(life.creation.func))}; "
+                    f"meant to outlive the call, {_DETACHED_FIX.format(returned='bind it and return it', func=facts.code(life.creation.func))}; "
                     f"else bind it and call `proc.join()` after the work"
                 )
             return (
@@ -300,7 +300,7 @@ if __name__ == "__main__":
             return (
                 f"process `{holder.name}` is started but never joined, and `{_owner_name(life)}()` "
                 f"returns while it runs: {_process_why()}; if it is meant to outlive the call, "
-                f"{_DETACHED_FIX.format(name=holder.name, func=facts.code(life.creation.func))}; else call "
+                f"{_DETACHED_FIX.format(returned=f'return `{holder.name}`', func=facts.code(life.creation.func))}; else call "
                 f"`{holder.name}.join()` after the work"
             )
         return (
