@@ -308,3 +308,28 @@ def test_classes_know_their_derivation_and_the_class_whose_method_holds_code() -
     assert names.related(classes["Base"], classes["Child"]) and not names.related(classes["Other"], classes["Base"])
     assert names.method_class(call_named(facts, "work()").scope) is classes["Child"]
     assert names.method_class(call_named(facts, "top()").scope) is None
+
+
+def test_parents_tell_what_holds_a_node_and_which_loop_body_it_is_in() -> None:
+    facts = facts_of(
+        """
+        for job in jobs:
+            while busy():
+                wait()
+            if len(active) >= limit:
+                pause()
+            helper(lambda: deferred())
+        else:
+            after()
+        """
+    )
+    helper = call_named(facts, "helper(lambda: deferred())")
+    deferred = call_named(facts, "deferred()")
+    assert facts.inside(deferred.node, helper.node) and not facts.inside(helper.node, deferred.node)
+    loop = facts.module.body[0]
+    loops = facts.loops
+    assert [facts.code(w.test) for w in loops.whiles] == ["busy()"]
+    assert loops.in_body(call_named(facts, "wait()").node, loop)
+    assert not loops.in_body(call_named(facts, "after()").node, loop)
+    assert not loops.in_body(deferred.node, loop)  # a lambda's body is code of its own
+    assert facts.fanouts.caps_live_processes(loop)

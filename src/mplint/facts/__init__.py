@@ -185,6 +185,16 @@ class ModuleFacts:
         chain.reverse()
         return chain
 
+    def inside(self, node: cst.CSTNode, ancestor: cst.CSTNode) -> bool:
+        """`node` is part of `ancestor` (or is it), by the parents the walk recorded."""
+        up = self.up
+        current: cst.CSTNode | None = node
+        while current is not None:
+            if current is ancestor:
+                return True
+            current = up.get(current)
+        return False
+
     @cached_property
     def payloads(self) -> Payloads:
         """Whether a value sent through a queue or a pipe is known to be small."""
@@ -320,7 +330,8 @@ class ModuleFacts:
     @cached_property
     def loops(self) -> Loops:
         """Which calls run again on every round of a loop, and which loops may stop early."""
-        return Loops(self.up, self._collected.returns_and_yields, self._collected.breaks)
+        collected = self._collected
+        return Loops(self.up, collected.returns_and_yields, collected.breaks, collected.whiles)
 
     # --- positions and text, computed only for files that have findings -------------------------
 

@@ -37,7 +37,6 @@ from mplint import apis
 from mplint.facts.flow import Event, Use
 from mplint.facts.lifecycles import Lifecycle
 from mplint.facts.scopes import _dotted
-from mplint.facts.syntax import FunctionBodyVisitor
 
 if TYPE_CHECKING:
     from mplint.facts import ModuleFacts
@@ -113,6 +112,7 @@ class Fanout:
 class Fanouts:
     def __init__(self, facts: ModuleFacts) -> None:
         self._facts = facts
+        self._caps: dict[cst.CSTNode, bool] = {}
         self.all: list[Fanout] = []
         for life in facts.lifecycles.all:
             if life.kind is apis.Kind.PROCESS:
@@ -146,7 +146,16 @@ class Fanouts:
         round_ = start.loops[-1]
         if any(join.order > start.order and round_ in join.loops for join in joins):
             return True
-        return caps_live_processes(round_) or any(caps_live_processes(loop) for loop in start.loops)
+        return self.caps_live_processes(round_) or any(self.caps_live_processes(loop) for loop in start.loops)
+
+    def caps_live_processes(self, loop: cst.CSTNode) -> bool:
+        """The loop's body holds something that limits how many processes are alive at once."""
+        if not isinstance(loop, (cst.For, cst.While)):
+            return False
+        found = self._caps.get(loop)
+        if found is None:
+            found = self._caps[loop] = _caps(self._facts, loop)
+        return found
 
     # --- sizes ---------------------------------------------------------------------------------
 
@@ -314,45 +323,42 @@ _WAITING_WITHOUT_ARGUMENTS = frozenset({"join", "get"})
 _CAPPING_CALLS = ("os.wait", "os.waitpid", "multiprocessing.connection.wait", "multiprocessing.active_children")
 
 
-def caps_live_processes(loop: cst.CSTNode) -> bool:
-    """The loop's body holds something that limits how many processes are alive at once."""
-    if not isinstance(loop, (cst.For, cst.While)):
+def _caps(facts: ModuleFacts, loop: cst.For | cst.While) -> bool:
+    """A `while` loop waiting, `with semaphore:`, a call that waits for a process or polls it,
+    or `len(active)` compared, in the loop's own body."""
+    loops = facts.loops
+    if any(loops.in_body(inner, loop) for inner in loops.whiles):
+        return True  # waiting for a slot
+    for item, _, _ in facts.statements.with_items:
+        if isinstance(item.item, (cst.Name, cst.Attribute)) and loops.in_body(item, loop):
+            return True  # `with semaphore:`
+    for site in facts.calls:
+        node = site.node
+        if (_caps_call(node) or _compared_length(facts, node)) and loops.in_body(node, loop):
+            return True
+    return False
+
+
+def _caps_call(node: cst.Call) -> bool:
+    func = node.func
+    if not isinstance(func, cst.Attribute):
         return False
-    finder = _Caps()
-    finder.walk(loop.body)
-    return finder.found
+    method = func.attr.value
+    positional = [a.value for a in node.args if a.keyword is None]
+    if method in _CAPPING_METHODS:
+        return True
+    if method in _WAITING_WITHOUT_ARGUMENTS and (
+        not positional or (len(positional) == 1 and isinstance(positional[0], (cst.Integer, cst.Float)))
+    ):
+        return True
+    return _dotted(func).endswith(_CAPPING_CALLS)
 
 
-class _Caps(FunctionBodyVisitor):
-    def __init__(self) -> None:
-        self.found = False
-
-    def on_visit(self, node: cst.CSTNode) -> bool:
-        return not self.found and super().on_visit(node)
-
-    def visit_While(self, node: cst.While) -> None:
-        self.found = True  # waiting for a slot
-
-    def visit_With(self, node: cst.With) -> None:
-        if any(isinstance(item.item, (cst.Name, cst.Attribute)) for item in node.items):
-            self.found = True  # `with semaphore:`
-
-    def visit_Call(self, node: cst.Call) -> None:
-        func = node.func
-        if isinstance(func, cst.Attribute):
-            method = func.attr.value
-            positional = [a.value for a in node.args if a.keyword is None]
-            if method in _CAPPING_METHODS:
-                self.found = True
-            elif method in _WAITING_WITHOUT_ARGUMENTS and (
-                not positional or (len(positional) == 1 and isinstance(positional[0], (cst.Integer, cst.Float)))
-            ):
-                self.found = True
-            elif _dotted(func).endswith(_CAPPING_CALLS):
-                self.found = True
-
-    def visit_Comparison(self, node: cst.Comparison) -> None:
-        parts = [node.left, *(c.comparator for c in node.comparisons)]
-        if any(isinstance(p, cst.Call) and isinstance(p.func, cst.Name) and p.func.value == "len" for p in parts):
-            self.found = True  # `if len(active) >= limit:`
-
+def _compared_length(facts: ModuleFacts, node: cst.Call) -> bool:
+    """`len(x)` compared: `if len(active) >= limit:`."""
+    if not (isinstance(node.func, cst.Name) and node.func.value == "len"):
+        return False
+    parent = facts.up.get(node)
+    return isinstance(parent, cst.ComparisonTarget) or (
+        isinstance(parent, cst.Comparison) and parent.left is node
+    )

@@ -30,8 +30,11 @@ class Loops:
         up: dict[cst.CSTNode, cst.CSTNode],
         returns_and_yields: list[cst.Return | cst.Yield],
         breaks: list[cst.Break],
+        whiles: list[cst.While],
     ) -> None:
         self._up = up
+        #: every `while` loop of the module
+        self.whiles = whiles
         self._exits = [node for node in returns_and_yields if isinstance(node, cst.Return)], breaks
         self._early: set[LoopNode] | None = None
 
@@ -70,6 +73,17 @@ class Loops:
             if isinstance(parent, (cst.For, cst.While)):
                 return True
             parent = up.get(parent)
+        return False
+
+    def in_body(self, node: cst.CSTNode, loop: cst.For | cst.While) -> bool:
+        """`node` is part of the loop's body, as code of the loop's own function (not of a def,
+        class or lambda inside it)."""
+        up = self._up
+        child, parent = node, up.get(node)
+        while parent is not None and not isinstance(parent, _OWN_CODE):
+            if parent is loop:
+                return child is loop.body
+            child, parent = parent, up.get(parent)
         return False
 
     def may_stop_early(self, loop: LoopNode) -> bool:

@@ -153,8 +153,9 @@ class Collected:
     stores: list[tuple[StoreNode, Scope, int]] = field(default_factory=list)
     #: every `return` statement and `yield` expression, in source order
     returns_and_yields: list[cst.Return | cst.Yield] = field(default_factory=list)
-    #: every `break` statement
+    #: every `break` statement and every `while` loop
     breaks: list[cst.Break] = field(default_factory=list)
+    whiles: list[cst.While] = field(default_factory=list)
     #: `with` items with their scope and how many calls come before them in the source
     with_items: list[tuple[cst.WithItem, Scope, int]] = field(default_factory=list)
 
@@ -224,6 +225,7 @@ class _Collector(Walker):
         self.stores: list[tuple[StoreNode, Scope, int]] = []
         self.returns_and_yields: list[cst.Return | cst.Yield] = []
         self.breaks: list[cst.Break] = []
+        self.whiles: list[cst.While] = []
         self.with_items: list[tuple[cst.WithItem, Scope, int]] = []
         # `guard_depth` counts enclosing main-guard blocks, `dead_depth` TYPE_CHECKING blocks
         self.guard_depth = 0
@@ -532,6 +534,9 @@ class _Collector(Walker):
     def visit_Break(self, node: cst.Break) -> None:
         self.breaks.append(node)
 
+    def visit_While(self, node: cst.While) -> None:
+        self.whiles.append(node)
+
     def visit_Call(self, node: cst.Call) -> None:
         function = self.function_stack[-1] if self.function_stack else None
         site = CallSite(
@@ -563,5 +568,6 @@ def collect(module: cst.Module) -> Collected:
         collector.stores,
         collector.returns_and_yields,
         collector.breaks,
+        collector.whiles,
         collector.with_items,
     )

@@ -13,7 +13,6 @@ import libcst as cst
 
 from mplint.apis import Kind
 from mplint.facts.state import fits
-from mplint.facts.walk import Walker
 
 if TYPE_CHECKING:
     from mplint.facts import ModuleFacts
@@ -81,9 +80,8 @@ class Visibility:
         found = self.facts.names.lookup(argument.value, scope)
         if found is None:
             return None
-        inside = _names_in(call)
         for node, read_scope in self.state.reads(argument.value, found[0]):
-            if node not in inside and not self.state.in_child(read_scope):
+            if not self.facts.inside(node, call) and not self.state.in_child(read_scope):
                 return node
         return None
 
@@ -182,13 +180,3 @@ def _ancestors(
                 pending.append(base)
     return seen
 
-
-def _names_in(node: cst.CSTNode) -> set[cst.Name]:
-    found: set[cst.Name] = set()
-
-    class _Names(Walker):
-        def visit_Name(self, name: cst.Name) -> None:
-            found.add(name)
-
-    _Names().walk(node)
-    return found
