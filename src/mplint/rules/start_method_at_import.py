@@ -7,15 +7,12 @@ from typing import Iterator
 
 import libcst as cst
 
-from mplint.apis import Kind
 from mplint.facts import CallSite, ModuleFacts
+from mplint.facts.setters import tolerated, unforced_setter
 from mplint.fixes.guard import start_method_fix
 from mplint.rules.base import Report, Rule
 
 _FIX_TITLE = 'Move it under `if __name__ == "__main__":`, first'
-
-#: exceptions whose handler takes in `RuntimeError: context has already been set`
-_CATCHES_RUNTIME_ERROR = frozenset({"RuntimeError", "Exception", "BaseException"})
 
 _ALREADY_SET = "`RuntimeError: context has already been set`"
 _WHY_SPAWNED = (
@@ -108,7 +105,7 @@ if __name__ == "__main__":
         setters = [
             site
             for site in facts.calls
-            if _is_set_start_method(facts, site) and not _forced(site.node) and not _tolerated(facts, site)
+            if unforced_setter(facts, site)
         ]
         if not setters:
             return
@@ -124,7 +121,7 @@ if __name__ == "__main__":
         if not in_functions:
             return
         for site, chain in facts.import_time_calls_reaching(lambda s: s.node in in_functions):
-            if not _tolerated(facts, site):
+            if not tolerated(facts, site):
                 setter = chain[-1]
                 yield Report(
                     site.node,
@@ -132,22 +129,6 @@ if __name__ == "__main__":
                     f"`{facts.code(setter.node)}` (line {facts.line_of(setter.node)}): "
                     f"{_why(facts, setter)}: {_suggestion(facts, setter)}",
                 )
-
-
-def _is_set_start_method(facts: ModuleFacts, site: CallSite) -> bool:
-    api = facts.api_of_call(site)
-    return api is not None and api.kind is Kind.SET_START_METHOD
-
-
-def _forced(call: cst.Call) -> bool:
-    """`force=True`, or a `force` that may be true (only `force=False` counts as not forced)."""
-    positional = [a for a in call.args if a.keyword is None]
-    force = next((a.value for a in call.args if a.keyword is not None and a.keyword.value == "force"), None)
-    if force is None and len(positional) > 1:
-        force = positional[1].value
-    if force is None:
-        return any(a.star for a in call.args)
-    return not (isinstance(force, cst.Name) and force.value == "False")
 
 
 def _method(facts: ModuleFacts, site: CallSite) -> str:
@@ -174,42 +155,3 @@ def _suggestion(facts: ModuleFacts, site: CallSite) -> str:
         f"create processes from `ctx = {module}.get_context({_method(facts, site)})` instead, or call it under "
         '`if __name__ == "__main__":`'
     )
-
-
-# --- code that expects a start method to be set already -------------------------------------------
-
-
-def _tolerated(facts: ModuleFacts, site: CallSite) -> bool:
-    """The call sits in a block that copes with a start method chosen before: a `try` catching
-    `RuntimeError`, `with contextlib.suppress(RuntimeError)`, or an `if` on `get_start_method()`."""
-    if not isinstance(site.scope.node, (cst.Module, cst.FunctionDef, cst.ClassDef)):
-        return False  # a lambda or a comprehension: the blocks around it are another scope's
-    for statement, block in facts.enclosing(site.statement):
-        if isinstance(statement, (cst.Try, cst.TryStar)) and block is statement.body:
-            if any(_catches_runtime_error(h.type) for h in statement.handlers):
-                return True
-        if isinstance(statement, (cst.If, cst.While)) and "get_start_method" in facts.code(statement.test):
-            return True
-        if isinstance(statement, cst.With) and any(_suppresses_runtime_error(i.item) for i in statement.items):
-            return True
-    return False
-
-
-def _catches_runtime_error(kind: cst.BaseExpression | None) -> bool:
-    if kind is None:
-        return True  # a bare `except:`
-    if isinstance(kind, cst.Tuple):
-        return any(_catches_runtime_error(e.value) for e in kind.elements)
-    if isinstance(kind, cst.Name):
-        return kind.value in _CATCHES_RUNTIME_ERROR
-    if isinstance(kind, cst.Attribute):
-        return kind.attr.value in _CATCHES_RUNTIME_ERROR
-    return False
-
-
-def _suppresses_runtime_error(item: cst.BaseExpression) -> bool:
-    if not isinstance(item, cst.Call):
-        return False
-    func = item.func
-    name = func.attr.value if isinstance(func, cst.Attribute) else func.value if isinstance(func, cst.Name) else ""
-    return name == "suppress" and any(_catches_runtime_error(a.value) for a in item.args)
