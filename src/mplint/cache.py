@@ -26,7 +26,7 @@ from mplint.project.summary import Summary
 
 ENV_VAR = "MPLINT_CACHE_DIR"
 DEFAULT_FOLDER = ".mplint_cache"
-_FORMAT = "2"  # bump when the entry layout changes
+_FORMAT = "3"  # bump when the entry layout changes
 
 
 def _libcst_version() -> str:

@@ -25,7 +25,7 @@ from mplint.options import DEFAULT_OPTIONS, RuleOptions
 from mplint.precheck import MAX_SOURCE_CHARS, enabled_codes, precheck
 from mplint.project.link import NO_PROJECT_FACTS, ProjectFacts
 from mplint.project.summary import Summary
-from mplint.project.summary import summarise as summary_of
+from mplint.project.readings import summarise as summary_of
 from mplint.rules import Rule, all_rules
 from mplint.rules.unused_noqa import UnusedNoqa, unused_noqa
 from mplint.source import without_form_feed_indents

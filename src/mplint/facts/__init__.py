@@ -58,7 +58,7 @@ from mplint.facts.unpicklable import Sent, Unpicklables
 from mplint.facts.values import Instance, Values
 from mplint.facts.visibility import Visibility
 from mplint.facts.workers import Dispatch, Workers
-from mplint.project.link import NO_PROJECT_FACTS, Chain, ProjectFacts
+from mplint.project.link import NO_PROJECT_FACTS, Chain, ProjectFacts, RemoteWork
 
 __all__ = [
     "Arguments",
@@ -393,13 +393,57 @@ class ModuleFacts:
     def starts_processes(self, site: CallSite) -> bool:
         return self.started_kind(site) is not None
 
+    def project_call(self, site: CallSite) -> str | None:
+        """The qualified name by which a call may run a function of another module of the
+        project (None without a project, or for a call of this module's own functions)."""
+        if not self.project or self.callgraph.callee(site) is not None:
+            return None
+        return self.project_name(site.node.func, site.scope)
+
     def project_start(self, site: CallSite) -> Chain | None:
         """The chain by which a call into another module of the project starts processes:
         `main()` (app/cli.py:12) -> `run_all()` (app/jobs.py:40) -> `Pool()` (app/jobs.py:41)."""
-        if not self.project or self.callgraph.callee(site) is not None:
+        name = self.project_call(site)
+        return self.project.starts.get(name) if name is not None else None
+
+    def project_threads(self, site: CallSite) -> Chain | None:
+        """The chain by which a call into another module leaves a thread running."""
+        name = self.project_call(site)
+        return self.project.threads.get(name) if name is not None else None
+
+    def project_setter(self, site: CallSite) -> Chain | None:
+        """The chain by which a call into another module calls `set_start_method(...)` (without
+        `force=True`, where nothing there copes with a method set before)."""
+        name = self.project_call(site)
+        return self.project.sets_method.get(name) if name is not None else None
+
+    def project_work(self, site: CallSite) -> RemoteWork | None:
+        """The work of the function of another module a call runs, with all it reaches."""
+        name = self.project_call(site)
+        return self.project.work.get(name) if name is not None else None
+
+    def project_change(self, site: CallSite) -> tuple[Chain, str] | None:
+        """The module state that the function of another module a call runs changes: the chain
+        to the change, and the absolute name of what it changes (`app.shared.status`)."""
+        name = self.project_call(site)
+        return self.project.changes.get(name) if name is not None else None
+
+    def project_name(self, expr: cst.BaseExpression, scope: Scope) -> str | None:
+        """The qualified name by which another module of the project may define what `expr`
+        is: `app.net.fetch` for `net.fetch`, and for a method of an object made from an imported
+        class (`job = Job(); job.run`) the method's name in that class: `app.jobs.Job.run`."""
+        qualname = self.names.qualname(expr, scope)
+        if qualname is not None or not isinstance(expr, cst.Attribute) or not isinstance(expr.value, cst.Name):
+            return qualname
+        found = self.names.lookup(expr.value.value, scope)
+        if found is None or len(found[1]) != 1:
             return None
-        qualname = self.names.qualname(site.node.func, site.scope)
-        return self.project.starts.get(qualname) if qualname is not None else None
+        value = found[1][0].value
+        if isinstance(value, cst.Call):
+            cls = self.names.qualname(value.func, found[0])
+            if cls is not None and apis.lookup(cls) is None:
+                return f"{cls}.{expr.attr.value}"
+        return None
 
     def starts_processes_here_or_in_project(self, site: CallSite) -> bool:
         return self.starts_processes(site) or self.project_start(site) is not None

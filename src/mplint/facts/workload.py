@@ -63,6 +63,7 @@ from mplint.work_apis import (
 
 if TYPE_CHECKING:
     from mplint.facts import ModuleFacts
+    from mplint.project.link import Chain, RemoteWork
     from mplint.facts.scopes import CallSite, FunctionInfo, Scope
 
 __all__ = ["TIMER", "Blocking", "Bound", "Computation", "Work", "Workloads", "matches"]
@@ -114,6 +115,9 @@ class Blocking:
     function: FunctionInfo | None
     #: what it waits for: "the network", "a timer", "another program", ...
     waits_for: str
+    #: for a call made in another module of the project (`site` calls into it): the chain from
+    #: the function called there to the blocking call, which comes last
+    via: Chain | None = None
 
 
 @dataclass(frozen=True, eq=False)
@@ -348,6 +352,11 @@ class Workloads:
 
     def _add_call(self, work: Work, site: CallSite, function: FunctionInfo | None) -> None:
         kind, detail = self.call_kind(site)
+        if kind == "unknown":
+            remote = self._facts.project_work(site)
+            if remote is not None:
+                add_remote(work, remote, site, function)
+                return
         if kind == "blocking":
             work.blocking.append(Blocking(site, function, detail))
         elif kind == "compute" and work.compute is None:
@@ -360,6 +369,16 @@ class Workloads:
             work.unknown = detail
         elif kind == "process-only" and work.process_only is None:
             work.process_only = f"`{detail}`"
+
+    def handed_work(self, site: CallSite, target: cst.BaseExpression) -> Work | None:
+        """The work of a function of another project module handed over at `site`."""
+        name = self._facts.project_name(target, site.scope)
+        remote = self._facts.project.work.get(name) if name is not None and self._facts.project else None
+        if remote is None:
+            return None
+        work = Work()
+        add_remote(work, remote, site, None)
+        return work
 
     def reaches_blocking(self, function: FunctionInfo) -> bool:
         if function.node not in self._reaches_blocking:
@@ -414,6 +433,18 @@ class Workloads:
             if callee is not None and any(f.node is function.node for f in graph.reached_from(callee)):
                 return True
         return False
+
+
+def add_remote(work: Work, remote: RemoteWork, site: CallSite, function: FunctionInfo | None) -> None:
+    """Adds the work of a function of another module, called (or handed over) at `site`."""
+    for _text, waits_for, chain in remote.blocking:
+        work.blocking.append(Blocking(site, function, waits_for, chain))
+    if remote.compute is not None and work.compute is None:
+        work.compute = Computation(remote.compute, site.node, function)
+    work.releases_gil = work.releases_gil or remote.releases_gil
+    work.local_io = work.local_io or remote.local_io
+    work.unknown = work.unknown or remote.unknown
+    work.process_only = work.process_only or remote.process_only
 
 
 class _LoopArithmetic(FunctionBodyVisitor):

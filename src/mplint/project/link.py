@@ -6,15 +6,23 @@ its summary names the function (directly, as `Cls.method`, a class's `__init__`,
 an import in the module, as a package's `__init__.py` does). Anything else is unknown, and an
 unknown call starts nothing: precision before recall. Import cycles are harmless: each function is
 settled once, in the round that finds its shortest chain.
+
+The same fixpoint gives the other chains a module is told about: which functions leave threads
+running, call `set_start_method(...)`, or change module state (their own module's values, or an
+imported module's); and, the other way, which functions of a module run in a child because
+another module hands them (or a function that calls them) to one. A function's work is linked
+over everything it reaches: its blocking calls with the chain to each, and why it may be heavy
+or unknown (a call nobody in the project defines stays unknown).
 """
 
 from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
+from typing import Any
 
 from mplint.project.resolver import ModuleRef, Project
-from mplint.project.summary import LOCAL, Summary
+from mplint.project.summary import LOCAL, OWN, SELF, Function, Summary
 
 #: re-exports followed from one module to the next before giving up (`a` re-exports `b`'s ...)
 _MAX_HOPS = 16
@@ -29,19 +37,60 @@ Node = tuple[str, str]  # (path, key in that module's summary)
 
 
 @dataclass(frozen=True)
+class RemoteWork:
+    """The work of a function of another module, with all it reaches in the project."""
+
+    #: (call as shown, what it waits for, the chain from the function to the call)
+    blocking: tuple[tuple[str, str, Chain], ...] = ()
+    compute: str | None = None
+    releases_gil: str | None = None
+    local_io: str | None = None
+    unknown: str | None = None
+    process_only: str | None = None
+
+
+@dataclass(frozen=True)
 class ProjectFacts:
-    """What the project tells the check of one module: for each qualified name it calls that is a
-    function of another project module, the chain by which it starts processes."""
+    """What the project tells the check of one module: for each qualified name it calls (or
+    hands to a child) that is a function of another project module, the chains by which it
+    starts processes, leaves threads running, sets the start method or changes module state,
+    and its work; which of the module's own functions run in a child through another module."""
 
     starts: dict[str, Chain] = field(default_factory=dict)
     #: the start method a `conftest.py` above the module pins for the tests below it
     start_method: str | None = None
+    threads: dict[str, Chain] = field(default_factory=dict)
+    sets_method: dict[str, Chain] = field(default_factory=dict)
+    work: dict[str, RemoteWork] = field(default_factory=dict)
+    #: name -> (the chain to the change, the absolute name of the module state changed)
+    changes: dict[str, tuple[Chain, str]] = field(default_factory=dict)
+    #: a method handed to a child -> (attribute of `self`, the chain to where it is set), ...
+    self_changes: dict[str, tuple[tuple[str, Chain], ...]] = field(default_factory=dict)
+    #: what the module itself changes in another module (`shared.status`): -> absolute name
+    imported_state: dict[str, str] = field(default_factory=dict)
+    #: the module's own functions (by summary key) that run in a child through another module:
+    #: the chain from the hand-over
+    in_child: dict[str, Chain] = field(default_factory=dict)
+    #: the module's package, to read its relative names (`.shared.status`) as absolute ones
+    package: str = ""
 
     def __bool__(self) -> bool:
-        return bool(self.starts) or self.start_method is not None
+        return self.start_method is not None or any(
+            (self.starts, self.threads, self.sets_method, self.work, self.changes,
+             self.self_changes, self.imported_state, self.in_child)
+        )
 
     def digest(self) -> str:
-        return repr((sorted(self.starts.items()), self.start_method))
+        return repr(
+            (sorted(self.starts.items()), self.start_method, sorted(self.threads.items()),
+             sorted(self.sets_method.items()), sorted(self.work.items(), key=lambda i: i[0]),
+             sorted(self.changes.items()), sorted(self.self_changes.items()),
+             sorted(self.imported_state.items()), sorted(self.in_child.items()), self.package)
+        )
+
+    def absolute(self, qualname: str) -> str | None:
+        """A name as the module writes it (`.shared.status`), made absolute."""
+        return ModuleRef("", self.package, True, ()).absolute(qualname)
 
 
 NO_PROJECT_FACTS = ProjectFacts()
@@ -61,13 +110,23 @@ class Module:
     summary: Summary | None  # None: it could not be read or parsed (nothing goes through it)
 
 
+#: what ends a chain: (line, text) of the call or change in the function itself
+Seed = tuple[int, str]
+
+
 class Linked:
     def __init__(self, modules: dict[str, Module]) -> None:
         self._modules = modules
         self._resolved: dict[tuple[str, str], Node | None] = {}
-        #: each function that starts processes -> the next function of its chain (None: it
-        #: starts them itself); chains are made whole only when asked, so a long one costs its length
+        #: for each chain-ending fact: each function that has it -> the next function of its
+        #: chain (None: it has it itself); chains are made whole only when asked, so a long one
+        #: costs its length
         self._next: dict[Node, Node | None] = {}
+        self._threads: dict[Node, Node | None] = {}
+        self._sets: dict[Node, Node | None] = {}
+        self._changes: dict[Node, Node | None] = {}
+        #: the module state each function that changes some changes itself: (line, text, name)
+        self._changed: dict[Node, tuple[int, str, str]] = {}
         self._link()
 
     def resolve(self, target: str, importer: str, _hops: int = 0) -> Node | None:
@@ -81,6 +140,20 @@ class Linked:
     def _resolve(self, target: str, importer: str, hops: int) -> Node | None:
         if target.startswith(LOCAL):
             return importer, target[len(LOCAL):]
+        found = self.locate(target, importer, hops)
+        if found is None:
+            return None
+        path, name = found
+        functions = self._modules[path].summary.functions  # type: ignore[union-attr]
+        if name in functions:
+            return path, name
+        if f"{name}.__init__" in functions:
+            return path, f"{name}.__init__"
+        return None
+
+    def locate(self, target: str, importer: str, hops: int = 0) -> tuple[str, str] | None:
+        """The summarised module a qualified name of `importer` lives in and the name there,
+        through the re-exports of the modules on the way."""
         module = self._modules.get(importer)
         if module is None or hops > _MAX_HOPS:
             return None
@@ -91,16 +164,11 @@ class Linked:
         there = self._modules.get(path)
         if there is None or there.summary is None:
             return None
-        functions = there.summary.functions
-        if name in functions:
-            return path, name
-        if f"{name}.__init__" in functions:
-            return path, f"{name}.__init__"
         head, _, tail = name.partition(".")
         alias = there.summary.aliases.get(head)
-        if alias is not None:
-            return self.resolve(f"{alias}.{tail}" if tail else alias, path, hops + 1)
-        return None
+        if alias is not None and name not in there.summary.functions:
+            return self.locate(f"{alias}.{tail}" if tail else alias, path, hops + 1)
+        return path, name
 
     def _edges(self) -> dict[Node, list[Node]]:
         edges: dict[Node, list[Node]] = {}
@@ -109,9 +177,9 @@ class Linked:
                 continue
             for key, function in module.summary.functions.items():
                 callees = []
-                for target, _line in function.calls:
+                for target in (*(t for t, _line in function.calls), *function.work.named):
                     node = self.resolve(target, path)
-                    if node is not None and node in self._functions_index:
+                    if node is not None and node in self._functions_index and node not in callees:
                         callees.append(node)
                 edges[(path, key)] = callees
         return edges
@@ -123,38 +191,107 @@ class Linked:
             if module.summary is not None
             for key, function in module.summary.functions.items()
         }
-        edges = self._edges()
+        self._callees = self._edges()
         callers: dict[Node, list[Node]] = {}
-        for node, callees in edges.items():
+        for node, callees in self._callees.items():
             for callee in callees:
                 callers.setdefault(callee, []).append(node)
         for node, function in self._functions_index.items():
-            if function.starts is not None:
-                self._next[node] = None
-        # each round settles the functions one call further from a start: shortest chains first
-        frontier = sorted(self._next)
-        while frontier:
-            settled: list[Node] = []
-            for callee in frontier:
-                for caller in callers.get(callee, ()):
-                    if caller not in self._next:
-                        self._next[caller] = callee
-                        settled.append(caller)
-            frontier = settled
+            changed = self._own_change(node, function)
+            if changed is not None:
+                self._changed[node] = changed
+        _settle(self._next, callers, [n for n, f in self._functions_index.items() if f.starts])
+        _settle(self._threads, callers, [n for n, f in self._functions_index.items() if f.threads])
+        _settle(self._sets, callers, [n for n, f in self._functions_index.items() if f.sets_method])
+        _settle(self._changes, callers, sorted(self._changed))
+        self._in_child = self._children()
 
-    def chain(self, node: Node) -> Chain:
-        """The calls from `node` to the one that starts processes, the start last."""
+    def _own_change(self, node: Node, function: Function) -> tuple[int, str, str] | None:
+        """The first change of module state the function makes itself: (line, text, the
+        absolute name of what it changes)."""
+        for change in function.changes:
+            if change.target.startswith(OWN):
+                name = change.target[len(OWN):]
+                return change.line, change.text, f"{self._modules[node[0]].ref.name}.{name}"
+            if change.target.startswith(SELF):
+                continue
+            state = self.module_state(change.target, node[0], change.in_place)
+            if state is not None:
+                return change.line, change.text, state
+        return None
+
+    def module_state(self, target: str, importer: str, in_place: bool) -> str | None:
+        """The absolute name of another project module's state that `importer` changes through
+        `target`: a plain value changed in place, or a module-level name rebound."""
+        found = self.locate(target, importer)
+        if found is None or "." in found[1] or found[0] == importer:
+            return None
+        path, name = found
+        summary = self._modules[path].summary
+        if summary is None or name in summary.functions or name in summary.aliases:
+            return None
+        if in_place and name not in summary.plain:
+            return None
+        return f"{self._modules[path].ref.name}.{name}"
+
+    def _children(self) -> dict[Node, Chain]:
+        """Each function that runs in a child through another module's hand-over, with the
+        chain from it: the hand-over first."""
+        found: dict[Node, Chain] = {}
+        frontier: list[tuple[Node, Chain]] = []
+        for path, module in self._modules.items():
+            if module.summary is None:
+                continue
+            for target, line, text in module.summary.handed:
+                node = self.resolve(target, path)
+                if node is not None and node[0] != path and node in self._functions_index:
+                    frontier.append((node, ((text, self._shown(path), line),)))
+            for key, function in module.summary.functions.items():
+                if function.child:
+                    frontier.append(((path, key), ()))
+        seen = {node for node, _ in frontier}
+        while frontier:
+            following: list[tuple[Node, Chain]] = []
+            for node, chain in frontier:
+                local = self._functions_index[node].child
+                if chain and not local:
+                    found.setdefault(node, chain)
+                for callee in self._callees.get(node, ()):
+                    if callee in seen:
+                        continue
+                    seen.add(callee)
+                    step = (*(chain or (self._step(node),)), self._step(callee))
+                    crossed = chain or callee[0] != node[0]
+                    following.append((callee, step if crossed else ()))
+            frontier = following
+        return found
+
+    def chain(self, node: Node, links: dict[Node, Node | None] | None = None) -> Chain:
+        """The calls from `node` to the one that starts processes (or to the end of another
+        fact's chain: `links`), that last."""
+        links = self._next if links is None else links
         steps: list[Step] = []
         current: Node | None = node
         while current is not None:
             steps.append(self._step(current))
             last = current
-            current = self._next[current]
-        line, text = self._functions_index[last].starts  # type: ignore[misc]
+            current = links[current]
+        function = self._functions_index[last]
+        if links is self._next:
+            line, text = function.starts  # type: ignore[misc]
+        elif links is self._threads:
+            line, text = function.threads  # type: ignore[misc]
+        elif links is self._sets:
+            line, text = function.sets_method  # type: ignore[misc]
+        else:
+            line, text, _name = self._changed[last]
         steps.append((text, self._shown(last[0]), line))
-        if len(steps) > _SHOWN_STEPS:
-            steps = [*steps[: _SHOWN_STEPS - 2], ELLIPSIS, *steps[-2:]]
-        return tuple(steps)
+        return _short(steps)
+
+    def _end(self, node: Node, links: dict[Node, Node | None]) -> Node:
+        while links[node] is not None:
+            node = links[node]  # type: ignore[assignment]
+        return node
 
     def _step(self, node: Node) -> Step:
         function = self._functions_index[node]
@@ -163,6 +300,48 @@ class Linked:
     def _shown(self, path: str) -> str:
         module = self._modules[path]
         return os.path.relpath(path, module.project.root).replace(os.sep, "/")
+
+    # --- work ------------------------------------------------------------------------------------
+
+    def work(self, node: Node) -> RemoteWork:
+        """The work of a function with all it reaches in the project."""
+        parent: dict[Node, Node | None] = {node: None}
+        order = [node]
+        unknown = None
+        for current in order:
+            function = self._functions_index[current]
+            for named in function.work.named:
+                callee = self.resolve(named, current[0])
+                if (callee is None or callee not in self._functions_index) and unknown is None:
+                    unknown = named
+            for callee in self._callees.get(current, ()):
+                if callee not in parent:
+                    parent[callee] = current
+                    order.append(callee)
+        blocking: list[tuple[str, str, Chain]] = []
+        found: dict[str, str | None] = {"compute": None, "releases_gil": None, "local_io": None,
+                                        "unknown": unknown, "process_only": None}
+        for current in order:
+            work = self._functions_index[current].work
+            path: list[Step] = []
+            step: Node | None = current
+            while step is not None:
+                path.append(self._step(step))
+                step = parent[step]
+            path.reverse()
+            where = self._shown(current[0])
+            for line, text, waits in work.blocking:
+                blocking.append((text, waits, _short([*path, (text, where, line)])))
+            inside = f"in `{path[-1][0]}` ({where})"
+            if work.compute is not None and found["compute"] is None:
+                found["compute"] = f"{work.compute[1]} {inside}"
+            for name in ("releases_gil", "local_io", "unknown", "process_only"):
+                value = getattr(work, name)
+                if value is not None and found[name] is None:
+                    found[name] = value
+        return RemoteWork(tuple(blocking), **found)
+
+    # --- what a module is told -------------------------------------------------------------------
 
     def facts_for(self, path: str, conftests: list[str] = ()) -> ProjectFacts:  # type: ignore[assignment]
         """What the check of module `path` needs to know of the other modules; `conftests` are
@@ -175,10 +354,78 @@ class Linked:
         module = self._modules.get(path)
         if module is None or module.summary is None:
             return ProjectFacts(start_method=pinned) if pinned else NO_PROJECT_FACTS
-        starts = {}
-        for target in module.summary.external:
+        summary = module.summary
+        told: dict[str, Any] = {
+            "starts": {}, "threads": {}, "sets_method": {}, "work": {}, "changes": {},
+            "self_changes": {}, "imported_state": {}, "in_child": {},
+        }
+        named = {n for f in summary.functions.values() for n in f.work.named}
+        for target in sorted({*summary.external, *named, *(h[0] for h in summary.handed)}):
             node = self.resolve(target, path)
-            if node is not None and node[0] != path and node in self._next:
-                starts[target] = self.chain(node)
-        return ProjectFacts(starts, pinned) if starts or pinned else NO_PROJECT_FACTS
+            if node is None or node[0] == path or node not in self._functions_index:
+                continue
+            for field_, links in (("starts", self._next), ("threads", self._threads), ("sets_method", self._sets)):
+                if node in links:
+                    told[field_][target] = self.chain(node, links)
+            if node in self._changes:
+                told["changes"][target] = (self.chain(node, self._changes), self._changed[self._end(node, self._changes)][2])
+            work = self.work(node)
+            if work != RemoteWork():
+                told["work"][target] = work
+            changed = self._self_changes(node)
+            if changed:
+                told["self_changes"][target] = changed
+        for function in summary.functions.values():
+            for change in function.changes:
+                if change.target.startswith((OWN, SELF)):
+                    continue
+                state = self.module_state(change.target, path, change.in_place)
+                if state is not None:
+                    told["imported_state"][change.target] = state
+        for (there, key), chain in self._in_child.items():
+            if there == path:
+                told["in_child"][key] = chain
+        if not pinned and not any(told.values()):
+            return NO_PROJECT_FACTS
+        return ProjectFacts(start_method=pinned, package=module.ref.package_name, **told)
 
+    def _self_changes(self, node: Node) -> tuple[tuple[str, Chain], ...]:
+        """The attributes of `self` that a method (with the methods of its class it calls) sets."""
+        path, key = node
+        cls, dot, _name = key.rpartition(".")
+        if not dot or key.startswith("<"):
+            return ()
+        found: dict[str, Chain] = {}
+        frontier: list[tuple[Node, tuple[Step, ...]]] = [(node, (self._step(node),))]
+        seen = {node}
+        while frontier:
+            current, steps = frontier.pop(0)
+            for change in self._functions_index[current].changes:
+                if change.target.startswith(SELF):
+                    found.setdefault(change.target[len(SELF):], _short([*steps, (change.text, self._shown(path), change.line)]))
+            for callee in self._callees.get(current, ()):
+                if callee[0] == path and callee[1].startswith(cls + ".") and callee not in seen:
+                    seen.add(callee)
+                    frontier.append((callee, (*steps, self._step(callee))))
+        return tuple(sorted(found.items()))
+
+
+def _settle(links: dict[Node, Node | None], callers: dict[Node, list[Node]], seeds: list[Node]) -> None:
+    """Each round settles the functions one call further from a seed: shortest chains first."""
+    for node in seeds:
+        links[node] = None
+    frontier = sorted(seeds)
+    while frontier:
+        settled: list[Node] = []
+        for callee in frontier:
+            for caller in callers.get(callee, ()):
+                if caller not in links:
+                    links[caller] = callee
+                    settled.append(caller)
+        frontier = settled
+
+
+def _short(steps: list[Step]) -> Chain:
+    if len(steps) > _SHOWN_STEPS:
+        steps = [*steps[: _SHOWN_STEPS - 2], ELLIPSIS, *steps[-2:]]
+    return tuple(steps)

@@ -55,7 +55,9 @@ class Session:
         self.conftests: dict[str, list[str]] = {}
         self._linked: Linked | None = None
 
-    def add(self, path: str, source: bytes, uses_api: bool, named: bool = True) -> None:
+    def add(self, path: str, source: bytes, uses_api: bool, named: bool = True, reached: bool = False) -> None:
+        """`reached`: a module imported by another one, kept even when it imports nothing of the
+        project, since a worker may call into it (`net.py` doing `requests.get`)."""
         key = os.path.abspath(path)
         if key in self.files or len(source) > _MAX_SCANNED_BYTES:
             return
@@ -64,9 +66,10 @@ class Session:
         if ref is None:
             return
         imports = may_import_project(source, project.top_names(ref.search), bool(ref.package_name))
-        if not uses_api and not imports and not named:
+        if not uses_api and not imports and not named and not reached:
             return  # it can neither start processes nor reach code that does: never kept
-        self.files[key] = File(key, path, ref, project, source if uses_api or imports else b"", uses_api, named)
+        kept = source if uses_api or imports or reached else b""
+        self.files[key] = File(key, path, ref, project, kept, uses_api, named)
         self.files[key].may_import = imports
 
     def explore(self, uses_api: Callable[[bytes], bool]) -> None:
@@ -80,13 +83,16 @@ class Session:
                 continue
             file.imports = project_imports(file.source, file.ref, file.project) - {file.path}
             for path in sorted(file.imports):
-                if path in self.files or reached >= MAX_REACHED:
+                known = self.files.get(path)
+                if known is not None and not known.source and not known.uses_api:
+                    known.source = _read(path) or b""  # named, and kept unread until reached
+                if known is not None or reached >= MAX_REACHED:
                     continue
                 source = _read(path)
                 if source is None:
                     continue
                 reached += 1
-                self.add(path, source, uses_api(source), named=False)
+                self.add(path, source, uses_api(source), named=False, reached=True)
                 if path in self.files:
                     queue.append(self.files[path])
 
@@ -128,6 +134,14 @@ class Session:
                 if importer not in wanted:
                     wanted.add(importer)
                     frontier.append(importer)
+        # what the code handed to children may call: the modules the API's users import, and
+        # theirs (their work and the state they change are asked of them)
+        frontier = [path for path, file in self.files.items() if file.uses_api]
+        while frontier:
+            for imported in self.files[frontier.pop()].imports:
+                if imported not in wanted and imported in self.files:
+                    wanted.add(imported)
+                    frontier.append(imported)
         # a module that uses the API but imports no project module and that nothing imports
         # gains nothing from a summary
         return [

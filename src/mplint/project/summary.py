@@ -6,22 +6,81 @@ processes itself (if it does), and the functions it calls, each either a functio
 (`#name`) or a qualified name as the module imports it (`app.jobs.run_all`, `.jobs.run_all`).
 Module-level names bound by imports are kept too, so that a package's `__init__.py` that
 re-exports `from .cli import main` is seen through.
+
+What the other modules ask of a function besides: the threads it leaves running when it returns,
+the `set_start_method(...)` it calls (without `force=True`), its own work (`Work`: the blocking
+calls, and why the work may be heavy or unknown, as `facts/workload.py` judges it) and the module
+state it changes (`Change`: a module-level value of its module, `self` in a method, or an
+attribute of an imported module); and of the module: the callables it hands to children that are
+not its own functions, and its module-level plain values (a list, a dict, ...).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from pathlib import PurePath
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-if TYPE_CHECKING:
-    from mplint.facts import ModuleFacts
-    from mplint.facts.scopes import CallSite, FunctionInfo
 
 CONFTEST = "conftest.py"
 KNOWN_METHODS = ("fork", "spawn", "forkserver")
 LOCAL = "#"  # a call target that is a function of the same module: `#run_all`, `#Job.run`
-FORMAT = 2  # bump when the layout changes
+FORMAT = 3  # bump when the layout changes
+
+
+#: how a `Change` names what it changes: a module-level name of its own module (`=status`), an
+#: attribute of `self` (`.done`), an attribute rebound on an imported module or changed in place
+#: (`app.shared.status`)
+OWN, SELF = "=", "."
+
+
+@dataclass
+class Work:
+    """A function's own work (the calls of its body; what it calls is linked)."""
+
+    #: (line, call as shown, what it waits for) of each blocking call
+    blocking: list[tuple[int, str, str]] = field(default_factory=list)
+    #: why it may be CPU-heavy: (line, a short phrase), as `workload.Computation` says it
+    compute: tuple[int, str] | None = None
+    releases_gil: str | None = None
+    local_io: str | None = None
+    #: a call whose cost cannot be known and that cannot be another module's function
+    unknown: str | None = None
+    process_only: str | None = None
+    #: calls of unknown cost by a qualified name: another module's function, if the link finds it
+    named: list[str] = field(default_factory=list)
+
+    def __bool__(self) -> bool:
+        return bool(self.blocking or self.named) or any(
+            (self.compute, self.releases_gil, self.local_io, self.unknown, self.process_only)
+        )
+
+    def to_json(self) -> list[Any]:
+        return [
+            [list(b) for b in self.blocking], list(self.compute) if self.compute else None,
+            self.releases_gil, self.local_io, self.unknown, self.process_only, self.named,
+        ]
+
+    @classmethod
+    def from_json(cls, data: list[Any]) -> Work:
+        blocking, compute, gil, local_io, unknown, process_only, named = data
+        return cls(
+            [(b[0], b[1], b[2]) for b in blocking], (compute[0], compute[1]) if compute else None,
+            gil, local_io, unknown, process_only, list(named),
+        )
+
+
+@dataclass
+class Change:
+    """A change of module state: a module-level value, `self`, an imported module's attribute."""
+
+    line: int
+    #: the statement or call as a message shows it: `status[i] = ...`, `self.done = True`
+    text: str
+    #: what it changes (`OWN` + name, `SELF` + attribute, or a qualified name)
+    target: str
+    #: an imported module's attribute changed in place (`shared.status[i] = v`): it must be a plain
+    #: value of that module; else it is rebound (`shared.count = 1`)
+    in_place: bool = False
 
 
 @dataclass
@@ -33,6 +92,36 @@ class Function:
     starts: tuple[int, str] | None = None
     #: (target, line of the call) for every call whose target is known by name
     calls: list[tuple[str, int]] = field(default_factory=list)
+    #: the call that starts a thread still running when the function returns: (line, text)
+    threads: tuple[int, str] | None = None
+    #: a `set_start_method(...)` it calls that raises when a method was set before: (line, text)
+    sets_method: tuple[int, str] | None = None
+    work: Work = field(default_factory=Work)
+    changes: list[Change] = field(default_factory=list)
+    #: it runs in a child through a dispatch of its own module
+    child: bool = False
+
+    def to_json(self) -> list[Any]:
+        return [
+            self.shown, self.line, list(self.starts) if self.starts else None,
+            [list(c) for c in self.calls], list(self.threads) if self.threads else None,
+            list(self.sets_method) if self.sets_method else None,
+            self.work.to_json() if self.work else None,
+            [[c.line, c.text, c.target, c.in_place] for c in self.changes], self.child,
+        ]
+
+    @classmethod
+    def from_json(cls, data: list[Any]) -> Function:
+        shown, line, starts, calls, threads, sets_method, work, changes, child = data
+        return cls(
+            shown, line, _pair(starts), [(c[0], c[1]) for c in calls], _pair(threads),
+            _pair(sets_method), Work.from_json(work) if work else Work(),
+            [Change(c[0], c[1], c[2], c[3]) for c in changes], child,
+        )
+
+
+def _pair(value: list[Any] | None) -> tuple[int, str] | None:
+    return (value[0], value[1]) if value else None
 
 
 @dataclass
@@ -44,87 +133,29 @@ class Summary:
     external: list[str] = field(default_factory=list)
     #: for a `conftest.py`: the start method it sets for the tests below it
     start_method: str | None = None
+    #: callables handed to children that are no function of the module, by qualified name:
+    #: (name, line of the hand-over, the hand-over as shown)
+    handed: list[tuple[str, int, str]] = field(default_factory=list)
+    #: module-level names bound to a plain mutable value: name -> its type ("list", "dict", ...)
+    plain: dict[str, str] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
         return {
             "format": FORMAT,
-            "functions": {
-                key: [f.shown, f.line, list(f.starts) if f.starts else None, [list(c) for c in f.calls]]
-                for key, f in self.functions.items()
-            },
+            "functions": {key: f.to_json() for key, f in self.functions.items()},
             "aliases": self.aliases,
             "external": self.external,
             "start_method": self.start_method,
+            "handed": [list(h) for h in self.handed],
+            "plain": self.plain,
         }
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Summary:
         if data.get("format") != FORMAT:
             raise ValueError("another summary format")
-        functions = {}
-        for key, (shown, line, starts, calls) in data["functions"].items():
-            functions[key] = Function(
-                shown, line, (starts[0], starts[1]) if starts else None, [(c[0], c[1]) for c in calls]
-            )
-        return cls(functions, dict(data["aliases"]), list(data["external"]), data["start_method"])
-
-
-def function_keys(facts: ModuleFacts) -> dict[FunctionInfo, str]:
-    """How the module's functions are named in its summary: `run` for a module-level function,
-    `Job.run` for a method of a module-level class, `<line>name` keys for nested ones (which other
-    modules cannot name, but which calls pass through)."""
-    keys: dict[FunctionInfo, str] = {}
-    module_scope = facts.module_scope
-    for info in facts.functions.values():
-        outer = info.scope.parent
-        if info.cls is None and outer is module_scope:
-            keys[info] = info.name
-        elif info.cls is not None:
-            cls = facts.classes[info.cls]
-            if cls.outer is module_scope and outer is cls.scope:
-                keys[info] = f"{cls.name}.{info.name}"
-        if info not in keys:
-            keys[info] = f"<{facts.line_of(info.node.name)}>{info.name}"
-    return keys
-
-
-def call_target(facts: ModuleFacts, site: CallSite, keys: dict[FunctionInfo, str]) -> str | None:
-    """The summary's name for what a call runs: a function of the module, or a qualified name
-    that may be one of the project's."""
-    callee = facts.callgraph.callee(site)
-    if callee is not None:
-        key = keys.get(callee)
-        return LOCAL + key if key is not None else None
-    if facts.api_of_call(site) is not None:
-        return None  # an API of the table: the rules know it better
-    return facts.names.qualname(site.node.func, site.scope)
-
-
-def summarise(facts: ModuleFacts) -> Summary:
-    keys = function_keys(facts)
-    summary = Summary()
-    for info, key in keys.items():
-        shown = info.name if key.startswith("<") else key.removesuffix(".__init__")
-        function = Function(f"{shown}()", facts.line_of(info.node.name))
-        for site in info.calls:
-            if function.starts is None and facts.starts_processes(site):
-                function.starts = (facts.line_of(site.node), facts.call_text(site.node))
-                continue
-            target = call_target(facts, site, keys)
-            if target is not None and target != LOCAL + key:
-                function.calls.append((target, facts.line_of(site.node)))
-        summary.functions[key] = function
-    external = set()
-    for site in facts.calls:
-        target = call_target(facts, site, keys)
-        if target is not None and not target.startswith(LOCAL):
-            external.add(target)
-    summary.external = sorted(external)
-    if PurePath(facts.path).name == CONFTEST:
-        method = facts.contexts.module_method
-        summary.start_method = method if method in KNOWN_METHODS else None
-    for name, bindings in facts.module_scope.bindings.items():
-        imported = {binding.imported for binding in bindings}
-        if len(imported) == 1 and None not in imported:
-            summary.aliases[name] = imported.pop()  # type: ignore[assignment]
-    return summary
+        functions = {key: Function.from_json(f) for key, f in data["functions"].items()}
+        return cls(
+            functions, dict(data["aliases"]), list(data["external"]), data["start_method"],
+            [(h[0], h[1], h[2]) for h in data["handed"]], dict(data["plain"]),
+        )

@@ -20,8 +20,9 @@ if TYPE_CHECKING:
 
 
 def work_of(facts: ModuleFacts, workloads: Workloads, dispatch: Dispatch) -> Work | None:
-    """The work a dispatch hands over: a function of the module with all it calls, or the calls a
-    lambda makes; None for a callable of another module (its work is unknown)."""
+    """The work a dispatch hands over: a function of the module with all it calls, the calls a
+    lambda makes, or a function of another module of the project with all it reaches there;
+    None for any other callable (its work is unknown)."""
     if dispatch.worker is not None:
         return workloads.work_of([dispatch.worker])
     if isinstance(dispatch.target, cst.Lambda):
@@ -32,6 +33,8 @@ def work_of(facts: ModuleFacts, workloads: Workloads, dispatch: Dispatch) -> Wor
             if site.scope is scope and (callee := facts.callgraph.callee(site)) is not None
         ]
         return workloads.work_of(entries, scope)
+    if dispatch.site is not None and dispatch.target is not None:
+        return workloads.handed_work(dispatch.site, dispatch.target)  # another module's function
     return None
 
 
@@ -111,7 +114,8 @@ def _same(kind: Kind, single: Kind) -> bool:
 def worker_name(facts: ModuleFacts, dispatch: Dispatch) -> str:
     worker: FunctionInfo | None = dispatch.worker
     if worker is None:
-        return "a lambda"
+        target = dispatch.target
+        return facts.code(target) if target is not None and not isinstance(target, cst.Lambda) else "a lambda"
     if worker.cls is not None:
         return f"{facts.classes[worker.cls].name}.{worker.name}"
     return worker.name

@@ -10,6 +10,7 @@ from mplint.apis import Kind, methods
 from mplint.facts import Dispatch, ModuleFacts
 from mplint.facts.testing import in_test
 from mplint.facts.workload import TIMER, Blocking, Bound, Work, Workloads
+from mplint.project.link import shown as shown_chain
 from mplint.rules._judged_work import judged_sites, work_of, worker_name
 from mplint.rules.base import Report, Rule
 
@@ -25,11 +26,14 @@ class IoBoundProcess(Rule):
     """Finds processes, pools and executors whose workers spend their time waiting: on the
     network (`requests`, `httpx`, `urllib`, `socket`, `boto3`, database clients, ...) or on
     another program (`subprocess.run`, `check_output`, `os.system`), maybe with `time.sleep`
-    between tries, directly or through functions of the module they call, with no CPU-heavy
-    work of their own (a worker handed over through `functools.partial`, also a partial bound
-    to a name first, is judged by the function inside it; a worker passed to a helper of the
-    module that starts it, `run_all(fetch, urls)`, is judged when every call of the helper
-    passes the same worker). The message names the blocking calls it saw. Calls on a client count as
+    between tries, directly or through functions of the module they call, or through the
+    functions of other modules of the project (a worker calling `fetch()` of a `net` module
+    that does `requests.get`, or `pool.map(net.fetch, urls)`), with no CPU-heavy work of their
+    own (a worker handed over through `functools.partial`, also a partial bound to a name
+    first, is judged by the function inside it; a worker passed to a helper of the module that
+    starts it, `run_all(fetch, urls)`, is judged when every call of the helper passes the same
+    worker). The message names the blocking calls it saw, and for those made in another module
+    the chain of calls to them with file and line. Calls on a client count as
     the client's library: what `boto3.client(...)`, `session.resource(...)` or
     `requests.Session()` returns, kept in a global or on `self`, or returned by a helper of the
     module (`s3_client().download_file(...)`); so `s3.get(key)` on such a client waits, where
@@ -41,7 +45,8 @@ class IoBoundProcess(Rule):
     The rule reports only work it can judge as I/O-bound, and any doubt keeps it silent: a
     call into a numeric, imaging, compression or hashing library, a loop or comprehension
     doing arithmetic without waiting on I/O, recursion, or a call whose cost cannot be known (a
-    function of another module, a parameter, a method of an object of unknown type) all make
+    function of an installed package or of a module the project does not hold, a parameter, a
+    method of an object of unknown type) all make
     the work not I/O-bound. Local file reads and writes and queues count as neither. A worker
     that installs signal handlers, changes directory or user, or is terminated by the parent
     wants a process and is left alone, and so is test code (a `test_...` function or a
@@ -173,10 +178,22 @@ def _waits_seen(facts: ModuleFacts, work: Work) -> str:
     ordered = sorted(work.blocking, key=lambda b: (b.waits_for == TIMER, _constructs(facts, b)))
     named: list[str] = []
     seen: set[str] = set()
+    #: calls made in another module, by the chain that reaches them: where they are named
+    through: dict[str, int] = {}
     for blocking in ordered:
         call = facts.call_text(blocking.site.node)
         inside = f" in `{blocking.function.name}`" if blocking.function is not None else ""
         text = f"`{call}`{inside}, line {facts.line_of(blocking.site.node)}"
+        if blocking.via is not None:  # made in another module: the chain to it
+            text = f"{text} -> {shown_chain(blocking.via[:-1])}"
+            last = shown_chain(blocking.via[-1:])
+            if text in through:
+                if last not in named[through[text]]:
+                    named[through[text]] += f", {last}"
+                continue
+            through[text] = len(named)
+            named.append(f"{text} -> {last}")
+            continue
         if text not in seen:
             seen.add(text)
             named.append(text)
@@ -198,6 +215,9 @@ def _wants_threads(work: Work | None) -> bool:
 def _constructs(facts: ModuleFacts, blocking: Blocking) -> bool:
     """`requests.Session()`, `smtplib.SMTP(...)`: making a client (by convention a class) says
     less about the wait than using it does."""
+    if blocking.via is not None:
+        name = blocking.via[-1][0].removesuffix("(...)").removesuffix("()").rpartition(".")[2]
+        return name[:1].isupper()
     func = blocking.site.node.func
     name = func.attr.value if isinstance(func, cst.Attribute) else facts.code(func)
     return name[:1].isupper()

@@ -1,0 +1,241 @@
+"""A module's summary read from its facts (`summary.py` holds what it is made of): one reading of
+the facts the rules have built or would build, not another walk of the tree."""
+
+from __future__ import annotations
+
+from pathlib import PurePath
+from typing import TYPE_CHECKING
+
+import libcst as cst
+
+from mplint import apis
+from mplint.facts.setters import unforced_setter
+from mplint.facts.workload import Workloads
+from mplint.project.summary import CONFTEST, KNOWN_METHODS, LOCAL, OWN, SELF, Change, Function, Summary, Work
+
+if TYPE_CHECKING:
+    from mplint.facts import ModuleFacts
+    from mplint.facts.scopes import CallSite, FunctionInfo
+
+
+def function_keys(facts: ModuleFacts) -> dict[FunctionInfo, str]:
+    """How the module's functions are named in its summary: `run` for a module-level function,
+    `Job.run` for a method of a module-level class, `<line>name` keys for nested ones (which other
+    modules cannot name, but which calls pass through)."""
+    keys: dict[FunctionInfo, str] = {}
+    module_scope = facts.module_scope
+    for info in facts.functions.values():
+        outer = info.scope.parent
+        if info.cls is None and outer is module_scope:
+            keys[info] = info.name
+        elif info.cls is not None:
+            cls = facts.classes[info.cls]
+            if cls.outer is module_scope and outer is cls.scope:
+                keys[info] = f"{cls.name}.{info.name}"
+        if info not in keys:
+            keys[info] = f"<{facts.line_of(info.node.name)}>{info.name}"
+    return keys
+
+
+def call_target(facts: ModuleFacts, site: CallSite, keys: dict[FunctionInfo, str]) -> str | None:
+    """The summary's name for what a call runs: a function of the module, or a qualified name
+    that may be one of the project's."""
+    callee = facts.callgraph.callee(site)
+    if callee is not None:
+        key = keys.get(callee)
+        return LOCAL + key if key is not None else None
+    if facts.api_of_call(site) is not None:
+        return None  # an API of the table: the rules know it better
+    return facts.names.qualname(site.node.func, site.scope)
+
+
+def summarise(facts: ModuleFacts) -> Summary:
+    keys = function_keys(facts)
+    summary = Summary()
+    workloads = Workloads(facts)
+    threaded = _uses_threads(facts)
+    child = facts.workers.child_functions
+    for info, key in keys.items():
+        shown = info.name if key.startswith("<") else key.removesuffix(".__init__")
+        function = Function(f"{shown}()", facts.line_of(info.node.name))
+        for site in info.calls:
+            if function.sets_method is None and unforced_setter(facts, site):
+                function.sets_method = (facts.line_of(site.node), facts.code(site.node))
+            if function.starts is None and facts.starts_processes(site):
+                function.starts = (facts.line_of(site.node), facts.call_text(site.node))
+                continue
+            target = call_target(facts, site, keys)
+            if target is not None and target != LOCAL + key:
+                function.calls.append((target, facts.line_of(site.node)))
+        function.work = _own_work(facts, workloads, info)
+        function.changes = _changes(facts, info)
+        function.threads = _threads_left_running(facts, info) if threaded else None
+        function.child = info.node in child
+        summary.functions[key] = function
+    summary.handed = _handed(facts)
+    summary.plain = _plain_values(facts)
+    external = set()
+    for site in facts.calls:
+        target = call_target(facts, site, keys)
+        if target is not None and not target.startswith(LOCAL):
+            external.add(target)
+    summary.external = sorted(external)
+    if PurePath(facts.path).name == CONFTEST:
+        method = facts.contexts.module_method
+        summary.start_method = method if method in KNOWN_METHODS else None
+    for name, bindings in facts.module_scope.bindings.items():
+        imported = {binding.imported for binding in bindings}
+        if len(imported) == 1 and None not in imported:
+            summary.aliases[name] = imported.pop()  # type: ignore[assignment]
+    return summary
+
+
+# --- what other modules ask of a function ----------------------------------------------------------
+
+
+def _own_work(facts: ModuleFacts, workloads: Workloads, info: FunctionInfo) -> Work:
+    own = workloads.own_work(info)
+    work = Work(
+        [(facts.line_of(b.site.node), facts.call_text(b.site.node), b.waits_for) for b in own.blocking],
+        None, own.releases_gil, own.local_io, None, own.process_only,
+    )
+    if own.compute is not None:
+        work.compute = (facts.line_of(own.compute.node), own.compute.what)
+    elif _recursive(facts, info):
+        work.compute = (facts.line_of(info.node.name), f"recursion in `{info.name}`")
+    for site in info.calls:
+        kind, detail = workloads.call_kind(site)
+        if kind != "unknown":
+            continue
+        named = facts.project_name(site.node.func, site.scope)
+        if named is not None:
+            if named not in work.named:
+                work.named.append(named)
+        elif work.unknown is None:
+            work.unknown = detail
+    return work
+
+
+def _recursive(facts: ModuleFacts, info: FunctionInfo) -> bool:
+    graph = facts.callgraph
+    for site in info.calls:
+        callee = graph.callee(site)
+        if callee is not None and any(f.node is info.node for f in graph.reached_from(callee)):
+            return True
+    return False
+
+
+def _changes(facts: ModuleFacts, info: FunctionInfo) -> list[Change]:
+    """The module state the function's own body changes: module-level plain values and names of
+    its module, attributes of `self` (in a method), attributes of imported modules."""
+    changes: list[Change] = []
+    mutations = facts.state.mutations(info)
+    if not mutations:
+        return changes
+    visibility = facts.visibility
+    params = info.node.params.params
+    me = params[0].name.value if info.cls is not None and params else None
+    for mutation in mutations:
+        line, text = facts.line_of(mutation.node), _shown(facts, mutation.node)
+        if mutation.name is not None:
+            changes.append(Change(line, text, OWN + mutation.name))
+            continue
+        found = visibility.module_object(mutation)
+        if found is not None:
+            changes.append(Change(line, text, OWN + found[0].value))
+            continue
+        attr = visibility.self_attribute(mutation, me, info) if me is not None else None
+        if attr is not None:
+            changes.append(Change(line, text, SELF + attr))
+            continue
+        obj = mutation.obj
+        if obj is None or facts.names.lookup(_root(obj), mutation.scope) is None:
+            continue
+        qualname = facts.names.qualname(obj, mutation.scope)
+        if qualname is None or apis.lookup(qualname) is not None:
+            continue
+        if mutation.attr is not None:
+            changes.append(Change(line, text, f"{qualname}.{mutation.attr}"))
+        else:
+            changes.append(Change(line, text, qualname, in_place=True))
+    return changes
+
+
+def _root(expr: cst.BaseExpression) -> str:
+    while isinstance(expr, (cst.Attribute, cst.Subscript)):
+        expr = expr.value
+    return expr.value if isinstance(expr, cst.Name) else ""
+
+
+def _shown(facts: ModuleFacts, node: cst.CSTNode) -> str:
+    """A change as a message quotes it: `results.append(...)`, `status[key] = ...`."""
+    if isinstance(node, cst.Call):
+        return facts.call_text(node)
+    if isinstance(node, (cst.Assign, cst.AnnAssign, cst.AugAssign)):
+        targets = node.targets if isinstance(node, cst.Assign) else [node]
+        text = " = ".join(" ".join(facts.code(t.target).split()) for t in targets)
+        operator = facts.code(node.operator).strip() if isinstance(node, cst.AugAssign) else "="
+        return f"{text} {operator} ..."
+    return " ".join(facts.code(node).split())[:40]
+
+
+_THREAD_KINDS = frozenset(
+    {apis.Kind.THREAD, apis.Kind.THREAD_PROCESS, apis.Kind.THREAD_POOL, apis.Kind.THREAD_EXECUTOR}
+)
+
+
+def _uses_threads(facts: ModuleFacts) -> bool:
+    """The module makes threads, thread pools or executors (the cheap test before the order)."""
+    for site in facts.calls:
+        api = facts.api_of_call(site)
+        if api is not None and api.kind in _THREAD_KINDS:
+            return True
+    return any(
+        (api := facts.values.class_api(info.node)) is not None and api.kind in _THREAD_KINDS
+        for info in facts.classes.values()
+    )
+
+
+def _threads_left_running(facts: ModuleFacts, info: FunctionInfo) -> tuple[int, str] | None:
+    """The start of a thread of the program's own that is still running when `info` returns
+    (in the order `facts/order.py` gives); None when the function returns a value (the caller
+    may stop what it gets)."""
+    if any(r.value is not None for r in info.returns) or info.yields:
+        return None
+    forking = facts.forking
+    running: dict[cst.Call, CallSite] = {}
+    for step in facts.order.run(info):
+        for stopped in forking.threads_stopped(step):
+            running.pop(stopped, None)
+        if step.site is not None:
+            started = forking.thread_started(step.site)
+            if started is not None:
+                running.setdefault(started, step.site)
+    if not running:
+        return None
+    site = next(iter(running.values()))
+    return facts.line_of(site.node), facts.call_text(site.node)
+
+
+def _handed(facts: ModuleFacts) -> list[tuple[str, int, str]]:
+    """Callables handed to children that are no function of this module, by qualified name."""
+    handed = []
+    for dispatch in facts.workers.dispatches:
+        site, target = dispatch.site, dispatch.target
+        if dispatch.worker is not None or site is None or target is None or isinstance(target, cst.Lambda):
+            continue
+        name = facts.project_name(target, site.scope)
+        if name is not None and apis.lookup(name) is None:
+            handed.append((name, facts.line_of(site.node), facts.call_text(site.node)))
+    return handed
+
+
+def _plain_values(facts: ModuleFacts) -> dict[str, str]:
+    state, module = facts.state, facts.module_scope
+    plain: dict[str, str] = {}
+    for name, bindings in module.bindings.items():
+        if all(b.value is not None and not b.augmented for b in bindings):
+            found = [state.plain(b.value, module) for b in bindings]  # type: ignore[arg-type]
+            if found and all(f is not None and not f.is_object for f in found):
+                plain[name] = found[0].type  # type: ignore[union-attr]
+    return plain
