@@ -121,3 +121,70 @@ def test_an_entry_of_another_format_is_refused() -> None:
     data["format"] = FORMAT - 1
     with pytest.raises(ValueError):
         Summary.from_json(data)
+
+
+# --- the link: facts of one module that come from another ---------------------------------------
+
+
+def _linked(tmp_path, files: dict[str, str]):
+    from mplint import apis
+    from mplint.project.session import Session
+    from mplint.runner import summarise_project
+    from mplint.config import load_settings
+
+    (tmp_path / "pyproject.toml").write_text("[project]\nname = 'x'\n")
+    for name, text in files.items():
+        path = tmp_path / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+    session = Session(str(tmp_path))
+    for name in files:
+        data = (tmp_path / name).read_bytes()
+        session.add(str(tmp_path / name), data, apis.may_contain_findings(data))
+    session.explore(apis.may_contain_findings)
+    summarise_project(session, load_settings(cwd=str(tmp_path)).rule_options, 1, None)
+    return session
+
+
+PROJECT = {
+    "app.py": (
+        "import multiprocessing\nimport lib\n\n\ndef main():\n"
+        "    with multiprocessing.Pool(2) as pool:\n        pool.map(lib.work, range(3))\n"
+    ),
+    "lib.py": "import deep\n\n\ndef work(x):\n    return helper(x)\n\n\ndef helper(x):\n    return deep.inner(x)\n\n\ndef other():\n    pass\n",
+    "deep.py": "def inner(x):\n    return x\n",
+}
+
+
+def test_functions_reached_from_another_modules_worker_run_in_a_child(tmp_path) -> None:
+    session = _linked(tmp_path, PROJECT)
+    lib = session.facts_for(str(tmp_path / "lib.py")).in_child
+    assert sorted(lib) == ["helper", "work"]
+    assert lib["work"] == (("pool.map(...)", "app.py", 7), ("work()", "lib.py", 4))
+    assert lib["helper"] == (("pool.map(...)", "app.py", 7), ("work()", "lib.py", 4), ("helper()", "lib.py", 8))
+    deep = session.facts_for(str(tmp_path / "deep.py")).in_child
+    assert list(deep) == ["inner"]
+
+
+def test_code_run_in_a_child_through_another_module_is_not_the_parents(tmp_path) -> None:
+    session = _linked(tmp_path, PROJECT)
+    source = PROJECT["lib.py"]
+    facts = ModuleFacts(cst.parse_module(source), "lib.py", source, session.facts_for(str(tmp_path / "lib.py")))
+    by_name = {info.name: info for info in facts.functions.values()}
+    assert facts.state.in_child(by_name["helper"].scope)
+    assert not facts.state.in_child(by_name["other"].scope)
+    alone = ModuleFacts(cst.parse_module(source), "lib.py", source)
+    assert not alone.state.in_child(next(i for i in alone.functions.values() if i.name == "helper").scope)
+
+
+def test_a_worker_of_another_module_gets_the_work_of_all_it_reaches(tmp_path) -> None:
+    files = {
+        "jobs.py": "import multiprocessing\nimport net\n\n\ndef work(u):\n    return net.get(u)\n",
+        "net.py": "import client\n\n\ndef get(u):\n    return client.fetch(u)\n",
+        "client.py": "import requests\n\n\ndef fetch(u):\n    return requests.get(u, timeout=1)\n",
+    }
+    session = _linked(tmp_path, files)
+    work = session.facts_for(str(tmp_path / "jobs.py")).work["net.get"]
+    assert [(text, waits) for text, waits, _ in work.blocking] == [("requests.get(...)", "the network")]
+    assert work.blocking[0][2] == (("get()", "net.py", 4), ("fetch()", "client.py", 4), ("requests.get(...)", "client.py", 5))
+    assert work.unknown is None

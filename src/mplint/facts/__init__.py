@@ -152,6 +152,34 @@ class ModuleFacts:
         self.callgraph = CallGraph(collected, self.names)
 
     @cached_property
+    def summary_keys(self) -> dict[FunctionInfo, str]:
+        """How the module's functions are named in its project summary: `run` for a module-level
+        function, `Job.run` for a method of a module-level class, `<line>name` for nested ones
+        (which other modules cannot name, but which calls pass through)."""
+        keys: dict[FunctionInfo, str] = {}
+        module_scope = self.module_scope
+        for info in self.functions.values():
+            outer = info.scope.parent
+            if info.cls is None and outer is module_scope:
+                keys[info] = info.name
+            elif info.cls is not None:
+                cls = self.classes[info.cls]
+                if cls.outer is module_scope and outer is cls.scope:
+                    keys[info] = f"{cls.name}.{info.name}"
+            if info not in keys:
+                keys[info] = f"<{self.line_of(info.node.name)}>{info.name}"
+        return keys
+
+    @cached_property
+    def project_children(self) -> dict[cst.FunctionDef, Chain]:
+        """The module's functions that run in a child because another module of the project
+        hands them (or a function that calls them) to one: the chain from the hand-over."""
+        if not self.project or not self.project.in_child:
+            return {}
+        told = self.project.in_child
+        return {info.node: told[key] for info, key in self.summary_keys.items() if key in told}
+
+    @cached_property
     def unobserved_callbacks(self) -> list[Unobserved]:
         """Pool tasks with a `callback=`, no `error_callback=`, and a result nobody reads."""
         return unobserved_callbacks(self)

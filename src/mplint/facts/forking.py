@@ -9,7 +9,8 @@ program's own* is a `threading.Thread` (or `Timer`, or a subclass) after `start(
 `join()`, the pool's `join()`/`terminate()` or the end of its `with` block, the executor's
 `shutdown()` (not `wait=False`) or the end of its `with` block. multiprocessing's own helper
 threads (a pool's handlers, a queue's feeder) are not the program's and are not counted.
-The order is the one `facts/order.py` gives.
+A call of a function of another module of the project that leaves a thread running
+(`ProjectFacts.threads`) starts one too. The order is the one `facts/order.py` gives.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ if TYPE_CHECKING:
     from mplint.facts import ModuleFacts
     from mplint.facts.scopes import CallSite, FunctionInfo, Scope
     from mplint.facts.values import Instance
+    from mplint.project.link import Chain
 
 Kind = apis.Kind
 _THREADS = frozenset({Kind.THREAD, Kind.THREAD_PROCESS})
@@ -50,6 +52,9 @@ class ForkWithThreads:
     started: CallSite
     #: the run in which it happens: a function of the module, or None for the module's own code
     root: FunctionInfo | None
+    #: when `started` calls a function of another module of the project that leaves the thread
+    #: running: the chain to the thread's start
+    via: Chain | None = None
 
 
 class Forking:
@@ -61,7 +66,9 @@ class Forking:
         """Each fork that happens while a thread of the program's own is running, once, with the
         first such thread's start."""
         facts = self._facts
-        if not any(self.fork_at(s) for s in facts.calls) or not any(self.thread_started(s) for s in facts.calls):
+        if not any(self.fork_at(s) for s in facts.calls) or not any(
+            self.thread_started(s) or facts.project_threads(s) for s in facts.calls
+        ):
             return []
         found: dict[cst.Call, ForkWithThreads] = {}
         for root, steps in facts.order.roots():
@@ -73,11 +80,14 @@ class Forking:
                 if site is None:
                     continue
                 started = self.thread_started(site)
+                if started is None and facts.project_threads(site) is not None:
+                    started = site.node  # a function of another module leaves it running
                 if started is not None:
                     running.setdefault(started, site)
                 fork = self.fork_at(site)
                 if fork is not None and running and site.node not in found:
-                    found[site.node] = ForkWithThreads(fork, next(iter(running.values())), root)
+                    first = next(iter(running.values()))
+                    found[site.node] = ForkWithThreads(fork, first, root, facts.project_threads(first))
         return list(found.values())
 
     # --- what a step does -------------------------------------------------------------------

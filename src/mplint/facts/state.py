@@ -344,11 +344,14 @@ class State:
 
     def in_child(self, scope: Scope) -> bool:
         """Code in `scope` runs in a child process: it is (inside) a worker or what a worker calls,
-        or a lambda handed to a process API."""
+        a lambda handed to a process API, or a function another module of the project hands
+        (or reaches from code it hands) to a child."""
         child_functions = self._facts.workers.child_functions
+        project_children = self._facts.project_children
         current: Scope | None = scope
         while current is not None:
-            if current.node in child_functions or current.node in self._child_lambdas:
+            node = current.node
+            if node in child_functions or node in self._child_lambdas or node in project_children:
                 return True
             current = current.parent
         return False

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Callable
 
 import libcst as cst
 
+from mplint import apis
 from mplint.apis import Kind
 from mplint.facts.state import fits
 
@@ -50,6 +51,28 @@ class Visibility:
         """The attribute of `self` that a mutation changes (`State.self_attribute` answers)."""
         return self.state.self_attribute(mutation, me, function)
 
+    def imported_target(self, mutation: Mutation) -> tuple[str, bool] | None:
+        """What a mutation changes of another module, by qualified name, and whether in place:
+        `shared.status[i] = v` changes `app.shared.status` in place, `shared.count = 1` rebinds
+        `app.shared.count` (whether that is another project module's is for the project to say)."""
+        obj = mutation.obj
+        if obj is None or mutation.name is not None:
+            return None
+        root = obj
+        while isinstance(root, (cst.Attribute, cst.Subscript)):
+            root = root.value
+        if not isinstance(root, cst.Name):
+            return None
+        found = self.facts.names.lookup(root.value, mutation.scope)
+        if found is None or not any(b.imported is not None for b in found[1]):
+            return None
+        qualname = self.facts.names.qualname(obj, mutation.scope)
+        if qualname is None or apis.lookup(qualname) is not None:
+            return None
+        if mutation.attr is not None:
+            return f"{qualname}.{mutation.attr}", False
+        return qualname, True
+
     def untouched_parameter(self, name: str, scope: Scope, worker: FunctionInfo) -> bool:
         """`name` in `scope` is `worker`'s parameter, never rebound: still the object it was given."""
         found = self.facts.names.lookup(name, scope)
@@ -82,6 +105,39 @@ class Visibility:
             return None
         for node, read_scope in self.state.reads(argument.value, found[0]):
             if not self.facts.inside(node, call) and not self.state.in_child(read_scope):
+                return node
+        return None
+
+    def parent_read_of(self, absolute: str) -> cst.Name | cst.Attribute | None:
+        """A read, in parent code, of another module's state by its absolute name
+        (`app.shared.status`): `shared.status`, or `status` after `from app.shared import status`."""
+        facts = self.facts
+        project = facts.project
+        last = absolute.rpartition(".")[2]
+        reads: list[tuple[cst.Name | cst.Attribute, Scope]] = [
+            *facts.attribute_loads.get(last, ()), *facts.loads.get(last, ())
+        ]
+        for node, scope in reads:
+            if self.state.in_child(scope) or self.state.called_back(scope):
+                continue
+            qualname = facts.names.qualname(node, scope)
+            if qualname is not None and project.absolute(qualname) == absolute:
+                return node
+        return None
+
+    def parent_object_read(self, name: cst.Name, scope: Scope, attr: str) -> cst.Attribute | None:
+        """A read of `name.attr` in parent code, `name` bound where it is in `scope` (the object
+        handed over as `name.method`)."""
+        facts = self.facts
+        found = facts.names.lookup(name.value, scope)
+        if found is None:
+            return None
+        for node, read_scope in facts.attribute_loads.get(attr, ()):
+            value = node.value
+            if not isinstance(value, cst.Name) or value.value != name.value or self.state.in_child(read_scope):
+                continue
+            there = facts.names.lookup(value.value, read_scope)
+            if there is not None and there[0] is found[0]:
                 return node
         return None
 

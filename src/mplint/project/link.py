@@ -236,33 +236,31 @@ class Linked:
 
     def _children(self) -> dict[Node, Chain]:
         """Each function that runs in a child through another module's hand-over, with the
-        chain from it: the hand-over first."""
+        chain from it: the hand-over first, the function last."""
         found: dict[Node, Chain] = {}
-        frontier: list[tuple[Node, Chain]] = []
+        #: (function, the steps from the hand-over or from the module's own worker, crossed
+        #: into another module on the way)
+        frontier: list[tuple[Node, tuple[Step, ...], bool]] = []
         for path, module in self._modules.items():
             if module.summary is None:
                 continue
             for target, line, text in module.summary.handed:
                 node = self.resolve(target, path)
                 if node is not None and node[0] != path and node in self._functions_index:
-                    frontier.append((node, ((text, self._shown(path), line),)))
+                    frontier.append((node, ((text, self._shown(path), line), self._step(node)), True))
             for key, function in module.summary.functions.items():
                 if function.child:
-                    frontier.append(((path, key), ()))
-        seen = {node for node, _ in frontier}
+                    frontier.append(((path, key), (self._step((path, key)),), False))
+        seen = {node for node, _, _ in frontier}
         while frontier:
-            following: list[tuple[Node, Chain]] = []
-            for node, chain in frontier:
-                local = self._functions_index[node].child
-                if chain and not local:
-                    found.setdefault(node, chain)
+            following: list[tuple[Node, tuple[Step, ...], bool]] = []
+            for node, steps, crossed in frontier:
+                if crossed and not self._functions_index[node].child:
+                    found.setdefault(node, _short(list(steps)))
                 for callee in self._callees.get(node, ()):
-                    if callee in seen:
-                        continue
-                    seen.add(callee)
-                    step = (*(chain or (self._step(node),)), self._step(callee))
-                    crossed = chain or callee[0] != node[0]
-                    following.append((callee, step if crossed else ()))
+                    if callee not in seen:
+                        seen.add(callee)
+                        following.append((callee, (*steps, self._step(callee)), crossed or callee[0] != node[0]))
             frontier = following
         return found
 

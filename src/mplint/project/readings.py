@@ -18,25 +18,6 @@ if TYPE_CHECKING:
     from mplint.facts.scopes import CallSite, FunctionInfo
 
 
-def function_keys(facts: ModuleFacts) -> dict[FunctionInfo, str]:
-    """How the module's functions are named in its summary: `run` for a module-level function,
-    `Job.run` for a method of a module-level class, `<line>name` keys for nested ones (which other
-    modules cannot name, but which calls pass through)."""
-    keys: dict[FunctionInfo, str] = {}
-    module_scope = facts.module_scope
-    for info in facts.functions.values():
-        outer = info.scope.parent
-        if info.cls is None and outer is module_scope:
-            keys[info] = info.name
-        elif info.cls is not None:
-            cls = facts.classes[info.cls]
-            if cls.outer is module_scope and outer is cls.scope:
-                keys[info] = f"{cls.name}.{info.name}"
-        if info not in keys:
-            keys[info] = f"<{facts.line_of(info.node.name)}>{info.name}"
-    return keys
-
-
 def call_target(facts: ModuleFacts, site: CallSite, keys: dict[FunctionInfo, str]) -> str | None:
     """The summary's name for what a call runs: a function of the module, or a qualified name
     that may be one of the project's."""
@@ -50,7 +31,7 @@ def call_target(facts: ModuleFacts, site: CallSite, keys: dict[FunctionInfo, str
 
 
 def summarise(facts: ModuleFacts) -> Summary:
-    keys = function_keys(facts)
+    keys = facts.summary_keys
     summary = Summary()
     workloads = Workloads(facts)
     threaded = _uses_threads(facts)
@@ -148,23 +129,10 @@ def _changes(facts: ModuleFacts, info: FunctionInfo) -> list[Change]:
         if attr is not None:
             changes.append(Change(line, text, SELF + attr))
             continue
-        obj = mutation.obj
-        if obj is None or facts.names.lookup(_root(obj), mutation.scope) is None:
-            continue
-        qualname = facts.names.qualname(obj, mutation.scope)
-        if qualname is None or apis.lookup(qualname) is not None:
-            continue
-        if mutation.attr is not None:
-            changes.append(Change(line, text, f"{qualname}.{mutation.attr}"))
-        else:
-            changes.append(Change(line, text, qualname, in_place=True))
+        imported = visibility.imported_target(mutation)
+        if imported is not None:
+            changes.append(Change(line, text, imported[0], in_place=imported[1]))
     return changes
-
-
-def _root(expr: cst.BaseExpression) -> str:
-    while isinstance(expr, (cst.Attribute, cst.Subscript)):
-        expr = expr.value
-    return expr.value if isinstance(expr, cst.Name) else ""
 
 
 def _shown(facts: ModuleFacts, node: cst.CSTNode) -> str:

@@ -6,6 +6,7 @@ from typing import Iterator
 
 from mplint.apis import Kind
 from mplint.facts import ForkWithThreads, ModuleFacts
+from mplint.project.link import shown
 from mplint.rules.base import Report, Rule
 
 _FORKED = {
@@ -26,7 +27,9 @@ class ForkAfterThreads(Rule):
     created and not joined, terminated or left by its `with` block, or a `ThreadPoolExecutor` was
     given tasks and not shut down. "After" follows the calls of the module's functions in the
     order they run: threads started in `setup()` and a fork in `run()` are found when `main()`
-    calls both, in that order. Reported: the `os.fork()` call, the process's `start()`, or the
+    calls both, in that order; a function of another module of the project that starts a
+    thread and returns with it running (`monitor.start_heartbeat()`) starts one where it is
+    called, and the message names the chain to the thread's start with file and line. Reported: the `os.fork()` call, the process's `start()`, or the
     creation of the pool, executor or manager. Not reported: forks where the platform default
     start method applies (mplint cannot know the platform), spawn and forkserver, threads joined
     or shut down before the fork, threads started only in the child (in a branch on the result
@@ -124,4 +127,7 @@ if __name__ == "__main__":
 
 def _started(facts: ModuleFacts, found: ForkWithThreads) -> str:
     started = found.started.node
-    return f"started by `{facts.call_text(started)}` on line {facts.line_of(started)}, not ended before"
+    where = f"`{facts.call_text(started)}` on line {facts.line_of(started)}"
+    if found.via is not None:
+        return f"started by {where}, through {shown(found.via)}, not ended before"
+    return f"started by {where}, not ended before"

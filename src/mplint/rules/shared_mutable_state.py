@@ -11,6 +11,7 @@ from mplint.facts import Dispatch, FunctionInfo, ModuleFacts, Plain
 from mplint.facts.scopes import Binding, Scope
 from mplint.object_apis import PROGRESS_METHODS
 from mplint.facts.state import fits
+from mplint.project.link import shown
 from mplint.rules.base import Report, Rule
 
 _COPY = "the child works on a copy under fork, on a fresh import under spawn/forkserver"
@@ -36,7 +37,14 @@ class SharedMutableState(Rule):
     a tqdm progress bar of the parent (`tqdm`, `tqdm.auto`, `tqdm.notebook`) advanced with
     `update()` in a worker, also `self.bar` in the target of a forked process (a pool task's or a
     spawned process's object is pickled, and a bar cannot be: MPL026); and a module-level name
-    that the parent sets only at run time and a worker reads. Objects made for sharing (queues,
+    that the parent sets only at run time and a worker reads. Across the modules of a project: a
+    worker that changes a plain value (or rebinds a name) of an imported project module
+    (`shared.status[i] = ...`), or calls a function of another module that changes its own
+    module's state, or is such a function (`pool.map(shared.record, ...)`), when the parent
+    reads that state (`shared.status`); and `Process(target=component.run)` for an object of a
+    class of another module whose `run` (or a method of its class that `run` calls) sets
+    attributes on `self` that the parent reads; those messages name the chain to the change with
+    file and line. Objects made for sharing (queues,
     pipes, `Value`, `Array`, Manager proxies, shared memory, locks) are fine and never reported;
     so are a worker's own locals and the objects it creates, a per-process cache that the parent
     never reads, a global or an object set up by a pool `initializer=` (also one the module hands
@@ -122,6 +130,7 @@ if __name__ == "__main__":
             checker.bound_objects(),
             checker.method_calls(),
             checker.run_time_globals(),
+            checker.project_state(),
         ):
             if report.node not in seen:
                 seen.add(report.node)
@@ -347,6 +356,82 @@ class _Checker:
                 return facts.code(expr), None
         return None
 
+    # --- state of other modules of the project ------------------------------------------------
+
+    def project_state(self) -> Iterator[Report]:
+        """A worker that changes another project module's state (`shared.status[i] = v`), calls
+        a function of another module that changes its own, or is such a function, or a method of
+        an object of an imported class that sets attributes on `self`."""
+        facts = self.facts
+        project = facts.project
+        if not project:
+            return
+        for node, dispatches in self.workers.child_functions.items():
+            if all(d.kind == "initializer" for d in dispatches):
+                continue
+            function = facts.functions[node]
+            for mutation in self.state.mutations(function):
+                imported = self.visibility.imported_target(mutation)
+                absolute = project.imported_state.get(imported[0]) if imported is not None else None
+                read = self.visibility.parent_read_of(absolute) if absolute is not None else None
+                if read is not None:
+                    yield Report(
+                        mutation.node,
+                        f"`{_shown(facts, mutation.node)}` in `{function.name}` changes "
+                        f"{_state(absolute)} in a child process ({self._where(dispatches)}), so "  # type: ignore[arg-type]
+                        f"the parent's `{facts.code(read)}` (read on line {facts.line_of(read)}) "
+                        f"never changes ({_COPY}): {self._fix(dispatches, function, None)}",
+                    )
+            for site in function.calls:
+                found = facts.project_change(site)
+                read = self.visibility.parent_read_of(found[1]) if found is not None else None
+                if read is not None:
+                    yield Report(
+                        site.node,
+                        f"`{facts.call_text(site.node)}` in `{function.name}` changes "
+                        f"{_state(found[1])} in a child process ({self._where(dispatches)}; "  # type: ignore[index]
+                        f"through {shown(found[0])}), so the parent's `{facts.code(read)}` "  # type: ignore[index]
+                        f"(read on line {facts.line_of(read)}) never changes ({_COPY}): "
+                        f"{self._fix(dispatches, function, None)}",
+                    )
+        for dispatch in self.workers.dispatches:
+            yield from self._handed(dispatch)
+
+    def _handed(self, dispatch: Dispatch) -> Iterator[Report]:
+        facts = self.facts
+        site, target = dispatch.site, dispatch.target
+        if dispatch.worker is not None or site is None or target is None or dispatch.kind == "initializer":
+            return
+        name = facts.project_name(target, site.scope)
+        if name is None:
+            return
+        found = facts.project.changes.get(name)
+        read = self.visibility.parent_read_of(found[1]) if found is not None else None
+        if found is not None and read is not None:
+            yield Report(
+                target,
+                f"`{facts.code(target)}` changes {_state(found[1])} in a child process "
+                f"({self._where([dispatch])}; through {shown(found[0])}), so the parent's "
+                f"`{facts.code(read)}` (read on line {facts.line_of(read)}) never changes "
+                f"({_COPY}): {self._fix([dispatch], None, None)}",
+            )
+            return
+        if not isinstance(target, cst.Attribute) or not isinstance(target.value, cst.Name):
+            return
+        for attr, steps in facts.project.self_changes.get(name, ()):
+            read = self.visibility.parent_object_read(target.value, site.scope, attr)
+            if read is None:
+                continue
+            yield Report(
+                target,
+                f"`{facts.code(target)}` changes `self.{attr}` on the child's copy of "
+                f"`{target.value.value}` ({self._where([dispatch])}; through {shown(steps)}); "
+                f"the parent's object is another copy, so `{facts.code(read)}` on line "
+                f"{facts.line_of(read)} never sees the change: "
+                f"{self._fix([dispatch], None, None, attribute=True)}",
+            )
+            return
+
     # --- globals set by the parent at run time ---------------------------------------------
 
     def run_time_globals(self) -> Iterator[Report]:
@@ -411,7 +496,7 @@ class _Checker:
     def _fix(
         self,
         dispatches: Iterable[Dispatch],
-        function: FunctionInfo,
+        function: FunctionInfo | None,
         plain: Plain | None,
         attribute: bool = False,
     ) -> str:
@@ -419,7 +504,13 @@ class _Checker:
         if dispatches and all(d.kind in ("pool", "executor") for d in dispatches):
             site = dispatches[0].site
             call = f"`{self.facts.call_text(site.node)}`" if site is not None else "the pool"
-            task = dispatches[0].worker.name if dispatches[0].worker is not None else function.name
+            worker, target = dispatches[0].worker, dispatches[0].target
+            task = (
+                worker.name if worker is not None
+                else function.name if function is not None
+                else self.facts.code(target) if target is not None
+                else "the task"
+            )
             return f"return the value from `{task}` and use what {call} gives back in the parent"
         if plain is not None and plain.type in ("list", "deque"):
             shared = "a `Manager().list()`"
@@ -452,6 +543,12 @@ def _progress_fix(dispatches: list[Dispatch], bar: str) -> str:
         f"put a progress message on a `multiprocessing.Queue` in the child and call `{bar}.update()` "
         f"in the parent as it reads them"
     )
+
+
+def _state(absolute: str) -> str:
+    """Another module's state as a message names it: `status` of module `app.shared`."""
+    module, _, name = absolute.rpartition(".")
+    return f"`{name}` of the module `{module}`"
 
 
 def _config_fix(dispatches: list[Dispatch], name: str) -> str:

@@ -7,9 +7,10 @@ from typing import Iterator
 
 import libcst as cst
 
-from mplint.facts import CallSite, ModuleFacts
+from mplint.facts import CallSite, Chain, ModuleFacts
 from mplint.facts.setters import tolerated, unforced_setter
 from mplint.fixes.guard import start_method_fix
+from mplint.project.link import shown
 from mplint.rules.base import Report, Rule
 
 _FIX_TITLE = 'Move it under `if __name__ == "__main__":`, first'
@@ -29,7 +30,8 @@ _WHY_FORKED = (
 class StartMethodAtImport(Rule):
     """Finds `set_start_method(...)` calls that run when the module is imported, outside
     `if __name__ == "__main__":` and without `force=True`, directly or through a function called at
-    import time. Calls that tolerate a start method chosen before (under
+    import time, also a function of another module of the project (the message names the chain
+    with file and line). Calls that tolerate a start method chosen before (under
     `if multiprocessing.get_start_method(allow_none=True) is None:`, or in a `try` that catches
     `RuntimeError`) are not reported."""
 
@@ -102,11 +104,8 @@ if __name__ == "__main__":
     def check(self, facts: ModuleFacts) -> Iterator[Report]:
         if PurePath(facts.path).name == "conftest.py":
             return  # pytest's configuration: imported once by the test run, never by its children
-        setters = [
-            site
-            for site in facts.calls
-            if unforced_setter(facts, site)
-        ]
+        yield from self._through_project(facts)
+        setters = [site for site in facts.calls if unforced_setter(facts, site)]
         if not setters:
             return
         for site in setters:
@@ -129,6 +128,38 @@ if __name__ == "__main__":
                     f"`{facts.code(setter.node)}` (line {facts.line_of(setter.node)}): "
                     f"{_why(facts, setter)}: {_suggestion(facts, setter)}",
                 )
+
+
+    @staticmethod
+    def _through_project(facts: ModuleFacts) -> Iterator[Report]:
+        """Import-time calls that reach a function of another module of the project that sets
+        the start method, directly or through functions of this module."""
+        if not facts.project or not facts.project.sets_method:
+            return
+        for site, chain in facts.import_time_calls_reaching(lambda s: facts.project_setter(s) is not None):
+            if tolerated(facts, site):
+                continue
+            remote = facts.project_setter(chain[-1])
+            local = [f"`{facts.call_text(s.node)}` (line {facts.line_of(s.node)})" for s in chain]
+            yield Report(site.node, _remote_message(facts, site, local, remote))  # type: ignore[arg-type]
+        for site in facts.calls:
+            remote = facts.project_setter(site) if site.import_time else None
+            if remote is not None and not tolerated(facts, site):
+                yield Report(site.node, _remote_message(facts, site, [], remote))
+
+
+def _remote_message(facts: ModuleFacts, site: CallSite, local: list[str], remote: Chain) -> str:
+    setter = remote[-1][0]
+    method = setter[setter.find("(") + 1: setter.rfind(")")].split(",")[0].strip()
+    why = _WHY_FORKED if method in ('"fork"', "'fork'") else _WHY_SPAWNED
+    module = setter[: setter.find("set_start_method")].rstrip(".") or "multiprocessing"
+    through = " -> ".join([*local, shown(remote)])
+    return (
+        f"`{facts.call_text(site.node)}` is called at import time and calls `{setter}` in another "
+        f"module (through {through}): {why}: create processes from "
+        f"`ctx = {module}.get_context({method})` instead, or make the call under "
+        '`if __name__ == "__main__":`'
+    )
 
 
 def _method(facts: ModuleFacts, site: CallSite) -> str:
