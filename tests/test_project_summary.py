@@ -179,7 +179,11 @@ def test_code_run_in_a_child_through_another_module_is_not_the_parents(tmp_path)
 
 def test_a_worker_of_another_module_gets_the_work_of_all_it_reaches(tmp_path) -> None:
     files = {
-        "jobs.py": "import multiprocessing\nimport net\n\n\ndef work(u):\n    return net.get(u)\n",
+        "jobs.py": (
+            "import multiprocessing\nimport net\n\n\ndef work(u):\n    return net.get(u)\n\n\n"
+            "def not_a_worker(u):\n    return net.get(u)\n\n\n"
+            "def main(urls):\n    with multiprocessing.Pool(2) as pool:\n        pool.map(work, urls)\n"
+        ),
         "net.py": "import client\n\n\ndef get(u):\n    return client.fetch(u)\n",
         "client.py": "import requests\n\n\ndef fetch(u):\n    return requests.get(u, timeout=1)\n",
     }
@@ -188,3 +192,16 @@ def test_a_worker_of_another_module_gets_the_work_of_all_it_reaches(tmp_path) ->
     assert [(text, waits) for text, waits, _ in work.blocking] == [("requests.get(...)", "the network")]
     assert work.blocking[0][2] == (("get()", "net.py", 4), ("fetch()", "client.py", 4), ("requests.get(...)", "client.py", 5))
     assert work.unknown is None
+
+
+def test_a_module_whose_workers_call_nothing_of_the_project_is_told_nothing(tmp_path) -> None:
+    files = {
+        "jobs.py": (
+            "import multiprocessing\nimport net\n\n\ndef square(x):\n    return x * x\n\n\n"
+            "def fetch_all(urls):\n    with multiprocessing.Pool(2) as pool:\n"
+            "        pool.map(square, range(3))\n    return [net.get(u) for u in urls]\n"
+        ),
+        "net.py": "import requests\n\n\ndef get(u):\n    return requests.get(u, timeout=1)\n",
+    }
+    session = _linked(tmp_path, files)
+    assert not session.facts_for(str(tmp_path / "jobs.py"))  # so its first check stands

@@ -127,6 +127,7 @@ class Linked:
         self._changes: dict[Node, Node | None] = {}
         #: the module state each function that changes some changes itself: (line, text, name)
         self._changed: dict[Node, tuple[int, str, str]] = {}
+        self._works: dict[Node, RemoteWork] = {}
         self._link()
 
     def resolve(self, target: str, importer: str, _hops: int = 0) -> Node | None:
@@ -303,6 +304,11 @@ class Linked:
 
     def work(self, node: Node) -> RemoteWork:
         """The work of a function with all it reaches in the project."""
+        if node not in self._works:
+            self._works[node] = self._work(node)
+        return self._works[node]
+
+    def _work(self, node: Node) -> RemoteWork:
         parent: dict[Node, Node | None] = {node: None}
         order = [node]
         unknown = None
@@ -357,24 +363,32 @@ class Linked:
             "starts": {}, "threads": {}, "sets_method": {}, "work": {}, "changes": {},
             "self_changes": {}, "imported_state": {}, "in_child": {},
         }
-        named = {n for f in summary.functions.values() for n in f.work.named}
-        for target in sorted({*summary.external, *named, *(h[0] for h in summary.handed)}):
+        handed = {h[0] for h in summary.handed}
+        # what workers call, and what is handed over: only there are work and changes asked
+        asked = set(handed)
+        for function in summary.functions.values():
+            if function.child or function.in_thread:
+                asked.update(t for t, _line in function.calls if not t.startswith(LOCAL))
+                asked.update(function.work.named)
+        for target in sorted({*summary.external, *asked}):
             node = self.resolve(target, path)
             if node is None or node[0] == path or node not in self._functions_index:
                 continue
             for field_, links in (("starts", self._next), ("threads", self._threads), ("sets_method", self._sets)):
                 if node in links:
                     told[field_][target] = self.chain(node, links)
+            if target not in asked:
+                continue
             if node in self._changes:
                 told["changes"][target] = (self.chain(node, self._changes), self._changed[self._end(node, self._changes)][2])
             work = self.work(node)
             if work != RemoteWork():
                 told["work"][target] = work
-            changed = self._self_changes(node)
+            changed = self._self_changes(node) if target in handed else ()
             if changed:
                 told["self_changes"][target] = changed
         for function in summary.functions.values():
-            for change in function.changes:
+            for change in function.changes if function.child else ():
                 if change.target.startswith((OWN, SELF)):
                     continue
                 state = self.module_state(change.target, path, change.in_place)

@@ -36,6 +36,7 @@ def summarise(facts: ModuleFacts) -> Summary:
     workloads = Workloads(facts)
     threaded = _uses_threads(facts)
     child = facts.workers.child_functions
+    in_thread = _thread_workers(facts)
     for info, key in keys.items():
         shown = info.name if key.startswith("<") else key.removesuffix(".__init__")
         function = Function(f"{shown}()", facts.line_of(info.node.name))
@@ -52,6 +53,7 @@ def summarise(facts: ModuleFacts) -> Summary:
         function.changes = _changes(facts, info)
         function.threads = _threads_left_running(facts, info) if threaded else None
         function.child = info.node in child
+        function.in_thread = info.node in in_thread
         summary.functions[key] = function
     summary.handed = _handed(facts)
     summary.plain = _plain_values(facts)
@@ -183,6 +185,17 @@ def _threads_left_running(facts: ModuleFacts, info: FunctionInfo) -> tuple[int, 
         return None
     site = next(iter(running.values()))
     return facts.line_of(site.node), facts.call_text(site.node)
+
+
+def _thread_workers(facts: ModuleFacts) -> set[cst.FunctionDef]:
+    """The functions of the module that its own hand-overs run in threads."""
+    found: set[cst.FunctionDef] = set()
+    if not _uses_threads(facts):
+        return found
+    for dispatch in facts.workers.thread_dispatches:
+        if dispatch.worker is not None and dispatch.worker.node not in found:
+            found.update(f.node for f in facts.callgraph.reached_from(dispatch.worker))
+    return found
 
 
 def _handed(facts: ModuleFacts) -> list[tuple[str, int, str]]:

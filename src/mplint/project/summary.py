@@ -100,6 +100,8 @@ class Function:
     changes: list[Change] = field(default_factory=list)
     #: it runs in a child through a dispatch of its own module
     child: bool = False
+    #: it runs in a thread through a hand-over of its own module (its calls' work is asked)
+    in_thread: bool = False
 
     def to_json(self) -> list[Any]:
         return [
@@ -107,16 +109,16 @@ class Function:
             [list(c) for c in self.calls], list(self.threads) if self.threads else None,
             list(self.sets_method) if self.sets_method else None,
             self.work.to_json() if self.work else None,
-            [[c.line, c.text, c.target, c.in_place] for c in self.changes], self.child,
+            [[c.line, c.text, c.target, c.in_place] for c in self.changes], self.child, self.in_thread,
         ]
 
     @classmethod
     def from_json(cls, data: list[Any]) -> Function:
-        shown, line, starts, calls, threads, sets_method, work, changes, child = data
+        shown, line, starts, calls, threads, sets_method, work, changes, child, in_thread = data
         return cls(
             shown, line, _pair(starts), [(c[0], c[1]) for c in calls], _pair(threads),
             _pair(sets_method), Work.from_json(work) if work else Work(),
-            [Change(c[0], c[1], c[2], c[3]) for c in changes], child,
+            [Change(c[0], c[1], c[2], c[3]) for c in changes], child, in_thread,
         )
 
 
