@@ -151,7 +151,11 @@ PROJECT = {
         "import multiprocessing\nimport lib\n\n\ndef main():\n"
         "    with multiprocessing.Pool(2) as pool:\n        pool.map(lib.work, range(3))\n"
     ),
-    "lib.py": "import deep\n\n\ndef work(x):\n    return helper(x)\n\n\ndef helper(x):\n    return deep.inner(x)\n\n\ndef other():\n    pass\n",
+    "lib.py": (
+        "import deep\n\n\ndef work(x):\n    return helper(x)\n\n\ndef helper(x):\n    return deep.inner(x)\n\n\n"
+        "def other():\n    import multiprocessing\n    with multiprocessing.Pool(2) as pool:\n"
+        "        pool.map(square, range(3))\n\n\ndef square(x):\n    return x * x\n"
+    ),
     "deep.py": "def inner(x):\n    return x\n",
 }
 
@@ -162,8 +166,8 @@ def test_functions_reached_from_another_modules_worker_run_in_a_child(tmp_path) 
     assert sorted(lib) == ["helper", "work"]
     assert lib["work"] == (("pool.map(...)", "app.py", 7), ("work()", "lib.py", 4))
     assert lib["helper"] == (("pool.map(...)", "app.py", 7), ("work()", "lib.py", 4), ("helper()", "lib.py", 8))
-    deep = session.facts_for(str(tmp_path / "deep.py")).in_child
-    assert list(deep) == ["inner"]
+    # a module that hands nothing to children itself is not asked where its code runs
+    assert not session.facts_for(str(tmp_path / "deep.py")).in_child
 
 
 def test_code_run_in_a_child_through_another_module_is_not_the_parents(tmp_path) -> None:
@@ -205,3 +209,16 @@ def test_a_module_whose_workers_call_nothing_of_the_project_is_told_nothing(tmp_
     }
     session = _linked(tmp_path, files)
     assert not session.facts_for(str(tmp_path / "jobs.py"))  # so its first check stands
+
+
+def test_a_file_is_told_only_what_its_enabled_rules_ask(tmp_path) -> None:
+    session = _linked(tmp_path, {
+        "jobs.py": (
+            "import multiprocessing\nimport net\n\n\ndef work(u):\n    return net.get(u)\n\n\n"
+            "def main(urls):\n    with multiprocessing.Pool(2) as pool:\n        pool.map(work, urls)\n"
+        ),
+        "net.py": "import requests\n\n\ndef get(u):\n    return requests.get(u, timeout=1)\n",
+    })
+    told = session.facts_for(str(tmp_path / "jobs.py"))
+    assert told.work and told.only_for({"MPL004"}) == told
+    assert not told.only_for({"MPL001", "MPL003"})  # MPL004 and MPL024 are off: nothing to check again

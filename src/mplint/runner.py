@@ -117,7 +117,7 @@ def project_facts(
     session.explore(apis.may_contain_findings)
     session.add_conftests(apis.may_contain_findings)
     summarise_project(session, options, 1, cache)
-    return session.facts_for(path)
+    return session.facts_for(path).only_for(codes)
 
 
 def _as_bytes(source: bytes | str) -> bytes:
@@ -219,7 +219,7 @@ def lint_paths(
     index_of = {path: index for index, path in enumerate(found.files)}
     for path, source, codes, uses_api in named:
         index = index_of[path]
-        project = session.facts_for(path)
+        project = session.facts_for(path).only_for(codes)
         if not uses_api and not project:
             continue  # its precheck result stands: it cannot have a finding
         if cache is not None:

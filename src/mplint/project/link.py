@@ -18,8 +18,8 @@ or unknown (a call nobody in the project defines stays unknown).
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass, field, replace
+from typing import Any, Collection
 
 from mplint.project.resolver import ModuleRef, Project
 from mplint.project.summary import LOCAL, OWN, SELF, Function, Summary
@@ -88,12 +88,34 @@ class ProjectFacts:
              sorted(self.imported_state.items()), sorted(self.in_child.items()), self.package)
         )
 
+    def only_for(self, codes: Collection[str]) -> ProjectFacts:
+        """What the rules of `codes` ask of it: a file whose enabled rules ask nothing it holds is
+        told nothing, and keeps its first check."""
+        dropped = {name: {} for name, asking in ASKED_BY.items() if not asking & set(codes)}
+        if not dropped or not self:
+            return self
+        pruned = replace(self, **dropped)  # type: ignore[arg-type]
+        return pruned if pruned else NO_PROJECT_FACTS
+
     def absolute(self, qualname: str) -> str | None:
         """A name as the module writes it (`.shared.status`), made absolute."""
         return ModuleRef("", self.package, True, ()).absolute(qualname)
 
 
 NO_PROJECT_FACTS = ProjectFacts()
+
+#: which rules ask each of the cross-module facts (the others are asked by all: the conftest's
+#: start method through the start method of every process, the functions run in a child
+#: through every fact that asks where code runs)
+ASKED_BY: dict[str, frozenset[str]] = {
+    "starts": frozenset({"MPL001", "MPL015"}),
+    "threads": frozenset({"MPL016"}),
+    "sets_method": frozenset({"MPL009"}),
+    "work": frozenset({"MPL004", "MPL024"}),
+    "changes": frozenset({"MPL003"}),
+    "self_changes": frozenset({"MPL003"}),
+    "imported_state": frozenset({"MPL003"}),
+}
 #: the step that stands for the middle of a long chain
 ELLIPSIS: Step = ("...", "", 0)
 
@@ -375,6 +397,8 @@ class Linked:
             if node is None or node[0] == path or node not in self._functions_index:
                 continue
             for field_, links in (("starts", self._next), ("threads", self._threads), ("sets_method", self._sets)):
+                if field_ == "threads" and not (summary.forks or pinned == "fork"):
+                    continue  # threads matter only to a fork by choice
                 if node in links:
                     told[field_][target] = self.chain(node, links)
             if target not in asked:
@@ -394,9 +418,12 @@ class Linked:
                 state = self.module_state(change.target, path, change.in_place)
                 if state is not None:
                     told["imported_state"][change.target] = state
-        for (there, key), chain in self._in_child.items():
-            if there == path:
-                told["in_child"][key] = chain
+        # a read in code run in a child is not the parent's: asked only where the module hands
+        # code to children itself (MPL003's reads)
+        if summary.handed or any(f.child for f in summary.functions.values()):
+            for (there, key), chain in self._in_child.items():
+                if there == path:
+                    told["in_child"][key] = chain
         if not pinned and not any(told.values()):
             return NO_PROJECT_FACTS
         return ProjectFacts(start_method=pinned, package=module.ref.package_name, **told)

@@ -34,7 +34,7 @@ def summarise(facts: ModuleFacts) -> Summary:
     keys = facts.summary_keys
     summary = Summary()
     workloads = Workloads(facts)
-    threaded = _uses_threads(facts)
+    threaded = _may_start_threads(facts)
     child = facts.workers.child_functions
     in_thread = _thread_workers(facts)
     for info, key in keys.items():
@@ -51,12 +51,13 @@ def summarise(facts: ModuleFacts) -> Summary:
                 function.calls.append((target, facts.line_of(site.node)))
         function.work = _own_work(facts, workloads, info)
         function.changes = _changes(facts, info)
-        function.threads = _threads_left_running(facts, info) if threaded else None
+        function.threads = _threads_left_running(facts, info) if info.node in threaded else None
         function.child = info.node in child
         function.in_thread = info.node in in_thread
         summary.functions[key] = function
     summary.handed = _handed(facts)
     summary.plain = _plain_values(facts)
+    summary.forks = facts.source is None or "fork" in facts.source
     external = set()
     for site in facts.calls:
         target = call_target(facts, site, keys)
@@ -164,6 +165,36 @@ def _uses_threads(facts: ModuleFacts) -> bool:
         (api := facts.values.class_api(info.node)) is not None and api.kind in _THREAD_KINDS
         for info in facts.classes.values()
     )
+
+
+_STARTS_WORK = frozenset({"start", "submit", "map"})
+
+
+def _may_start_threads(facts: ModuleFacts) -> set[cst.FunctionDef]:
+    """The functions that may start a thread, directly or through functions of the module: the
+    ones worth following in order (a cheap reading: a thread API called, or `.start()`,
+    `.submit()`, `.map()` on anything)."""
+    if not _uses_threads(facts):
+        return set()
+    callers: dict[cst.FunctionDef, list[cst.FunctionDef]] = {}
+    found: list[cst.FunctionDef] = []
+    for info in facts.functions.values():
+        for site in info.calls:
+            callee = facts.callgraph.callee(site)
+            if callee is not None:
+                callers.setdefault(callee.node, []).append(info.node)
+            func = site.node.func
+            if (isinstance(func, cst.Attribute) and func.attr.value in _STARTS_WORK) or (
+                (api := facts.api_of_call(site)) is not None and api.kind in _THREAD_KINDS
+            ):
+                found.append(info.node)
+    reached = set(found)
+    while found:
+        for caller in callers.get(found.pop(), ()):
+            if caller not in reached:
+                reached.add(caller)
+                found.append(caller)
+    return reached
 
 
 def _threads_left_running(facts: ModuleFacts, info: FunctionInfo) -> tuple[int, str] | None:

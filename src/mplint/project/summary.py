@@ -140,6 +140,8 @@ class Summary:
     handed: list[tuple[str, int, str]] = field(default_factory=list)
     #: module-level names bound to a plain mutable value: name -> its type ("list", "dict", ...)
     plain: dict[str, str] = field(default_factory=dict)
+    #: the module may fork by choice (its text says `fork`): only then do threads matter to it
+    forks: bool = True
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -150,6 +152,7 @@ class Summary:
             "start_method": self.start_method,
             "handed": [list(h) for h in self.handed],
             "plain": self.plain,
+            "forks": self.forks,
         }
 
     @classmethod
@@ -159,5 +162,5 @@ class Summary:
         functions = {key: Function.from_json(f) for key, f in data["functions"].items()}
         return cls(
             functions, dict(data["aliases"]), list(data["external"]), data["start_method"],
-            [(h[0], h[1], h[2]) for h in data["handed"]], dict(data["plain"]),
+            [(h[0], h[1], h[2]) for h in data["handed"]], dict(data["plain"]), bool(data["forks"]),
         )
