@@ -294,4 +294,4 @@ def test_a_cache_entry_that_is_not_exactly_what_mplint_writes_is_recomputed(tmp_
     again = run("--cache-dir", str(cache), "a.py", cwd=tmp_path)
     assert_no_traceback(again)
     assert (again.returncode, again.stdout, again.stderr) == (1, first.stdout, first.stderr)
-    assert json.loads(stored.read_text())["findings"][0][0] == 3  # rewritten whole
+    assert json.loads(stored.read_text())["result"]["findings"][0][0] == 3  # rewritten whole

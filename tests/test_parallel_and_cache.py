@@ -29,8 +29,21 @@ def tree(tmp_path: Path) -> Path:
 
 
 def _entries(cache: Path) -> list[Path]:
-    """The cached results (the cached module summaries left out)."""
-    return sorted(p for p in cache.glob("*/*.json") if "findings" in json.loads(p.read_text()))
+    """The cache entries that hold a result: a module's own (with its summary and what its
+    check asked of the project) or a result checked with its project's facts."""
+    return sorted(p for p in cache.glob("*/*.json") if "findings" in _result_of(json.loads(p.read_text())))
+
+
+def _result_of(data: dict) -> dict:
+    return data["result"] if "result" in data else data
+
+
+def _mark_cached(entry: Path) -> None:
+    """Rewrite every cached message: a run that re-parsed the file would print the real one."""
+    data = json.loads(entry.read_text())
+    result = _result_of(data)
+    result["findings"] = [[*row[:6], "FROM THE CACHE"] for row in result["findings"]]
+    entry.write_text(json.dumps(data))
 
 
 def test_worker_processes_report_exactly_what_one_process_reports(tree: Path) -> None:
@@ -48,11 +61,8 @@ def test_a_warm_run_takes_results_from_the_cache_instead_of_parsing(tree: Path, 
     assert cold.returncode == 1
     entries = _entries(cache)
     assert entries, "the first run wrote no cache entries"
-    # Rewrite every cached message: a run that re-parsed a file would print the real one.
     for entry in entries:
-        data = json.loads(entry.read_text())
-        data["findings"] = [[*row[:6], "FROM THE CACHE"] for row in data["findings"]]
-        entry.write_text(json.dumps(data))
+        _mark_cached(entry)
     warm = mplint("--cache-dir", str(cache), ".", cwd=tree)
     assert warm.returncode == 1
     lines = warm.stdout.splitlines()
@@ -65,9 +75,7 @@ def test_a_changed_file_or_changed_settings_miss_the_cache(tmp_path: Path) -> No
     write(tmp_path, {"a.py": BAD, "b.py": BAD})
     mplint("--cache-dir", str(cache), ".", cwd=tmp_path)
     for entry in _entries(cache):
-        data = json.loads(entry.read_text())
-        data["findings"] = [[*row[:6], "FROM THE CACHE"] for row in data["findings"]]
-        entry.write_text(json.dumps(data))
+        _mark_cached(entry)
     (tmp_path / "b.py").write_text(BAD + "\n# edited\n")
     edited = mplint("--cache-dir", str(cache), ".", cwd=tmp_path)
     a_line, b_line = edited.stdout.splitlines()
@@ -147,7 +155,7 @@ NAMES = [f"f{i}.py" for i in range(7)] + ["crash.py"]
 
 def test_files_in_flight_when_a_worker_dies_are_checked_again_alone(monkeypatch) -> None:
     monkeypatch.setattr(parallel, "check_batch", _dying_batch)
-    results = {i: r for i, r, _summary in parallel.run_jobs(_jobs(NAMES), jobs=2)}
+    results = {i: r for i, r, _summary, _asked in parallel.run_jobs(_jobs(NAMES), jobs=2)}
     assert sorted(results) == list(range(len(NAMES)))
     assert all(isinstance(r, FileResult) and r.error is None and r.findings for r in results.values())
 
@@ -155,7 +163,7 @@ def test_files_in_flight_when_a_worker_dies_are_checked_again_alone(monkeypatch)
 def test_a_file_that_kills_its_worker_every_time_is_one_error(monkeypatch) -> None:
     monkeypatch.setattr(parallel, "check_batch", _dying_batch)
     monkeypatch.setattr(parallel, "check_job", _dying_job)
-    results = {i: r for i, r, _summary in parallel.run_jobs(_jobs(NAMES), jobs=2)}
+    results = {i: r for i, r, _summary, _asked in parallel.run_jobs(_jobs(NAMES), jobs=2)}
     crashed = results[NAMES.index("crash.py")]
     assert crashed.error is not None and "crashed" in crashed.error.message and crashed.error.internal
     others = [r for i, r in results.items() if NAMES[i] != "crash.py"]

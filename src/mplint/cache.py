@@ -3,8 +3,11 @@
 The key is a hash of the file's bytes and path (a rule may look at the file name), the enabled
 codes, the rule options, and the linter itself: its version, the modification times of its own
 source files (so that an edited checkout of mplint never reads stale results), LibCST's version and
-the Python version. An entry is a small JSON file written whole (temporary file, then rename), so
-concurrent runs cannot leave half an entry; an entry that cannot be read is treated as missing.
+the Python version. A module's own entry holds its result checked without its project's facts, what
+that check asked of them (`project/asked.py`) and its summary, all from one parse; a result checked
+with the project's facts has an entry of its own, keyed by them too. An entry is a small JSON file
+written whole (temporary file, then rename), so concurrent runs cannot leave half an entry; an
+entry that cannot be read is treated as missing.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ import importlib.util
 import json
 import os
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Collection
 
@@ -22,6 +26,7 @@ from mplint import __version__
 from mplint.findings import FileError, FileResult, Finding
 from mplint.fixes import Fix
 from mplint.options import RuleOptions
+from mplint.project.asked import Asked
 from mplint.project.summary import Summary
 
 ENV_VAR = "MPLINT_CACHE_DIR"
@@ -87,6 +92,29 @@ def _result(data: object, path: str) -> FileResult | None:
     )
 
 
+def _result_data(result: FileResult) -> dict[str, object]:
+    error = result.error
+    return {
+        "findings": [
+            [f.line, f.column, f.end_line, f.end_column, f.code, f.name, f.message]
+            for f in result.findings
+        ],
+        "fixes": [f.fix.as_dict() if f.fix is not None else None for f in result.findings],
+        "error": [error.message, error.line, error.column] if error is not None else None,
+    }
+
+
+@dataclass(frozen=True)
+class Local:
+    """A module's own entry: its check without project facts and what the check asked of them;
+    with `summarised`, its summary (None: it could not be parsed)."""
+
+    result: FileResult
+    asked: Asked
+    summarised: bool = False
+    summary: Summary | None = None
+
+
 class Cache:
     def __init__(self, folder: Path) -> None:
         self.folder = folder
@@ -118,37 +146,40 @@ class Cache:
             return None  # missing, or not JSON (or nested too deeply to read): check the file again
         return _result(data, path)
 
-    def summary_key(self, source: bytes, path: str) -> str:
-        """The key of a module's summary: it depends on the code and the file's name only."""
-        digest = hashlib.sha256()
-        for part in (self._salt, "summary", path):
-            digest.update(part.encode("utf-8", "surrogatepass"))
-            digest.update(b"\0")
-        digest.update(source)
-        return digest.hexdigest()
+    def local_key(self, source: bytes, path: str, codes: Collection[str], options: RuleOptions) -> str:
+        """The key of a module's own entry: its check without project facts, what that check
+        asked of them, and its summary (which depends on the code and the file's name only)."""
+        return self.key(source, path, codes, options, "\0local")
 
-    def get_summary(self, key: str) -> tuple[bool, Summary | None]:
-        """(found, summary): a module that could not be parsed has a cached None."""
+    def get_local(self, key: str, path: str) -> Local | None:
+        """The module's own entry, if it is exactly what `put_local` writes."""
         try:
             data = json.loads(self._entry(key).read_text(encoding="utf-8"))
-            return True, (Summary.from_json(data["summary"]) if data["summary"] is not None else None)
-        except (OSError, ValueError, TypeError, KeyError, IndexError):
-            return False, None
+        except (OSError, ValueError, RecursionError):
+            return None
+        if not isinstance(data, dict) or set(data) != {"result", "asked", "summary"}:
+            return None
+        result = _result(data["result"], path)
+        if result is None:
+            return None
+        try:
+            asked = Asked.from_json(data["asked"])
+            made = data["summary"]
+            summarised = made is not False
+            summary = Summary.from_json(made) if summarised and made is not None else None
+        except (ValueError, TypeError, KeyError, IndexError, AttributeError):
+            return None
+        return Local(result, asked, summarised, summary)
 
-    def put_summary(self, key: str, summary: Summary | None) -> None:
-        self._write(key, {"summary": summary.to_json() if summary is not None else None})
+    def put_local(self, key: str, local: Local) -> None:
+        """`summary` False: none was made; None: the module could not be parsed."""
+        summary: object = False
+        if local.summarised:
+            summary = local.summary.to_json() if local.summary is not None else None
+        self._write(key, {"result": _result_data(local.result), "asked": local.asked.to_json(), "summary": summary})
 
     def put(self, key: str, result: FileResult) -> None:
-        error = result.error
-        data = {
-            "findings": [
-                [f.line, f.column, f.end_line, f.end_column, f.code, f.name, f.message]
-                for f in result.findings
-            ],
-            "fixes": [f.fix.as_dict() if f.fix is not None else None for f in result.findings],
-            "error": [error.message, error.line, error.column] if error is not None else None,
-        }
-        self._write(key, data)
+        self._write(key, _result_data(result))
 
     def _write(self, key: str, data: object) -> None:
         if not self._usable:

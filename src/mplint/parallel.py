@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Collection, Iterator
 from mplint.findings import FileError, FileResult
 from mplint.interrupts import in_worker
 from mplint.options import DEFAULT_OPTIONS, RuleOptions
+from mplint.project.asked import Asked, Recorder
 from mplint.project.link import NO_PROJECT_FACTS, ProjectFacts
 from mplint.project.summary import Summary
 
@@ -43,10 +44,13 @@ class Job:
     #: what the file's project tells its check; with `summarise` its summary is made too
     project: ProjectFacts = NO_PROJECT_FACTS
     summarise: bool = False
+    #: check without project facts, noting what the check asks of them (`project` is not used)
+    record: bool = False
 
 
-#: what a job gives back: its index, the file's result, and its summary when one was asked for
-Done = tuple[int, FileResult, "Summary | None"]
+#: what a job gives back: its index, the file's result, its summary when one was asked for, and
+#: with `record` what its check asked of the project
+Done = tuple[int, FileResult, "Summary | None", "Asked | None"]
 
 
 def available_cpus() -> int:
@@ -76,10 +80,11 @@ def check_source(
 
 
 def check_job(job: Job) -> Done:
+    project = Recorder() if job.record else job.project
     result, summary = check_source(
-        job.text, job.path, job.codes, job.options, project=job.project, summarise=job.summarise
+        job.text, job.path, job.codes, job.options, project=project, summarise=job.summarise
     )
-    return job.index, result, summary
+    return job.index, result, summary, project.asked if isinstance(project, Recorder) else None
 
 
 def check_batch(batch: list[Job]) -> list[Done]:
@@ -156,4 +161,4 @@ def _check_alone(job: Job) -> Done:
             return executor.submit(check_job, job).result()
     except BrokenProcessPool:
         message = "mplint's worker process crashed while checking this file; please report it"
-        return job.index, FileResult(job.path, error=FileError(job.path, message, internal=True)), None
+        return job.index, FileResult(job.path, error=FileError(job.path, message, internal=True)), None, None

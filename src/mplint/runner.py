@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from typing import BinaryIO, Callable, Mapping, Sequence
 
 from mplint import apis
-from mplint.cache import Cache
+from mplint.cache import Cache, Local
 from mplint.config import Settings
 from mplint.discovery import discover
 from mplint.findings import FileError, FileResult, Finding
@@ -19,7 +19,7 @@ from mplint.parallel import Job, check_source, run_jobs
 from mplint.precheck import precheck
 from mplint.source import SourceError, decode
 from mplint.project.link import NO_PROJECT_FACTS, ProjectFacts
-from mplint.project.session import Session
+from mplint.project.session import File, Session
 
 STDIN = "-"
 STDIN_DEFAULT_NAME = "<stdin>"
@@ -132,29 +132,51 @@ def summarise_project(
     named: Sequence[tuple[str, bytes, frozenset[str], bool]] = (),
 ) -> None:
     """Summaries of the project modules that can matter (from the cache, else parsed), then the
-    link. A named file that uses the API is checked in the same parse, without what its project
-    tells it: most have nothing to be told, and keep that result."""
+    link. A named file is checked in the same parse, without what its project tells it but noting
+    what its check asks of it (`project/asked.py`): most are asked nothing the project answers,
+    and keep that result."""
     codes_of = {os.path.abspath(path): codes for path, _, codes, _ in named}
+    wanted = session.wanted()
+    summarised = {file.path for file in wanted}
+    # the named files that use the API and need no summary are checked here too, for the record
+    files = wanted + [
+        file for path, file in sorted(session.files.items())
+        if file.named and file.uses_api and path in codes_of and path not in summarised
+    ]
     todo: list[Job] = []
     keys: dict[str, str] = {}
-    wanted = session.wanted()
-    for index, file in enumerate(wanted):
+    for index, file in enumerate(files):
+        codes = codes_of.get(file.path, frozenset()) if file.named else frozenset()
         if cache is not None:
-            keys[file.path] = cache.summary_key(file.source, file.path)
-            found, summary = cache.get_summary(keys[file.path])
-            if found:
-                session.summaries[file.path] = summary
+            keys[file.path] = cache.local_key(file.source, file.path, codes, options)
+            found = cache.get_local(keys[file.path], file.given)
+            if found is not None and (found.summarised or file.path not in summarised):
+                _keep(session, file, found, file.path in summarised, file.path in codes_of)
                 continue
-        codes = codes_of.get(file.path, frozenset()) if file.uses_api else frozenset()
-        todo.append(Job(index, file.given, file.source, codes, options, summarise=True))
-    for index, result, summary in run_jobs(todo, jobs):
-        file = wanted[index]
-        session.summaries[file.path] = summary
-        if file.named and file.uses_api and file.path in codes_of:
-            session.local_results[file.path] = result
+        todo.append(Job(index, file.given, file.source, codes, options,
+                        summarise=file.path in summarised, record=True))
+    for index, result, summary, asked in run_jobs(todo, jobs):
+        file = files[index]
+        if asked is None:  # its worker crashed: that is its result, and it has no summary
+            if file.path in summarised:
+                session.summaries[file.path] = None
+            if file.path in codes_of and file.uses_api:
+                session.local_results[file.path] = result
+            continue
+        local = Local(result, asked, file.path in summarised, summary)
+        _keep(session, file, local, file.path in summarised, file.path in codes_of)
         if cache is not None and not (result.error is not None and result.error.internal):
-            cache.put_summary(keys[file.path], summary)
+            cache.put_local(keys[file.path], local)
     session.link()
+
+
+def _keep(session: Session, file: File, local: Local, summarised: bool, named: bool) -> None:
+    if summarised:
+        session.summaries[file.path] = local.summary
+    if named:
+        session.asked[file.path] = local.asked
+        if file.uses_api:  # for a file that does not, the prefilter's result stands
+            session.local_results[file.path] = local.result
 
 
 def lint_paths(
@@ -219,25 +241,30 @@ def lint_paths(
     index_of = {path: index for index, path in enumerate(found.files)}
     for path, source, codes, uses_api in named:
         index = index_of[path]
+        key_path = os.path.abspath(path)
         project = session.facts_for(path).only_for(codes)
+        asked = session.asked.get(key_path)
+        local = session.local_results.get(key_path)
+        if asked is not None and not asked.answered_by(project):
+            # checked while it was summarised, and nothing it asked of its project is answered
+            # otherwise than by empty facts: that check stands (without the API, the prefilter's)
+            if local is not None:
+                slots[index] = local
+            continue
         if not uses_api and not project:
             continue  # its precheck result stands: it cannot have a finding
-        if cache is not None:
-            keys[index] = cache.key(source, path, codes, settings.rule_options, project.digest())
-        local = session.local_results.get(os.path.abspath(path))
-        if local is not None and not project:
-            slots[index] = local  # checked while it was summarised, and its project adds nothing
-            if cache is not None:
-                cache.put(keys[index], local)
+        if asked is None and local is not None and not project:
+            slots[index] = local  # its worker crashed, and its project adds nothing
             continue
         if cache is not None:
+            keys[index] = cache.key(source, path, codes, settings.rule_options, project.digest())
             slots[index] = cache.get(keys[index], path)
             if slots[index] is not None:
                 continue
         slots[index] = None
         todo.append(Job(index, path, source, codes, settings.rule_options, project))
 
-    for done, (index, result, _summary) in enumerate(run_jobs(todo, jobs), start=1):
+    for done, (index, result, _summary, _asked) in enumerate(run_jobs(todo, jobs), start=1):
         slots[index] = result
         if cache is not None and not (result.error is not None and result.error.internal):
             cache.put(keys[index], result)

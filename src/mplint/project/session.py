@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Callable
 
 from mplint.findings import FileResult
+from mplint.project.asked import Asked
 from mplint.project.link import NO_PROJECT_FACTS, Linked, Module, ProjectFacts
 from mplint.project.resolver import ModuleRef, Project, Projects
 from mplint.project.scan import may_import_project, project_imports
@@ -51,6 +52,8 @@ class Session:
         self.summaries: dict[str, Summary | None] = {}
         #: named files that were checked while they were summarised (without project facts)
         self.local_results: dict[str, FileResult] = {}
+        #: what the check of each of those asked of its project (`asked.py`)
+        self.asked: dict[str, Asked] = {}
         #: each named test module -> the conftest.py files pytest loads for it, outermost first
         self.conftests: dict[str, list[str]] = {}
         self._linked: Linked | None = None
