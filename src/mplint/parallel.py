@@ -11,6 +11,7 @@ flight are then checked again one at a time, each in a fresh process, so a crash
 
 from __future__ import annotations
 
+import gc
 import os
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
@@ -79,11 +80,24 @@ def check_source(
     )
 
 
+#: parsed characters after which a process runs a full collection: a module's facts and tree are
+#: cyclic garbage once it is checked, and Python's full passes are rare in a large heap, so without
+#: this a worker's memory grows with every large file it checks (the six sdists: 290 MiB against
+#: 170 MiB for the same files in one process)
+COLLECT_AFTER_CHARS = 128 * 1024
+_parsed_since_collection = 0
+
+
 def check_job(job: Job) -> Done:
+    global _parsed_since_collection
     project = Recorder() if job.record else job.project
     result, summary = check_source(
         job.text, job.path, job.codes, job.options, project=project, summarise=job.summarise
     )
+    _parsed_since_collection += len(job.text)
+    if _parsed_since_collection >= COLLECT_AFTER_CHARS:
+        _parsed_since_collection = 0
+        gc.collect()
     return job.index, result, summary, project.asked if isinstance(project, Recorder) else None
 
 
