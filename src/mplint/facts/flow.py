@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Collection, Iterable, Iterator, NamedTuple, Un
 import libcst as cst
 
 from mplint.facts.resolve import owner_of
+from mplint.facts.scopes import assigned_names
 from mplint.facts.uses import How, Seen, Use, UseReader, _SAME_ELEMENTS
 
 if TYPE_CHECKING:
@@ -398,7 +399,7 @@ class Flow(UseReader):
         return self._iterated(loop.target, node.value, loop.iter)
 
     def _binds(self, target: cst.BaseExpression, name: str, where: Scope) -> bool:
-        for bound in _target_names(target):
+        for bound in assigned_names(target):
             if bound.value == name:
                 return self.names.scope_of(bound) is where
         return False
@@ -466,9 +467,3 @@ def _expects_failure(node: cst.With) -> bool:
     return False
 
 
-def _target_names(target: cst.BaseExpression) -> Iterable[cst.Name]:
-    if isinstance(target, cst.Name):
-        yield target
-    elif isinstance(target, (cst.Tuple, cst.List)):
-        for element in target.elements:
-            yield from _target_names(element.value)

@@ -160,14 +160,14 @@ class Collected:
     with_items: list[tuple[cst.WithItem, Scope, int]] = field(default_factory=list)
 
 
-def _assigned_names(target: cst.BaseExpression) -> Iterator[cst.Name]:
+def assigned_names(target: cst.BaseExpression) -> Iterator[cst.Name]:
     if isinstance(target, cst.Name):
         yield target
     elif isinstance(target, (cst.Tuple, cst.List)):
         for element in target.elements:
-            yield from _assigned_names(element.value)
+            yield from assigned_names(element.value)
     elif isinstance(target, cst.StarredElement):
-        yield from _assigned_names(target.value)
+        yield from assigned_names(target.value)
 
 
 def _unpacked(
@@ -187,7 +187,7 @@ def _unpacked(
         for element, given in zip(target.elements, value.elements):
             yield from _unpacked(element.value, given.value)
         return
-    for name in _assigned_names(target):
+    for name in assigned_names(target):
         yield name, None
 
 
@@ -367,7 +367,7 @@ class _Collector(Walker):
         """`target` is assigned to: its names and its outermost attribute are not read."""
         if isinstance(target, cst.Attribute):
             self.not_loads.add(target)
-        for name in _assigned_names(target):
+        for name in assigned_names(target):
             self.not_loads.add(name)
         if isinstance(target, (cst.Tuple, cst.List)):
             for element in target.elements:
@@ -451,13 +451,13 @@ class _Collector(Walker):
     def visit_For(self, node: cst.For) -> None:
         self._stores(node.target)
         single = isinstance(node.target, cst.Name)
-        for name in _assigned_names(node.target):
+        for name in assigned_names(node.target):
             self.scope.bind(Binding(name.value, node, iter=node.iter if single else None))
 
     def visit_CompFor(self, node: cst.CompFor) -> None:
         self._stores(node.target)
         single = isinstance(node.target, cst.Name)
-        for name in _assigned_names(node.target):
+        for name in assigned_names(node.target):
             self.scope.bind(Binding(name.value, node, iter=node.iter if single else None))
 
     def visit_WithItem(self, node: cst.WithItem) -> None:
@@ -465,7 +465,7 @@ class _Collector(Walker):
         if node.asname is not None:
             self._stores(node.asname.name)
             single = isinstance(node.asname.name, cst.Name)
-            for name in _assigned_names(node.asname.name):
+            for name in assigned_names(node.asname.name):
                 self.scope.bind(Binding(name.value, node, value=node.item if single else None))
 
     def visit_ExceptHandler(self, node: cst.ExceptHandler) -> None:
@@ -506,7 +506,7 @@ class _Collector(Walker):
     def visit_Del(self, node: cst.Del) -> None:
         self.stores.append((node, self.scope, len(self.calls)))
         self._stores(node.target)
-        for name in _assigned_names(node.target):
+        for name in assigned_names(node.target):
             self.scope.bind(Binding(name.value, node))
 
     # --- uses ---------------------------------------------------------------------------------
