@@ -87,3 +87,23 @@ def test_the_standard_library_is_never_a_project() -> None:
     project = Project(stdlib)
     assert project.module_of(os.path.join(stdlib, "test", "support", "__init__.py")) is None
     assert project.module_of(os.path.join(stdlib, "concurrent", "futures", "process.py")) is None
+
+
+def test_the_forks_of_multiprocessing_are_never_a_project(tmp_path: Path) -> None:
+    """`multiprocess` and `billiard` checked in their own source tree are the library the API
+    table describes, as the standard library's `multiprocessing` is: none of their modules is
+    a project module, and an import of them finds no project file; a project's own package
+    beside them still is one."""
+    from mplint.project.resolver import Project
+
+    for name in ("multiprocess", "billiard", "mylib"):
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "__init__.py").write_text("")
+        (tmp_path / name / "util.py").write_text("registry = {}\n")
+    project = Project(str(tmp_path))
+    for name in ("multiprocess", "billiard"):
+        assert project.module_of(str(tmp_path / name / "util.py")) is None
+        assert project.find(f"{name}.util", (str(tmp_path),)) is None
+    mylib = project.module_of(str(tmp_path / "mylib" / "util.py"))
+    assert mylib is not None and mylib.name == "mylib.util"
+    assert project.find("mylib.util", (str(tmp_path),)) == str(tmp_path / "mylib" / "util.py")

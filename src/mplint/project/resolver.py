@@ -11,7 +11,10 @@ Regular packages and modules win in the first folder where they are found; folde
 `__init__.py` are namespace packages, whose portions are gathered over every folder. Names of the
 standard library are never taken for project modules (a project's `queue.py` does not shadow
 `queue` here: precision before recall), and installed packages are not read: what is not found in
-the project stays unknown.
+the project stays unknown. Neither are the forks of the standard library's multiprocessing
+(`multiprocess`, `billiard`), even in their own source tree: like `multiprocessing`, they are the
+library the API table describes, and their per-process machinery (finalizer registries, the
+current process's state) is not project code whose changes a parent should see.
 """
 
 from __future__ import annotations
@@ -22,9 +25,14 @@ import sysconfig
 from dataclasses import dataclass
 from typing import Iterable
 
+from mplint.apis import FAMILY_ROOTS
+
 ROOT_MARKERS = ("pyproject.toml", "setup.cfg", "setup.py", ".git")
 DEFAULT_SRC = (".", "src")
 _STDLIB = frozenset(getattr(sys, "stdlib_module_names", ())) | frozenset(sys.builtin_module_names)
+#: top-level names that are never a project's modules: the standard library's, and those of the
+#: multiprocessing families of the API table (the forks of `multiprocessing`)
+_NOT_PROJECT = _STDLIB | frozenset(root for root in FAMILY_ROOTS if "." not in root)
 _MAX_PARTS = 32  # dotted names longer than this are nobody's module
 #: the running interpreter's standard library: its files are never a project's modules (its
 #: `test` package, for one, is not in `sys.stdlib_module_names`)
@@ -116,7 +124,7 @@ class Project:
                 break
             base, package = os.path.split(base)
             parts.insert(0, package)
-        if not parts or not all(part.isidentifier() for part in parts) or parts[0] in _STDLIB:
+        if not parts or not all(part.isidentifier() for part in parts) or parts[0] in _NOT_PROJECT:
             return None
         search = (base, *(root for root in self.roots if root != base))
         return ModuleRef(path, ".".join(parts), stem == "__init__", search)
@@ -130,7 +138,7 @@ class Project:
         return self._modules[key]
 
     def _find(self, parts: list[str], search: tuple[str, ...]) -> str | None:
-        if not parts or len(parts) > _MAX_PARTS or parts[0] in _STDLIB:
+        if not parts or len(parts) > _MAX_PARTS or parts[0] in _NOT_PROJECT:
             return None
         folders: list[str] = list(search)
         for index, part in enumerate(parts):
@@ -171,7 +179,7 @@ class Project:
             for folder in search:
                 for entry in self.folders.entries(folder):
                     name = entry[:-3] if entry.endswith(".py") else entry
-                    if name.isidentifier() and name not in _STDLIB and (
+                    if name.isidentifier() and name not in _NOT_PROJECT and (
                         entry.endswith(".py") or self.folders.is_dir(os.path.join(folder, entry))
                     ):
                         names.add(name)
