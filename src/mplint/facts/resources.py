@@ -24,6 +24,7 @@ from mplint import apis
 if TYPE_CHECKING:
     from mplint.facts import ModuleFacts
     from mplint.facts.scopes import CallSite, Scope
+    from mplint.facts.workers import Dispatch
 
 _KINDS = {
     apis.Kind.QUEUE: "queue",
@@ -185,6 +186,11 @@ class Resources:
         return False
 
 
+def _inside(scope: Scope, functions: set[Scope]) -> bool:
+    """Code of `scope` is part of one of `functions` (or of code nested in one)."""
+    return any(function in functions for function in scope.functions())
+
+
 #: methods that give a resource up rather than use it: safe on one a terminated process shared
 _RELEASING = frozenset({"close", "cancel_join_thread", "join_thread", "fileno"})
 
@@ -207,6 +213,192 @@ class ProcessResources:
             creation for creation, given in self._build().items()
             if any(r.creation is resource.creation for r in given)
         ]
+
+    def only_handed_on(self, process: cst.Call, resource: Resource) -> bool:
+        """The process made by `process` never uses the resource itself: what it runs (its
+        target, the module's functions that calls from there reach, the code nested in them and
+        the threads they start) only hands it on to processes of its own, and uses of it are
+        made elsewhere. Terminating it cannot cut one of its own `put()`s short: a `parent_task`
+        that starts the real worker and joins it. False when the resource escapes, or what the
+        process runs is not known."""
+        facts = self._facts
+        own = self._runs(process)
+        if own is None or facts.resources.escapes(resource):
+            return False
+        if any(_inside(scope, own) for _, scope, _ in self.uses(resource)):
+            return False  # the process itself uses it (or code inside what it runs does)
+        given = self._build()
+        return any(
+            dispatch.site.node is not process and _inside(dispatch.site.scope, own)
+            and any(r.creation is resource.creation for r in given.get(dispatch.site.node, ()))
+            for dispatch in self._targets()
+        )
+
+    def _targets(self) -> list[Dispatch]:
+        return [d for d in self._facts.workers.dispatches if d.kind == "target" and d.site is not None]
+
+    def _runs(self, process: cst.Call) -> set[Scope] | None:
+        """The function scopes whose code the process made by `process` runs itself: its
+        target and what calls and threads from there reach (not the processes it starts);
+        None when a part of it is not known."""
+        facts = self._facts
+        workers = [d.worker for d in self._targets() if d.site.node is process]  # type: ignore[union-attr]
+        if len(workers) != 1 or workers[0] is None:
+            return None
+        own: set[Scope] = set()
+        pending = [workers[0]]
+        while pending:
+            for function in facts.callgraph.reached_from(pending.pop()):
+                if function.scope in own:
+                    continue
+                own.add(function.scope)
+                for thread in facts.workers.thread_dispatches:
+                    if thread.site is not None and thread.site.scope.function is function.scope:
+                        if thread.worker is None:
+                            return None
+                        pending.append(thread.worker)
+        return own
+
+    def _build(self) -> tuple[dict[Key, list[CallSite]], dict[str, list[CallSite]]]:
+        if self._index is None:
+            by_key: dict[Key, list[CallSite]] = {}
+            unresolved: dict[str, list[CallSite]] = {}
+            for site in self._facts.calls:
+                func = site.node.func
+                if isinstance(func, cst.Attribute) and func.attr.value in apis.RESOURCE_METHODS:
+                    resource = self.resource_of(func.value, site.scope)
+                    if resource is not None:
+                        by_key.setdefault(resource.key, []).append(site)
+                    else:
+                        unresolved.setdefault(func.attr.value, []).append(site)
+            self._index = (by_key, unresolved)
+        return self._index
+
+    def method_calls(self, resource: Resource, methods: frozenset[str] | None = None) -> list[CallSite]:
+        """The calls `x.m(...)` made on the resource (any of `methods`, or all of the vocabulary)."""
+        sites = self._build()[0].get(resource.key, [])
+        if methods is None:
+            return list(sites)
+        return [s for s in sites if s.node.func.attr.value in methods]  # type: ignore[attr-defined]
+
+    def unresolved_calls(self, method: str) -> list[CallSite]:
+        """The calls `.method(...)` whose receiver is no resource mplint knows (it may be any)."""
+        return list(self._build()[1].get(method, []))
+
+    def escapes(self, resource: Resource) -> bool:
+        """The resource is given to code mplint cannot see (see the module docstring)."""
+        if self._escapes is None:
+            self._escapes = self._find_escapes()
+        return resource.key in self._escapes
+
+    def _find_escapes(self) -> set[Key]:
+        facts = self._facts
+        dispatched = {d.site.node: d for d in facts.workers.dispatches if d.site is not None}
+        escaped: set[Key] = set()
+        for site in facts.calls:
+            given = [r for r in (self._passed(site)) if r.key not in escaped]
+            if not given or self._visible(site, dispatched):
+                continue
+            escaped.update(r.key for r in given)
+        return escaped
+
+    def _passed(self, site: CallSite) -> list[Resource]:
+        found = []
+        for arg in site.node.args:
+            values = [arg.value]
+            if isinstance(arg.value, (cst.Tuple, cst.List)):
+                values = [e.value for e in arg.value.elements]
+            for value in values:
+                if isinstance(value, (cst.Name, cst.Attribute)):
+                    resource = self.resource_of(value, site.scope)
+                    if resource is not None:
+                        found.append(resource)
+        return found
+
+    def _visible(self, site: CallSite, dispatched: dict) -> bool:
+        facts = self._facts
+        func = site.node.func
+        if facts.callgraph.callee(site) is not None:
+            return True
+        dispatch = dispatched.get(site.node)
+        if dispatch is not None:
+            return dispatch.worker is not None
+        if isinstance(func, cst.Name) and func.value in _HARMLESS_BUILTINS and facts.names.lookup(func.value, site.scope) is None:
+            return True
+        if facts.names.qualname(func, site.scope) in _THREADS:
+            for arg in site.node.args:
+                if arg.keyword is not None and arg.keyword.value == "target":
+                    return isinstance(facts.names.definition(arg.value, site.scope), cst.FunctionDef)
+        return False
+
+
+def _inside(scope: Scope, functions: set[Scope]) -> bool:
+    """Code of `scope` is part of one of `functions` (or of code nested in one)."""
+    return any(function in functions for function in scope.functions())
+
+
+#: methods that give a resource up rather than use it: safe on one a terminated process shared
+_RELEASING = frozenset({"close", "cancel_join_thread", "join_thread", "fileno"})
+
+
+class ProcessResources:
+    """The queues, pipe ends and locks each process is given, and where they are used."""
+
+    def __init__(self, facts: ModuleFacts) -> None:
+        self._facts = facts
+        self._given: dict[cst.Call, list[Resource]] | None = None
+
+    def given(self, process: cst.Call) -> list[Resource]:
+        """What the process made by `process` (a `Process(...)` or subclass call) is handed:
+        in `args=`/`kwargs=`, or in the arguments of a `Process` subclass's constructor."""
+        return self._build().get(process, [])
+
+    def processes_given(self, resource: Resource) -> list[cst.Call]:
+        """The process creations handed `resource` (either end, for a pipe)."""
+        return [
+            creation for creation, given in self._build().items()
+            if any(r.creation is resource.creation for r in given)
+        ]
+
+    def only_handed_on(self, process: cst.Call, resource: Resource) -> bool:
+        """The process made by `process` never uses the resource itself: what it runs (its
+        target, the module's functions that calls from there reach, the code nested in them and
+        the threads they start) only hands it on to processes of its own, and uses of it are
+        made elsewhere. Terminating it cannot cut one of its own `put()`s short: a `parent_task`
+        that starts the real worker and joins it. False when the resource escapes, or what the
+        process runs is not known."""
+        facts = self._facts
+        own = self._runs(process)
+        if own is None or facts.resources.escapes(resource):
+            return False
+        for _, scope, _ in self.uses(resource):
+            if any(function in own for function in scope.functions()):
+                return False  # the process itself uses it (or code inside what it runs does)
+        return any(
+            dispatch.kind == "target" and dispatch.site is not None and dispatch.site.node is not process
+            and dispatch.site.node in self._build() and any(r.creation is resource.creation for r in self._build()[dispatch.site.node])
+            and any(function in own for function in dispatch.site.scope.functions())
+            for dispatch in facts.workers.dispatches
+        )
+
+    def _runs(self, process: cst.Call) -> set[Scope] | None:
+        """The function scopes whose code the process made by `process` runs itself: its
+        target and what calls and threads from there reach (not the processes it starts)."""
+        facts = self._facts
+        workers = [d.worker for d in facts.workers.dispatches
+                   if d.kind == "target" and d.site is not None and d.site.node is process]
+        if len(workers) != 1 or workers[0] is None:
+            return None
+        own: set[Scope] = set()
+        pending = [workers[0]]
+        while pending:
+            for function in facts.callgraph.reached_from(pending.pop()):
+                if function.scope in own:
+                    continue
+                own.add(function.scope)
+                pending += [d.worker for d in facts.workers.thread_dispatches
+                            if d.worker is not None and d.site is not None and d.site.scope.function is function.scope]
+        return own
 
     def _build(self) -> dict[cst.Call, list[Resource]]:
         if self._given is None:

@@ -22,7 +22,9 @@ class TerminateSharedResource(Rule):
     (`q.get()`, `conn.recv()` on either end of the pipe, `with lock:`, also on the next round of
     a loop), or another process that was given it is not terminated too. The call is reported. A
     process that holds no shared resource, a resource that is only closed or discarded after the
-    call, and a manager's queue (it lives in the manager's process) are not reported."""
+    call, a manager's queue (it lives in the manager's process), and a process that only hands the
+    resource on to processes it starts (its target, and what that calls, never uses it) are not
+    reported."""
 
     code = "MPL018"
     name = "terminate-shared-resource"
@@ -105,6 +107,8 @@ if __name__ == "__main__":
             for resource in facts.process_resources.given(process.creation):
                 if resource.kind not in _WHAT or (resource.proxy and resource.kind == "queue"):
                     continue
+                if facts.process_resources.only_handed_on(process.creation, resource):
+                    continue  # it never uses the resource itself: no use of its own is cut short
                 later = _used_after(facts, site, resource)
                 if later is not None:
                     yield Report(site.node, _message(facts, site, resource, later))
