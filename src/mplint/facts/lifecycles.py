@@ -276,6 +276,8 @@ class Lifecycles:
                         found.events[i] = replace(event, use=Use.ESCAPE, method=None, into=None)
                     else:
                         found.events[i] = replace(event, into=into)
+        for found in holders.values():
+            _split_at_rebindings(found, walker)
 
     def _class_chain(self, cls: cst.ClassDef) -> Iterator[ClassInfo]:
         seen: set[cst.ClassDef] = set()
@@ -314,12 +316,30 @@ class Lifecycles:
         return False
 
 
-def _segment(life: Lifecycle, key: Key, walker: Flow) -> Holder | None:
+def _split_at_rebindings(found: Holder, walker: Flow) -> None:
+    """A name bound to one creation after another (`pool = Pool()` ... `pool.close()` ...
+    `pool = Pool()`): when every path from each creation reaches the next rebinding and no loop
+    repeats one, each creation's events are the name's up to the next rebinding (the last one's
+    up to the end), so that closing the first does not close the second. Otherwise they keep
+    the name's events together: a close on any path may be the one that ends it."""
+    lives = found.lifecycles
+    if len(lives) < 2 or any(life.how != "name" for life in lives):
+        return
+    key = (found.scope, found.name)
+    last = max(lives, key=lambda life: life.order)
+    segments = [_segment(life, key, walker, last=life is last) for life in lives]
+    if all(segment is not None for segment in segments):
+        for life, segment in zip(lives, segments):
+            life.holder = segment
+
+
+def _segment(life: Lifecycle, key: Key, walker: Flow, last: bool = False) -> Holder | None:
     """For a creation bound to a name that holds other things too (`p = Pool()` ... later
     `with ThreadPoolExecutor() as p:`): what happens to the name from the creation up to the
     next rebinding, when every path from the creation reaches that rebinding (it is a statement
-    of the creation's block or of a block around it) and no loop repeats the creation. None when
-    the name cannot be followed that way."""
+    of the creation's block or of a block around it) and no loop repeats the creation; for the
+    `last` of the name's creations, up to the end when nothing rebinds it after. None when the
+    name cannot be followed that way."""
     scope, name = key
     if life.loops or owner_of(scope) is not life.owner:
         return None
@@ -340,13 +360,13 @@ def _segment(life: Lifecycle, key: Key, walker: Flow) -> Holder | None:
             # `pool = wrap(pool)`: the right-hand side still sees the creation
             order = walker.statement_end.get(bound_at, order)
         end = order if end is None else min(end, order)
-    if end is None:
+    if end is None and not last:
         return None  # not rebound afterwards: the other values came first, yet it is unresolved
     events = []
     for event in _as_lifecycles_see_it(walker.uses.get(key, ())):
         if event.use is Use.ESCAPE:
             events.append(event)  # a closure may use the name at any time
-        elif life.order <= event.order < end:
+        elif life.order <= event.order and (end is None or event.order < end):
             # a store is not followed into its collection here: count it as an escape
             events.append(replace(event, use=Use.ESCAPE, method=None, into=None) if event.use is Use.STORE else event)
     segment = Holder(name, scope, life.owner, False, life.kind, events)

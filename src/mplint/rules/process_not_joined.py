@@ -66,10 +66,13 @@ class ProcessNotJoined(Rule):
     return manager.dict()`; submits work; starts the process; looks at it) leaves it its
     caller's to end, while one that keeps, returns, ends or passes it on to anything else takes
     it over. An annotated assignment (`pool: Pool = Pool(4)`) binds like a
-    plain one; a bare annotation (`pool: Pool`) binds nothing. A method reached through `getattr`
-    with a literal name (`getattr(pool, "close")()`) is that method; with a name chosen at run
-    time (`getattr(pool, name)`) nobody can tell what is done to the object, and it is not
-    reported. The pool libraries are judged by their own vocabularies:
+    plain one; a bare annotation (`pool: Pool`) binds nothing. A name bound to one process or
+    pool after another (`pool = Pool()` ... `pool.close()` ... `pool = Pool()`) is followed per
+    object, up to the next binding, when every path reaches that binding; when a second pool is
+    made on some paths only, ending the name afterwards counts for both. A method reached
+    through `getattr` with a literal name (`getattr(pool, "close")()`) is that method; with a
+    name chosen at run time (`getattr(pool, name)`) nobody can tell what is done to the object,
+    and it is not reported. The pool libraries are judged by their own vocabularies:
     pathos' pools (cached singletons) end with `close()` and `join()` (then `clear()`), with
     `clear()` alone (it closes and joins the cached pool), with `terminate()`, or with pathos'
     `shutdown()` called later by the same function, and leaving a `with` block does not close them; pebble's `ProcessPool` ends
