@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Collection
 
 from mplint import __version__
+from mplint.file_index import FileIndex
 from mplint.findings import FileError, FileResult, Finding
 from mplint.fixes import Fix
 from mplint.options import RuleOptions
@@ -126,15 +127,19 @@ class Cache:
         return Path(os.environ.get(ENV_VAR) or root / DEFAULT_FOLDER)
 
     def key(
-        self, source: bytes, path: str, codes: Collection[str], options: RuleOptions, project: str = ""
+        self, content: str | None, path: str, codes: Collection[str], options: RuleOptions, project: str = ""
     ) -> str:
-        """The key of a file's result; `project` is the digest of what its project tells it."""
+        """The key of a file's result: `content` is the hash of its bytes
+        (`file_index.content_digest`), `project` the digest of what its project tells it."""
         digest = hashlib.sha256()
-        for part in (self._salt, path, ",".join(sorted(codes)), repr(options), project):
+        for part in (self._salt, path, ",".join(sorted(codes)), repr(options), project, content or ""):
             digest.update(part.encode("utf-8", "surrogatepass"))
             digest.update(b"\0")
-        digest.update(source)
         return digest.hexdigest()
+
+    def file_index(self) -> FileIndex:
+        """What earlier runs of this linter learned of each file, by the file's stat."""
+        return FileIndex(self.folder / f"index-{self._salt[:16]}.json")
 
     def _entry(self, key: str) -> Path:
         return self.folder / key[:2] / f"{key[2:]}.json"
@@ -146,10 +151,10 @@ class Cache:
             return None  # missing, or not JSON (or nested too deeply to read): check the file again
         return _result(data, path)
 
-    def local_key(self, source: bytes, path: str, codes: Collection[str], options: RuleOptions) -> str:
+    def local_key(self, content: str | None, path: str, codes: Collection[str], options: RuleOptions) -> str:
         """The key of a module's own entry: its check without project facts, what that check
         asked of them, and its summary (which depends on the code and the file's name only)."""
-        return self.key(source, path, codes, options, "\0local")
+        return self.key(content, path, codes, options, "\0local")
 
     def get_local(self, key: str, path: str) -> Local | None:
         """The module's own entry, if it is exactly what `put_local` writes."""

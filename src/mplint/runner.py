@@ -13,6 +13,7 @@ from mplint import apis
 from mplint.cache import Cache, Local
 from mplint.config import Settings
 from mplint.discovery import discover
+from mplint.file_index import SourceFile
 from mplint.findings import FileError, FileResult, Finding
 from mplint.options import RuleOptions
 from mplint.parallel import Job, check_source, run_jobs
@@ -108,7 +109,8 @@ def project_facts(
     except those in `unsaved` (path -> text: an editor's other open buffers), read from there."""
     if path in (STDIN_DEFAULT_NAME, STDIN):
         return NO_PROJECT_FACTS
-    session = Session()
+    index = cache.file_index() if cache is not None else None
+    session = Session(index=index)
     data = _as_bytes(source)
     session.add(path, data, apis.may_contain_findings(data))
     for other, text in (unsaved or {}).items():
@@ -117,6 +119,8 @@ def project_facts(
     session.explore(apis.may_contain_findings)
     session.add_conftests(apis.may_contain_findings)
     summarise_project(session, options, 1, cache)
+    if index is not None:
+        index.save()
     return session.facts_for(path).only_for(codes)
 
 
@@ -129,7 +133,7 @@ def summarise_project(
     options: RuleOptions,
     jobs: int,
     cache: Cache | None,
-    named: Sequence[tuple[str, bytes, frozenset[str], bool]] = (),
+    named: Sequence[tuple[str, SourceFile, frozenset[str], bool]] = (),
 ) -> None:
     """Summaries of the project modules that can matter (from the cache, else parsed), then the
     link. A named file is checked in the same parse, without what its project tells it but noting
@@ -148,11 +152,12 @@ def summarise_project(
     for index, file in enumerate(files):
         codes = codes_of.get(file.path, frozenset()) if file.named else frozenset()
         if cache is not None:
-            keys[file.path] = cache.local_key(file.source, file.path, codes, options)
-            found = cache.get_local(keys[file.path], file.given)
+            found = cache.get_local(cache.local_key(file.origin.digest, file.path, codes, options), file.given)
             if found is not None and (found.summarised or file.path not in summarised):
                 _keep(session, file, found, file.path in summarised, file.path in codes_of)
                 continue
+            file.origin.data()  # read now if it was not: the key must be that of the bytes parsed
+            keys[file.path] = cache.local_key(file.origin.digest, file.path, codes, options)
         todo.append(Job(index, file.given, file.source, codes, options,
                         summarise=file.path in summarised, record=True))
     for index, result, summary, asked in run_jobs(todo, jobs):
@@ -197,7 +202,8 @@ def lint_paths(
     With `force_exclude` the excludes apply to the paths given (and to stdin's name) too.
     """
     run = Run()
-    session = Session()
+    known = cache.file_index() if cache is not None else None
+    session = Session(index=known)
 
     def force_excluded(path: str) -> bool:
         return settings.is_excluded(path, ancestors=True)
@@ -219,18 +225,18 @@ def lint_paths(
     run.results += [FileResult(error.path, error=error) for error in found.errors]
     run.empty_paths = found.empty
 
-    named: list[tuple[str, bytes, frozenset[str], bool]] = []
+    named: list[tuple[str, SourceFile, frozenset[str], bool]] = []
     slots: list[FileResult | None] = []
     for path in found.files:
         codes = settings.codes_for(path)
-        source = read_source(path)
-        ready = source if isinstance(source, FileResult) else precheck(source, path, codes)
-        if isinstance(source, FileResult):
-            slots.append(source)
+        source = SourceFile(path, read_source, known)
+        ready = _prefiltered(source, path, codes)
+        if isinstance(ready, FileResult) and ready.error is not None and not source.readable:
+            slots.append(ready)  # it cannot be read
             continue
-        uses_api = not isinstance(ready, FileResult)
+        uses_api = ready is None
         session.add(path, source, uses_api)
-        slots.append(ready if isinstance(ready, FileResult) else None)
+        slots.append(ready)
         named.append((path, source, codes, uses_api))
     session.explore(apis.may_contain_findings)
     session.add_conftests(apis.may_contain_findings)
@@ -257,12 +263,17 @@ def lint_paths(
             slots[index] = local  # its worker crashed, and its project adds nothing
             continue
         if cache is not None:
-            keys[index] = cache.key(source, path, codes, settings.rule_options, project.digest())
-            slots[index] = cache.get(keys[index], path)
+            slots[index] = cache.get(cache.key(source.digest, path, codes, settings.rule_options, project.digest()), path)
             if slots[index] is not None:
                 continue
+            source.data()  # read now if it was not: the key must be that of the bytes checked
+            keys[index] = cache.key(source.digest, path, codes, settings.rule_options, project.digest())
         slots[index] = None
-        todo.append(Job(index, path, source, codes, settings.rule_options, project))
+        data = source.data()
+        if isinstance(data, FileResult):  # it went away since
+            slots[index] = data
+            continue
+        todo.append(Job(index, path, data, codes, settings.rule_options, project))
 
     for done, (index, result, _summary, _asked) in enumerate(run_jobs(todo, jobs), start=1):
         slots[index] = result
@@ -271,4 +282,27 @@ def lint_paths(
         if progress is not None:
             progress(done, len(todo))
     run.results += [result for result in slots if result is not None]
+    if known is not None:
+        known.save()
     return run
+
+
+def _prefiltered(source: SourceFile, path: str, codes: frozenset[str]) -> FileResult | None:
+    """The file's finished result when it needs no parse (`precheck`), None when it does; the
+    verdict is the index's when the file is unchanged and it was clean (nothing to report)."""
+    verdict = "prefilter " + ",".join(sorted(codes))
+    known = source.fact(verdict)
+    if known is True:
+        return None
+    if known is False:
+        return FileResult(path)
+    data = source.data()
+    if isinstance(data, FileResult):
+        return data
+    ready = precheck(data, path, codes)
+    if not isinstance(ready, FileResult):
+        source.learn(verdict, True)
+        return None
+    if not ready.findings and ready.error is None:
+        source.learn(verdict, False)
+    return ready

@@ -18,9 +18,6 @@ _IMPORT = re.compile(
 )
 _AS = re.compile(rb"[ \t]+as[ \t]+\w+")
 
-#: the marks of an import that may name a project module, before the names are known
-RELATIVE_MARK = b"from ."
-
 
 def imported_names(source: bytes) -> set[str]:
     """Dotted names the source may import, relative ones with their dots: `app.jobs`,
@@ -44,18 +41,18 @@ def imported_names(source: bytes) -> set[str]:
     return names
 
 
-def may_import_project(source: bytes, top_names: frozenset[str], in_package: bool) -> bool:
-    """The cheap test before the scan: the text names a top-level module of the project, or
-    imports relatively from inside a package."""
-    if in_package and RELATIVE_MARK in source:
-        return True
-    return any(name.encode() in source for name in top_names)
+def may_import_project(names: set[str], top_names: frozenset[str], in_package: bool) -> bool:
+    """The cheap test before the resolution: an imported name starts with a top-level module of
+    the project, or is relative inside a package."""
+    return any(
+        (in_package if name.startswith(".") else name.partition(".")[0] in top_names) for name in names
+    )
 
 
-def project_imports(source: bytes, ref: ModuleRef, project: Project) -> set[str]:
-    """The project files the source may import."""
+def project_imports(names: set[str], ref: ModuleRef, project: Project) -> set[str]:
+    """The project files that the names a module imports (`imported_names`) may be."""
     files = set()
-    for name in imported_names(source):
+    for name in names:
         absolute = ref.absolute(name)
         if absolute is None:
             continue

@@ -14,11 +14,12 @@ import os
 from dataclasses import dataclass, field
 from typing import Callable
 
+from mplint.file_index import FileIndex, SourceFile
 from mplint.findings import FileResult
 from mplint.project.asked import Asked
 from mplint.project.link import NO_PROJECT_FACTS, Linked, Module, ProjectFacts
 from mplint.project.resolver import ModuleRef, Project, Projects
-from mplint.project.scan import may_import_project, project_imports
+from mplint.project.scan import imported_names, may_import_project, project_imports
 from mplint.project.summary import CONFTEST, Summary
 
 #: a run reads at most this many project modules that it was not asked to check
@@ -34,7 +35,8 @@ class File:
     given: str
     ref: ModuleRef
     project: Project
-    source: bytes
+    #: the file's bytes, read when needed (`file_index.py`)
+    origin: SourceFile
     #: it uses a multiprocessing API (the first step of the prefilter lets it through)
     uses_api: bool
     named: bool
@@ -44,10 +46,17 @@ class File:
     #: the text names a top-level module of the project or imports relatively (`scan.py`)
     may_import: bool = False
 
+    @property
+    def source(self) -> bytes:
+        data = self.origin.data()
+        return data if isinstance(data, bytes) else b""
+
 
 class Session:
-    def __init__(self, start: str | None = None) -> None:
+    def __init__(self, start: str | None = None, index: FileIndex | None = None) -> None:
         self.projects = Projects(start)
+        #: what earlier runs learned of the modules read here (None: read every one)
+        self.index = index
         self.files: dict[str, File] = {}
         self.summaries: dict[str, Summary | None] = {}
         #: named files that were checked while they were summarised (without project facts)
@@ -58,21 +67,28 @@ class Session:
         self.conftests: dict[str, list[str]] = {}
         self._linked: Linked | None = None
 
-    def add(self, path: str, source: bytes, uses_api: bool, named: bool = True, reached: bool = False) -> None:
-        """`reached`: a module imported by another one, kept even when it imports nothing of the
-        project, since a worker may call into it (`net.py` doing `requests.get`)."""
+    def add(
+        self, path: str, source: SourceFile | bytes, uses_api: bool, named: bool = True, reached: bool = False
+    ) -> None:
+        """`source`: the file (read when needed), or text that is not on disk as it is (an editor's
+        buffer). `reached`: a module imported by another one, kept even when it imports nothing of
+        the project, since a worker may call into it (`net.py` doing `requests.get`)."""
         key = os.path.abspath(path)
-        if key in self.files or len(source) > _MAX_SCANNED_BYTES:
+        if key in self.files:
+            return
+        if isinstance(source, bytes):
+            source = SourceFile.of_bytes(path, source)
+        size = source.size
+        if size is None or size > _MAX_SCANNED_BYTES:
             return
         project = self.projects.for_path(key)
         ref = project.module_of(key)
         if ref is None:
             return
-        imports = may_import_project(source, project.top_names(ref.search), bool(ref.package_name))
+        imports = may_import_project(_names(source), project.top_names(ref.search), bool(ref.package_name))
         if not uses_api and not imports and not named and not reached:
             return  # it can neither start processes nor reach code that does: never kept
-        kept = source if uses_api or imports or reached else b""
-        self.files[key] = File(key, path, ref, project, kept, uses_api, named)
+        self.files[key] = File(key, path, ref, project, source, uses_api, named)
         self.files[key].may_import = imports
 
     def explore(self, uses_api: Callable[[bytes], bool]) -> None:
@@ -84,18 +100,15 @@ class Session:
             file = queue.pop()
             if not file.may_import:
                 continue
-            file.imports = project_imports(file.source, file.ref, file.project) - {file.path}
+            file.imports = project_imports(_names(file.origin), file.ref, file.project) - {file.path}
             for path in sorted(file.imports):
-                known = self.files.get(path)
-                if known is not None and not known.source and not known.uses_api:
-                    known.source = _read(path) or b""  # named, and kept unread until reached
-                if known is not None or reached >= MAX_REACHED:
+                if path in self.files or reached >= MAX_REACHED:
                     continue
-                source = _read(path)
-                if source is None:
+                source = self._open(path)
+                if not source.readable:
                     continue
                 reached += 1
-                self.add(path, source, uses_api(source), named=False, reached=True)
+                self.add(path, source, _uses_api(source, uses_api), named=False, reached=True)
                 if path in self.files:
                     queue.append(self.files[path])
 
@@ -115,9 +128,9 @@ class Session:
             found.reverse()  # outermost first, as pytest loads them
             for conftest in found:
                 if conftest not in self.files:
-                    source = _read(conftest)
-                    if source is not None:
-                        self.add(conftest, source, uses_api(source), named=False)
+                    source = self._open(conftest)
+                    if source.readable:
+                        self.add(conftest, source, _uses_api(source, uses_api), named=False)
                 if conftest in self.files:
                     self.files[conftest].pinned_wanted = True
             self.conftests[file.path] = [c for c in found if c in self.files]
@@ -153,6 +166,10 @@ class Session:
             if self.files[path].imports or path in importers or path in conftests
         ]
 
+    def _open(self, path: str) -> SourceFile:
+        """A project module that no path of the run named."""
+        return SourceFile(path, _read, self.index)
+
     def link(self) -> None:
         modules = {
             path: Module(self.files[path].ref, self.files[path].project, summary)
@@ -167,14 +184,36 @@ class Session:
         return self._linked.facts_for(key, self.conftests.get(key, []))
 
 
-def _read(path: str) -> bytes | None:
+def _names(source: SourceFile) -> set[str]:
+    """The dotted names the file may import (`scan.py`), from the index when it knows them."""
+    known = source.fact("imports")
+    if isinstance(known, list):
+        return set(known)
+    data = source.data()
+    names = imported_names(data) if isinstance(data, bytes) else set()
+    source.learn("imports", sorted(names))
+    return names
+
+
+def _uses_api(source: SourceFile, uses_api: Callable[[bytes], bool]) -> bool:
+    """The prefilter's first step on a module read for the project (not named)."""
+    known = source.fact("api")
+    if isinstance(known, bool):
+        return known
+    data = source.data()
+    verdict = isinstance(data, bytes) and uses_api(data)
+    source.learn("api", verdict)
+    return verdict
+
+
+def _read(path: str) -> bytes | FileResult:
     try:
         if not os.path.isfile(path):  # a FIFO or a device must not block the run
-            return None
+            return FileResult(path)
         with open(path, "rb") as file:
-            return file.read(_MAX_SCANNED_BYTES + 1)
+            return file.read()
     except OSError:
-        return None
+        return FileResult(path)
 
 
 def _is_test_module(path: str) -> bool:

@@ -1,0 +1,216 @@
+"""What earlier runs learned about each file, found again by the file's `stat` alone.
+
+A warm run would otherwise read and hash every file, run the prefilter over it and scan its
+imports, only to find its result in the cache. The index maps a file's path to its size,
+modification time and inode as they were when it was read, with the hash of its bytes and the
+facts drawn from them (the prefilter's verdict for a set of rules, the names it imports). When
+the three still match, the file is not read: its hash keys the cache as its bytes would.
+
+It never serves a stale file. A file written in the same tick of the file system's clock as the
+index read it can change again without its time changing ("racily clean", as git calls it): an
+entry is trusted only when the file's modification time is more than `RACY_NS` (the coarsest
+common timestamp resolution, FAT's two seconds) before the moment the index read the file;
+otherwise the file is read and hashed again, and recorded anew. The size, the inode (a file
+replaced by a rename) and the time must all match; anything else is a miss.
+
+The index is one JSON file per linter version, read once and written whole at the end of a run
+(temporary file, then rename): concurrent runs cannot corrupt it, the last one's view wins, and an
+index that cannot be read is ignored (it costs a read of every file, never a wrong result).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+from mplint.findings import FileResult
+
+#: an entry is trusted only for a file last modified this long before it was read
+RACY_NS = 2_000_000_000
+_FORMAT = 1
+#: entries kept at most (the files of a few large trees)
+MAX_ENTRIES = 200_000
+
+
+def content_digest(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def _stamp(status: os.stat_result) -> list[int]:
+    return [status.st_size, status.st_mtime_ns, status.st_ino]
+
+
+@dataclass
+class Known:
+    """One file as the index knows it: its hash and the facts drawn from its bytes (name ->
+    a JSON value), which a run may add to."""
+
+    digest: str
+    facts: dict[str, Any] = field(default_factory=dict)
+
+
+class FileIndex:
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._entries: dict[str, list[Any]] = {}
+        self._changed = False
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError, RecursionError):
+            return  # missing or damaged: start empty
+        if isinstance(data, dict) and data.get("format") == _FORMAT and isinstance(data.get("files"), dict):
+            self._entries = {
+                key: value for key, value in data["files"].items() if _valid(value)
+            }
+
+    def lookup(self, path: str, status: os.stat_result) -> Known | None:
+        """What the index knows of the file at `path` (as `os.stat` sees it now), if it can be
+        trusted: same size, time and inode, and not racily clean."""
+        entry = self._entries.get(path)
+        if entry is None or entry[0] != _stamp(status):
+            return None
+        seen, digest, facts = entry[1], entry[2], entry[3]
+        if status.st_mtime_ns > seen - RACY_NS:
+            return None  # modified too close to when it was read: it may have changed since
+        return Known(digest, facts)
+
+    def record(self, path: str, status: os.stat_result, seen_ns: int, known: Known) -> None:
+        """Remember the file as read at `seen_ns` (taken before it was read), with the stat
+        taken before it was read too."""
+        self._entries[path] = [_stamp(status), seen_ns, known.digest, known.facts]
+        self._changed = True
+
+    def touched(self) -> None:
+        """A known entry gained facts: write the index at the end."""
+        self._changed = True
+
+    def save(self) -> None:
+        if not self._changed:
+            return
+        import tempfile
+
+        files = self._entries
+        if len(files) > MAX_ENTRIES:
+            files = dict(list(files.items())[-MAX_ENTRIES:])
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            handle, temporary = tempfile.mkstemp(dir=self.path.parent, suffix=".tmp")
+            try:
+                with os.fdopen(handle, "w", encoding="utf-8") as file:
+                    json.dump({"format": _FORMAT, "files": files}, file)
+                os.replace(temporary, self.path)
+            except BaseException:
+                with contextlib.suppress(OSError):
+                    os.unlink(temporary)
+                raise
+        except OSError:
+            pass  # a read-only or full disk costs speed, never findings
+        self._changed = False
+
+
+def _valid(value: object) -> bool:
+    return (
+        isinstance(value, list) and len(value) == 4
+        and isinstance(value[0], list) and len(value[0]) == 3 and all(type(v) is int for v in value[0])
+        and type(value[1]) is int and type(value[2]) is str and isinstance(value[3], dict)
+    )
+
+
+def now_ns() -> int:
+    return time.time_ns()
+
+
+class SourceFile:
+    """A file of the run: read only when its bytes are needed, its hash and facts taken from the
+    index when the index can be trusted with it."""
+
+    def __init__(
+        self,
+        path: str,
+        reader: Callable[[str], bytes | FileResult],
+        index: FileIndex | None = None,
+        data: bytes | None = None,
+    ) -> None:
+        self.path = path
+        self._reader = reader
+        self._index = index
+        self._data: bytes | FileResult | None = data
+        self._status: os.stat_result | None = None
+        self._known: Known | None = None
+        self._seen = 0
+        self._hashed = False
+        if data is None and index is not None:
+            self._seen = now_ns()
+            try:
+                self._status = os.stat(path)
+            except OSError:
+                self._status = None  # the read says why
+            else:
+                self._known = index.lookup(os.path.abspath(path), self._status)
+
+    @classmethod
+    def of_bytes(cls, path: str, data: bytes) -> SourceFile:
+        """Text that is not (or not as it is on) disk: an editor's buffer, standard input."""
+        return cls(path, _unreadable, None, data)
+
+    @property
+    def size(self) -> int | None:
+        if self._known is not None and self._status is not None:
+            return self._status.st_size
+        data = self.data()
+        return len(data) if isinstance(data, bytes) else None
+
+    def data(self) -> bytes | FileResult:
+        """The file's bytes, or why they cannot be had."""
+        if self._data is None:
+            self._data = self._reader(self.path)
+        if self._index is not None:
+            self._hash()  # what the index knew is checked against the bytes, or learned
+        return self._data
+
+    def _hash(self) -> None:
+        if not isinstance(self._data, bytes) or self._hashed:
+            return
+        self._hashed = True
+        digest = content_digest(self._data)
+        if self._known is None or self._known.digest != digest:
+            self._known = Known(digest)  # what the index knew, if anything, is of other bytes
+            if self._index is not None and self._status is not None:
+                self._index.record(os.path.abspath(self.path), self._status, self._seen, self._known)
+
+    @property
+    def readable(self) -> bool:
+        """The index knows the file unchanged, or its bytes can be read."""
+        return self._known is not None or isinstance(self.data(), bytes)
+
+    @property
+    def digest(self) -> str | None:
+        """The hash of the file's bytes (None: they cannot be read); without an index, hashed only
+        when asked (a run without a cache never asks)."""
+        if self._known is None:
+            self.data()
+            self._hash()
+        return self._known.digest if self._known is not None else None
+
+    def fact(self, name: str) -> Any:
+        """A fact drawn from the bytes in an earlier run (None: not known)."""
+        if self._known is None:
+            return None
+        return self._known.facts.get(name)
+
+    def learn(self, name: str, value: Any) -> None:
+        """Remember a fact drawn from the bytes, for the next run."""
+        if self._known is not None and self._known.facts.get(name) != value:
+            self._known.facts[name] = value
+            if self._index is not None:
+                self._index.touched()
+
+
+def _unreadable(path: str) -> bytes | FileResult:  # pragma: no cover - of_bytes has its bytes
+    raise AssertionError(path)
