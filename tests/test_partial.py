@@ -105,19 +105,20 @@ def _kept_positions(text: str, blanked: str) -> None:
 
 
 def _dump(node: ast.AST) -> str:
-    """The node with its positions; a class without its body (its statements are compared one by
-    one, some of its methods blanked)."""
+    """The node with its positions; a class or a function without its body (its statements are
+    compared one by one: some methods are blanked, some kept as a definition whose body is)."""
     if isinstance(node, ast.ClassDef):
         node = ast.ClassDef(node.name, node.bases, node.keywords, [], node.decorator_list,
                             lineno=node.lineno, col_offset=node.col_offset)
+    elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+        node = type(node)(node.name, node.args, [], node.decorator_list, node.returns,
+                          lineno=node.lineno, col_offset=node.col_offset)
     return ast.dump(node, include_attributes=True)
 
 
 def _statements(tree: ast.Module):
-    for node in tree.body:
-        yield node
-        if isinstance(node, ast.ClassDef):
-            yield from node.body
+    """Every statement, at any depth."""
+    return (node for node in ast.walk(tree) if isinstance(node, ast.stmt))
 
 
 def _blank_line(text: str, line: int) -> bool:
@@ -287,3 +288,142 @@ def test_blanking_any_definitions_keeps_the_module_valid_and_in_place(source: st
     ranges = [r for r in _units_of(tree) if random.random() < 0.6]
     blanked = partial.blank_lines(source, ranges)
     _kept_positions(source, blanked)
+
+
+def _lint(text: str, monkeypatch: pytest.MonkeyPatch, blanked: bool) -> list:
+    if blanked:
+        monkeypatch.delenv(partial.DISABLE, raising=False)
+    else:
+        monkeypatch.setenv(partial.DISABLE, "1")
+    found = lint_source(text, "sample.py", codes=ALL_CODES).findings
+    monkeypatch.delenv(partial.DISABLE, raising=False)
+    return [(f.line, f.column, f.code, f.message) for f in found]
+
+
+def _lines_of(source: str, start: str) -> tuple[int, int]:
+    """The lines (from 1) of the method that starts with `start`, as Python reads it."""
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.FunctionDef) and ast.get_source_segment(source, node).startswith(start):
+            return node.lineno, node.end_lineno
+    raise AssertionError(start)
+
+
+OVERRIDDEN = '''\
+import multiprocessing as mp
+
+
+class Launcher:
+    def make(self):
+        return 42
+
+    def launch(self):
+        proc = mp.Process(target=self.make())
+        proc.start()
+        proc.join()
+
+
+class Other:
+    def make(self):
+        value = len("other")
+        return value
+
+    def unrelated(self):
+        return 3
+'''
+
+
+def test_a_method_only_an_override_check_asks_for_keeps_its_definition_not_its_body(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    blanked = partial.blank(OVERRIDDEN, threads=False)
+    assert blanked is not None
+    _kept_positions(OVERRIDDEN, blanked)
+    assert "class Other:" in blanked and "    def make(self):\n        pass\n" in blanked
+    assert 'len("other")' not in blanked and "def unrelated" not in blanked
+    assert _lint(OVERRIDDEN, monkeypatch, blanked=True) == _lint(OVERRIDDEN, monkeypatch, blanked=False) == []
+    # the definition is what matters: without it, `self.make()` could only be Launcher's
+    first, last = _lines_of(OVERRIDDEN, "def make(self):\n        value")
+    without = partial.blank_lines(OVERRIDDEN, [(first, last)])
+    assert any(code == "MPL010" for _, _, code, _ in _lint(without, monkeypatch, blanked=False))
+
+
+@pytest.mark.parametrize("change, whole", [
+    # named by code that is kept: what it does is asked for, all of it is kept
+    ("        proc.join()\n", "        proc.join()\n        Other().make()\n"),
+    # its body on the line of its `def`: it cannot be blanked alone
+    ('    def make(self):\n        value = len("other")\n        return value\n',
+     '    def make(self): return len("other")\n'),
+])
+def test_an_override_that_cannot_be_outlined_is_kept_whole(change: str, whole: str, monkeypatch) -> None:
+    source = OVERRIDDEN.replace(change, whole)
+    blanked = partial.blank(source, threads=False)
+    assert blanked is not None and 'len("other")' in blanked
+    _kept_positions(source, blanked)
+    assert _lint(source, monkeypatch, blanked=True) == _lint(source, monkeypatch, blanked=False)
+
+
+CHILD_SETS = '''\
+import multiprocessing as mp
+
+
+class Worker:
+    def run_job(self):
+        self.result = 1
+
+    def start(self):
+        proc = mp.Process(target=self.run_job)
+        proc.start()
+        proc.join()
+
+    def report(self):
+        return self.result
+
+
+class Sub(Worker):
+    def total(self):
+        return self.result + 1
+
+
+class Unrelated:
+    def show(self):
+        return self.result
+
+    def nested(self):
+        return lambda: self.result
+
+    def through(self):
+        return self.other.result
+
+    @staticmethod
+    def peek(worker):
+        return worker.result
+
+    def rebound(self, other):
+        self = other
+        return self.result
+
+
+def read(worker):
+    return worker.result
+'''
+
+
+def test_readers_of_what_a_child_sets_are_kept_only_where_the_object_may_be_of_its_family(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    blanked = partial.blank(CHILD_SETS, threads=False)
+    assert blanked is not None
+    _kept_positions(CHILD_SETS, blanked)
+    # `self.result` in another class is that class's attribute: blanked
+    assert "def show" not in blanked
+    # in the family (the class, its bases, what derives from it), through another object, in a
+    # nested scope, on a parameter that is not `self`, or with `self` rebound: kept
+    for kept in ("def report", "def total", "def nested", "def through", "def peek", "def rebound", "def read"):
+        assert kept in blanked, kept
+    findings = _lint(CHILD_SETS, monkeypatch, blanked=True)
+    assert findings == _lint(CHILD_SETS, monkeypatch, blanked=False)
+    assert [code for _, _, code, _ in findings] == ["MPL003"]
+    # the reader is what the finding shows: blanking the family's reader would lose it
+    alone = CHILD_SETS[:CHILD_SETS.index("class Sub")]
+    first, last = _lines_of(alone, "def report")
+    assert _lint(partial.blank_lines(alone, [(first, last)]), monkeypatch, blanked=False) == []

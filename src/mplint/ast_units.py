@@ -1,7 +1,8 @@
 """A module's units as Python's `ast` reads them, for partial parsing (`mplint.partial`): each
 top-level statement, and each method of a top-level class, with the names and attributes it reads,
 binds, changes and calls, what its assignments give to what, and whether it names an API of the
-table (`apis.py`)."""
+table (`apis.py`). A method also has its signature (decorators, parameters, annotations) read on
+its own, for a method that is kept as a definition only, its body blanked."""
 
 from __future__ import annotations
 
@@ -66,6 +67,9 @@ class Unit:
     loads: set[str] = field(default_factory=set)
     binds: set[str] = field(default_factory=set)  # module-level names it binds
     attr_loads: set[str] = field(default_factory=set)
+    #: attributes read other than on a method's own first parameter in its own body (`self.x`
+    #: there is an attribute of the method's class, as `names.class_of` reads it)
+    foreign_attr_loads: set[str] = field(default_factory=set)
     attr_stores: set[str] = field(default_factory=set)  # attributes set or changed in place
     mutates: set[str] = field(default_factory=set)  # names changed in place or rebound by `global`
     name_calls: set[str] = field(default_factory=set)
@@ -78,8 +82,14 @@ class Unit:
     nested_methods: set[str] = field(default_factory=set)  # methods of the classes defined inside it
     #: (names, attributes, what they are given), for each assignment
     flows: list[tuple[set[str], set[str], Unit]] = field(default_factory=list)
+    #: a method's decorators, parameters and return annotation, read on their own
+    signature: Unit | None = None
+    #: a method's first body line and column (UTF-8 bytes), where its body may be blanked alone
+    body_line: int = 0
+    body_column: int = 0
     api: bool = False
     keep: bool = False
+    outline: bool = False  # kept as a definition only: its body is blanked
     why: str = ""  # why it is kept (for the tests and for debugging)
 
 
@@ -94,9 +104,13 @@ _FLOWS = {
     ast.withitem: lambda node: (node.context_expr, [node.optional_vars] if node.optional_vars else []),
 }
 _SCOPES = frozenset({ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda})
+#: the nodes that bind a name given as a string (`except E as name`, `case [*name]`)
+_BINDING_BY_STRING = frozenset({ast.ExceptHandler, ast.MatchAs, ast.MatchStar, ast.MatchMapping})
+#: the nodes whose code runs in a scope of its own: `self` there may be another object
+_NESTED = _SCOPES | {ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp}
 #: a unit's sets that an assignment's sources add to
 _MERGED = (
-    "loads", "binds", "attr_loads", "attr_stores", "mutates", "name_calls", "self_calls", "handed",
+    "loads", "binds", "attr_loads", "foreign_attr_loads", "attr_stores", "mutates", "name_calls", "self_calls", "handed",
     "globals", "chains", "aliases", "defined", "nested_methods",
 )
 
@@ -119,7 +133,9 @@ class Reader:
         self.flows: list[Unit] = []
         self.threads = threads
 
-    def read(self, unit: Unit, nodes: list[ast.AST], module_level: bool) -> None:
+    def read(self, unit: Unit, nodes: list[ast.AST], module_level: bool, me: str = "") -> None:
+        """Reads `nodes` into `unit`; `me` is the method's first parameter where `nodes` are its
+        own body (not a nested scope)."""
         stack = list(nodes)
         threads = self.threads
         while stack:
@@ -129,9 +145,11 @@ class Reader:
                 continue  # a field that holds a name, or nothing
             if kind is ast.Name:
                 self._name(unit, node, module_level)
+                if me and node.id == me and type(node.ctx) is not ast.Load:
+                    unit.foreign_attr_loads.add("")  # `self` rebound: every attribute is foreign
                 continue
             if kind is ast.Attribute:
-                stack.extend(self._attribute(unit, node))
+                stack.extend(self._attribute(unit, node, me=me))
                 continue
             if kind is ast.Call:
                 func = node.func
@@ -145,9 +163,9 @@ class Reader:
                         unit.mutates.add(receiver.id)
                     elif type(receiver) is ast.Attribute and func.attr in _FILLING:
                         unit.attr_stores.add(receiver.attr)  # `self.items.append(x)`
-                    stack.extend(self._attribute(unit, func, called=True))
+                    stack.extend(self._attribute(unit, func, called=True, me=me))
                     if func.attr in _FILLING and (node.args or node.keywords):
-                        self._flow(unit, [*node.args, *node.keywords], [receiver], module_level)
+                        self._flow(unit, [*node.args, *node.keywords], [receiver], module_level, me)
                     else:
                         stack.extend(node.args)
                         stack.extend(node.keywords)
@@ -160,7 +178,7 @@ class Reader:
                 if source is not None:
                     if type(source) is ast.Name:  # `m = os`: `m.fork()` is os.fork
                         unit.aliases.add(source.id)
-                    self._flow(unit, [source], targets, module_level)
+                    self._flow(unit, [source], targets, module_level, me)
                     stack.extend(targets)
                     if kind is ast.AugAssign:
                         self._changed(unit, node.target)
@@ -191,8 +209,15 @@ class Reader:
                 if any(relevant_qualname(m, threads, prefix=kind is ast.ImportFrom) for m in modules):
                     unit.api = True
                 self._bind_import(node)
+                if me and any((alias.asname or alias.name.split(".")[0]) == me for alias in node.names):
+                    unit.foreign_attr_loads.add("")  # `self` rebound
                 continue  # what an import binds is judged where it is read, by its qualified name
             elif kind is ast.Constant:
+                continue
+            elif me and kind in _BINDING_BY_STRING and me in (getattr(node, "name", None), getattr(node, "rest", None)):
+                unit.foreign_attr_loads.add("")  # `except E as self:`: `self` rebound
+            elif me and kind in _NESTED:
+                self.read(unit, [node], module_level)  # its `self` is not the method's own
                 continue
             elif kind is ast.ClassDef:  # a class inside the unit: which methods it defines
                 unit.nested_methods.update(
@@ -206,11 +231,13 @@ class Reader:
                 elif value is not None:
                     stack.append(value)
 
-    def _flow(self, unit: Unit, sources: list[ast.AST], targets: list[ast.AST], module_level: bool) -> None:
+    def _flow(
+        self, unit: Unit, sources: list[ast.AST], targets: list[ast.AST], module_level: bool, me: str = ""
+    ) -> None:
         """What the targets of an assignment (or a container filled, a loop's variable, a `with`'s
         name) get from the sources: read into a unit of their own, then added to `unit`'s."""
         source = Unit(0, 0, "flow", self_name=unit.self_name)
-        self.read(source, sources, module_level)
+        self.read(source, sources, module_level, me)
         self.flows.append(source)
         names: set[str] = set()
         attrs: set[str] = set()
@@ -227,11 +254,7 @@ class Reader:
             elif kind is ast.Tuple or kind is ast.List:
                 pending.extend(target.elts)
         unit.flows.append((names, attrs, source))
-        for name in _MERGED:
-            getattr(unit, name).update(getattr(source, name))
-        unit.api = unit.api or source.api
-        for flow in source.flows:
-            unit.flows.append(flow)
+        _merge(unit, source)
 
     def _bind_import(self, node: ast.Import | ast.ImportFrom) -> None:
         if type(node) is ast.Import:
@@ -280,7 +303,7 @@ class Reader:
             if type(target.value) is ast.Name:
                 unit.mutates.add(target.value.id)
 
-    def _attribute(self, unit: Unit, node: ast.Attribute, called: bool = False) -> list[ast.AST]:
+    def _attribute(self, unit: Unit, node: ast.Attribute, called: bool = False, me: str = "") -> list[ast.AST]:
         """Reads a chain `a.b.c` at once; gives back what remains to read under it."""
         attrs = []
         current: ast.AST = node
@@ -288,6 +311,10 @@ class Reader:
             attrs.append(current.attr)
             current = current.value  # type: ignore[attr-defined]
         unit.attr_loads.update(attrs)
+        if me and type(current) is ast.Name and current.id == me:
+            unit.foreign_attr_loads.update(attrs[:-1])  # `self.x.y`: `y` is another object's
+        else:
+            unit.foreign_attr_loads.update(attrs)
         if type(node.ctx) is not ast.Load:
             unit.attr_stores.add(node.attr)
             if type(node.value) is ast.Name:
@@ -321,7 +348,17 @@ def read_units(tree: ast.Module, reader: Reader) -> list[Unit]:
                     method.cls = header
                     params = item.args.posonlyargs + item.args.args
                     method.self_name = params[0].arg if params else ""
-                    reader.read(method, [item], module_level=False)
+                    signature = Unit(method.first, item.lineno, "signature", self_name=method.self_name)
+                    signed = [*item.decorator_list, *getattr(item, "type_params", ()), item.args, item.returns]
+                    reader.read(signature, signed, module_level=False)
+                    method.signature = signature
+                    reader.read(method, item.body, module_level=False, me=_direct_self(item))
+                    _merge(method, signature)
+                    if "" in method.foreign_attr_loads:  # `self` rebound in the method
+                        method.foreign_attr_loads |= method.attr_loads
+                    body = item.body[0]
+                    if not getattr(body, "decorator_list", None):
+                        method.body_line, method.body_column = body.lineno, body.col_offset
                     header.methods.append(method)
                 else:
                     own.append(item)
@@ -333,6 +370,26 @@ def read_units(tree: ast.Module, reader: Reader) -> list[Unit]:
             reader.read(unit, [statement], module_level=True)
             units.append(unit)
     return units
+
+
+def _merge(unit: Unit, part: Unit) -> None:
+    """Adds what `part` (an assignment's source, a method's signature) reads to `unit`."""
+    for name in _MERGED:
+        getattr(unit, name).update(getattr(part, name))
+    unit.api = unit.api or part.api
+    unit.flows.extend(part.flows)
+
+
+def _direct_self(method: ast.FunctionDef | ast.AsyncFunctionDef) -> str:
+    """The name whose attributes, in the method's own body, are attributes of an object of its
+    class as `names.class_of` reads them: its first parameter (not a positional-only one, not in a
+    static method)."""
+    args = method.args
+    if args.posonlyargs or not args.args:
+        return ""
+    if any(type(d) is ast.Name and d.id == "staticmethod" for d in method.decorator_list):
+        return ""
+    return args.args[0].arg
 
 
 def _first_line(node: ast.stmt) -> int:

@@ -14,11 +14,17 @@ parser, a tenth of LibCST's cost, tells which definitions matter:
   kept classes;
 - and what the facts read back from elsewhere in the module: the callers of kept functions and
   classes (what a parameter receives), the readers of module-level names that kept code changes,
-  and of the attributes that methods handed to a child set on `self` (what the parent sees).
+  and of the attributes that methods handed to a child set on `self` (what the parent sees: read
+  on another object than a method's own `self`, or in a class of the handed method's family);
+- a method that only shares its name with a method of a kept class (`callgraph.may_be_overridden`
+  asks whether another class defines it) keeps its definition, its body blanked; its class is
+  kept to hold it, and, as long as no kept code names that class, none of its other methods is
+  asked for.
 
 The units are top-level statements and, inside top-level classes, each method. A unit that is not
-kept is replaced by `pass` on its first line and empty lines after it, so the result parses and
-everything else stays where it was. Where Python cannot parse the file (syntax newer than the
+kept is replaced by `pass` on its first line and empty lines after it (a method kept as a
+definition: its body, from its first line), so the result parses and everything else stays where
+it was. Where Python cannot parse the file (syntax newer than the
 running Python), or it star-imports an API module, nothing is blanked. When unsure, keep.
 `MPLINT_NO_PARTIAL=1` in the environment turns it off (to compare findings both ways). What
 each unit reads, binds and calls is `mplint.ast_units`'s.
@@ -44,16 +50,31 @@ class _GiveUp(Exception):
     pass
 
 
-def kept_units(tree: ast.Module, threads: bool) -> list[Unit]:
-    """Every unit, with `_keep` marked on those to keep. Raises _GiveUp where it cannot tell."""
+def kept_units(tree: ast.Module, threads: bool, lines: list[str] | None = None) -> list[Unit]:
+    """Every unit, with `keep` marked on those to keep whole and `outline` on the methods kept as
+    definitions only (with `lines`, the text's lines: a body that starts a line of its own can be
+    blanked alone). Raises _GiveUp where it cannot tell."""
     reader = Reader(threads)
     units = read_units(tree, reader)
+    for unit in units:
+        if unit.body_line and not _starts_line(lines, unit.body_line, unit.body_column):
+            unit.body_line = 0
     if any(relevant_qualname(module, threads) for module in reader.star):
         raise _GiveUp  # names of the API bound without being named
     for unit in (*units, *reader.flows):
         reader.judge(unit)
     relevant = _relevant(units)
     return _reach(units, relevant)
+
+
+def _starts_line(lines: list[str] | None, line: int, column: int) -> bool:
+    """Whether only white space is before `column` (UTF-8 bytes) of `line` (from 1)."""
+    if lines is None or line > len(lines):
+        return False
+    try:
+        return not lines[line - 1].encode("utf-8")[:column].strip(b" \t\f")
+    except UnicodeEncodeError:
+        return False
 
 
 def _relevant(units: list[Unit]) -> set[int]:
@@ -117,49 +138,77 @@ def _reach(units: list[Unit], relevant: set[int]) -> list[Unit]:
     called = _called(units, relevant, handed_relevant)
     called_names = {u.name for u in called if u.kind in ("def", "class")}
     called_methods = {u.name for u in called if u.kind == "method"}
+    #: names bound to a class by another statement than a top-level class: the bases of a class
+    #: that bears one are not all known
+    opaque = set().union(*(u.defined for u in units), *(u.globals for u in units))
+    #: methods kept as definitions only (what reads them asks only that they exist), and the
+    #: classes kept only to hold them: no kept code names such a class, so none of its other
+    #: methods is asked for (until something names it)
+    outlined: set[int] = set()
+    containers: set[int] = set()
     changed = True
     while changed:
         changed = False
-        live = [u for u in units if id(u) in kept]
-        for unit in live:
-            if unit.cls is not None and id(unit.cls) not in kept:
+        for unit in units:
+            if unit.cls is None or id(unit.cls) in kept:
+                continue
+            if id(unit) in kept:
                 kept.add(id(unit.cls))
+                containers.discard(id(unit.cls))
+                changed = True
+            elif id(unit) in outlined and id(unit.cls) not in containers:
+                containers.add(id(unit.cls))
                 changed = True
         live = [u for u in units if id(u) in kept]
-        loads = set().union(*(u.loads for u in live))
-        attr_loads = set().union(*(u.attr_loads for u in live))
+        signatures = [u.signature for u in units if id(u) in outlined and u.signature is not None]
+        read = [*live, *(u for u in units if id(u) in containers), *signatures]  # the code the parse holds
+        held = kept | containers
+        loads = set().union(*(u.loads for u in read))
+        attr_loads = set().union(*(u.attr_loads for u in read))
         module_bound = set().union(*(u.binds for u in units if u.kind == "module"), *(u.globals for u in units))
-        mutated = set().union(*(u.mutates for u in live)) & module_bound
+        mutated = set().union(*(u.mutates for u in read)) & module_bound
         # methods handed to a child (and what they call on self) set attributes the parent reads
         handed = {m for h in headers if id(h) in kept for m in h.methods
                   if id(m) in kept and (m.name in handed_relevant or id(h) in relevant)}
         handed_methods = _self_reached(handed, headers, kept)
         seen_attrs = set().union(*(m.attr_stores for m in handed_methods))
-        kept_lineage = _lineage(headers, kept, by_name)
-        kept_classes = {h.name for h in headers if id(h) in kept}
+        family = _family(headers, {m.cls.name for m in handed if m.cls is not None}, opaque)
+        kept_lineage = _lineage(headers, held, by_name)
+        kept_classes = {h.name for h in headers if id(h) in held}
         # `callgraph.may_be_overridden` asks whether another class defines a kept method's name
-        defined_methods = {u.name for u in live if u.kind == "method"}.union(*(u.nested_methods for u in live))
-        self_called = set().union(*(u.self_calls for u in live))
+        defined_methods = {u.name for u in live if u.kind == "method"}.union(
+            {u.name for u in units if id(u) in outlined}, *(u.nested_methods for u in live))
+        self_called = set().union(*(u.self_calls for u in read))
         shared_methods = {m for m in defined_methods if not _dunder(m) or m in self_called}
         for unit in units:
             if id(unit) in kept:
                 continue
             why = _wanted(unit, loads, attr_loads, called_names, mutated, seen_attrs, called_methods,
-                          kept_lineage, kept_classes, kept, relevant_attr_loads, shared_methods)
-            if why:
+                          kept_lineage, kept_classes, kept, relevant_attr_loads, shared_methods, family)
+            if why == DEFINED and unit.kind == "method" and unit.body_line:
+                if id(unit) not in outlined:  # only its name is asked: its body is blanked
+                    unit.why = why
+                    outlined.add(id(unit))
+                    changed = True
+            elif why:
                 unit.why = why
                 kept.add(id(unit))
+                outlined.discard(id(unit))
+                containers.discard(id(unit))
                 changed = True
     for unit in units:
-        unit.keep = id(unit) in kept
+        unit.keep = id(unit) in kept or id(unit) in containers
+        unit.outline = id(unit) in outlined
     return units
 
 
+#: why a unit is kept that only defines a name a kept class defines
+DEFINED = "defines a method a kept class defines"
+
+
 def _wanted(unit, loads, attr_loads, called_names, mutated, seen_attrs, called_methods, lineage, classes, kept,
-            relevant_attr_loads, shared_methods) -> str:
-    """Why kept code needs `unit` ("" when it does not)."""
-    if (unit.kind == "method" and unit.name in shared_methods) or unit.nested_methods & shared_methods:
-        return "defines a method a kept class defines"
+            relevant_attr_loads, shared_methods, family) -> str:
+    """Why kept code needs `unit` ("" when it does not); DEFINED only when nothing else needs it."""
     if unit.kind in ("def", "class") and unit.name in loads:
         return "named"
     if unit.globals & loads:
@@ -180,8 +229,14 @@ def _wanted(unit, loads, attr_loads, called_names, mutated, seen_attrs, called_m
         return "calls an object's method"  # `obj = Cls(); obj.method(x)`
     if unit.loads & mutated:
         return "reads a changed name"  # a module-level name that kept code changes
-    if unit.attr_loads & seen_attrs:
+    if unit.foreign_attr_loads & seen_attrs:
         return "reads an attribute a child sets"
+    if unit.kind == "method" and (family is None or unit.cls.name in family) and unit.attr_loads & seen_attrs:
+        return "reads an attribute a child sets on its object"  # `self.x` in a class of the family
+    if unit.nested_methods & shared_methods:
+        return "a class in it defines a method a kept class defines"
+    if unit.kind == "method" and unit.name in shared_methods:
+        return DEFINED  # `callgraph.may_be_overridden` asks whether another class defines it
     return ""
 
 
@@ -214,6 +269,33 @@ def _called(units: list[Unit], relevant: set[int], handed: set[str]) -> list[Uni
                 found.append(callee)
                 pending.append(callee)
     return found
+
+
+def _family(headers: list, roots: set[str], opaque: set[str]) -> set[str] | None:
+    """Names of the classes that `visibility.family` can give a class of `roots`: its bases of the
+    module, their bases, and the classes that derive from one of these (None: any class may).
+    Where a class has a base that another statement binds (a class under a module-level `if`),
+    its ancestors are unknown: it is taken for one of the family."""
+    bases: dict[str, set[str]] = {}
+    for header in headers:
+        bases.setdefault(header.name, set()).update(header.bases)
+    family = set(roots)
+    pending = list(roots)
+    while pending:  # up: the bases, and theirs
+        for base in bases.get(pending.pop(), ()):
+            if base in opaque:
+                return None
+            if base not in family:
+                family.add(base)
+                pending.append(base)
+    changed = True
+    while changed:  # down: what derives from one of them
+        changed = False
+        for name, its_bases in bases.items():
+            if name not in family and its_bases & (family | opaque):
+                family.add(name)
+                changed = True
+    return family
 
 
 def _self_reached(methods: set, headers: list, kept: set[int]) -> set:
@@ -255,14 +337,14 @@ def blank(text: str, threads: bool) -> str | None:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             tree = ast.parse(text)
-        units = kept_units(tree, threads)
+        units = kept_units(tree, threads, _LINE_END.split(text)[0::2])
     except (SyntaxError, ValueError, RecursionError, MemoryError, _GiveUp):
         return None
-    dropped = [u for u in units if not u.keep and not (u.kind == "class" and any(m.keep for m in u.methods))]
-    if not dropped:
-        return None
-    return blank_lines(text, [(u.first, u.last) for u in dropped if u.kind != "class"]
-                       + [(u.first, u.last) for u in dropped if u.kind == "class"])
+    ranges = [
+        (u.body_line, u.last) if u.outline else (u.first, u.last) for u in units
+        if u.outline or not (u.keep or u.kind == "class" and any(m.keep or m.outline for m in u.methods))
+    ]
+    return blank_lines(text, ranges) if ranges else None
 
 
 def blank_lines(text: str, ranges: list[tuple[int, int]]) -> str:
