@@ -54,7 +54,7 @@ def relevant_qualname(qualname: str, threads: bool, prefix: bool = True) -> bool
     return _under(qualname, whole) or _under(qualname, names) or (prefix and qualname in leading)
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, slots=True)
 class Unit:
     first: int  # first line (decorators included)
     last: int
@@ -375,7 +375,9 @@ def read_units(tree: ast.Module, reader: Reader) -> list[Unit]:
 def _merge(unit: Unit, part: Unit) -> None:
     """Adds what `part` (an assignment's source, a method's signature) reads to `unit`."""
     for name in _MERGED:
-        getattr(unit, name).update(getattr(part, name))
+        found = getattr(part, name)
+        if found:
+            getattr(unit, name).update(found)
     unit.api = unit.api or part.api
     unit.flows.extend(part.flows)
 

@@ -33,6 +33,7 @@ each unit reads, binds and calls is `mplint.ast_units`'s.
 from __future__ import annotations
 
 import ast
+import gc
 import os
 import re
 import warnings
@@ -333,6 +334,8 @@ def blank(text: str, threads: bool) -> str | None:
     (nothing to blank, the switch is off, or Python cannot parse the text)."""
     if os.environ.get(DISABLE):
         return None
+    collecting = gc.isenabled()
+    gc.disable()  # Python's tree holds no cycle, and the units' few wait for the next collection
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
@@ -340,6 +343,9 @@ def blank(text: str, threads: bool) -> str | None:
         units = kept_units(tree, threads, _LINE_END.split(text)[0::2])
     except (SyntaxError, ValueError, RecursionError, MemoryError, _GiveUp):
         return None
+    finally:
+        if collecting:
+            gc.enable()
     ranges = [
         (u.body_line, u.last) if u.outline else (u.first, u.last) for u in units
         if u.outline or not (u.keep or u.kind == "class" and any(m.keep or m.outline for m in u.methods))
