@@ -300,6 +300,14 @@ def _lint(text: str, monkeypatch: pytest.MonkeyPatch, blanked: bool) -> list:
     return [(f.line, f.column, f.code, f.message) for f in found]
 
 
+def _blanked(source: str) -> str:
+    """The source blanked in part (processes only), every kept statement where it was."""
+    blanked = partial.blank(source, threads=False)
+    assert blanked is not None
+    _kept_positions(source, blanked)
+    return blanked
+
+
 def _lines_of(source: str, start: str) -> tuple[int, int]:
     """The lines (from 1) of the method that starts with `start`, as Python reads it."""
     for node in ast.walk(ast.parse(source)):
@@ -335,9 +343,7 @@ class Other:
 def test_a_method_only_an_override_check_asks_for_keeps_its_definition_not_its_body(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    blanked = partial.blank(OVERRIDDEN, threads=False)
-    assert blanked is not None
-    _kept_positions(OVERRIDDEN, blanked)
+    blanked = _blanked(OVERRIDDEN)
     assert "class Other:" in blanked and "    def make(self):\n        pass\n" in blanked
     assert 'len("other")' not in blanked and "def unrelated" not in blanked
     assert _lint(OVERRIDDEN, monkeypatch, blanked=True) == _lint(OVERRIDDEN, monkeypatch, blanked=False) == []
@@ -356,9 +362,8 @@ def test_a_method_only_an_override_check_asks_for_keeps_its_definition_not_its_b
 ])
 def test_an_override_that_cannot_be_outlined_is_kept_whole(change: str, whole: str, monkeypatch) -> None:
     source = OVERRIDDEN.replace(change, whole)
-    blanked = partial.blank(source, threads=False)
-    assert blanked is not None and 'len("other")' in blanked
-    _kept_positions(source, blanked)
+    blanked = _blanked(source)
+    assert 'len("other")' in blanked
     assert _lint(source, monkeypatch, blanked=True) == _lint(source, monkeypatch, blanked=False)
 
 
@@ -411,9 +416,7 @@ def read(worker):
 def test_readers_of_what_a_child_sets_are_kept_only_where_the_object_may_be_of_its_family(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    blanked = partial.blank(CHILD_SETS, threads=False)
-    assert blanked is not None
-    _kept_positions(CHILD_SETS, blanked)
+    blanked = _blanked(CHILD_SETS)
     # `self.result` in another class is that class's attribute: blanked
     assert "def show" not in blanked
     # in the family (the class, its bases, what derives from it), through another object, in a
