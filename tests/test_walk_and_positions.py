@@ -211,3 +211,61 @@ def test_a_class_test_answers_as_isinstance_does() -> None:
     assert any(test[type(node)] for node in nodes) and not all(test[type(node)] for node in nodes)
     for cls in NODE_CLASSES:  # the cache agrees on every class, abstract ones too
         assert test[cls] == issubclass(cls, (cst.SimpleStatementLine, cst.BaseCompoundStatement))
+
+
+LINE_CASES = [
+    *EDGE_CASES,
+    "@a.b(\n  1)\n@\\\n  c\nclass K:\n    def f(self): pass\n    @property\n    def f(self): return 1\n",
+    "try:\n    def f(): pass\nexcept ImportError:\n    def f(): return 2\nelse:\n    def g(): pass\n",
+    "def \\\n  late(): pass\nasync  def  g():\n    def g(): pass\n",
+    "(f\n)()\n(\n g)(); h()\nx = 1; y = [\n2]\n\\\n\nz = 3 ;\nif x :\n  pass\n",
+    "import os\n\nclass A :\n    x = os.getpid()\n\n\n    def run(self) :\n        self.x = 2\nmain()",
+    "type X = int\ndef f(): pass\n",  # newer than Python 3.11's ast: every line from Positions
+]
+
+
+@pytest.mark.parametrize("source", LINE_CASES, ids=range(len(LINE_CASES)))
+def test_lines_are_the_lines_positions_give(source: str) -> None:
+    """`facts.line_of` reads lines from Python's `ast` and one statement's code (`lines.py`):
+    wherever it answers, it answers as `Positions` does."""
+    from mplint.facts import ModuleFacts
+
+    module = cst.parse_module(source)
+    facts = ModuleFacts(module, "m.py", source)
+    positions = Positions(module, source)
+    for info in facts.functions.values():
+        assert facts.def_line(info) == positions[info.node.name].start.line, info.name
+    wrong = [(type(node).__name__, facts.line_of(node), positions[node].start.line)
+             for node in facts.up if node is not module and facts.line_of(node) != positions[node].start.line]
+    assert not wrong, wrong[:5]
+
+
+def test_lines_are_the_lines_positions_give_in_real_files() -> None:
+    from mplint.facts import ModuleFacts
+
+    for path in SAMPLES[::3]:
+        source = path.read_text(encoding="utf-8")
+        module = cst.parse_module(source)
+        facts = ModuleFacts(module, str(path), source)
+        positions = Positions(module, source)
+        for info in facts.functions.values():
+            assert facts.def_line(info) == positions[info.node.name].start.line, (path, info.name)
+        for node in list(facts.up)[1::5]:
+            assert facts.line_of(node) == positions[node].start.line, (path, type(node).__name__)
+
+
+def test_lines_of_plain_code_generate_no_whole_module() -> None:
+    from mplint.facts import ModuleFacts
+
+    source = "import os\n\n@dec\ndef f(a):\n    return os.getpid(\n        a)\n\nclass C:\n    def g(self):\n        self.x = f(1)\n"
+    module = cst.parse_module(source)
+    facts = ModuleFacts(module, "m.py", source)
+
+    def whole_module(node: cst.CSTNode) -> int:
+        raise AssertionError(f"Positions asked for a {type(node).__name__}")
+
+    facts._position_line = whole_module  # type: ignore[method-assign]
+    lines = {info.name: facts.def_line(info) for info in facts.functions.values()}
+    assert lines == {"f": 4, "g": 9}
+    calls = [facts.line_of(site.node) for site in facts.calls]
+    assert calls == [5, 10]

@@ -33,6 +33,7 @@ from mplint.facts.main_only import main_only_definitions
 from mplint.facts.names import Names
 from mplint.facts.order import Order, Step
 from mplint.facts.payload import Payloads
+from mplint.facts.lines import Lines
 from mplint.facts.positions import Positions
 from mplint.facts.proxies import HeldChange, Proxies, Proxy
 from mplint.facts.queues import PipeSender, Producer, Producers
@@ -167,7 +168,7 @@ class ModuleFacts:
                 if cls.outer is module_scope and outer is cls.scope:
                     keys[info] = f"{cls.name}.{info.name}"
             if info not in keys:
-                keys[info] = f"<{self.line_of(info.node.name)}>{info.name}"
+                keys[info] = f"<{self.def_line(info)}>{info.name}"
         return keys
 
     @cached_property
@@ -370,8 +371,20 @@ class ModuleFacts:
     def position(self, node: cst.CSTNode) -> CodeRange:
         return self._positions[node]
 
-    def line_of(self, node: cst.CSTNode) -> int:
+    @cached_property
+    def _lines(self) -> Lines:
+        return Lines(self.module, self.source, list(self.functions), self.up, self._position_line)
+
+    def _position_line(self, node: cst.CSTNode) -> int:
         return self.position(node).start.line
+
+    def line_of(self, node: cst.CSTNode) -> int:
+        """The line `node` starts on (the same as `position`'s, for less: `lines.py`)."""
+        return self._lines.of(node)
+
+    def def_line(self, info: FunctionInfo) -> int:
+        """The line of a function's name."""
+        return self._lines.of_def(info.node)
 
     def code(self, node: cst.CSTNode) -> str:
         return self.module.code_for_node(node)

@@ -200,7 +200,7 @@ class Linked:
                 continue
             for key, function in module.summary.functions.items():
                 callees = []
-                for target in (*(t for t, _line in function.calls), *function.work.named):
+                for target in (*function.calls, *function.work.named):
                     node = self.resolve(target, path)
                     if node is not None and node in self._functions_index and node not in callees:
                         callees.append(node)
@@ -390,7 +390,7 @@ class Linked:
         asked = set(handed)
         for function in summary.functions.values():
             if function.child or function.in_thread:
-                asked.update(t for t, _line in function.calls if not t.startswith(LOCAL))
+                asked.update(t for t in function.calls if not t.startswith(LOCAL))
                 asked.update(function.work.named)
         for target in sorted({*summary.external, *asked}):
             node = self.resolve(target, path)

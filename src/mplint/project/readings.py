@@ -39,7 +39,7 @@ def summarise(facts: ModuleFacts) -> Summary:
     in_thread = _thread_workers(facts)
     for info, key in keys.items():
         shown = info.name if key.startswith("<") else key.removesuffix(".__init__")
-        function = Function(f"{shown}()", facts.line_of(info.node.name))
+        function = Function(f"{shown}()", facts.def_line(info))
         for site in info.calls:
             if function.sets_method is None and unforced_setter(facts, site):
                 function.sets_method = (facts.line_of(site.node), facts.code(site.node))
@@ -47,8 +47,8 @@ def summarise(facts: ModuleFacts) -> Summary:
                 function.starts = (facts.line_of(site.node), facts.call_text(site.node))
                 continue
             target = call_target(facts, site, keys)
-            if target is not None and target != LOCAL + key:
-                function.calls.append((target, facts.line_of(site.node)))
+            if target is not None and target != LOCAL + key and target not in function.calls:
+                function.calls.append(target)
         function.work = _own_work(facts, workloads, info)
         function.changes = _changes(facts, info)
         function.threads = _threads_left_running(facts, info) if info.node in threaded else None
@@ -86,7 +86,7 @@ def _own_work(facts: ModuleFacts, workloads: Workloads, info: FunctionInfo) -> W
     if own.compute is not None:
         work.compute = (facts.line_of(own.compute.node), own.compute.what)
     elif _recursive(facts, info):
-        work.compute = (facts.line_of(info.node.name), f"recursion in `{info.name}`")
+        work.compute = (facts.def_line(info), f"recursion in `{info.name}`")
     for site in info.calls:
         kind, detail = workloads.call_kind(site)
         if kind != "unknown":

@@ -24,7 +24,7 @@ from typing import Any
 CONFTEST = "conftest.py"
 KNOWN_METHODS = ("fork", "spawn", "forkserver")
 LOCAL = "#"  # a call target that is a function of the same module: `#run_all`, `#Job.run`
-FORMAT = 3  # bump when the layout changes
+FORMAT = 4  # bump when the layout changes
 
 
 #: how a `Change` names what it changes: a module-level name of its own module (`=status`), an
@@ -90,8 +90,8 @@ class Function:
     line: int
     #: the call by which the function starts processes itself: (line, `Pool(...)`)
     starts: tuple[int, str] | None = None
-    #: (target, line of the call) for every call whose target is known by name
-    calls: list[tuple[str, int]] = field(default_factory=list)
+    #: the target of every call known by name, once each, in the order of the first call
+    calls: list[str] = field(default_factory=list)
     #: the call that starts a thread still running when the function returns: (line, text)
     threads: tuple[int, str] | None = None
     #: a `set_start_method(...)` it calls that raises when a method was set before: (line, text)
@@ -106,7 +106,7 @@ class Function:
     def to_json(self) -> list[Any]:
         return [
             self.shown, self.line, list(self.starts) if self.starts else None,
-            [list(c) for c in self.calls], list(self.threads) if self.threads else None,
+            list(self.calls), list(self.threads) if self.threads else None,
             list(self.sets_method) if self.sets_method else None,
             self.work.to_json() if self.work else None,
             [[c.line, c.text, c.target, c.in_place] for c in self.changes], self.child, self.in_thread,
@@ -116,7 +116,7 @@ class Function:
     def from_json(cls, data: list[Any]) -> Function:
         shown, line, starts, calls, threads, sets_method, work, changes, child, in_thread = data
         return cls(
-            shown, line, _pair(starts), [(c[0], c[1]) for c in calls], _pair(threads),
+            shown, line, _pair(starts), list(calls), _pair(threads),
             _pair(sets_method), Work.from_json(work) if work else Work(),
             [Change(c[0], c[1], c[2], c[3]) for c in changes], child, in_thread,
         )

@@ -1,0 +1,151 @@
+"""The line a node starts on, without generating the code of the whole module.
+
+`Positions` (positions.py) generates the whole module's code once, which costs about as much as a
+third of the parse; a module's project summary needs the line of every function and of a few
+calls, and the findings of most modules are none. Here Python's `ast` reads the same text (at a
+tenth of LibCST's cost) and gives:
+
+- the line of each `def` (its name's line, when the text there is `def name`), matched to
+  LibCST's function definitions in source order by name;
+- the first line of each top-level statement, so that only the statement that holds a node is
+  generated, counting lines from there.
+
+Every answer is checked against the text (the generated statement is the text at that line, the
+`def` and the name are on the line) and is otherwise left to `Positions`: the lines are exactly
+those `Positions` gives.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+import warnings
+from bisect import bisect_right
+from typing import Callable
+
+import libcst as cst
+
+from mplint.facts.positions import _NEWLINE, _OffsetState
+
+_DEF = re.compile(r"(?:async[ \t\f]+)?def[ \t\f]+(\w+)")
+
+
+class Lines:
+    def __init__(
+        self,
+        module: cst.Module,
+        source: str | None,
+        defs: list[cst.FunctionDef],
+        up: dict[cst.CSTNode, cst.CSTNode],
+        fallback: Callable[[cst.CSTNode], int],
+    ) -> None:
+        self._module = module
+        self._up = up
+        self._fallback = fallback
+        self._defs: dict[cst.FunctionDef, int] = {}
+        #: each top-level statement -> the line its first token is on
+        self._firsts: dict[cst.CSTNode, int] = {}
+        #: each top-level statement generated so far -> (its ranges, the line of its offset 0,
+        #: the offsets at which its lines start), None where it does not match the text
+        self._generated: dict[cst.CSTNode, tuple[dict[int, tuple[int, int]], int, list[int]] | None] = {}
+        self._text = source
+        self._line_starts: list[int] = []
+        tree = _parse(source) if source is not None else None
+        if tree is None:
+            return
+        self._line_starts = [0, *(match.end() for match in _NEWLINE.finditer(source))]  # type: ignore[arg-type]
+        self._read_defs(tree, defs)
+        self._read_statements(tree)
+
+    def _read_defs(self, tree: ast.Module, defs: list[cst.FunctionDef]) -> None:
+        found = sorted(
+            (node.lineno, node.col_offset, node.name)
+            for node in ast.walk(tree)
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))
+        )
+        if len(found) != len(defs):
+            return
+        for (line, column, name), node in zip(found, defs):
+            if name != node.name.value:
+                self._defs.clear()
+                return
+            match = _DEF.match(self._line(line), column)
+            if match is not None and match.group(1) == name:
+                self._defs[node] = line
+
+    def _read_statements(self, tree: ast.Module) -> None:
+        statements = tree.body
+        at = 0
+        for statement in self._module.body:
+            if at >= len(statements):
+                return
+            self._firsts[statement] = _first_line(statements[at])
+            at += len(statement.body) if isinstance(statement, cst.SimpleStatementLine) else 1
+        if at != len(statements):
+            self._firsts.clear()
+
+    def _line(self, line: int) -> str:
+        starts, text = self._line_starts, self._text or ""
+        if not 0 < line <= len(starts):
+            return ""
+        return text[starts[line - 1]: starts[line] if line < len(starts) else len(text)]
+
+    def of_def(self, node: cst.FunctionDef) -> int:
+        """The line of the function's name."""
+        line = self._defs.get(node)
+        return line if line is not None else self.of(node.name)
+
+    def of(self, node: cst.CSTNode) -> int:
+        """The line `node` starts on."""
+        statement = self._statement(node)
+        generated = self._generate(statement) if statement is not None else None
+        found = generated[0].get(id(node)) if generated is not None else None
+        if found is None or found[0] < generated[2][0]:  # type: ignore[index]
+            return self._fallback(node)
+        _ranges, first, starts = generated  # type: ignore[misc]
+        return first + bisect_right(starts, found[0]) - 1
+
+    def _statement(self, node: cst.CSTNode) -> cst.CSTNode | None:
+        up, module = self._up, self._module
+        current = node
+        for _ in range(10_000):
+            parent = up.get(current)
+            if parent is None:
+                return None
+            if parent is module:
+                return current if current in self._firsts else None
+            current = parent
+        return None
+
+    def _generate(self, statement: cst.CSTNode) -> tuple[dict[int, tuple[int, int]], int, list[int]] | None:
+        if statement in self._generated:
+            return self._generated[statement]
+        module = self._module
+        state = _OffsetState(default_indent=module.default_indent, default_newline=module.default_newline)
+        statement._codegen(state)
+        text = "".join(state.tokens)
+        leading = statement.leading_lines  # type: ignore[attr-defined]
+        skip = state.ranges[id(leading[-1])][1] if leading else 0
+        first = self._firsts[statement]
+        start = self._line_starts[first - 1] if 0 < first <= len(self._line_starts) else -1
+        result = None
+        if start >= 0 and self._text is not None and self._text.startswith(text[skip:], start):
+            starts = [skip, *(m.end() for m in _NEWLINE.finditer(text, skip))]
+            result = (state.ranges, first, starts)
+        self._generated[statement] = result
+        return result
+
+
+def _first_line(statement: ast.stmt) -> int:
+    """The line of a statement's first token: its first decorator's for a decorated one."""
+    decorators = getattr(statement, "decorator_list", None)
+    return decorators[0].lineno if decorators else statement.lineno
+
+
+def _parse(source: str) -> ast.Module | None:
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return ast.parse(source)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return None
