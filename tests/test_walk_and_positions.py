@@ -220,6 +220,8 @@ LINE_CASES = [
     "def \\\n  late(): pass\nasync  def  g():\n    def g(): pass\n",
     "(f\n)()\n(\n g)(); h()\nx = 1; y = [\n2]\n\\\n\nz = 3 ;\nif x :\n  pass\n",
     "import os\n\nclass A :\n    x = os.getpid()\n\n\n    def run(self) :\n        self.x = 2\nmain()",
+    "if True:\n  class A:\n  \tdef f(self):\n  \t    x = [\n  1]\n  \t    @d\n  \t    # c\n  \t    def g(): return x\n  \t    return g\n",
+    "def outer():\n    class Inner:\n        def m(self, a=f(\n            1)):\n            y = \\\n              2\n            self.v = a\n    return Inner\n",
     "type X = int\ndef f(): pass\n",  # newer than Python 3.11's ast: every line from Positions
 ]
 

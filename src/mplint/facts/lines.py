@@ -7,8 +7,9 @@ tenth of LibCST's cost) and gives:
 
 - the line of each `def` (its name's line, when the text there is `def name`), matched to
   LibCST's function definitions in source order by name;
-- the first line of each top-level statement, so that only the statement that holds a node is
-  generated, counting lines from there.
+- the first line of each function definition and of each top-level statement, so that only the
+  innermost function (else the top-level statement) that holds a node is generated, with the
+  indentation of its first line, counting lines from there.
 
 Every answer is checked against the text (the generated statement is the text at that line, the
 `def` and the name are on the line) and is otherwise left to `Positions`: the lines are exactly
@@ -28,6 +29,7 @@ import libcst as cst
 from mplint.facts.positions import _NEWLINE, _OffsetState
 
 _DEF = re.compile(r"(?:async[ \t\f]+)?def[ \t\f]+(\w+)")
+_INDENT = re.compile(r"[ \t\f]*")
 
 
 class Lines:
@@ -43,9 +45,9 @@ class Lines:
         self._up = up
         self._fallback = fallback
         self._defs: dict[cst.FunctionDef, int] = {}
-        #: each top-level statement -> the line its first token is on
+        #: each function definition and top-level statement -> the line its first token is on
         self._firsts: dict[cst.CSTNode, int] = {}
-        #: each top-level statement generated so far -> (its ranges, the line of its offset 0,
+        #: each of those generated so far -> (its ranges, the line of its offset 0,
         #: the offsets at which its lines start), None where it does not match the text
         self._generated: dict[cst.CSTNode, tuple[dict[int, tuple[int, int]], int, list[int]] | None] = {}
         self._text = source
@@ -54,21 +56,24 @@ class Lines:
         if tree is None:
             return
         self._line_starts = [0, *(match.end() for match in _NEWLINE.finditer(source))]  # type: ignore[arg-type]
-        self._read_defs(tree, defs)
         self._read_statements(tree)
+        self._read_defs(tree, defs)
 
     def _read_defs(self, tree: ast.Module, defs: list[cst.FunctionDef]) -> None:
         found = sorted(
-            (node.lineno, node.col_offset, node.name)
+            (node.lineno, node.col_offset, node.name, _first_line(node))
             for node in ast.walk(tree)
             if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))
         )
         if len(found) != len(defs):
             return
-        for (line, column, name), node in zip(found, defs):
+        for (line, column, name, first), node in zip(found, defs):
             if name != node.name.value:
                 self._defs.clear()
+                for node in defs:
+                    self._firsts.pop(node, None)
                 return
+            self._firsts[node] = first
             match = _DEF.match(self._line(line), column)
             if match is not None and match.group(1) == name:
                 self._defs[node] = line
@@ -78,6 +83,7 @@ class Lines:
         at = 0
         for statement in self._module.body:
             if at >= len(statements):
+                self._firsts.clear()
                 return
             self._firsts[statement] = _first_line(statements[at])
             at += len(statement.body) if isinstance(statement, cst.SimpleStatementLine) else 1
@@ -106,14 +112,16 @@ class Lines:
         return first + bisect_right(starts, found[0]) - 1
 
     def _statement(self, node: cst.CSTNode) -> cst.CSTNode | None:
-        up, module = self._up, self._module
+        up, module, firsts = self._up, self._module, self._firsts
         current = node
         for _ in range(10_000):
+            if type(current) is cst.FunctionDef and current in firsts:
+                return current
             parent = up.get(current)
             if parent is None:
                 return None
             if parent is module:
-                return current if current in self._firsts else None
+                return current if current in firsts else None
             current = parent
         return None
 
@@ -121,13 +129,18 @@ class Lines:
         if statement in self._generated:
             return self._generated[statement]
         module = self._module
-        state = _OffsetState(default_indent=module.default_indent, default_newline=module.default_newline)
+        first = self._firsts[statement]
+        start = self._line_starts[first - 1] if 0 < first <= len(self._line_starts) else -1
+        # a nested definition is generated with its first line's indentation, as its block would
+        indent = _INDENT.match(self._text or "", max(start, 0)).group()  # type: ignore[union-attr]
+        state = _OffsetState(
+            default_indent=module.default_indent, default_newline=module.default_newline,
+            indent_tokens=[indent] if indent else [],
+        )
         statement._codegen(state)
         text = "".join(state.tokens)
         leading = statement.leading_lines  # type: ignore[attr-defined]
         skip = state.ranges[id(leading[-1])][1] if leading else 0
-        first = self._firsts[statement]
-        start = self._line_starts[first - 1] if 0 < first <= len(self._line_starts) else -1
         result = None
         if start >= 0 and self._text is not None and self._text.startswith(text[skip:], start):
             starts = [skip, *(m.end() for m in _NEWLINE.finditer(text, skip))]
