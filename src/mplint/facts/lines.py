@@ -7,9 +7,9 @@ tenth of LibCST's cost) and gives:
 
 - the line of each `def` (its name's line, when the text there is `def name`), matched to
   LibCST's function definitions in source order by name;
-- the first line of each function definition and of each top-level statement, so that only the
-  innermost function (else the top-level statement) that holds a node is generated, with the
-  indentation of its first line, counting lines from there.
+- the first line of each function definition, of each top-level statement and of each statement
+  of a function's body, so that only the innermost of these that holds a node is generated, with
+  the indentation of its first line, counting lines from there.
 
 Every answer is checked against the text (the generated statement is the text at that line, the
 `def` and the name are on the line) and is otherwise left to `Positions`: the lines are exactly
@@ -22,7 +22,7 @@ import ast
 import re
 import warnings
 from bisect import bisect_right
-from typing import Callable
+from typing import Callable, Sequence
 
 import libcst as cst
 
@@ -56,39 +56,34 @@ class Lines:
         if tree is None:
             return
         self._line_starts = [0, *(match.end() for match in _NEWLINE.finditer(source))]  # type: ignore[arg-type]
-        self._read_statements(tree)
+        self._read_statements(module.body, tree.body)
         self._read_defs(tree, defs)
 
     def _read_defs(self, tree: ast.Module, defs: list[cst.FunctionDef]) -> None:
-        found = sorted(
-            (node.lineno, node.col_offset, node.name, _first_line(node))
-            for node in ast.walk(tree)
-            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))
-        )
-        if len(found) != len(defs):
+        found: list[ast.FunctionDef | ast.AsyncFunctionDef] = []
+        _collect_defs(tree.body, found)
+        found.sort(key=lambda node: (node.lineno, node.col_offset))
+        if len(found) != len(defs) or any(f.name != d.name.value for f, d in zip(found, defs)):
             return
-        for (line, column, name, first), node in zip(found, defs):
-            if name != node.name.value:
-                self._defs.clear()
-                for node in defs:
-                    self._firsts.pop(node, None)
-                return
-            self._firsts[node] = first
-            match = _DEF.match(self._line(line), column)
-            if match is not None and match.group(1) == name:
-                self._defs[node] = line
+        for parsed, node in zip(found, defs):
+            self._firsts[node] = _first_line(parsed)
+            match = _DEF.match(self._line(parsed.lineno), parsed.col_offset)
+            if match is not None and match.group(1) == parsed.name:
+                self._defs[node] = parsed.lineno
+            if isinstance(node.body, cst.IndentedBlock):
+                self._read_statements(node.body.body, parsed.body)
 
-    def _read_statements(self, tree: ast.Module) -> None:
-        statements = tree.body
+    def _read_statements(self, statements: Sequence[cst.BaseStatement], parsed: list[ast.stmt]) -> None:
+        """The first line of each of `statements`, where they are the statements `parsed` holds."""
+        firsts = []
         at = 0
-        for statement in self._module.body:
-            if at >= len(statements):
-                self._firsts.clear()
+        for statement in statements:
+            if at >= len(parsed):
                 return
-            self._firsts[statement] = _first_line(statements[at])
+            firsts.append((statement, _first_line(parsed[at])))
             at += len(statement.body) if isinstance(statement, cst.SimpleStatementLine) else 1
-        if at != len(statements):
-            self._firsts.clear()
+        if at == len(parsed):
+            self._firsts.update(firsts)
 
     def _line(self, line: int) -> str:
         starts, text = self._line_starts, self._text or ""
@@ -112,17 +107,12 @@ class Lines:
         return first + bisect_right(starts, found[0]) - 1
 
     def _statement(self, node: cst.CSTNode) -> cst.CSTNode | None:
-        up, module, firsts = self._up, self._module, self._firsts
-        current = node
+        up, firsts = self._up, self._firsts
+        current: cst.CSTNode | None = node
         for _ in range(10_000):
-            if type(current) is cst.FunctionDef and current in firsts:
+            if current is None or current in firsts:
                 return current
-            parent = up.get(current)
-            if parent is None:
-                return None
-            if parent is module:
-                return current if current in firsts else None
-            current = parent
+            current = up.get(current)
         return None
 
     def _generate(self, statement: cst.CSTNode) -> tuple[dict[int, tuple[int, int]], int, list[int]] | None:
@@ -147,6 +137,23 @@ class Lines:
             result = (state.ranges, first, starts)
         self._generated[statement] = result
         return result
+
+
+def _collect_defs(statements: list[ast.stmt], found: list[ast.FunctionDef | ast.AsyncFunctionDef]) -> None:
+    """The function definitions among `statements` and the blocks they hold (a `def` can stand
+    only where a statement can)."""
+    for statement in statements:
+        if isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            found.append(statement)
+        for name in _BLOCKS:
+            block = getattr(statement, name, None)
+            if block:
+                _collect_defs(block, found)
+        for part in (*getattr(statement, "handlers", ()), *getattr(statement, "cases", ())):
+            _collect_defs(part.body, found)
+
+
+_BLOCKS = ("body", "orelse", "finalbody")
 
 
 def _first_line(statement: ast.stmt) -> int:
