@@ -147,10 +147,28 @@ class ModuleFacts:
         #: every node the walk reaches -> the node it was reached from (None for the module; a
         #: def's decorators, defaults and annotations hang from the def)
         self.up = collected.up
+        #: every `with` statement: its scope, and where its body is in the calls and the stores
+        self.withs = collected.withs
         self._collected = collected
         self.names = Names(collected)
         self.values = Values(collected, self.names)
         self.callgraph = CallGraph(collected, self.names)
+
+    @cached_property
+    def names_in_order(self) -> list[cst.Name]:
+        """Every Name the walk reached, in source order (`FunctionInfo.names_from`, `Span`)."""
+        return list(self._collected.name_scopes)
+
+    def names_in(self, expr: cst.CSTNode) -> list[cst.Name]:
+        """The Names of a call, of the test of an `if`, `while` or conditional expression, or of
+        the left operand of `and`/`or`, in source order (attributes' and keywords' included)."""
+        span = self._collected.spans[expr]
+        return self.names_in_order[span.names_from : span.names_to]
+
+    def calls_in(self, expr: cst.CSTNode) -> list[CallSite]:
+        """The calls of such an expression, in source order (a call first itself)."""
+        span = self._collected.spans[expr]
+        return self.calls[span.calls_from : span.calls_to]
 
     @cached_property
     def summary_keys(self) -> dict[FunctionInfo, str]:
@@ -252,7 +270,9 @@ class ModuleFacts:
     @cached_property
     def lifecycles(self) -> Lifecycles:
         """What happens to each process, pool, executor and manager the module creates."""
-        return Lifecycles(self._creations, lambda: self.flow, self.classes, self.names, self.values)
+        return Lifecycles(
+            self._creations, lambda: self.flow, self.classes, self.names, self.values, self._collected.stores
+        )
 
     @cached_property
     def state(self) -> State:

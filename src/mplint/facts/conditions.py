@@ -15,7 +15,6 @@ from typing import TYPE_CHECKING, Callable, Iterator, Literal
 
 import libcst as cst
 
-from mplint.facts.walk import Walker
 
 if TYPE_CHECKING:
     from mplint.facts import ModuleFacts
@@ -97,8 +96,21 @@ class Conditions:
     def behind_test(self, site: CallSite, predicate: Callable[[cst.CSTNode, CallSite], bool]) -> bool:
         """A test around the call has a part (a name, attribute or call in it) satisfying `predicate`."""
         return any(
-            predicate(part, site) for test in self.tests(site.node) for part in _parts(test)
+            predicate(part, site) for test in self.tests(site.node) for part in self._parts(test)
         )
+
+    def _parts(self, test: cst.BaseExpression) -> Iterator[cst.CSTNode]:
+        """The names, attributes and calls of a test, as the walk recorded them."""
+        facts = self._facts
+        names = facts.names_in(test)
+        yield from names
+        up = self._up
+        for name in names:
+            parent = up.get(name)
+            if isinstance(parent, cst.Attribute) and parent.attr is name:
+                yield parent
+        for site in facts.calls_in(test):
+            yield site.node
 
     def handles(self, site: CallSite, exception: str) -> bool:
         """The call is in a `try` body whose handlers catch `exception` (a built-in's name), or in
@@ -130,23 +142,3 @@ def _names_of(expr: cst.BaseExpression) -> set[str]:
     if isinstance(expr, (cst.Tuple, cst.List)):
         return set().union(*(_names_of(e.value) for e in expr.elements))
     return set()
-
-
-def _parts(expr: cst.BaseExpression) -> Iterator[cst.CSTNode]:
-    collector = _Parts()
-    collector.walk(expr)
-    return iter(collector.parts)
-
-
-class _Parts(Walker):
-    def __init__(self) -> None:
-        self.parts: list[cst.CSTNode] = []
-
-    def visit_Name(self, node: cst.Name) -> None:
-        self.parts.append(node)
-
-    def visit_Attribute(self, node: cst.Attribute) -> None:
-        self.parts.append(node)
-
-    def visit_Call(self, node: cst.Call) -> None:
-        self.parts.append(node)

@@ -22,6 +22,7 @@ import libcst as cst
 from mplint.facts.resolve import owner_of
 from mplint.facts.scopes import assigned_names
 from mplint.facts.uses import How, Seen, Use, UseReader, _SAME_ELEMENTS
+from mplint.facts.walk import Walker
 
 if TYPE_CHECKING:
     from mplint.facts.lifecycles import Holder
@@ -102,7 +103,7 @@ class Made:
     event: Event | None = None
 
 
-class Flow(UseReader):
+class Flow(UseReader, Walker):
     """Records, in source order, what happens to every name that may hold a tracked object, and
     how the owners' blocks nest (for the rebindings every path reaches)."""
 
@@ -125,14 +126,6 @@ class Flow(UseReader):
             flow.walk(module)
         return flow
 
-    @classmethod
-    def of_function(cls, names: Names, function: Scope) -> Flow:
-        """The order of one function's own calls, assignments and `with` blocks (no names
-        followed)."""
-        flow = cls(names, {function}, set(), ())
-        flow.walk(function.node)
-        return flow
-
     def __init__(self, names: Names, owners: set[Scope], candidates: set[str], creations: Collection[cst.Call]) -> None:
         self.names = names
         self.owners = owners
@@ -145,8 +138,6 @@ class Flow(UseReader):
         self.order_of: dict[cst.Call, int] = {}
         #: each `with` of an owner's own code: [the owner, first, body, last] (see Span)
         self._withs: dict[cst.With, list] = {}
-        #: the assignments and augmented assignments of an owner's own code, in source order
-        self._assignments: list[tuple[cst.Assign | cst.AugAssign, Scope, int]] = []
         # the defs and classes on the way to an owner must be entered; others only when module
         # code owns something (then any function may touch a global name)
         self.needed: set[cst.CSTNode] = set()
@@ -224,22 +215,14 @@ class Flow(UseReader):
             if scope is owner:
                 yield Span(node, first, body, last)
 
-    def assignments_in(self, owner: Scope) -> Iterator[tuple[cst.Assign | cst.AugAssign, int]]:
-        """The assignments and augmented assignments of an owner's own code, with their order."""
-        return ((node, order) for node, scope, order in self._assignments if scope is owner)
-
     def _order(self, node: cst.CSTNode) -> None:
-        """Records where the calls, assignments and `with` statements of the owners' code come."""
+        """Records where the calls and `with` statements of the owners' code come."""
         if isinstance(node, cst.Call):
             self.order_of[node] = self.order
-        elif isinstance(node, (cst.With, cst.Assign, cst.AugAssign)):
+        elif isinstance(node, cst.With):
             owner = self._own_code_of()
-            if owner is None:
-                return
-            if isinstance(node, cst.With):
+            if owner is not None:
                 self._withs[node] = [owner, self.order, self.order, self.order]
-            else:
-                self._assignments.append((node, owner, self.order))
         elif len(self.stack) > 1 and isinstance(self.stack[-2], cst.With) and self.stack[-2].body is node:
             span = self._withs.get(self.stack[-2])
             if span is not None:

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 import libcst as cst
 
 from mplint.facts.resolve import MAX_DEPTH, owner_of
-from mplint.facts.uses import LIFECYCLE_METHODS, Seen, Use, UseReader
+from mplint.facts.uses import LIFECYCLE_METHODS, Seen, Use, UseReader, path_to
 
 if TYPE_CHECKING:
     from mplint.facts import ModuleFacts
@@ -68,60 +68,49 @@ class Handed:
         if key in self._kept:
             return self._kept[key]
         self._kept[key] = None  # a helper that reaches itself gives the object away
-        reader = _ParamUses(self, function, param, depth)
-        reader.walk(function.node.body)
-        found: Kept = None if reader.given_away else frozenset(reader.methods)
+        found = self._param_kept(function, param, depth)
         self._kept[key] = found
         return found
 
-
-class _ParamUses(UseReader):
-    """Reads every use of one parameter in its function's own body (nested code included: a use
-    there is a capture, which gives the object away)."""
-
-    def __init__(self, handed: Handed, function: FunctionInfo, param: str, depth: int) -> None:
-        self.handed = handed
-        self.names = handed._facts.names
-        self.function = function
-        self.param = param
-        self.depth = depth
-        self.stack: list[cst.CSTNode] = []
-        self.methods: set[str] = set()
-        self.given_away = False
-
-    def on_visit(self, node: cst.CSTNode) -> bool:
-        self.stack.append(node)  # on_leave comes for every node, its children skipped or not
-        return not self.given_away and super().on_visit(node)
-
-    def on_leave(self, original_node: cst.CSTNode) -> None:
-        super().on_leave(original_node)
-        self.stack.pop()
-
-    def visit_Name(self, node: cst.Name) -> None:
-        if node.value != self.param or len(self.stack) < 2:
-            return
-        scope = self.names.scope_of(node)
-        found = self.names.lookup(node.value, scope) if scope is not None else None
-        if found is None or found[0] is not self.function.scope:
-            return  # another variable of the same name
-        i = len(self.stack) - 1
-        if not self._is_use(i) or owner_of(scope) is not self.function.scope:
-            self.given_away = True  # rebound, or captured by a nested function or lambda
-            return
-        seen = self._use(i)
-        if seen.use in (Use.READ, Use.ITERATE, Use.LENT):
-            return
-        if seen.use is Use.CALL and seen.method is not None and not seen.each:
-            if seen.method in LIFECYCLE_METHODS:
-                self.given_away = True  # the helper ends it: it is the helper's business
-            elif seen.method in _SEEN_METHODS:
-                self.methods.add(seen.method)
-            return
-        self.given_away = True
-
-    def _handed_on(self, j: int, value: cst.BaseExpression) -> Seen | None:
-        call = self.stack[j]
-        if not isinstance(call, cst.Call):
+    def _param_kept(self, function: FunctionInfo, param: str, depth: int) -> Kept:
+        """Reads every use of one parameter in its function's body (nested code included: a
+        use there is a capture, which gives the object away)."""
+        names, up = self._facts.names, self._facts.up
+        body = function.node.body
+        reader = UseReader()
+        reader.names = names
+        reader.helpers = _Deeper(self, depth)
+        methods: set[str] = set()
+        for node in self._facts.names_in_order[function.names_from : function.names_to]:
+            if node.value != param:
+                continue
+            scope = names.scope_of(node)
+            found = names.lookup(node.value, scope) if scope is not None else None
+            if found is None or found[0] is not function.scope:
+                continue  # another variable of the same name
+            reader.stack = path_to(node, body, up)
+            i = len(reader.stack) - 1
+            if not reader._is_use(i) or owner_of(scope) is not function.scope:  # type: ignore[arg-type]
+                return None  # rebound, or captured by a nested function or lambda
+            seen = reader._use(i)
+            if seen.use in (Use.READ, Use.ITERATE, Use.LENT):
+                continue
+            if seen.use is Use.CALL and seen.method is not None and not seen.each:
+                if seen.method in LIFECYCLE_METHODS:
+                    return None  # the helper ends it: it is the helper's business
+                if seen.method in _SEEN_METHODS:
+                    methods.add(seen.method)
+                continue
             return None
-        return self.handed.passed(call, value, self.depth + 1)
+        return frozenset(methods)
 
+
+class _Deeper:
+    """What the module's helpers do with what a helper hands on, one level deeper."""
+
+    def __init__(self, handed: Handed, depth: int) -> None:
+        self._handed = handed
+        self._depth = depth
+
+    def passed(self, call: cst.Call, value: cst.BaseExpression) -> Seen | None:
+        return self._handed.passed(call, value, self._depth + 1)

@@ -21,6 +21,7 @@ one); this module picks the creations and assembles their events per object.
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
+from functools import cached_property
 from typing import Callable, Iterable, Iterator
 
 import libcst as cst
@@ -28,12 +29,11 @@ import libcst as cst
 from mplint import apis
 from mplint.facts.names import Names
 from mplint.facts.resolve import owner_of
-from mplint.facts.scopes import CallSite, ClassInfo, Scope
+from mplint.facts.scopes import CallSite, ClassInfo, Scope, StoreNode
 from mplint.facts.flow import Event, Flow, Key, Use
 from mplint.facts.uses import How, _daemon_keyword, _is_false
 from mplint.facts.syntax import argument
 from mplint.facts.values import Instance, Values
-from mplint.facts.walk import Walker
 
 #: the kinds of object whose lifecycle is followed: each owns child processes that someone must reap
 TRACKED_KINDS = frozenset(
@@ -177,9 +177,11 @@ class Lifecycles:
         classes: dict[cst.ClassDef, ClassInfo],
         names: Names,
         values: Values,
+        stores: list[tuple[StoreNode, Scope, int]],
     ) -> None:
         """`made`: the creations (`creations()`); `flow`: the module's flow fact, asked only
-        when there is one."""
+        when there is one; `stores`: the module's assignments (`Collected.stores`)."""
+        self._stores = stores
         self._names = names
         self._values = values
         self._classes = classes
@@ -309,11 +311,26 @@ class Lifecycles:
                 continue
             if any(_daemon_keyword(site.node) for site in init.calls):
                 return True
-            finder = _DaemonAssignment()
-            finder.walk(init.node.body)
-            if finder.found:
+            if init.scope in self._daemon_assigned:
                 return True
         return False
+
+    @cached_property
+    def _daemon_assigned(self) -> set[Scope]:
+        """The functions whose own code (a class body inside included) sets a `daemon` attribute
+        to something other than False: `self.daemon = True`."""
+        found: set[Scope] = set()
+        for node, scope, _ in self._stores:
+            if type(node) is not cst.Assign or _is_false(node.value):  # type: ignore[union-attr]
+                continue
+            if any(
+                isinstance(t.target, cst.Attribute) and t.target.attr.value == "daemon"
+                for t in node.targets  # type: ignore[union-attr]
+            ):
+                while scope.kind == "class" and scope.parent is not None:
+                    scope = scope.parent
+                found.add(scope)
+        return found
 
 
 def _split_at_rebindings(found: Holder, walker: Flow) -> None:
@@ -377,20 +394,3 @@ def _segment(life: Lifecycle, key: Key, walker: Flow, last: bool = False) -> Hol
 def _statement_of_block(block: cst.CSTNode, walker: Flow) -> cst.CSTNode | None:
     """The statement whose body `block` is (None for the module or a function's body)."""
     return walker.block_owner.get(block)
-
-
-class _DaemonAssignment(Walker):
-    def __init__(self) -> None:
-        self.found = False
-
-    def visit_Assign(self, node: cst.Assign) -> None:
-        for target in node.targets:
-            if (
-                isinstance(target.target, cst.Attribute)
-                and target.target.attr.value == "daemon"
-                and not _is_false(node.value)
-            ):
-                self.found = True
-
-    def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
-        return False

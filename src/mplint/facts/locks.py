@@ -1,5 +1,5 @@
 """Where code holds a lock, and its read-modify-write updates of `.value` and items: a query of
-one function's flow (flow.py), the order of its calls, assignments and `with` blocks.
+what the one walk recorded (the order of a function's calls and assignments, its `with` blocks).
 
 A *region* is one function body seen as lock-held or not, statement by statement: inside
 `with <lock>:` or between a lock's `acquire()` and `release()`. An *update* is a read-modify-write
@@ -8,12 +8,12 @@ of an attribute `.value` or of one item: `c.value += 1`, `c.value = c.value + 1`
 
 from __future__ import annotations
 
+from functools import cached_property
 from typing import TYPE_CHECKING, NamedTuple, Union
 
 import libcst as cst
 
 from mplint.apis import Kind
-from mplint.facts.flow import Flow
 from mplint.facts.resolve import owner_of
 
 if TYPE_CHECKING:
@@ -35,6 +35,16 @@ class Locks:
     def __init__(self, facts: ModuleFacts) -> None:
         self.facts = facts
         self._regions: dict[cst.FunctionDef, Regions] = {}
+
+    @cached_property
+    def call_index(self) -> dict[cst.Call, int]:
+        """Each call's place in the walk's calls (`WithBlock.calls_from` and `calls_to`)."""
+        return {site.node: index for index, site in enumerate(self.facts.calls)}
+
+    @cached_property
+    def store_index(self) -> dict[cst.CSTNode, int]:
+        """Each store's place in the walk's stores (`WithBlock.stores_from` and `stores_to`)."""
+        return {node: index for index, (node, _) in enumerate(self.facts.statements.stores)}
 
     def regions(self, function: FunctionInfo) -> Regions:
         if function.node not in self._regions:
@@ -63,8 +73,8 @@ class Locks:
 
 class Regions:
     """One function's own code: its read-modify-write updates and calls, and whether a lock is
-    held there, read from the order of its calls, assignments and `with` blocks (the flow of
-    the function, flow.py).
+    held there, read from the order of its calls, assignments and `with` blocks (as the one walk
+    recorded them).
 
     Silence when unsure: a `with` over anything not known to be something else counts as a lock,
     and so does every statement after an `acquire()` unless a `release()` comes between and none
@@ -74,12 +84,12 @@ class Regions:
     def __init__(self, locks: Locks, function: FunctionInfo) -> None:
         facts = locks.facts
         scope = function.scope
-        flow = Flow.of_function(facts.names, scope)
-        #: the bodies of the `with` blocks that take a lock
+        statements = facts.statements
+        #: the bodies of the `with` blocks that take a lock, by their calls and their stores
         held = [
-            (span.body, span.last)
-            for span in flow.withs_in(scope)
-            if any(locks.may_be_lock(item.item, scope) for item in span.node.items)
+            (block.calls_from, block.calls_to, block.stores_from, block.stores_to)
+            for block in facts.withs
+            if block.scope is scope and any(locks.may_be_lock(item.item, scope) for item in block.node.items)
         ]
         self.unlocked_updates: list[Update] = []
         self.locked_calls: set[cst.Call] = set()
@@ -87,22 +97,27 @@ class Regions:
         self.takes_locks = bool(held)
         #: acquire/release calls, and the updates and calls outside `with` locks, in source order
         events: list[tuple[int, str, object]] = []
-        for site in facts.calls:
-            order = flow.order_of.get(site.node)
-            if order is None or owner_of(site.scope) is not scope:
+        calls = locks.call_index
+        for site in function.calls:
+            if owner_of(site.scope) is not scope:
                 continue
             func = site.node.func
+            index = calls[site.node]
             if isinstance(func, cst.Attribute) and func.attr.value in ("acquire", "release"):
-                events.append((order, func.attr.value, site.node))
+                events.append((statements.order(site.node), func.attr.value, site.node))
                 self.takes_locks = True
-            elif any(first <= order <= last for first, last in held):
+            elif any(first <= index < last for first, last, _, _ in held):
                 self.locked_calls.add(site.node)
             else:
-                events.append((order, "call", site.node))
-        for node, order in flow.assignments_in(scope):
+                events.append((statements.order(site.node), "call", site.node))
+        stores = locks.store_index
+        for node, _ in statements.own_stores(function.node):
+            if not isinstance(node, (cst.Assign, cst.AugAssign)):
+                continue
             found = _update(node)
-            if found is not None and not any(first <= order <= last for first, last in held):
-                events.append((order, "update", found))
+            index = stores[node]
+            if found is not None and not any(first <= index < last for _, _, first, last in held):
+                events.append((statements.store_order(node), "update", found))
         events.sort(key=lambda event: event[0])
         self._resolve_acquires([(kind, item) for _, kind, item in events])
 

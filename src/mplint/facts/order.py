@@ -19,7 +19,6 @@ from typing import TYPE_CHECKING, Iterator, Literal
 import libcst as cst
 
 from mplint import apis
-from mplint.facts.syntax import FunctionBodyVisitor
 
 if TYPE_CHECKING:
     from mplint.facts import ModuleFacts
@@ -45,7 +44,7 @@ class Order:
     def __init__(self, facts: ModuleFacts) -> None:
         self._facts = facts
         self._sites = {site.node: site for site in facts.calls}
-        self._own: dict[cst.CSTNode, list[Step]] = {}
+        self._own: dict[cst.CSTNode | None, list[Step]] | None = None
 
     def roots(self) -> Iterator[tuple[FunctionInfo | None, Iterator[Step]]]:
         """Every run: the module's own code first (None), then each function of the module."""
@@ -78,62 +77,127 @@ class Order:
                     stack.append((iter(self._own_steps(callee)), callee.node))
 
     def _own_steps(self, function: FunctionInfo | None) -> list[Step]:
-        node: cst.CSTNode = function.node if function is not None else self._facts.module
-        found = self._own.get(node)
-        if found is None:
-            scope = function.scope if function is not None else self._facts.module_scope
-            walker = _Steps(self._facts, self._sites, scope)
-            if function is not None:
-                walker.walk(function.node.body)
+        if self._own is None:
+            self._own = self._all_steps()
+        return self._own.get(function.node if function is not None else None, [])
+
+    def _all_steps(self) -> dict[cst.CSTNode | None, list[Step]]:
+        """The steps of every function's own body (None: the module's own code), read from the
+        order in which the walk left the calls and `with` blocks."""
+        facts = self._facts
+        homes = _Homes(facts)
+        steps: dict[cst.CSTNode | None, list[Step]] = {}
+        for node in facts._collected.exits:
+            if type(node) is cst.With:
+                home = homes.of_statement(node)
+                if home is not _NOWHERE:
+                    steps.setdefault(home, []).append(Step("exit", block=node, scope=homes.scope(home)))
+                continue
+            site = self._sites[node]
+            home = homes.of_call(site)
+            if home is not _NOWHERE:
+                steps.setdefault(home, []).append(Step("call", site))
+        return steps
+
+
+#: the home of code that is no function's own steps: a lambda, a class body, a def's decorators
+#: and defaults, a branch of an `if` on the result of `os.fork()`
+_NOWHERE = object()
+
+
+class _Homes:
+    """Whose own steps a call or a `with` is: the def whose body holds it, None for the module's
+    own code, `_NOWHERE` for code run elsewhere (see the module's docstring)."""
+
+    def __init__(self, facts: ModuleFacts) -> None:
+        self._facts = facts
+        self._parents = facts._parents
+        self._of: dict[cst.CSTNode, object] = {}
+        self._forks: dict[cst.If, bool] = {}
+
+    def scope(self, home: object) -> Scope:
+        if home is None:
+            return self._facts.module_scope
+        return self._facts.functions[home].scope  # type: ignore[index]
+
+    def of_call(self, site: CallSite) -> object:
+        scope = site.scope
+        while scope.kind == "comprehension":
+            scope = scope.parent  # type: ignore[assignment]
+        if scope.kind == "lambda":
+            return _NOWHERE
+        statement = site.statement
+        kind = type(statement)
+        if kind is cst.ClassDef:
+            return _NOWHERE  # its decorators, bases, or a body on one line
+        if kind is cst.FunctionDef:
+            # a body on one line (`def size(self): return len(self.items)`) is the def's own;
+            # its decorators, defaults and annotations are nobody's
+            return statement if self._part_of(site.node, statement) is statement.body else _NOWHERE  # type: ignore[attr-defined]
+        home = self.of_statement(statement)
+        if kind is cst.If and home is not _NOWHERE and self._tests_fork(statement, home):  # type: ignore[arg-type]
+            if self._part_of(site.node, statement) is not statement.test:  # type: ignore[attr-defined]
+                return _NOWHERE  # a branch on one line: `if pid == 0: os._exit(0)`
+        return home
+
+    def of_statement(self, statement: cst.CSTNode) -> object:
+        """The home of the code of a statement of some block."""
+        found = self._of.get(statement, self)
+        if found is not self:
+            return found
+        parent = self._parents.get(statement)
+        if parent is None:
+            found = None
+        else:
+            kind = type(parent)
+            if kind is cst.FunctionDef:
+                found = parent
+            elif kind is cst.ClassDef:
+                found = _NOWHERE
             else:
-                for statement in self._facts.module.body:
-                    walker.walk(statement)
-            found = self._own[node] = walker.steps
+                found = self.of_statement(parent)
+                if kind is cst.If and found is not _NOWHERE and self._tests_fork(parent, found):  # type: ignore[arg-type]
+                    found = _NOWHERE  # one branch is the child's, the other the parent's
+        self._of[statement] = found
         return found
 
+    def _tests_fork(self, node: cst.If, home: object) -> bool:
+        answer = self._forks.get(node)
+        if answer is None:
+            answer = self._forks[node] = _tests_fork_result(self._facts, self.scope(home), node.test)
+        return answer
 
-class _Steps(FunctionBodyVisitor):
-    def __init__(self, facts: ModuleFacts, sites: dict[cst.Call, CallSite], scope: Scope) -> None:
-        self._facts = facts
-        self._sites = sites
-        self._scope = scope
-        self.steps: list[Step] = []
+    def _part_of(self, node: cst.CSTNode, statement: cst.CSTNode) -> cst.CSTNode:
+        """The child of `statement` that holds `node`."""
+        up = self._facts.up
+        child, parent = node, up.get(node)
+        while parent is not statement and parent is not None:
+            child, parent = parent, up.get(parent)
+        return child
 
-    def leave_Call(self, original_node: cst.Call) -> None:
-        site = self._sites.get(original_node)
-        if site is not None:
-            self.steps.append(Step("call", site))
 
-    def leave_With(self, original_node: cst.With) -> None:
-        self.steps.append(Step("exit", block=original_node, scope=self._scope))
-
-    def visit_If(self, node: cst.If) -> bool:
-        if not self._tests_fork_result(node.test):
-            return True
-        self.walk(node.test)
-        return False  # one branch is the child's, the other the parent's: neither is followed
-
-    def _tests_fork_result(self, test: cst.BaseExpression) -> bool:
-        names = self._facts.names
-        for part in _names_in(test):
-            if isinstance(part, cst.Call):
-                api = names.api(part.func, self._scope)
+def _tests_fork_result(facts: ModuleFacts, scope: Scope, test: cst.BaseExpression) -> bool:
+    """The test compares the result of `os.fork()` (or of a name bound to it)."""
+    names = facts.names
+    for part in _names_in(test):
+        if isinstance(part, cst.Call):
+            api = names.api(part.func, scope)
+            if api is not None and api.kind is apis.Kind.FORK:
+                return True
+            continue
+        found = names.lookup(part.value, scope)
+        if found is None:
+            continue
+        where, bindings = found
+        for binding in bindings:
+            value = binding.value
+            if isinstance(binding.node, cst.Assign) and isinstance(binding.node.value, cst.Call):
+                value = binding.node.value  # `pid, fd = os.forkpty()`
+            if isinstance(value, cst.Call):
+                api = names.api(value.func, where)
                 if api is not None and api.kind is apis.Kind.FORK:
                     return True
-                continue
-            found = names.lookup(part.value, self._scope)
-            if found is None:
-                continue
-            where, bindings = found
-            for binding in bindings:
-                value = binding.value
-                if isinstance(binding.node, cst.Assign) and isinstance(binding.node.value, cst.Call):
-                    value = binding.node.value  # `pid, fd = os.forkpty()`
-                if isinstance(value, cst.Call):
-                    api = names.api(value.func, where)
-                    if api is not None and api.kind is apis.Kind.FORK:
-                        return True
-        return False
+    return False
 
 
 def _names_in(expr: cst.BaseExpression) -> list[cst.Name | cst.Call]:

@@ -20,8 +20,6 @@ from typing import TYPE_CHECKING
 
 import libcst as cst
 
-from mplint.facts.syntax import FunctionBodyVisitor
-
 if TYPE_CHECKING:
     from mplint.facts import ModuleFacts
     from mplint.facts.scopes import FunctionInfo
@@ -66,12 +64,10 @@ class Reach:
             leading = _leading_simple_statements(worker.node)
             if not leading:
                 continue
-            finder = _ChangesAndCalls()
-            for statement in leading:
-                finder.walk(statement)
-            nodes.update(finder.found)
+            found = _changes_and_calls(worker, leading)
+            nodes.update(found)
             for site in worker.calls:
-                if site.node in finder.found:
+                if site.node in found:
                     callee = facts.callgraph.callee(site)
                     if callee is not None and callee.node is not worker.node:
                         functions.update(f.node for f in facts.callgraph.reached_from(callee))
@@ -119,13 +115,14 @@ def _leading_simple_statements(function: cst.FunctionDef) -> list[cst.CSTNode]:
     return []  # nothing but simple statements: they are the work, not its setup
 
 
-class _ChangesAndCalls(FunctionBodyVisitor):
-    """The calls and the assignment statements in some statements."""
+def _changes_and_calls(worker: FunctionInfo, statements: list[cst.CSTNode]) -> set[cst.CSTNode]:
+    """The calls (not those of a lambda's body) and the assignments, augmented assignments and
+    `del`s of some simple statements of the worker's own body."""
+    leading = set(statements)
+    found: set[cst.CSTNode] = {site.node for site in worker.calls if site.statement in leading}
+    for statement in statements:
+        found.update(small for small in statement.body if isinstance(small, _CHANGES))  # type: ignore[attr-defined]
+    return found
 
-    def __init__(self) -> None:
-        self.found: set[cst.CSTNode] = set()
 
-    def _record(self, node: cst.CSTNode) -> None:
-        self.found.add(node)
-
-    visit_Call = visit_Assign = visit_AnnAssign = visit_AugAssign = visit_Del = _record
+_CHANGES = (cst.Assign, cst.AnnAssign, cst.AugAssign, cst.Del)

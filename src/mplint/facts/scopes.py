@@ -7,157 +7,23 @@ runs at import time. This walk records exactly that, once, for all rules.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Iterator, Literal, Union
+from typing import Iterator
 
 import libcst as cst
 
 from mplint.facts import guards
+from mplint.facts.records import (
+    Binding, CallSite, ClassInfo, Collected, FunctionInfo, FunctionNode, Scope, ScopeKind, StoreNode,
+    Span, WithBlock,
+)
 from mplint.facts.walk import ClassTest, Walker
 
+__all__ = [
+    "Binding", "CallSite", "ClassInfo", "Collected", "FunctionInfo", "FunctionNode", "Scope",
+    "ScopeKind", "Span", "StoreNode", "WithBlock", "assigned_names", "collect",
+]
+
 _IS_STATEMENT = ClassTest(cst.SimpleStatementLine, cst.BaseCompoundStatement)
-
-ScopeKind = Literal["module", "class", "function", "lambda", "comprehension"]
-FunctionNode = Union[cst.FunctionDef, cst.Lambda]
-StoreNode = Union[cst.Assign, cst.AugAssign, cst.AnnAssign, cst.Del]
-
-
-@dataclass(eq=False)
-class Binding:
-    """One statement that gives a name a value.
-
-    `value` is the expression whose value the name takes (for `x = expr`, `with expr as x`,
-    `x: T = expr`, `(x := expr)`); `iter` the iterable for loop targets; `imported` the qualified
-    name for imports; `definition` the def or class. Anything else (parameters, `except ... as`,
-    tuple unpacking, augmented assignment) leaves all four empty: the value is unknown.
-    """
-
-    name: str
-    node: cst.CSTNode
-    value: cst.BaseExpression | None = None
-    iter: cst.BaseExpression | None = None
-    imported: str | None = None
-    definition: cst.FunctionDef | cst.ClassDef | None = None
-    augmented: bool = False
-
-
-@dataclass(eq=False)
-class Scope:
-    kind: ScopeKind
-    node: cst.CSTNode
-    parent: Scope | None
-    bindings: dict[str, list[Binding]] = field(default_factory=dict)
-    global_names: set[str] = field(default_factory=set)
-    nonlocal_names: set[str] = field(default_factory=set)
-    #: code in this scope runs when the module is imported (module, class bodies, comprehensions
-    #: there), outside `if __name__ == "__main__":` and `if TYPE_CHECKING:`
-    import_time: bool = False
-
-    def bind(self, binding: Binding) -> None:
-        """Record a binding where Python puts it: `global x` sends it to the module's scope."""
-        scope: Scope = self
-        if binding.name in self.global_names:
-            while scope.parent is not None:
-                scope = scope.parent
-        elif binding.name in self.nonlocal_names:
-            scope = self.parent or self
-            while scope.parent is not None and binding.name not in scope.bindings:
-                scope = scope.parent
-        scope.bindings.setdefault(binding.name, []).append(binding)
-
-    @property
-    def function(self) -> Scope | None:
-        """The innermost function or lambda scope this scope is part of."""
-        scope: Scope | None = self
-        while scope is not None and scope.kind in ("comprehension", "class"):
-            if scope.kind == "class":
-                return None
-            scope = scope.parent
-        return scope if scope is not None and scope.kind in ("function", "lambda") else None
-
-    def functions(self) -> Iterator[Scope]:
-        """The function and lambda scopes whose code this scope is part of, innermost first
-        (a class body between them ends the chain, as `function` does)."""
-        function = self.function
-        while function is not None:
-            yield function
-            parent = function.parent
-            function = parent.function if parent is not None else None
-
-
-@dataclass(eq=False)
-class CallSite:
-    node: cst.Call
-    scope: Scope
-    #: the simple or compound statement that holds the call
-    statement: cst.CSTNode
-    #: the call runs when the module is imported (see Scope.import_time; a call in a module-level
-    #: block that is not the main guard counts)
-    import_time: bool
-    #: the call is under `if __name__ == "__main__":` (or the `else` of `!=`)
-    main_guarded: bool
-
-
-@dataclass(eq=False)
-class FunctionInfo:
-    node: cst.FunctionDef
-    scope: Scope  # the function's own scope
-    #: the class whose body defines it, if it is a method
-    cls: cst.ClassDef | None
-    calls: list[CallSite] = field(default_factory=list)
-    #: the `return` statements of its own body (not of the functions and classes inside it)
-    returns: list[cst.Return] = field(default_factory=list)
-    #: its body yields (it is a generator)
-    yields: bool = False
-
-    @property
-    def name(self) -> str:
-        return self.node.name.value
-
-
-@dataclass(eq=False)
-class ClassInfo:
-    node: cst.ClassDef
-    scope: Scope  # the class body's scope
-    outer: Scope  # where the class statement is
-    methods: dict[str, FunctionInfo] = field(default_factory=dict)
-    #: `self.NAME = value` in the class's methods: NAME -> [(value, the method's scope)]
-    attributes: dict[str, list[tuple[cst.BaseExpression, Scope]]] = field(default_factory=dict)
-
-    @property
-    def name(self) -> str:
-        return self.node.name.value
-
-
-@dataclass
-class Collected:
-    module_scope: Scope
-    scopes: dict[cst.CSTNode, Scope]
-    calls: list[CallSite]
-    functions: dict[cst.FunctionDef, FunctionInfo]
-    classes: dict[cst.ClassDef, ClassInfo]
-    #: every node's scope for names: the scope each Name expression is read in
-    name_scopes: dict[cst.Name, Scope]
-    #: names read (loaded, including `x += 1`), by name, in source order, with the scope they are
-    #: read in; names being bound, attribute names, keywords and imported names are not reads
-    loads: dict[str, list[tuple[cst.Name, Scope]]] = field(default_factory=dict)
-    #: attributes read (`obj.name` loaded, including `obj.name += 1`), by attribute name
-    attribute_loads: dict[str, list[tuple[cst.Attribute, Scope]]] = field(default_factory=dict)
-    #: statement -> the compound statement whose block holds it (absent at the top of a module)
-    parents: dict[cst.CSTNode, cst.CSTNode] = field(default_factory=dict)
-    #: every node the walk reaches -> the node the walk reached it from (None for the module):
-    #: a def's defaults, annotations and decorators hang from the def itself
-    up: dict[cst.CSTNode, cst.CSTNode] = field(default_factory=dict)
-    #: assignments, augmented assignments and `del`, with their scope and how many calls come
-    #: before them in the source, in source order
-    stores: list[tuple[StoreNode, Scope, int]] = field(default_factory=list)
-    #: every `return` statement and `yield` expression, in source order
-    returns_and_yields: list[cst.Return | cst.Yield] = field(default_factory=list)
-    #: every `break` statement and every `while` loop
-    breaks: list[cst.Break] = field(default_factory=list)
-    whiles: list[cst.While] = field(default_factory=list)
-    #: `with` items with their scope and how many calls come before them in the source
-    with_items: list[tuple[cst.WithItem, Scope, int]] = field(default_factory=list)
 
 
 def assigned_names(target: cst.BaseExpression) -> Iterator[cst.Name]:
@@ -227,6 +93,10 @@ class _Collector(Walker):
         self.breaks: list[cst.Break] = []
         self.whiles: list[cst.While] = []
         self.with_items: list[tuple[cst.WithItem, Scope, int]] = []
+        self.withs: list[WithBlock] = []
+        self.exits: list[cst.Call | cst.With] = []
+        self.spans: dict[cst.CSTNode, Span] = {}
+        self.open_calls: list[tuple[int, int]] = []
         # `guard_depth` counts enclosing main-guard blocks, `dead_depth` TYPE_CHECKING blocks
         self.guard_depth = 0
         self.dead_depth = 0
@@ -272,7 +142,7 @@ class _Collector(Walker):
 
     def visit_If(self, node: cst.If) -> bool:
         # Only blocks that run at import time can be guards; a guard inside a function guards nothing.
-        self.walk(node.test)
+        self._walk_spanned(node.test)
         test = node.test
         body_guarded = self.scope.kind == "module" and guards.is_main_guard(test)
         else_guarded = self.scope.kind == "module" and guards.is_not_main_guard(test)
@@ -311,7 +181,9 @@ class _Collector(Walker):
         for param in params:
             self.scope.bind(Binding(param.name.value, param))
             self.name_scopes[param.name] = scope
+        info.names_from = len(self.name_scopes)
         self.walk(node.body)
+        info.names_to = len(self.name_scopes)
         return False
 
     def leave_FunctionDef(self, original_node: cst.FunctionDef) -> None:
@@ -437,6 +309,9 @@ class _Collector(Walker):
 
     def visit_AugAssign(self, node: cst.AugAssign) -> None:
         self.stores.append((node, self.scope, len(self.calls)))
+        function = self.function_stack[-1] if self.function_stack else None
+        if function is not None:
+            function.operations.append(node)
         if isinstance(node.target, cst.Name):
             self.scope.bind(Binding(node.target.value, node, augmented=True))
 
@@ -521,6 +396,11 @@ class _Collector(Walker):
         if node not in self.not_loads and not self.import_depth:
             self.attribute_loads.setdefault(node.attr.value, []).append((node, self.scope))
 
+    def visit_BinaryOperation(self, node: cst.BinaryOperation) -> None:
+        function = self.function_stack[-1] if self.function_stack else None
+        if function is not None:
+            function.operations.append(node)
+
     def visit_Return(self, node: cst.Return) -> None:
         self.returns_and_yields.append(node)
         if self.function_stack and self.function_stack[-1] is not None:
@@ -531,11 +411,42 @@ class _Collector(Walker):
         if self.function_stack and self.function_stack[-1] is not None:
             self.function_stack[-1].yields = True
 
+    def visit_With(self, node: cst.With) -> bool:
+        for item in node.items:
+            self.walk(item)
+        calls, stores = len(self.calls), len(self.stores)
+        self.walk(node.body)
+        self.withs.append(WithBlock(node, self.scope, calls, len(self.calls), stores, len(self.stores)))
+        self.exits.append(node)
+        return False
+
     def visit_Break(self, node: cst.Break) -> None:
         self.breaks.append(node)
 
-    def visit_While(self, node: cst.While) -> None:
+    def visit_While(self, node: cst.While) -> bool:
         self.whiles.append(node)
+        self._walk_spanned(node.test)
+        self.walk(node.body)
+        if node.orelse is not None:
+            self.walk(node.orelse)
+        return False
+
+    def visit_IfExp(self, node: cst.IfExp) -> bool:
+        self.walk(node.body)
+        self._walk_spanned(node.test)
+        self.walk(node.orelse)
+        return False
+
+    def visit_BooleanOperation(self, node: cst.BooleanOperation) -> bool:
+        self._walk_spanned(node.left)
+        self.walk(node.right)
+        return False
+
+    def _walk_spanned(self, node: cst.CSTNode) -> None:
+        """Walks a test, recording which Names and calls it holds (`Collected.spans`)."""
+        names, calls = len(self.name_scopes), len(self.calls)
+        self.walk(node)
+        self.spans[node] = Span(names, len(self.name_scopes), calls, len(self.calls))
 
     def visit_Call(self, node: cst.Call) -> None:
         function = self.function_stack[-1] if self.function_stack else None
@@ -546,9 +457,15 @@ class _Collector(Walker):
             import_time=self._at_import_time,
             main_guarded=self.guard_depth > 0,
         )
+        self.open_calls.append((len(self.name_scopes), len(self.calls)))
         self.calls.append(site)
         if function is not None:
             function.calls.append(site)
+
+    def leave_Call(self, original_node: cst.Call) -> None:
+        self.exits.append(original_node)
+        names, calls = self.open_calls.pop()
+        self.spans[original_node] = Span(names, len(self.name_scopes), calls, len(self.calls))
 
 
 def collect(module: cst.Module) -> Collected:
@@ -570,4 +487,7 @@ def collect(module: cst.Module) -> Collected:
         collector.breaks,
         collector.whiles,
         collector.with_items,
+        collector.withs,
+        collector.exits,
+        collector.spans,
     )

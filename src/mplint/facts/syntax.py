@@ -1,13 +1,11 @@
-"""Small readings of syntax that several facts and rules need: call arguments, decorators, and a
-visitor for one function's own body."""
+"""Small readings of syntax that several facts and rules need: call arguments, decorators, the
+blocks of a compound statement."""
 
 from __future__ import annotations
 
 from typing import Sequence
 
 import libcst as cst
-
-from mplint.facts.walk import Walker
 
 
 def positions_hidden(call: cst.Call, index: int) -> bool:
@@ -73,20 +71,6 @@ def getattr_method(call: cst.Call) -> tuple[cst.BaseExpression, str] | None:
 
 def decorator_names(node: cst.FunctionDef) -> set[str]:
     return {d.decorator.value for d in node.decorators if isinstance(d.decorator, cst.Name)}
-
-
-class FunctionBodyVisitor(Walker):
-    """Visits one function's own code: nested functions and classes are functions of their own,
-    and a lambda's body runs only if someone calls it."""
-
-    def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
-        return False
-
-    def visit_ClassDef(self, node: cst.ClassDef) -> bool:
-        return False
-
-    def visit_Lambda(self, node: cst.Lambda) -> bool:
-        return False
 
 
 #: builtins that run an iterator they are given to its end, whatever it yields

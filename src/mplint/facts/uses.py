@@ -16,7 +16,6 @@ import libcst as cst
 
 from mplint import apis
 from mplint.facts.syntax import EXHAUSTING_BUILTINS, ITERATING_BUILTINS, getattr_method
-from mplint.facts.walk import Walker
 
 if TYPE_CHECKING:
     from mplint.facts.names import Names
@@ -79,6 +78,17 @@ class Seen(NamedTuple):
     each: bool = False
 
 
+def path_to(node: cst.CSTNode, top: cst.CSTNode, up: dict[cst.CSTNode, cst.CSTNode]) -> list[cst.CSTNode]:
+    """The nodes from `top` down to `node` (both included), as the one walk reached them
+    (`ModuleFacts.up`): the `stack` a walk from `top` would hold at `node`."""
+    path = [node]
+    while node is not top:
+        node = up[node]
+        path.append(node)
+    path.reverse()
+    return path
+
+
 def _is_false(expr: cst.BaseExpression) -> bool:
     return isinstance(expr, cst.Name) and expr.value in ("False", "None")
 
@@ -97,12 +107,15 @@ def _unwrap_binding_position(stack: list[cst.CSTNode], i: int) -> tuple[cst.CSTN
     return stack[i], stack[i - 1] if i > 0 else stack[i]
 
 
-class UseReader(Walker):
-    """The syntax classifier; the flow walker (flow.Flow) keeps `stack` and `names` for it."""
+class UseReader:
+    """The syntax classifier. It reads no tree itself: the flow walk (flow.Flow) keeps `stack`
+    as it goes; a query of one name sets `stack` to the path the one walk recorded down to it
+    (`path_to`)."""
 
     stack: list[cst.CSTNode]
     names: Names
-    #: what helpers of the module do with what they are given (`handed.Handed`), when known
+    #: what helpers of the module do with what they are given: an object whose
+    #: `passed(call, value)` answers as `handed.Handed.passed` does, when known
     helpers: Any = None
 
     def _creation_context(self, i: int) -> tuple[How, cst.CSTNode | None]:

@@ -115,6 +115,23 @@ def _fields(node: cst.CSTNode) -> tuple[str, ...]:
     return fields
 
 
+def children(node: cst.CSTNode) -> list[cst.CSTNode]:
+    """The children of `node` that a walk visits, in the order it visits them (one level: no
+    walk)."""
+    fields = _FIELDS.get(type(node))
+    if fields is None:
+        fields = _fields(node)
+    found: list[cst.CSTNode] = []
+    for name in fields:
+        value = getattr(node, name)
+        kind = _FIELD_KINDS[type(value)]
+        if kind == _NODE:
+            found.append(value)
+        elif kind == _SEQUENCE:
+            found.extend(value)
+    return found
+
+
 _LEAVE = object()
 
 

@@ -20,17 +20,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Iterator, Literal
 
 import libcst as cst
 
 from mplint import apis
 from mplint.facts.syntax import argument, decorator_names, dict_items, getattr_method, tuple_elements
-from mplint.facts.walk import Walker
 
 if TYPE_CHECKING:
     from mplint.facts import ModuleFacts
-    from mplint.facts.names import Names
     from mplint.facts.scopes import CallSite, FunctionInfo, Scope
     from mplint.facts.values import Instance
 
@@ -260,7 +258,7 @@ class Workers:
         # its function in the module passes (`launch(worker)`)
         for _ in range(_MAX_STEPS):
             if isinstance(target, cst.Name):
-                named = self._named_partial(target, where)
+                named = self.named_partial(target, where)
                 if named is not None:
                     target, where = named
                 else:
@@ -274,7 +272,7 @@ class Workers:
                 and facts.names.qualname(target.func, where) == "functools.partial"
             ):
                 break
-            if where is not home and not _same_meaning(target, where, home, facts.names):
+            if where is not home and not _same_meaning(facts, target, where, home):
                 # its arguments would be read where they mean something else: not followed
                 target, partial, args, kwargs = kept
                 where, passed_in = home, None
@@ -314,7 +312,7 @@ class Workers:
             target_scope=where, passed_in=passed_in,
         )
 
-    def _named_partial(self, name: cst.Name, scope: Scope) -> tuple[cst.Call, Scope] | None:
+    def named_partial(self, name: cst.Name, scope: Scope) -> tuple[cst.Call, Scope] | None:
         """The `functools.partial(...)` call that the name holds when its one binding makes it,
         with the scope that binding is in."""
         names = self._facts.names
@@ -380,36 +378,29 @@ class Workers:
 _MAX_STEPS = 8
 
 
-class _ReadNames(Walker):
-    """The names an expression reads in its own scope (a lambda's body reads in its own)."""
-
-    def __init__(self) -> None:
-        self.found: list[cst.Name] = []
-
-    def visit_Name(self, node: cst.Name) -> None:
-        self.found.append(node)
-
-    def visit_Attribute(self, node: cst.Attribute) -> bool:
-        self.walk(node.value)  # `s3.client`: `client` is no name
-        return False
-
-    def visit_Arg(self, node: cst.Arg) -> bool:
-        self.walk(node.value)  # `key=`: a keyword is no name
-        return False
-
-    def visit_Lambda(self, node: cst.Lambda) -> bool:
-        return False
-
-
-def _same_meaning(expr: cst.BaseExpression, where: Scope, scope: Scope, names: Names) -> bool:
-    """Every name `expr` reads in `where` resolves from `scope` to the same bindings."""
-    reader = _ReadNames()
-    reader.walk(expr)
-    for name in reader.found:
+def _same_meaning(facts: ModuleFacts, call: cst.Call, where: Scope, scope: Scope) -> bool:
+    """Every name a call reads in `where` resolves from `scope` to the same bindings (a lambda's
+    body reads in its own scope; attribute names and keywords are no names)."""
+    names = facts.names
+    for name in _read_names(facts, call):
         there, here = names.lookup(name.value, where), names.lookup(name.value, scope)
         if (there is None) != (here is None) or (there is not None and here is not None and there[0] is not here[0]):
             return False
     return True
+
+
+def _read_names(facts: ModuleFacts, call: cst.Call) -> Iterator[cst.Name]:
+    up = facts.up
+    for name in facts.names_in(call):
+        child, parent = name, up[name]
+        if isinstance(parent, cst.Attribute) and parent.attr is name:
+            continue  # `s3.client`: `client` is no name
+        if isinstance(parent, cst.Arg) and parent.keyword is name:
+            continue  # `key=`: a keyword is no name
+        while child is not call and not isinstance(parent, cst.Lambda):
+            child, parent = parent, up[parent]
+        if child is call:
+            yield name
 
 
 def _is_classmethod(node: cst.FunctionDef) -> bool:

@@ -40,7 +40,7 @@ from typing import TYPE_CHECKING, Iterable, Literal
 
 import libcst as cst
 
-from mplint.facts.syntax import FunctionBodyVisitor
+from mplint.facts.arithmetic import computing_loop
 from mplint.work_apis import (
     BLOCKING_CALLS,
     BOOKKEEPING_CALLS,
@@ -67,19 +67,6 @@ if TYPE_CHECKING:
     from mplint.facts.scopes import CallSite, FunctionInfo, Scope
 
 __all__ = ["TIMER", "Blocking", "Bound", "Computation", "Work", "Workloads", "matches"]
-
-_ARITHMETIC = (
-    cst.Add, cst.Subtract, cst.Multiply, cst.Divide, cst.FloorDivide, cst.Modulo, cst.Power,
-    cst.MatrixMultiply, cst.LeftShift, cst.RightShift, cst.BitAnd, cst.BitOr, cst.BitXor,
-)
-_AUGMENTED_ARITHMETIC = (
-    cst.AddAssign, cst.SubtractAssign, cst.MultiplyAssign, cst.DivideAssign,
-    cst.FloorDivideAssign, cst.ModuloAssign, cst.PowerAssign, cst.MatrixMultiplyAssign,
-    cst.LeftShiftAssign, cst.RightShiftAssign, cst.BitAndAssign, cst.BitOrAssign,
-    cst.BitXorAssign,
-)
-_COUNTING = (cst.Add, cst.Subtract, cst.AddAssign, cst.SubtractAssign)
-_STRINGS = (cst.SimpleString, cst.ConcatenatedString, cst.FormattedString)
 
 CallKind = Literal[
     "blocking", "releases-gil", "compute", "process-only", "local-io", "bookkeeping", "local",
@@ -389,9 +376,11 @@ class Workloads:
         return self._reaches_blocking[function.node]
 
     def _computing_loop(self, function: FunctionInfo) -> Computation | None:
-        finder = _LoopArithmetic(self, function)
-        finder.walk(function.node.body)
-        return finder.found
+        loop = computing_loop(self, function)
+        if loop is None:
+            return None
+        kind = "loop" if isinstance(loop, (cst.For, cst.While)) else "comprehension"
+        return Computation(f"a {kind} doing arithmetic", loop, function)
 
     # --- a worker --------------------------------------------------------------------------------
 
@@ -445,112 +434,3 @@ def add_remote(work: Work, remote: RemoteWork, site: CallSite, function: Functio
     work.local_io = work.local_io or remote.local_io
     work.unknown = work.unknown or remote.unknown
     work.process_only = work.process_only or remote.process_only
-
-
-class _LoopArithmetic(FunctionBodyVisitor):
-    """Finds a loop that does arithmetic and waits on nothing: CPU work. Counters and totals
-    (`n += 1`, `total += row.size`, `stats["pages"] += 1`), offsets by a constant (`i - 1`) and
-    building strings are bookkeeping; `counts[ord(c) - 97] += 1` computes."""
-
-    def __init__(self, workloads: Workloads, function: FunctionInfo) -> None:
-        self._workloads = workloads
-        self._facts = workloads._facts
-        self._function = function
-        self._sites = {site.node: site for site in function.calls}
-        #: loops being visited: [node, does arithmetic, waits on I/O]
-        self._loops: list[list] = []
-        #: depth of blocking calls' arguments (`time.sleep(2 ** attempt)` computes a delay)
-        self._in_blocking = 0
-        self.found: Computation | None = None
-
-    def on_visit(self, node: cst.CSTNode) -> bool:
-        if self.found is not None:
-            return False
-        return super().on_visit(node)
-
-    def _loop(self, node: cst.CSTNode, once: cst.CSTNode | None, repeated: list[cst.CSTNode | None]) -> bool:
-        """Visit a loop: `once` (the first iterable) is evaluated before it, the rest each time."""
-        if once is not None:
-            self.walk(once)
-        self._loops.append([node, False, False])
-        for part in repeated:
-            if part is not None:
-                self.walk(part)
-        _, arithmetic, waits = self._loops.pop()
-        if arithmetic and not waits and self.found is None:
-            kind = "loop" if isinstance(node, (cst.For, cst.While)) else "comprehension"
-            self.found = Computation(f"a {kind} doing arithmetic", node, self._function)
-        return False
-
-    def visit_For(self, node: cst.For) -> bool:
-        return self._loop(node, node.iter, [node.target, node.body, node.orelse])
-
-    def visit_While(self, node: cst.While) -> bool:
-        return self._loop(node, None, [node.test, node.body, node.orelse])
-
-    def _comprehension(self, node: cst.BaseComp) -> bool:
-        first = node.for_in
-        elements = [node.key, node.value] if isinstance(node, cst.DictComp) else [node.elt]  # type: ignore[attr-defined]
-        inner = first.inner_for_in
-        rest: list[cst.CSTNode | None] = [first.target, *first.ifs, inner, *elements]
-        return self._loop(node, first.iter, rest)
-
-    visit_ListComp = visit_SetComp = visit_DictComp = visit_GeneratorExp = _comprehension
-
-    def visit_Call(self, node: cst.Call) -> None:
-        site = self._sites.get(node)
-        if site is None:
-            return
-        kind, _ = self._workloads.call_kind(site)
-        waits = kind == "blocking"
-        if kind == "local":
-            callee = self._facts.callgraph.callee(site)
-            waits = callee is not None and self._workloads.reaches_blocking(callee)
-        if waits:
-            for loop in self._loops:
-                loop[2] = True
-            if kind == "blocking":
-                self._in_blocking += 1
-
-    def leave_Call(self, original_node: cst.Call) -> None:
-        site = self._sites.get(original_node)
-        if site is not None and self._workloads.call_kind(site)[0] == "blocking":
-            self._in_blocking -= 1
-
-    def visit_BinaryOperation(self, node: cst.BinaryOperation) -> None:
-        if not isinstance(node.operator, _ARITHMETIC) or self._in_blocking:
-            return
-        if isinstance(node.operator, (cst.Add, cst.Modulo)) and (
-            isinstance(node.left, _STRINGS) or isinstance(node.right, _STRINGS)
-        ):
-            return  # building a string
-        if isinstance(node.operator, _COUNTING) and (_is_int(node.left) or _is_int(node.right)):
-            return  # `i + 1`, `len(x) - 1`: counting
-        self._arithmetic()
-
-    def visit_AugAssign(self, node: cst.AugAssign) -> None:
-        if not isinstance(node.operator, _AUGMENTED_ARITHMETIC) or isinstance(node.value, _STRINGS):
-            return
-        if isinstance(node.operator, _COUNTING) and _is_total(node.target):
-            return  # `n += 1`, `total += row.size`, `stats["pages"] += 1`: counters and totals
-        self._arithmetic()
-
-    def _arithmetic(self) -> None:
-        if self._loops:
-            self._loops[-1][1] = True
-
-
-def _is_int(expr: cst.BaseExpression) -> bool:
-    return isinstance(expr, cst.Integer)
-
-
-def _is_total(target: cst.BaseExpression) -> bool:
-    """A name, an attribute or an entry under a constant key: where a counter or total is kept."""
-    if isinstance(target, cst.Subscript):
-        return all(
-            isinstance(e.slice, cst.Index) and isinstance(e.slice.value, (cst.SimpleString, cst.Integer, cst.Name))
-            for e in target.slice
-        ) and _is_total(target.value)
-    if isinstance(target, cst.Attribute):
-        return _is_total(target.value)
-    return isinstance(target, cst.Name)
