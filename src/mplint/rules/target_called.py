@@ -6,47 +6,12 @@ from typing import Iterator
 
 import libcst as cst
 
-from mplint.facts import Dispatch, FunctionInfo, ModuleFacts, Scope
+from mplint.facts import Dispatch, ModuleFacts
+from mplint.facts.returns import returns_no_callable
 from mplint.fixes import Rewrite
 from mplint.fixes.arguments import pass_the_function
 from mplint.rules.base import Report, Rule
 
-#: decorators that leave what a call returns as the function body says
-_PLAIN_DECORATORS = frozenset({"staticmethod", "classmethod"})
-_ARITHMETIC = (
-    cst.Add,
-    cst.Subtract,
-    cst.Multiply,
-    cst.Divide,
-    cst.FloorDivide,
-    cst.Modulo,
-    cst.Power,
-)
-#: builtins whose result is never callable (when the module does not rebind the name)
-_DATA_BUILTINS = frozenset(
-    {
-        "abs", "all", "any", "bool", "chr", "dict", "divmod", "float", "format", "frozenset",
-        "hash", "int", "isinstance", "issubclass", "len", "list", "ord", "repr", "round", "set",
-        "sorted", "str", "sum", "tuple",
-    }
-)
-_LITERALS = (
-    cst.Integer,
-    cst.Float,
-    cst.Imaginary,
-    cst.SimpleString,
-    cst.ConcatenatedString,
-    cst.FormattedString,
-    cst.List,
-    cst.Tuple,
-    cst.Set,
-    cst.Dict,
-    cst.ListComp,
-    cst.SetComp,
-    cst.DictComp,
-    cst.GeneratorExp,
-    cst.Comparison,
-)
 
 
 class TargetCalled(Rule):
@@ -141,7 +106,7 @@ if __name__ == "__main__":
             function = facts.functions.get(definition)
             if function is None or facts.callgraph.may_be_overridden(function):
                 continue
-            returned = _returns_no_callable(facts, function)
+            returned = returns_no_callable(facts, function)
             if returned is None:
                 continue
             fixed = _fixed(facts, dispatch, call)
@@ -218,59 +183,3 @@ def _argument_text(facts: ModuleFacts, arg: cst.Arg) -> str:
     if arg.keyword is not None:
         return f"{arg.keyword.value}={value}"
     return f"{arg.star}{value}"
-
-
-def _returns_no_callable(facts: ModuleFacts, function: FunctionInfo) -> str | None:
-    """What calling the function gives, when that is provably not callable: "None" or a
-    description; None when it may be callable or cannot be told."""
-    node = function.node
-    if node.asynchronous is not None or not all(
-        isinstance(d.decorator, cst.Name) and d.decorator.value in _PLAIN_DECORATORS for d in node.decorators
-    ):
-        return None
-    body = node.body
-    if not isinstance(body, cst.IndentedBlock) or _is_stub(body):
-        return None  # an abstract method or a placeholder: a subclass's version may return anything
-    if function.yields:
-        return None  # a generator
-    values = [r.value for r in function.returns if r.value is not None]
-    if not values:
-        return "None"
-    if all(_not_callable(facts, v, function.scope) for v in values):
-        return "a value, not a function"
-    return None
-
-
-def _is_stub(body: cst.IndentedBlock) -> bool:
-    """Only a docstring, `pass`, `...` or `raise`: nothing that returns normally."""
-    for statement in body.body:
-        if not isinstance(statement, cst.SimpleStatementLine):
-            return False
-        for small in statement.body:
-            if isinstance(small, (cst.Pass, cst.Raise)):
-                continue
-            if isinstance(small, cst.Expr) and isinstance(small.value, (cst.Ellipsis, cst.SimpleString)):
-                continue
-            return False
-    return True
-
-
-def _not_callable(facts: ModuleFacts, value: cst.BaseExpression, scope: Scope) -> bool:
-    if isinstance(value, _LITERALS):
-        return True
-    if isinstance(value, cst.Name):
-        return value.value in ("None", "True", "False")
-    if isinstance(value, cst.Call) and isinstance(value.func, cst.Name):
-        # `len(x)`, `sum(...)`: a builtin, as long as no binding of the module shadows it
-        name = value.func.value
-        return name in _DATA_BUILTINS and facts.names.lookup(name, scope) is None
-    if isinstance(value, cst.BinaryOperation):
-        return isinstance(value.operator, _ARITHMETIC)
-    if isinstance(value, cst.UnaryOperation):
-        return True
-    if isinstance(value, cst.BooleanOperation):
-        return _not_callable(facts, value.left, scope) and _not_callable(facts, value.right, scope)
-    if isinstance(value, cst.IfExp):
-        return _not_callable(facts, value.body, scope) and _not_callable(facts, value.orelse, scope)
-    return False
-

@@ -157,13 +157,10 @@ def _parts(
         return
     if not isinstance(expr, cst.Name) or depth >= _MAX_PARTIALS:
         return
-    bound = facts.names.lookup(expr.value, scope)
-    if bound is None or len(bound[1]) != 1:
+    named = facts.workers.named_partial(expr, scope)
+    if named is None:
         return
-    where, (binding,) = bound
-    value = binding.value
-    if not isinstance(value, cst.Call) or facts.names.qualname(value.func, where) != "functools.partial":
-        return
+    value, where = named
     for index, arg in enumerate(value.args):
         if not arg.star:
             is_func = index == 0 and arg.keyword is None
