@@ -79,3 +79,57 @@ def test_no_module_is_over_600_lines() -> None:
         if (lines := len(path.read_text(encoding="utf-8").splitlines())) > MAX_LINES
     }
     assert not long, f"modules over {MAX_LINES} lines (split them): {long}"
+
+
+#: the classes that may walk a tree (subclass `Walker` or the use classifier `UseReader`, directly
+#: or through another walker), with the reason each one walks; every other fact is a query of
+#: what these record
+ALLOWED_WALKERS = {
+    "mplint.facts.scopes._Collector": "the one walk: scopes, bindings, calls, parents, and the "
+    "records in source order that the facts query",
+    "mplint.facts.flow.Flow": "the flow fact: one walk of the code that makes a tracked object, "
+    "keeping the stack that uses.py reads each use from",
+    "mplint.fixes.guard._HoldsDefinitions": "a fix, not a fact: the MPL001/MPL009 edit reads the "
+    "module-level statements it keeps or moves",
+    "mplint.fixes.guard._TopLevel": "a fix, not a fact: which top-level statement each node of "
+    "the moved code belongs to",
+}
+_WALKER_BASES = {"Walker", "FunctionBodyVisitor", "UseReader"}
+
+
+def _classes() -> dict[str, tuple[str, set[str]]]:
+    """Every class of the package: its qualified name -> (its own name, its bases' names)."""
+    found = {}
+    for path in sorted(PACKAGE.rglob("*.py")):
+        module = _module_name(path)
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ClassDef):
+                bases = {
+                    b.id if isinstance(b, ast.Name) else b.attr
+                    for b in node.bases
+                    if isinstance(b, (ast.Name, ast.Attribute))
+                }
+                found[f"{module}.{node.name}"] = (node.name, bases)
+    return found
+
+
+def test_only_the_allowed_walkers_walk_the_tree() -> None:
+    classes = _classes()
+    walking = set(_WALKER_BASES)
+    changed = True
+    while changed:  # a subclass of a walker walks too
+        changed = False
+        for name, bases in classes.values():
+            if bases & walking and name not in walking:
+                walking.add(name)
+                changed = True
+    walkers = {
+        qualname for qualname, (_, bases) in classes.items()
+        if bases & walking and not qualname.startswith("mplint.facts.walk.")
+    }
+    extra = walkers - ALLOWED_WALKERS.keys()
+    assert not extra, (
+        "these classes walk the tree again; make them queries of what the one walk records "
+        "(facts/scopes.py, facts/records.py) or of the flow fact: " + ", ".join(sorted(extra))
+    )
+    assert ALLOWED_WALKERS.keys() <= walkers, f"no longer walkers: {sorted(ALLOWED_WALKERS.keys() - walkers)}"
