@@ -289,7 +289,7 @@ def test_a_cache_entry_that_is_not_exactly_what_mplint_writes_is_recomputed(tmp_
     cache = tmp_path / "cache"
     write(tmp_path, {"a.py": BAD})
     first = run("--cache-dir", str(cache), "a.py", cwd=tmp_path)
-    [stored] = [path for path in cache.rglob("*.json") if not path.name.startswith("index-")]
+    [stored] = [path for path in cache.rglob("*.json") if not path.parent.name.startswith("index-")]
     stored.write_text(entry)
     again = run("--cache-dir", str(cache), "a.py", cwd=tmp_path)
     assert_no_traceback(again)

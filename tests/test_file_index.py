@@ -89,13 +89,13 @@ def test_a_change_of_size_time_or_inode_is_a_miss(tmp_path: Path) -> None:
     path = tmp_path / "a.py"
     path.write_text(BAD)
     _age(path, HOUR_NS)
-    index = file_index.FileIndex(tmp_path / "index.json")
+    index = file_index.FileIndex(tmp_path / "index-test")
     seen = file_index.now_ns()
     status = path.stat()
     index.record(str(path), status, seen, file_index.Known("digest"))
     assert index.lookup(str(path), status) is not None
     index.save()
-    reread = file_index.FileIndex(tmp_path / "index.json")
+    reread = file_index.FileIndex(tmp_path / "index-test")
     assert reread.lookup(str(path), status) == file_index.Known("digest")
     _age(path, 1)
     assert reread.lookup(str(path), path.stat()) is None
@@ -106,18 +106,26 @@ def test_a_change_of_size_time_or_inode_is_a_miss(tmp_path: Path) -> None:
     assert reread.lookup(str(path), path.stat()) is None
 
 
+def _index_files(cache: Path) -> list[Path]:
+    """The index's files: one per folder of checked files."""
+    return list(cache.glob("index-*/*.json"))
+
+
 @pytest.mark.parametrize(
     "damage",
-    [b"\x00not json{", b"[" * 100_000, b'{"format": 1, "files": {"/x.py": [[1, 2], 3]}}', b"", b"[]",
-     b'{"format": 1, "files": {"A": [[1, 2, 3], 4, 5, {}]}}'],
-    ids=["binary", "nested", "short entry", "empty", "array", "digest int"],
+    [b"\x00not json{", b"[" * 100_000, b'{"format": 2, "folder": FOLDER, "files": {"a.py": [[1, 2], 3]}}',
+     b"", b"[]", b'{"format": 2, "folder": FOLDER, "files": {"a.py": [[1, 2, 3], 4, 5, {}]}}',
+     b'{"format": 2, "folder": "/elsewhere", "files": ENTRIES}', b'{"format": 2, "folder": FOLDER}'],
+    ids=["binary", "nested", "short entry", "empty", "array", "digest int", "other folder", "no files"],
 )
 def test_a_damaged_index_is_ignored_without_a_traceback(tmp_path: Path, damage: bytes) -> None:
     write(tmp_path, {"a.py": BAD})
+    _age(tmp_path / "a.py", HOUR_NS)
     cache = tmp_path / "cache"
     first = mplint("--cache-dir", str(cache), "a.py", cwd=tmp_path)
-    [index] = cache.glob("index-*.json")
-    index.write_bytes(damage)
+    [index] = _index_files(cache)
+    entries = json.dumps(json.loads(index.read_text())["files"]).encode()
+    index.write_bytes(damage.replace(b"FOLDER", json.dumps(str(tmp_path)).encode()).replace(b"ENTRIES", entries))
     again = mplint("--cache-dir", str(cache), "a.py", cwd=tmp_path)
     assert_no_traceback(again)
     assert (again.returncode, again.stdout) == (1, first.stdout) and "a.py:3:8: MPL001" in again.stdout
@@ -131,7 +139,7 @@ def test_a_truncated_index_is_ignored_without_a_traceback(tmp_path: Path) -> Non
         _age(tmp_path / name, HOUR_NS)
     cache = tmp_path / "cache"
     first = mplint("--cache-dir", str(cache), ".", cwd=tmp_path)
-    [index] = cache.glob("index-*.json")
+    [index] = _index_files(cache)
     whole = index.read_bytes()
     assert len(json.loads(whole)["files"]) == 2
     for cut in (1, len(whole) // 3, len(whole) // 2, len(whole) - 2):
@@ -156,10 +164,10 @@ def test_concurrent_runs_leave_a_readable_index_and_right_results(tmp_path: Path
     outputs = [run.communicate(timeout=300) for run in runs]
     expected = mplint("--no-cache", ".", cwd=tmp_path).stdout
     assert all(out.decode() == expected and b"Traceback" not in err for out, err in outputs)
-    [index] = cache.glob("index-*.json")
+    [index] = _index_files(cache)
     data = json.loads(index.read_text())
     assert len(data["files"]) == len(files)
-    assert not list(cache.glob("*.tmp"))
+    assert not list(cache.rglob("*.tmp"))
     warm = mplint("--cache-dir", str(cache), ".", cwd=tmp_path)
     assert warm.stdout == expected
     assert_no_traceback(warm)
@@ -169,11 +177,55 @@ def test_an_entry_recorded_long_after_the_last_change_is_trusted_and_a_recent_on
     path = tmp_path / "a.py"
     path.write_text(BAD)
     status = path.stat()
-    index = file_index.FileIndex(tmp_path / "index.json")
+    index = file_index.FileIndex(tmp_path / "index-test")
     index.record(str(path), status, status.st_mtime_ns + file_index.RACY_NS + 1, file_index.Known("d"))
     assert index.lookup(str(path), status) is not None
     index.record(str(path), status, status.st_mtime_ns + file_index.RACY_NS - 1, file_index.Known("d"))
-    assert index.lookup(str(path), status) is None
+    assert index.lookup(str(path), status) is None  # forgotten, not recorded
+    index.save()
+    assert _index_files(tmp_path) == [] or json.loads(_index_files(tmp_path)[0].read_text())["files"] == {}
+
+
+def test_a_racily_clean_entry_written_into_the_index_is_not_trusted(tmp_path: Path) -> None:
+    """The index never writes one, but an entry whose file was modified within the racy window of
+    its reading (a copied or hand-made index) is a miss all the same."""
+    path = tmp_path / "a.py"
+    path.write_text(BAD)
+    status = path.stat()
+    index = file_index.FileIndex(tmp_path / "index-test")
+    index.record(str(path), status, status.st_mtime_ns + file_index.RACY_NS + 1, file_index.Known("d"))
+    index.save()
+    [shard] = _index_files(tmp_path)
+    data = json.loads(shard.read_text())
+    assert file_index.FileIndex(tmp_path / "index-test").lookup(str(path), status) is not None
+    data["files"]["a.py"][1] = status.st_mtime_ns + file_index.RACY_NS - 1
+    shard.write_text(json.dumps(data))
+    assert file_index.FileIndex(tmp_path / "index-test").lookup(str(path), status) is None
+
+
+def test_an_editor_run_loads_only_the_folders_it_reads(tmp_path: Path) -> None:
+    """A warm run over one file of a large tree reads its own folder's entries, not the tree's."""
+    files = {f"pkg{i}/m.py": CLEAN for i in range(5)}
+    write(tmp_path, files)
+    for name in files:
+        _age(tmp_path / name, HOUR_NS)
+    cache = Cache(tmp_path / "cache")
+    _run([tmp_path], cache, [])
+    assert len(_index_files(tmp_path / "cache")) == 5
+    index = cache.file_index()
+    reads: list[str] = []
+    real = file_index._read_shard
+
+    def reading(path, folder):
+        reads.append(folder)
+        return real(path, folder)
+
+    file_index._read_shard = reading
+    try:
+        index.lookup(str(tmp_path / "pkg3" / "m.py"), (tmp_path / "pkg3" / "m.py").stat())
+    finally:
+        file_index._read_shard = real
+    assert reads == [str(tmp_path / "pkg3")]
 
 
 def test_the_project_import_scan_is_served_from_the_index_for_unchanged_files(tmp_path: Path, monkeypatch) -> None:
@@ -200,3 +252,15 @@ def test_the_project_import_scan_is_served_from_the_index_for_unchanged_files(tm
     changed = _run([jobs], Cache(tmp_path / "cache"), reads, codes)
     assert reads == ["net.py"]
     assert changed.findings == []
+
+
+def test_an_index_written_first_makes_the_cache_folder_as_the_cache_does(tmp_path: Path) -> None:
+    """A run with nothing to parse writes no cache entry but its index: the folder it makes is
+    kept out of version control all the same."""
+    write(tmp_path, {"plain.py": "x = 1\n"})
+    _age(tmp_path / "plain.py", HOUR_NS)
+    cache = tmp_path / "cache"
+    done = mplint("--cache-dir", str(cache), ".", cwd=tmp_path)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert len(_index_files(cache)) == 1
+    assert (cache / ".gitignore").is_file() and (cache / "CACHEDIR.TAG").is_file()

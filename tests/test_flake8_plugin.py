@@ -310,3 +310,26 @@ def test_mplint_suppresses_exactly_what_flake8_suppresses(tmp_path: Path) -> Non
     # and the comparison is not empty on either side: some forms suppress, some do not
     flagged = {int(line.split(":")[1]) for line in cli.stdout.splitlines()}
     assert flagged == {3, 4, 18, 22, 24, 25}
+
+
+def test_flake8_on_a_file_with_nothing_to_parse_imports_neither_libcst_nor_a_rule(tmp_path: Path) -> None:
+    """flake8 loads the plugin for every run: loading it and checking a file that the prefilter
+    settles cost no LibCST, fact or rule import; a file to parse does import them (the test can
+    fail)."""
+    (tmp_path / "plain.py").write_text("x = 1\n")
+    (tmp_path / "bad.py").write_text(BAD)
+
+    def imported(name: str) -> set[str]:
+        done = subprocess.run(
+            [sys.executable, "-X", "importtime", "-m", "flake8", "--isolated", "--select", "MPL", name],
+            capture_output=True, text=True, cwd=tmp_path, timeout=300,
+        )
+        assert "Traceback" not in done.stderr, done.stderr
+        return {line.rsplit("|", 1)[1].strip() for line in done.stderr.splitlines()
+                if line.startswith("import time:") and "|" in line}
+
+    heavy = {"libcst", "mplint.facts", "mplint.engine"}
+    plain = imported("plain.py")
+    assert "mplint.runner" in plain and not plain & heavy  # the plugin ran: the check shows in the report
+    assert not any(name.startswith("mplint.rules.") and name != "mplint.rules.base" for name in plain)
+    assert heavy <= imported("bad.py")

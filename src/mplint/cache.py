@@ -48,12 +48,24 @@ def _libcst_version() -> str:
         return f"{folder}:?"
 
 
+def _source_stamps() -> list[str]:
+    """Each source file of mplint with its modification time (`os.scandir`: pathlib's `rglob`
+    costs a run several milliseconds more)."""
+    stamps = []
+    folders = [("", os.path.dirname(os.path.abspath(__file__)))]
+    while folders:
+        prefix, folder = folders.pop()
+        with os.scandir(folder) as entries:
+            for entry in entries:
+                if entry.name.endswith(".py") and entry.is_file():
+                    stamps.append(f"{prefix}{entry.name}:{entry.stat().st_mtime_ns}")
+                elif entry.name != "__pycache__" and entry.is_dir():
+                    folders.append((f"{prefix}{entry.name}/", entry.path))
+    return sorted(stamps)
+
+
 def _linter_fingerprint() -> str:
-    package = Path(__file__).parent
-    stamps = sorted(
-        f"{path.relative_to(package)}:{path.stat().st_mtime_ns}" for path in package.rglob("*.py")
-    )
-    parts = [_FORMAT, __version__, _libcst_version(), sys.version, *stamps]
+    parts = [_FORMAT, __version__, _libcst_version(), sys.version, *_source_stamps()]
     return hashlib.sha256("\n".join(parts).encode()).hexdigest()
 
 
@@ -139,7 +151,7 @@ class Cache:
 
     def file_index(self) -> FileIndex:
         """What earlier runs of this linter learned of each file, by the file's stat."""
-        return FileIndex(self.folder / f"index-{self._salt[:16]}.json")
+        return FileIndex(self.folder / f"index-{self._salt[:16]}", self._prepare)
 
     def _entry(self, key: str) -> Path:
         return self.folder / key[:2] / f"{key[2:]}.json"
@@ -151,10 +163,13 @@ class Cache:
             return None  # missing, or not JSON (or nested too deeply to read): check the file again
         return _result(data, path)
 
-    def local_key(self, content: str | None, path: str, codes: Collection[str], options: RuleOptions) -> str:
+    def local_key(
+        self, content: str | None, path: str, codes: Collection[str], options: RuleOptions, noqa: bool = True
+    ) -> str:
         """The key of a module's own entry: its check without project facts, what that check
-        asked of them, and its summary (which depends on the code and the file's name only)."""
-        return self.key(content, path, codes, options, "\0local")
+        asked of them, and its summary (which depends on the code and the file's name only);
+        `noqa` False: its findings are not filtered by `# noqa` comments (flake8 does that)."""
+        return self.key(content, path, codes, options, "\0local" if noqa else "\0local\0noqa off")
 
     def get_local(self, key: str, path: str) -> Local | None:
         """The module's own entry, if it is exactly what `put_local` writes."""

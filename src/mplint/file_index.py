@@ -10,12 +10,16 @@ It never serves a stale file. A file written in the same tick of the file system
 index read it can change again without its time changing ("racily clean", as git calls it): an
 entry is trusted only when the file's modification time is more than `RACY_NS` (the coarsest
 common timestamp resolution, FAT's two seconds) before the moment the index read the file;
-otherwise the file is read and hashed again, and recorded anew. The size, the inode (a file
-replaced by a rename) and the time must all match; anything else is a miss.
+a file read sooner after its last change is not recorded at all, and is read and hashed again
+by the next run. The size, the inode (a file replaced by a rename) and the time must all match;
+anything else is a miss.
 
-The index is one JSON file per linter version, read once and written whole at the end of a run
-(temporary file, then rename): concurrent runs cannot corrupt it, the last one's view wins, and an
-index that cannot be read is ignored (it costs a read of every file, never a wrong result).
+The index is a folder per linter version holding one small JSON file per folder of checked files
+(a run over one file, an editor's, loads the entries of that file's folder and of the project
+modules it reaches, not those of the whole tree). Each is read when first needed and written
+whole at the end of a run if it changed (temporary file, then rename): concurrent runs cannot
+corrupt one, the last one's view wins, and one that cannot be read is ignored (it costs a read of
+the files of its folder, never a wrong result).
 """
 
 from __future__ import annotations
@@ -33,9 +37,7 @@ from mplint.findings import FileResult
 
 #: an entry is trusted only for a file last modified this long before it was read
 RACY_NS = 2_000_000_000
-_FORMAT = 1
-#: entries kept at most (the files of a few large trees)
-MAX_ENTRIES = 200_000
+_FORMAT = 2
 
 
 def content_digest(data: bytes) -> str:
@@ -56,23 +58,30 @@ class Known:
 
 
 class FileIndex:
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        self._entries: dict[str, list[Any]] = {}
-        self._changed = False
-        try:
-            data = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, ValueError, RecursionError):
-            return  # missing or damaged: start empty
-        if isinstance(data, dict) and data.get("format") == _FORMAT and isinstance(data.get("files"), dict):
-            self._entries = {
-                key: value for key, value in data["files"].items() if _valid(value)
-            }
+    def __init__(self, folder: Path, prepare: Callable[[Path], None] | None = None) -> None:
+        """`prepare(folder)` makes the index's folder before it is first written (the cache makes
+        its own folder with the files that keep it out of version control)."""
+        self.folder = folder
+        self._prepare = prepare
+        #: the folder of checked files -> its files' entries (by file name)
+        self._shards: dict[str, dict[str, list[Any]]] = {}
+        self._changed: set[str] = set()
+
+    def _shard_path(self, folder: str) -> Path:
+        name = hashlib.sha256(folder.encode("utf-8", "surrogatepass")).hexdigest()[:24]
+        return self.folder / f"{name}.json"
+
+    def _shard(self, folder: str) -> dict[str, list[Any]]:
+        shard = self._shards.get(folder)
+        if shard is None:
+            shard = self._shards[folder] = _read_shard(self._shard_path(folder), folder)
+        return shard
 
     def lookup(self, path: str, status: os.stat_result) -> Known | None:
-        """What the index knows of the file at `path` (as `os.stat` sees it now), if it can be
-        trusted: same size, time and inode, and not racily clean."""
-        entry = self._entries.get(path)
+        """What the index knows of the file at `path` (absolute, as `os.stat` sees it now), if it
+        can be trusted: same size, time and inode, and not racily clean."""
+        folder, name = os.path.split(path)
+        entry = self._shard(folder).get(name)
         if entry is None or entry[0] != _stamp(status):
             return None
         seen, digest, facts = entry[1], entry[2], entry[3]
@@ -82,36 +91,58 @@ class FileIndex:
 
     def record(self, path: str, status: os.stat_result, seen_ns: int, known: Known) -> None:
         """Remember the file as read at `seen_ns` (taken before it was read), with the stat
-        taken before it was read too."""
-        self._entries[path] = [_stamp(status), seen_ns, known.digest, known.facts]
-        self._changed = True
+        taken before it was read too; a file modified too shortly before is forgotten instead
+        (its entry could never be trusted)."""
+        folder, name = os.path.split(path)
+        shard = self._shard(folder)
+        if status.st_mtime_ns > seen_ns - RACY_NS:
+            if shard.pop(name, None) is not None:
+                self._changed.add(folder)
+            return
+        shard[name] = [_stamp(status), seen_ns, known.digest, known.facts]
+        self._changed.add(folder)
 
-    def touched(self) -> None:
-        """A known entry gained facts: write the index at the end."""
-        self._changed = True
+    def touched(self, path: str) -> None:
+        """The entry of the file at `path` gained facts: write its folder's entries at the end."""
+        folder, name = os.path.split(path)
+        if name in self._shard(folder):
+            self._changed.add(folder)
 
     def save(self) -> None:
         if not self._changed:
             return
         import tempfile
 
-        files = self._entries
-        if len(files) > MAX_ENTRIES:
-            files = dict(list(files.items())[-MAX_ENTRIES:])
         try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            handle, temporary = tempfile.mkstemp(dir=self.path.parent, suffix=".tmp")
-            try:
-                with os.fdopen(handle, "w", encoding="utf-8") as file:
-                    json.dump({"format": _FORMAT, "files": files}, file)
-                os.replace(temporary, self.path)
-            except BaseException:
-                with contextlib.suppress(OSError):
-                    os.unlink(temporary)
-                raise
+            if self._prepare is not None:
+                self._prepare(self.folder)
+            else:
+                self.folder.mkdir(parents=True, exist_ok=True)
+            for folder in sorted(self._changed):
+                handle, temporary = tempfile.mkstemp(dir=self.folder, suffix=".tmp")
+                try:
+                    with os.fdopen(handle, "w", encoding="utf-8") as file:
+                        json.dump({"format": _FORMAT, "folder": folder, "files": self._shards[folder]}, file)
+                    os.replace(temporary, self._shard_path(folder))
+                except BaseException:
+                    with contextlib.suppress(OSError):
+                        os.unlink(temporary)
+                    raise
         except OSError:
             pass  # a read-only or full disk costs speed, never findings
-        self._changed = False
+        self._changed.clear()
+
+
+def _read_shard(path: Path, folder: str) -> dict[str, list[Any]]:
+    """The entries of one folder's files; none when missing, damaged or of another folder."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError, RecursionError):
+        return {}
+    if not (isinstance(data, dict) and data.get("format") == _FORMAT and data.get("folder") == folder
+            and isinstance(data.get("files"), dict)):
+        return {}
+    return {name: value for name, value in data["files"].items() if _valid(value)}
 
 
 def _valid(value: object) -> bool:
@@ -209,7 +240,7 @@ class SourceFile:
         if self._known is not None and self._known.facts.get(name) != value:
             self._known.facts[name] = value
             if self._index is not None:
-                self._index.touched()
+                self._index.touched(os.path.abspath(self.path))
 
 
 def _unreadable(path: str) -> bytes | FileResult:  # pragma: no cover - of_bytes has its bytes

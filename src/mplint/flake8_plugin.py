@@ -7,6 +7,10 @@ What flake8 does itself, the plugin leaves to it: `# noqa`, `select`/`ignore`, p
 reading standard input. The plugin asks flake8 for the file's physical lines and hands their text
 to the engine, which parses it once with LibCST (flake8's own `ast` tree is not used: requesting it
 is what makes this a tree plugin, run once per file).
+
+Loading the plugin imports neither LibCST nor a rule: flake8 loads it for every run, and a file
+with nothing to parse never needs them. Which rules are on by default is read from the rules'
+source text (`rules.rule_defaults`).
 """
 
 from __future__ import annotations
@@ -15,14 +19,13 @@ import argparse
 import dataclasses
 import os
 from pathlib import Path
-from typing import Any, ClassVar, Iterable, Iterator, Sequence
+from typing import Any, ClassVar, Iterable, Iterator, Mapping, Sequence
 
 from mplint import __version__
 from mplint.config import OPTIONS, Option
-from mplint.engine import lint_source
+from mplint.findings import FileResult
 from mplint.options import DEFAULT_OPTIONS, RuleOptions
-from mplint.project.link import NO_PROJECT_FACTS, ProjectFacts
-from mplint.rules import Rule, all_rules
+from mplint.rules import Rule, rule_defaults
 
 #: flake8 selects every code that starts with the plugin's entry-point name by default
 FAMILY = "MPL"
@@ -37,17 +40,24 @@ def _selectors(values: Iterable[str] | None) -> list[str]:
 
 
 def enabled_codes(
-    select: Iterable[str] | None, extend_select: Iterable[str] | None, rules: Sequence[type[Rule]]
+    select: Iterable[str] | None,
+    extend_select: Iterable[str] | None,
+    rules: Sequence[type[Rule]] | Mapping[str, bool] | None = None,
 ) -> frozenset[str]:
     """The rules to run: those enabled by default, plus the opt-in rules that flake8's `select` or
     `extend-select` names more precisely than the whole `MPL` family (`MPL010`, `MPL01`).
+    `rules`: the rule classes, or each code and whether it is on by default (None: mplint's,
+    `rules.rule_defaults`).
 
     flake8 selects `MPL` for every installed plugin on its own, so the bare prefix cannot be a
     request for opinionated rules. Which of the findings are shown is flake8's decision.
     """
+    if rules is None:
+        rules = rule_defaults()
+    defaults = rules if isinstance(rules, Mapping) else {rule.code: rule.default_enabled for rule in rules}
     chosen = [s for s in _selectors(select) + _selectors(extend_select) if len(s) > len(FAMILY)]
     return frozenset(
-        rule.code for rule in rules if rule.default_enabled or any(rule.code.startswith(s) for s in chosen)
+        code for code, on in defaults.items() if on or any(code.startswith(s) for s in chosen)
     )
 
 
@@ -68,7 +78,7 @@ class Plugin:
     name = "mplint"
     version = __version__
 
-    codes: ClassVar[frozenset[str]] = frozenset(rule.code for rule in all_rules() if rule.default_enabled)
+    codes: ClassVar[frozenset[str]] = frozenset(code for code, on in rule_defaults().items() if on)
     options: ClassVar[RuleOptions] = DEFAULT_OPTIONS
 
     def __init__(self, tree: Any, lines: Sequence[str], filename: str) -> None:
@@ -102,9 +112,7 @@ class Plugin:
 
     @classmethod
     def parse_options(cls, options: argparse.Namespace) -> None:
-        cls.codes = enabled_codes(
-            getattr(options, "select", None), getattr(options, "extend_select", None), all_rules()
-        )
+        cls.codes = enabled_codes(getattr(options, "select", None), getattr(options, "extend_select", None))
         values: dict[str, Any] = {}
         for option in rule_settings():
             field = option.key.replace("-", "_")
@@ -113,15 +121,7 @@ class Plugin:
         cls.options = RuleOptions(**values)
 
     def run(self) -> Iterator[tuple[int, int, str, type]]:
-        source = "".join(self.lines)
-        result = lint_source(
-            source,
-            self.filename,
-            codes=self.codes,
-            options=self.options,
-            noqa=False,
-            project=_project_facts(self.filename, source, self.codes, self.options),
-        )
+        result = _check(self.filename, "".join(self.lines), self.codes, self.options)
         if result.error is not None:
             # flake8 runs tree plugins only on code `ast` can parse, so this is rare: code LibCST
             # cannot parse, or a bug of ours. Say so where flake8 users look.
@@ -138,20 +138,23 @@ class Plugin:
             yield finding.line, finding.column - 1, f"{finding.code} {finding.message}", type(self)
 
 
-def _project_facts(filename: str, source: str, codes: frozenset[str], options: RuleOptions) -> ProjectFacts:
-    """What the other modules of the file's project tell its check, read from disk through the
-    same resolution and cache as the `mplint` command's (flake8 hands over one file, or an
-    editor's unsaved buffer with `--stdin-display-name`)."""
+def _check(filename: str, source: str, codes: frozenset[str], options: RuleOptions) -> FileResult:
+    """The file checked with what the other modules of its project tell it, read from disk
+    through the same resolution and cache as the `mplint` command's (flake8 hands over one file,
+    or an editor's unsaved buffer with `--stdin-display-name`), in one parse when it can
+    (`runner.check_buffer`); `# noqa` is flake8's."""
     from mplint.cache import Cache
     from mplint.config import ConfigError, find_config
-    from mplint.runner import project_facts
+    from mplint.runner import check_buffer
 
     try:
         config = find_config(os.getcwd())
     except ConfigError:
         config = None
-    cache = Cache(Cache.default_folder(Path(os.path.dirname(config)) if config else Path.cwd()))
     try:
-        return project_facts(filename, source, codes, options, cache)
+        cache = Cache(Cache.default_folder(Path(os.path.dirname(config)) if config else Path.cwd()))
+        return check_buffer(filename, source, codes, options, cache, noqa=False)
     except Exception:  # a bug of ours costs the cross-module findings, never flake8's run
-        return NO_PROJECT_FACTS
+        from mplint.engine import lint_source
+
+        return lint_source(source, filename, codes=codes, options=options, noqa=False)

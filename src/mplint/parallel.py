@@ -47,6 +47,8 @@ class Job:
     summarise: bool = False
     #: check without project facts, noting what the check asks of them (`project` is not used)
     record: bool = False
+    #: False: findings are not filtered by `# noqa` comments (the flake8 plugin leaves that to flake8)
+    noqa: bool = True
 
 
 #: what a job gives back: its index, the file's result, its summary when one was asked for, and
@@ -70,13 +72,14 @@ def check_source(
     *,
     project: ProjectFacts = NO_PROJECT_FACTS,
     summarise: bool = False,
+    noqa: bool = True,
 ) -> tuple[FileResult, Summary | None]:
     """Check one file's source in this process, and with `summarise` make its summary (the engine
     never raises: see engine.lint_source)."""
     from mplint import engine  # LibCST, the facts and the rules: only once a file needs a parse
 
     return engine.check_and_summarise(
-        source, path, codes=codes, options=options, project=project, summarise=summarise
+        source, path, codes=codes, noqa=noqa, options=options, project=project, summarise=summarise
     )
 
 
@@ -92,7 +95,7 @@ def check_job(job: Job) -> Done:
     global _parsed_since_collection
     project = Recorder() if job.record else job.project
     result, summary = check_source(
-        job.text, job.path, job.codes, job.options, project=project, summarise=job.summarise
+        job.text, job.path, job.codes, job.options, project=project, summarise=job.summarise, noqa=job.noqa
     )
     _parsed_since_collection += len(job.text)
     if _parsed_since_collection >= COLLECT_AFTER_CHARS:

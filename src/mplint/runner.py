@@ -109,19 +109,77 @@ def project_facts(
     except those in `unsaved` (path -> text: an editor's other open buffers), read from there."""
     if path in (STDIN_DEFAULT_NAME, STDIN):
         return NO_PROJECT_FACTS
-    index = cache.file_index() if cache is not None else None
-    session = Session(index=index)
     data = _as_bytes(source)
-    session.add(path, data, apis.may_contain_findings(data))
+    session = _buffer_session(path, data, apis.may_contain_findings(data), cache, unsaved)
+    summarise_project(session, options, 1, cache)
+    _save_index(session)
+    return session.facts_for(path).only_for(codes)
+
+
+def check_buffer(
+    path: str,
+    source: bytes | str,
+    codes: frozenset[str],
+    options: RuleOptions,
+    cache: Cache | None,
+    unsaved: Mapping[str, bytes | str] | None = None,
+    *,
+    noqa: bool = True,
+) -> FileResult:
+    """The result of `source` (an unsaved buffer, standard input named by --stdin-display-name)
+    checked with what the project of `path` tells it, in one parse when it can: the buffer is
+    checked in the parse that makes its summary, as a named file of `lint_paths` is, and again
+    only when its project answers what that check asked (`project_facts` says what is read).
+    With `noqa` false its findings are not filtered by `# noqa` comments (flake8 does that)."""
+    data = _as_bytes(source)
+    if path in (STDIN_DEFAULT_NAME, STDIN):
+        return check_source(data, path, codes, options, noqa=noqa)[0]
+    ready = precheck(data, path, codes)
+    uses_api = not isinstance(ready, FileResult)
+    session = _buffer_session(path, data, uses_api, cache, unsaved)
+    summarise_project(session, options, 1, cache, [(path, SourceFile.of_bytes(path, data), codes, uses_api)],
+                      noqa=noqa)
+    _save_index(session)
+    project = session.facts_for(path).only_for(codes)
+    settled, result = _standing(session, path, uses_api, project)
+    if settled:
+        return result or (ready if isinstance(ready, FileResult) else FileResult(path))
+    return check_source(data, path, codes, options, project=project, noqa=noqa)[0]
+
+
+def _buffer_session(
+    path: str, data: bytes, uses_api: bool, cache: Cache | None, unsaved: Mapping[str, bytes | str] | None
+) -> Session:
+    """The project around one buffer, explored; the index is the cache's."""
+    session = Session(index=cache.file_index() if cache is not None else None)
+    session.add(path, data, uses_api)
     for other, text in (unsaved or {}).items():
         other_data = _as_bytes(text)
         session.add(other, other_data, apis.may_contain_findings(other_data), named=False)
     session.explore(apis.may_contain_findings)
     session.add_conftests(apis.may_contain_findings)
-    summarise_project(session, options, 1, cache)
-    if index is not None:
-        index.save()
-    return session.facts_for(path).only_for(codes)
+    return session
+
+
+def _save_index(session: Session) -> None:
+    if session.index is not None:
+        session.index.save()
+
+
+def _standing(session: Session, path: str, uses_api: bool, project: ProjectFacts) -> tuple[bool, FileResult | None]:
+    """Whether a named file's result is settled without a check against `project` (what its
+    project tells it), and that result (None: the prefilter's stands)."""
+    key = os.path.abspath(path)
+    asked, local = session.asked.get(key), session.local_results.get(key)
+    if asked is not None and not asked.answered_by(project):
+        # checked while it was summarised, and nothing it asked of its project is answered
+        # otherwise than by empty facts: that check stands (without the API, the prefilter's)
+        return True, local
+    if not uses_api and not project:
+        return True, None  # its precheck result stands: it cannot have a finding
+    if asked is None and local is not None and not project:
+        return True, local  # its worker crashed, and its project adds nothing
+    return False, None
 
 
 def _as_bytes(source: bytes | str) -> bytes:
@@ -134,6 +192,7 @@ def summarise_project(
     jobs: int,
     cache: Cache | None,
     named: Sequence[tuple[str, SourceFile, frozenset[str], bool]] = (),
+    noqa: bool = True,
 ) -> None:
     """Summaries of the project modules that can matter (from the cache, else parsed), then the
     link. A named file is checked in the same parse, without what its project tells it but noting
@@ -151,15 +210,16 @@ def summarise_project(
     keys: dict[str, str] = {}
     for index, file in enumerate(files):
         codes = codes_of.get(file.path, frozenset()) if file.named else frozenset()
+        filtered = noqa or not codes  # `noqa` matters only to a file whose rules run
         if cache is not None:
-            found = cache.get_local(cache.local_key(file.origin.digest, file.path, codes, options), file.given)
+            found = cache.get_local(cache.local_key(file.origin.digest, file.path, codes, options, filtered), file.given)
             if found is not None and (found.summarised or file.path not in summarised):
                 _keep(session, file, found, file.path in summarised, file.path in codes_of)
                 continue
             file.origin.data()  # read now if it was not: the key must be that of the bytes parsed
-            keys[file.path] = cache.local_key(file.origin.digest, file.path, codes, options)
+            keys[file.path] = cache.local_key(file.origin.digest, file.path, codes, options, filtered)
         todo.append(Job(index, file.given, file.source, codes, options,
-                        summarise=file.path in summarised, record=True))
+                        summarise=file.path in summarised, record=True, noqa=filtered))
     for index, result, summary, asked in run_jobs(todo, jobs):
         file = files[index]
         if asked is None:  # its worker crashed: that is its result, and it has no summary
@@ -213,8 +273,7 @@ def lint_paths(
         source = (stdin or sys.stdin.buffer).read()
         if not (force_exclude and stdin_filename and force_excluded(name)):
             codes = settings.codes_for(name)
-            project = project_facts(name, source, codes, settings.rule_options, cache)
-            run.results.append(check_source(source, name, codes, settings.rule_options, project=project)[0])
+            run.results.append(check_buffer(name, source, codes, settings.rule_options, cache))
             with contextlib.suppress(SourceError):  # kept for output that quotes the source
                 run.sources[name] = decode(source)
     found = discover(
@@ -247,20 +306,11 @@ def lint_paths(
     index_of = {path: index for index, path in enumerate(found.files)}
     for path, source, codes, uses_api in named:
         index = index_of[path]
-        key_path = os.path.abspath(path)
         project = session.facts_for(path).only_for(codes)
-        asked = session.asked.get(key_path)
-        local = session.local_results.get(key_path)
-        if asked is not None and not asked.answered_by(project):
-            # checked while it was summarised, and nothing it asked of its project is answered
-            # otherwise than by empty facts: that check stands (without the API, the prefilter's)
-            if local is not None:
-                slots[index] = local
-            continue
-        if not uses_api and not project:
-            continue  # its precheck result stands: it cannot have a finding
-        if asked is None and local is not None and not project:
-            slots[index] = local  # its worker crashed, and its project adds nothing
+        settled, result = _standing(session, path, uses_api, project)
+        if settled:
+            if result is not None:
+                slots[index] = result
             continue
         if cache is not None:
             slots[index] = cache.get(cache.key(source.digest, path, codes, settings.rule_options, project.digest()), path)
