@@ -62,6 +62,8 @@ def main() -> int:
     timed(runner, "read_source", "read + prefilter (precheck)")
     timed(nesting, "scan", "nesting check")
     timed(partial, "blank", "partial parsing: Python's parse + units")
+    if hasattr(partial, "parse"):  # Python's parse, before the units (and instead of the nesting check)
+        timed(partial, "parse", "partial parsing: Python's parse + units")
     timed(libcst, "parse_module", "LibCST parse")
     timed(ModuleFacts, "__init__", "facts: the walk")
     timed(gc, "collect", "full collections (parallel.py, every 128 KB)")

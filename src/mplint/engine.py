@@ -1,5 +1,6 @@
-"""Checking one file: decode -> prefilter (`mplint.precheck`) -> a nesting check (`mplint.nesting`)
--> parse once with LibCST -> shared facts -> rules -> located findings."""
+"""Checking one file: decode -> prefilter (`mplint.precheck`) -> Python's parse for partial parsing
+(`mplint.partial`), else a nesting check (`mplint.nesting`) -> parse once with LibCST -> shared
+facts -> rules -> located findings."""
 
 from __future__ import annotations
 
@@ -140,7 +141,11 @@ def _parse_and_check(
     project: ProjectFacts,
     summarise: bool,
 ) -> tuple[list[Finding], Summary | None] | FileResult:
-    verdict = nesting.scan(text)
+    # Partial parsing reads Python's tree first; where Python parsed the file, its parser has
+    # refused what would hurt LibCST's, and the nesting check is not needed
+    tree = partial.parse(text) if not summarise and not project else None
+    python_accepts = tree is not None
+    verdict = nesting.Verdict(nesting.SAFE) if python_accepts else nesting.scan(text)
     if verdict.kind == nesting.TOO_DEEP:
         return FileResult(path, error=FileError(
             path, "cannot parse: too many nested parentheses", verdict.line, verdict.column
@@ -149,10 +154,8 @@ def _parse_and_check(
         refused = _python_refuses(text, path)
         if refused is not None:
             return FileResult(path, error=refused)
-    blanked = (
-        partial.blank(text, threads=_threads_matter(rules))
-        if not summarise and not project else None
-    )
+    blanked = partial.blank(text, threads=_threads_matter(rules), tree=tree) if python_accepts else None
+    del tree  # Python's tree is not needed again: the collector need not walk it during the check
     if blanked is not None:
         try:
             checked = _parse_text(blanked, path, rules, options, project, summarise)
@@ -166,7 +169,7 @@ def _parse_and_check(
     except cst.ParserSyntaxError as error:
         # Python's words for a syntax error are the ones users know; where Python accepts the code
         # (or was asked already), LibCST does not support it
-        refused = _python_refuses(text, path) if verdict.kind == nesting.SAFE else None
+        refused = _python_refuses(text, path) if verdict.kind == nesting.SAFE and not python_accepts else None
         return FileResult(path, error=refused or _unsupported_syntax(path, error))
     except RecursionError:
         return FileResult(path, error=FileError(path, "cannot check: the code is nested too deeply"))

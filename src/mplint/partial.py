@@ -329,19 +329,39 @@ def _lineage(headers: list, kept: set[int], by_name: dict[str, list]) -> set[str
     return names
 
 
-def blank(text: str, threads: bool) -> str | None:
-    """`text` with the units no relevant code reaches blanked out, or None when nothing is blanked
-    (nothing to blank, the switch is off, or Python cannot parse the text)."""
+def parse(text: str) -> ast.Module | None:
+    """Python's tree of `text`, or None where Python cannot parse it (syntax newer than the
+    running Python, an error, nesting too deep for its parser) or partial parsing is off. A tree
+    means Python's parser accepted the text: it refuses more than 200 nested brackets and chains
+    too deep for its own stack, so LibCST's parser is safe on it (`nesting.scan` is not needed)."""
     if os.environ.get(DISABLE):
         return None
     collecting = gc.isenabled()
-    gc.disable()  # Python's tree holds no cycle, and the units' few wait for the next collection
+    gc.disable()  # Python's tree holds no cycle
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            tree = ast.parse(text)
+            return ast.parse(text)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return None
+    finally:
+        if collecting:
+            gc.enable()
+
+
+def blank(text: str, threads: bool, tree: ast.Module | None = None) -> str | None:
+    """`text` with the units no relevant code reaches blanked out, or None when nothing is blanked
+    (nothing to blank, the switch is off, or Python cannot parse the text). `tree`: Python's tree
+    of `text` (`parse`), when the caller has it."""
+    if tree is None:
+        tree = parse(text)
+        if tree is None:
+            return None
+    collecting = gc.isenabled()
+    gc.disable()  # the units' few cycles wait for the next collection
+    try:
         units = kept_units(tree, threads, _LINE_END.split(text)[0::2])
-    except (SyntaxError, ValueError, RecursionError, MemoryError, _GiveUp):
+    except (RecursionError, MemoryError, _GiveUp):
         return None
     finally:
         if collecting:
