@@ -194,7 +194,9 @@ def _parse_text(
     does not do."""
     # Deep but valid code (a long `elif` chain, thousands of implicitly joined strings) can
     # exceed the recursion limit: that step is run again with room for it.
+    global _parsed_chars
     for_libcst, column_shifts = without_form_feed_indents(text)
+    _parsed_chars += len(for_libcst)
     try:
         module = cst.parse_module(for_libcst)
     except RecursionError:
@@ -207,6 +209,17 @@ def _parse_text(
     if column_shifts:  # the fixes' edits are of the text without the form feeds: dropped
         findings = [_shifted(finding, column_shifts) for finding in findings]
     return findings, summary
+
+
+#: characters LibCST has parsed since `take_parsed_chars` was last asked
+_parsed_chars = 0
+
+
+def take_parsed_chars() -> int:
+    """How many characters LibCST has parsed (what partial parsing kept) since the last call."""
+    global _parsed_chars
+    parsed, _parsed_chars = _parsed_chars, 0
+    return parsed
 
 
 def _python_refuses(text: str, path: str) -> FileError | None:
