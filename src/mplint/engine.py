@@ -143,8 +143,9 @@ def _parse_and_check(
 ) -> tuple[list[Finding], Summary | None] | FileResult:
     # Partial parsing reads Python's tree first; where Python parsed the file, its parser has
     # refused what would hurt LibCST's, and the nesting check is not needed
-    tree = partial.parse(text) if not summarise and not project else None
-    python_accepts = tree is not None
+    python_accepts, blanked = (
+        partial.read(text, threads=_threads_matter(rules)) if not summarise and not project else (False, None)
+    )
     verdict = nesting.Verdict(nesting.SAFE) if python_accepts else nesting.scan(text)
     if verdict.kind == nesting.TOO_DEEP:
         return FileResult(path, error=FileError(
@@ -154,8 +155,6 @@ def _parse_and_check(
         refused = _python_refuses(text, path)
         if refused is not None:
             return FileResult(path, error=refused)
-    blanked = partial.blank(text, threads=_threads_matter(rules), tree=tree) if python_accepts else None
-    del tree  # Python's tree is not needed again: the collector need not walk it during the check
     if blanked is not None:
         try:
             checked = _parse_text(blanked, path, rules, options, project, summarise)

@@ -329,48 +329,52 @@ def _lineage(headers: list, kept: set[int], by_name: dict[str, list]) -> set[str
     return names
 
 
-def parse(text: str) -> ast.Module | None:
-    """Python's tree of `text`, or None where Python cannot parse it (syntax newer than the
-    running Python, an error, nesting too deep for its parser) or partial parsing is off. A tree
-    means Python's parser accepted the text: it refuses more than 200 nested brackets and chains
-    too deep for its own stack, so LibCST's parser is safe on it (`nesting.scan` is not needed)."""
+def read(text: str, threads: bool) -> tuple[bool, str | None]:
+    """Whether Python's parser accepted `text` (False also where partial parsing is off), and
+    `text` with the units no relevant code reaches blanked out (None when nothing is blanked).
+    A text Python parsed needs no `nesting.scan`: Python's parser refuses more than 200 nested
+    brackets and chains too deep for its own stack, all that would hurt LibCST's.
+
+    The collector is off throughout: Python's tree holds no cycle, and the units' only ones
+    (a method and its class) are cut before the end, so everything made here is freed by its
+    count and leaves the collector no young objects to traverse (half of this step's cost when
+    the collector ran on Python's tree)."""
     if os.environ.get(DISABLE):
-        return None
+        return False, None
     collecting = gc.isenabled()
-    gc.disable()  # Python's tree holds no cycle
+    gc.disable()
+    try:
+        return _read(text, threads)
+    finally:
+        if collecting:
+            gc.enable()
+
+
+def _read(text: str, threads: bool) -> tuple[bool, str | None]:
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            return ast.parse(text)
+            tree = ast.parse(text)
     except (SyntaxError, ValueError, RecursionError, MemoryError):
-        return None
-    finally:
-        if collecting:
-            gc.enable()
-
-
-def blank(text: str, threads: bool, tree: ast.Module | None = None) -> str | None:
-    """`text` with the units no relevant code reaches blanked out, or None when nothing is blanked
-    (nothing to blank, the switch is off, or Python cannot parse the text). `tree`: Python's tree
-    of `text` (`parse`), when the caller has it."""
-    if tree is None:
-        tree = parse(text)
-        if tree is None:
-            return None
-    collecting = gc.isenabled()
-    gc.disable()  # the units' few cycles wait for the next collection
+        return False, None
     try:
         units = kept_units(tree, threads, _LINE_END.split(text)[0::2])
     except (RecursionError, MemoryError, _GiveUp):
-        return None
-    finally:
-        if collecting:
-            gc.enable()
+        return True, None
+    del tree
     ranges = [
         (u.body_line, u.last) if u.outline else (u.first, u.last) for u in units
         if u.outline or not (u.keep or u.kind == "class" and any(m.keep or m.outline for m in u.methods))
     ]
-    return blank_lines(text, ranges) if ranges else None
+    for unit in units:
+        unit.cls = None  # the units' only cycles: freed by their counts
+    return True, blank_lines(text, ranges) if ranges else None
+
+
+def blank(text: str, threads: bool) -> str | None:
+    """`text` with the units no relevant code reaches blanked out, or None when nothing is blanked
+    (nothing to blank, the switch is off, or Python cannot parse the text)."""
+    return read(text, threads)[1]
 
 
 def blank_lines(text: str, ranges: list[tuple[int, int]]) -> str:
