@@ -131,9 +131,24 @@ def check_buffer(
     checked in the parse that makes its summary, as a named file of `lint_paths` is, and again
     only when its project answers what that check asked (`project_facts` says what is read).
     With `noqa` false its findings are not filtered by `# noqa` comments (flake8 does that)."""
+    return check_buffer_in_project(path, source, codes, options, cache, unsaved, noqa=noqa)[0]
+
+
+def check_buffer_in_project(
+    path: str,
+    source: bytes | str,
+    codes: frozenset[str],
+    options: RuleOptions,
+    cache: Cache | None,
+    unsaved: Mapping[str, bytes | str] | None = None,
+    *,
+    noqa: bool = True,
+) -> tuple[FileResult, ProjectFacts]:
+    """`check_buffer`'s result, and what the project told the check (the language server keeps
+    its digest, to tell when another buffer's change changes what this one is told)."""
     data = _as_bytes(source)
     if path in (STDIN_DEFAULT_NAME, STDIN):
-        return check_source(data, path, codes, options, noqa=noqa)[0]
+        return check_source(data, path, codes, options, noqa=noqa)[0], NO_PROJECT_FACTS
     ready = precheck(data, path, codes)
     uses_api = not isinstance(ready, FileResult)
     session = _buffer_session(path, data, uses_api, cache, unsaved)
@@ -143,8 +158,8 @@ def check_buffer(
     project = session.facts_for(path).only_for(codes)
     settled, result = _standing(session, path, uses_api, project)
     if settled:
-        return result or (ready if isinstance(ready, FileResult) else FileResult(path))
-    return check_source(data, path, codes, options, project=project, noqa=noqa)[0]
+        return result or (ready if isinstance(ready, FileResult) else FileResult(path)), project
+    return check_source(data, path, codes, options, project=project, noqa=noqa)[0], project
 
 
 def _buffer_session(

@@ -21,7 +21,7 @@ from mplint import __version__
 from mplint.config import ConfigError
 from mplint.findings import Finding
 from mplint.server.actions import FIX_ALL, fix_action, fix_all_action, noqa_action, overlapping
-from mplint.server.documents import Checked, ClientSettings, SettingsCache, check, diagnostic, project_facts
+from mplint.server.documents import Checked, ClientSettings, SettingsCache, check, diagnostic
 
 #: seconds between the last change of a buffer and its check
 DEBOUNCE = 0.15
@@ -64,16 +64,14 @@ class MplintServer(LanguageServer):
         unsaved = {
             self.path_of(other): text.source for other, text in self.workspace.text_documents.items() if other != uri
         }
-        facts = project_facts(path, document.source, settings, unsaved)
+        checked, told = check(document.source, path, settings, unsaved)
         known = self.documents.get(uri)
-        if only_if_told_more and known is not None and known.source == document.source \
-                and known.project == facts.digest():
-            return  # neither the buffer nor what its project says changed
-        checked = check(document.source, path, settings, facts)
+        if only_if_told_more and known is not None and known.source == document.source and known.project == told:
+            return  # neither the buffer nor what its project says changed: its diagnostics stand
         if checked.error is not None:
             self.log(types.MessageType.Info, f"mplint: {checked.error}")
             return  # the last diagnostics stay (see the module's docstring)
-        self.documents[uri] = _Document(document.version, checked, document.source, facts.digest())
+        self.documents[uri] = _Document(document.version, checked, document.source, told)
         lines, codec = document.lines, document.position_codec
         self.publish(uri, document.version, [diagnostic(finding, lines, codec) for finding in checked.findings])
 

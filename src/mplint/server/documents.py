@@ -93,31 +93,27 @@ class SettingsCache:
         self._cache.clear()
 
 
-def project_facts(path: str, source: str, settings: Settings, unsaved: dict[str, str]) -> ProjectFacts:
-    """What the other modules of the buffer's project tell its check: read from disk through the
-    summary cache the `mplint` command uses, except the other open buffers (`unsaved`), read as
-    they are in the editor. A failure of ours costs the cross-module findings, never the server."""
+def check(source: str, path: str, settings: Settings, unsaved: dict[str, str]) -> tuple[Checked, str]:
+    """The findings of one buffer, with its `# noqa` comments applied (none for an excluded file),
+    checked with what the other modules of its project tell it, in one parse when it can
+    (`runner.check_buffer_in_project`); and the digest of what they told it. They are read from
+    disk through the cache the `mplint` command uses, except the other open buffers (`unsaved`),
+    read as they are in the editor. A failure of ours in the project step costs the
+    cross-module findings, never the server."""
     from mplint.cache import Cache
-    from mplint.runner import project_facts as facts_of
-
-    root = Path(os.path.dirname(settings.config_path)) if settings.config_path else Path(path).parent
-    try:
-        return facts_of(path, source, settings.codes_for(path), settings.rule_options,
-                        Cache(Cache.default_folder(root)), unsaved)
-    except Exception:
-        return NO_PROJECT_FACTS
-
-
-def check(source: str, path: str, settings: Settings, project: ProjectFacts = NO_PROJECT_FACTS) -> Checked:
-    """The findings of one buffer, with its `# noqa` comments applied; none for an excluded file."""
-    from mplint.engine import lint_source  # LibCST is imported with the first buffer to check
+    from mplint.runner import check_buffer_in_project
 
     if settings.is_excluded(path, ancestors=True):
-        return Checked()
-    result = lint_source(
-        source, path, codes=settings.codes_for(path), options=settings.rule_options, project=project
-    )
-    return Checked(result.findings, result.error)
+        return Checked(), NO_PROJECT_FACTS.digest()
+    codes, options = settings.codes_for(path), settings.rule_options
+    root = Path(os.path.dirname(settings.config_path)) if settings.config_path else Path(path).parent
+    try:
+        result, told = check_buffer_in_project(path, source, codes, options, Cache(Cache.default_folder(root)), unsaved)
+    except Exception:
+        from mplint.engine import lint_source  # the buffer alone, as if its project said nothing
+
+        result, told = lint_source(source, path, codes=codes, options=options), NO_PROJECT_FACTS
+    return Checked(result.findings, result.error), told.digest()
 
 
 def rule_href(code: str) -> str | None:
