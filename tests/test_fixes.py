@@ -74,6 +74,26 @@ def test_edits_are_the_characters_that_differ() -> None:
     assert apply_edits(moved, edits_between(moved, "b = 2\nc = 3\na = 1\n")) == "b = 2\nc = 3\na = 1\n"
 
 
+@pytest.mark.parametrize("old, new", [
+    ("a\nb\nc\n", "a\nb\nc\nd\n"),  # added at the end: every old line is a common head
+    ("a\nb\nc\n", "z\na\nb\nc\n"),  # added at the start: every old line is a common tail
+    ("x\nx\nx\n", "x\nx\n"),  # head and tail overlap in the same lines
+    ("a\nb\nb\na\n", "a\nb\na\n"),
+    ("a\r\nb\r\nc", "a\r\nB\r\nc"),
+    ("", "a\n"),
+    ("keep\n" * 50 + "with Pool() as p:\n    p.map(f, xs)\n" + "end\n" * 3,
+     "keep\n" * 50 + 'if __name__ == "__main__":\n    with Pool() as p:\n        p.map(f, xs)\n' + "end\n" * 3),
+])
+def test_edits_between_any_two_texts_turn_one_into_the_other(old: str, new: str) -> None:
+    """The lines both texts begin and end with are left out of the matching: the edits still make
+    the new text, and touch no line of the common head or tail."""
+    edits = edits_between(old, new)
+    assert apply_edits(old, edits) == new
+    head = next((i for i, (a, b) in enumerate(zip(old.splitlines(), new.splitlines())) if a != b), None)
+    if head is not None:
+        assert all(edit.line > head for edit in edits)
+
+
 def test_overlapping_fixes_wait_for_the_next_round() -> None:
     first = Fix("one", SAFE, (Edit(1, 1, 1, 2, "A"),))
     touching = Fix("two", SAFE, (Edit(1, 2, 1, 3, "B"),))

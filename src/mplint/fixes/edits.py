@@ -43,7 +43,17 @@ def edits_between(old: str, new: str) -> tuple[Edit, ...]:
     old_lines = split_lines(old)
     new_lines = split_lines(new)
     old_starts = lines.starts[: len(old_lines)] + [len(old)]
-    matcher = difflib.SequenceMatcher(None, old_lines, new_lines, autojunk=False)
+    # the lines both begin and end with are left out of the matching, which costs the product
+    # of the two lengths: a fix changes a few lines of a long module
+    head, limit = 0, min(len(old_lines), len(new_lines))
+    while head < limit and old_lines[head] == new_lines[head]:
+        head += 1
+    tail = 0
+    while tail < limit - head and old_lines[-1 - tail] == new_lines[-1 - tail]:
+        tail += 1
+    matcher = difflib.SequenceMatcher(
+        None, old_lines[head : len(old_lines) - tail], new_lines[head : len(new_lines) - tail], autojunk=False
+    )
     edits = []
     new_offset = [0]
     for chunk in new_lines:
@@ -51,6 +61,7 @@ def edits_between(old: str, new: str) -> tuple[Edit, ...]:
     for tag, i1, i2, j1, j2 in matcher.get_opcodes():
         if tag == "equal":
             continue
+        i1, i2, j1, j2 = i1 + head, i2 + head, j1 + head, j2 + head
         start, end = old_starts[i1], old_starts[i2]
         before, after = old[start:end], new[new_offset[j1] : new_offset[j2]]
         prefix = _common_prefix(before, after)
