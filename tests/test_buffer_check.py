@@ -61,7 +61,8 @@ def test_a_buffer_gets_what_a_check_against_its_project_facts_gives(project, mon
     facts = runner.project_facts(path, buffer, CODES, DEFAULT_OPTIONS, None)
     expected = lint_source(buffer, path, codes=CODES, options=DEFAULT_OPTIONS, noqa=noqa, project=facts)
     for cache in (None, Cache(project / "cache"), Cache(project / "cache")):  # none, cold, warm
-        assert runner.check_buffer(path, buffer, CODES, DEFAULT_OPTIONS, cache, noqa=noqa) == expected
+        result, told = runner.check_buffer(path, buffer, CODES, DEFAULT_OPTIONS, cache, noqa=noqa)
+        assert result == expected and told.digest() == facts.digest()
     assert bool(expected.findings) == (name != "nothing" and (name != "own pool" or not noqa))
 
 
@@ -75,7 +76,7 @@ def test_a_buffer_summarised_for_its_project_is_parsed_once(project, monkeypatch
     cache = Cache(project / "cache")
     runner.check_buffer(path, buffer + "#\n", CODES, DEFAULT_OPTIONS, cache)  # the project, cached
     parses = _parses(monkeypatch)
-    result = runner.check_buffer(path, buffer, CODES, DEFAULT_OPTIONS, cache)
+    result = runner.check_buffer(path, buffer, CODES, DEFAULT_OPTIONS, cache)[0]
     assert parses == [path]
     assert [(f.line, f.code) for f in result.findings] == [(4, "MPL001")]
     parses.clear()

@@ -153,7 +153,7 @@ def _check(filename: str, source: str, codes: frozenset[str], options: RuleOptio
         config = None
     try:
         cache = Cache(Cache.default_folder(Path(os.path.dirname(config)) if config else Path.cwd()))
-        return check_buffer(filename, source, codes, options, cache, noqa=False)
+        return check_buffer(filename, source, codes, options, cache, noqa=False)[0]
     except Exception:  # a bug of ours costs the cross-module findings, never flake8's run
         from mplint.engine import lint_source
 

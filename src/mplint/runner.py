@@ -125,27 +125,14 @@ def check_buffer(
     unsaved: Mapping[str, bytes | str] | None = None,
     *,
     noqa: bool = True,
-) -> FileResult:
-    """The result of `source` (an unsaved buffer, standard input named by --stdin-display-name)
-    checked with what the project of `path` tells it, in one parse when it can: the buffer is
-    checked in the parse that makes its summary, as a named file of `lint_paths` is, and again
-    only when its project answers what that check asked (`project_facts` says what is read).
-    With `noqa` false its findings are not filtered by `# noqa` comments (flake8 does that)."""
-    return check_buffer_in_project(path, source, codes, options, cache, unsaved, noqa=noqa)[0]
-
-
-def check_buffer_in_project(
-    path: str,
-    source: bytes | str,
-    codes: frozenset[str],
-    options: RuleOptions,
-    cache: Cache | None,
-    unsaved: Mapping[str, bytes | str] | None = None,
-    *,
-    noqa: bool = True,
 ) -> tuple[FileResult, ProjectFacts]:
-    """`check_buffer`'s result, and what the project told the check (the language server keeps
-    its digest, to tell when another buffer's change changes what this one is told)."""
+    """The result of `source` (an unsaved buffer, standard input named by --stdin-display-name)
+    checked with what the project of `path` tells it, and what it told it (the language server
+    keeps its digest, to tell when another buffer's change changes what this one is told); in
+    one parse when it can: the buffer is checked in the parse that makes its summary, as a named
+    file of `lint_paths` is, and again only when its project answers what that check asked
+    (`project_facts` says what is read). With `noqa` false its findings are not filtered by
+    `# noqa` comments (flake8 does that)."""
     data = _as_bytes(source)
     if path in (STDIN_DEFAULT_NAME, STDIN):
         return check_source(data, path, codes, options, noqa=noqa)[0], NO_PROJECT_FACTS
@@ -288,7 +275,7 @@ def lint_paths(
         source = (stdin or sys.stdin.buffer).read()
         if not (force_exclude and stdin_filename and force_excluded(name)):
             codes = settings.codes_for(name)
-            run.results.append(check_buffer(name, source, codes, settings.rule_options, cache))
+            run.results.append(check_buffer(name, source, codes, settings.rule_options, cache)[0])
             with contextlib.suppress(SourceError):  # kept for output that quotes the source
                 run.sources[name] = decode(source)
     found = discover(

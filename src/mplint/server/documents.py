@@ -96,19 +96,19 @@ class SettingsCache:
 def check(source: str, path: str, settings: Settings, unsaved: dict[str, str]) -> tuple[Checked, str]:
     """The findings of one buffer, with its `# noqa` comments applied (none for an excluded file),
     checked with what the other modules of its project tell it, in one parse when it can
-    (`runner.check_buffer_in_project`); and the digest of what they told it. They are read from
+    (`runner.check_buffer`); and the digest of what they told it. They are read from
     disk through the cache the `mplint` command uses, except the other open buffers (`unsaved`),
     read as they are in the editor. A failure of ours in the project step costs the
     cross-module findings, never the server."""
     from mplint.cache import Cache
-    from mplint.runner import check_buffer_in_project
+    from mplint.runner import check_buffer
 
     if settings.is_excluded(path, ancestors=True):
         return Checked(), NO_PROJECT_FACTS.digest()
     codes, options = settings.codes_for(path), settings.rule_options
     root = Path(os.path.dirname(settings.config_path)) if settings.config_path else Path(path).parent
     try:
-        result, told = check_buffer_in_project(path, source, codes, options, Cache(Cache.default_folder(root)), unsaved)
+        result, told = check_buffer(path, source, codes, options, Cache(Cache.default_folder(root)), unsaved)
     except Exception:
         from mplint.engine import lint_source  # the buffer alone, as if its project said nothing
 
