@@ -483,11 +483,12 @@ class ModuleFacts:
         name = self.project_call(site)
         return self.project.work.get(name) if name is not None else None
 
-    def project_change(self, site: CallSite) -> tuple[Chain, str] | None:
-        """The module state that the function of another module a call runs changes: the chain
-        to the change, and the absolute name of what it changes (`app.shared.status`)."""
+    def project_changes(self, site: CallSite) -> tuple[tuple[Chain, str], ...]:
+        """The module state that the function of another module a call runs changes: for each
+        state, the chain to the change and the absolute name of what it changes
+        (`app.shared.status`), the nearest change first."""
         name = self.project_call(site)
-        return self.project.changes.get(name) if name is not None else None
+        return self.project.changes.get(name, ()) if name is not None else ()
 
     def project_name(self, expr: cst.BaseExpression, scope: Scope) -> str | None:
         """The qualified name by which another module of the project may define what `expr`

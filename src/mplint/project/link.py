@@ -63,7 +63,7 @@ class ProjectFacts:
     sets_method: dict[str, Chain] = field(default_factory=dict)
     work: dict[str, RemoteWork] = field(default_factory=dict)
     #: name -> (the chain to the change, the absolute name of the module state changed)
-    changes: dict[str, tuple[Chain, str]] = field(default_factory=dict)
+    changes: dict[str, tuple[tuple[Chain, str], ...]] = field(default_factory=dict)
     #: a method handed to a child -> (attribute of `self`, the chain to where it is set), ...
     self_changes: dict[str, tuple[tuple[str, Chain], ...]] = field(default_factory=dict)
     #: what the module itself changes in another module (`shared.status`): -> absolute name
@@ -146,9 +146,11 @@ class Linked:
         self._next: dict[Node, Node | None] = {}
         self._threads: dict[Node, Node | None] = {}
         self._sets: dict[Node, Node | None] = {}
-        self._changes: dict[Node, Node | None] = {}
-        #: the module state each function that changes some changes itself: (line, text, name)
-        self._changed: dict[Node, tuple[int, str, str]] = {}
+        #: for each module state (its absolute name), the chains to the functions that change it
+        self._changes: dict[str, dict[Node, Node | None]] = {}
+        #: the module state each function that changes some changes itself: name -> (line, text)
+        #: of its first change of that state
+        self._changed: dict[Node, dict[str, tuple[int, str]]] = {}
         self._works: dict[Node, RemoteWork] = {}
         self._link()
 
@@ -220,28 +222,31 @@ class Linked:
             for callee in callees:
                 callers.setdefault(callee, []).append(node)
         for node, function in self._functions_index.items():
-            changed = self._own_change(node, function)
-            if changed is not None:
+            changed = self._own_changes(node, function)
+            if changed:
                 self._changed[node] = changed
         _settle(self._next, callers, [n for n, f in self._functions_index.items() if f.starts])
         _settle(self._threads, callers, [n for n, f in self._functions_index.items() if f.threads])
         _settle(self._sets, callers, [n for n, f in self._functions_index.items() if f.sets_method])
-        _settle(self._changes, callers, sorted(self._changed))
+        for state in sorted({state for changed in self._changed.values() for state in changed}):
+            links = self._changes[state] = {}
+            _settle(links, callers, sorted(n for n, changed in self._changed.items() if state in changed))
         self._in_child = self._children()
 
-    def _own_change(self, node: Node, function: Function) -> tuple[int, str, str] | None:
-        """The first change of module state the function makes itself: (line, text, the
-        absolute name of what it changes)."""
+    def _own_changes(self, node: Node, function: Function) -> dict[str, tuple[int, str]]:
+        """The module state the function changes itself: the absolute name of each state it
+        changes, with the line and text of its first change of it."""
+        found: dict[str, tuple[int, str]] = {}
         for change in function.changes:
-            if change.target.startswith(OWN):
-                name = change.target[len(OWN):]
-                return change.line, change.text, f"{self._modules[node[0]].ref.name}.{name}"
             if change.target.startswith(SELF):
                 continue
-            state = self.module_state(change.target, node[0], change.in_place)
-            if state is not None:
-                return change.line, change.text, state
-        return None
+            if change.target.startswith(OWN):
+                state: str | None = f"{self._modules[node[0]].ref.name}.{change.target[len(OWN):]}"
+            else:
+                state = self.module_state(change.target, node[0], change.in_place)
+            if state is not None and state not in found:
+                found[state] = (change.line, change.text)
+        return found
 
     def module_state(self, target: str, importer: str, in_place: bool) -> str | None:
         """The absolute name of another project module's state that `importer` changes through
@@ -287,9 +292,9 @@ class Linked:
             frontier = following
         return found
 
-    def chain(self, node: Node, links: dict[Node, Node | None] | None = None) -> Chain:
+    def chain(self, node: Node, links: dict[Node, Node | None] | None = None, state: str = "") -> Chain:
         """The calls from `node` to the one that starts processes (or to the end of another
-        fact's chain: `links`), that last."""
+        fact's chain: `links`; for a change of module state, of `state`), that last."""
         links = self._next if links is None else links
         steps: list[Step] = []
         current: Node | None = node
@@ -305,14 +310,9 @@ class Linked:
         elif links is self._sets:
             line, text = function.sets_method  # type: ignore[misc]
         else:
-            line, text, _name = self._changed[last]
+            line, text = self._changed[last][state]
         steps.append((text, self._shown(last[0]), line))
         return _short(steps)
-
-    def _end(self, node: Node, links: dict[Node, Node | None]) -> Node:
-        while links[node] is not None:
-            node = links[node]  # type: ignore[assignment]
-        return node
 
     def _step(self, node: Node) -> Step:
         function = self._functions_index[node]
@@ -403,8 +403,12 @@ class Linked:
                     told[field_][target] = self.chain(node, links)
             if target not in asked:
                 continue
-            if node in self._changes:
-                told["changes"][target] = (self.chain(node, self._changes), self._changed[self._end(node, self._changes)][2])
+            changes = tuple(sorted(
+                ((self.chain(node, links, state), state) for state, links in self._changes.items() if node in links),
+                key=lambda found: (len(found[0]), found[1]),  # the nearest change first
+            ))
+            if changes:
+                told["changes"][target] = changes
             work = self.work(node)
             if work != RemoteWork():
                 told["work"][target] = work

@@ -11,7 +11,7 @@ from mplint.facts import Dispatch, FunctionInfo, ModuleFacts, Plain
 from mplint.facts.scopes import Binding, Scope
 from mplint.object_apis import PROGRESS_METHODS
 from mplint.facts.state import fits
-from mplint.project.link import shown
+from mplint.project.link import Chain, shown
 from mplint.rules.base import Report, Rule
 
 _COPY = "the child works on a copy under fork, on a fresh import under spawn/forkserver"
@@ -383,19 +383,30 @@ class _Checker:
                         f"never changes ({_COPY}): {self._fix(dispatches, function, None)}",
                     )
             for site in function.calls:
-                found = facts.project_change(site)
-                read = self.visibility.parent_read_of(found[1]) if found is not None else None
-                if read is not None:
+                found = self._read_change(facts.project_changes(site))
+                if found is not None:
+                    (steps, state), read = found
                     yield Report(
                         site.node,
                         f"`{facts.call_text(site.node)}` in `{function.name}` changes "
-                        f"{_state(found[1])} in a child process ({self._where(dispatches)}; "  # type: ignore[index]
-                        f"through {shown(found[0])}), so the parent's `{facts.code(read)}` "  # type: ignore[index]
+                        f"{_state(state)} in a child process ({self._where(dispatches)}; "
+                        f"through {shown(steps)}), so the parent's `{facts.code(read)}` "
                         f"(read on line {facts.line_of(read)}) never changes ({_COPY}): "
                         f"{self._fix(dispatches, function, None)}",
                     )
         for dispatch in self.workers.dispatches:
             yield from self._handed(dispatch)
+
+    def _read_change(
+        self, changes: tuple[tuple[Chain, str], ...]
+    ) -> tuple[tuple[Chain, str], cst.CSTNode] | None:
+        """Of the module states a call into another module changes (the nearest change first),
+        the first one the parent reads, with that read."""
+        for change in changes:
+            read = self.visibility.parent_read_of(change[1])
+            if read is not None:
+                return change, read
+        return None
 
     def _handed(self, dispatch: Dispatch) -> Iterator[Report]:
         facts = self.facts
@@ -405,13 +416,13 @@ class _Checker:
         name = facts.project_name(target, site.scope)
         if name is None:
             return
-        found = facts.project.changes.get(name)
-        read = self.visibility.parent_read_of(found[1]) if found is not None else None
-        if found is not None and read is not None:
+        found = self._read_change(facts.project.changes.get(name, ()))
+        if found is not None:
+            (steps, state), read = found
             yield Report(
                 target,
-                f"`{facts.code(target)}` changes {_state(found[1])} in a child process "
-                f"({self._where([dispatch])}; through {shown(found[0])}), so the parent's "
+                f"`{facts.code(target)}` changes {_state(state)} in a child process "
+                f"({self._where([dispatch])}; through {shown(steps)}), so the parent's "
                 f"`{facts.code(read)}` (read on line {facts.line_of(read)}) never changes "
                 f"({_COPY}): {self._fix([dispatch], None, None)}",
             )
