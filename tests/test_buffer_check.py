@@ -8,10 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from mplint import engine, lint_source, runner
+from mplint import apis, engine, lint_source, runner
 from mplint.cache import Cache
 from mplint.options import DEFAULT_OPTIONS
 from mplint.precheck import enabled_codes
+from mplint.project.link import ProjectFacts
 
 CODES = enabled_codes(None)
 PROJECT = {
@@ -31,6 +32,16 @@ BUFFERS = {
     "own and told": "import multiprocessing\nfrom app.jobs import main\n\nmain()\nq = multiprocessing.Queue()\n",
     "nothing": "x = 1\n",
 }
+
+
+def project_facts(path: str, buffer: str, cache: Cache | None) -> ProjectFacts:
+    """What the project tells the buffer, made the way the check used to: the project summarised
+    (the buffer parsed without rules), then the facts linked for it; the check against these is
+    the reference for `check_buffer`."""
+    data = buffer.encode()
+    session = runner._buffer_session(path, data, apis.may_contain_findings(data), cache, None)
+    runner.summarise_project(session, DEFAULT_OPTIONS, 1, cache)
+    return session.facts_for(path).only_for(CODES)
 
 
 @pytest.fixture
@@ -58,7 +69,7 @@ def _parses(monkeypatch) -> list[str]:
 def test_a_buffer_gets_what_a_check_against_its_project_facts_gives(project, monkeypatch, name, noqa) -> None:
     monkeypatch.chdir(project)
     path, buffer = str(project / "app" / "tool.py"), BUFFERS[name]
-    facts = runner.project_facts(path, buffer, CODES, DEFAULT_OPTIONS, None)
+    facts = project_facts(path, buffer, None)
     expected = lint_source(buffer, path, codes=CODES, options=DEFAULT_OPTIONS, noqa=noqa, project=facts)
     for cache in (None, Cache(project / "cache"), Cache(project / "cache")):  # none, cold, warm
         result, told = runner.check_buffer(path, buffer, CODES, DEFAULT_OPTIONS, cache, noqa=noqa)
@@ -80,6 +91,6 @@ def test_a_buffer_summarised_for_its_project_is_parsed_once(project, monkeypatch
     assert parses == [path]
     assert [(f.line, f.code) for f in result.findings] == [(4, "MPL001")]
     parses.clear()
-    facts = runner.project_facts(path, buffer + "##\n", CODES, DEFAULT_OPTIONS, cache)
+    facts = project_facts(path, buffer + "##\n", cache)
     lint_source(buffer + "##\n", path, codes=CODES, options=DEFAULT_OPTIONS, project=facts)
     assert parses == [path, path]  # the way it was done before: summarised, then checked

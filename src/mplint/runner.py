@@ -96,26 +96,6 @@ def read_source(path: str) -> bytes | FileResult:
 Progress = Callable[[int, int], None]
 
 
-def project_facts(
-    path: str,
-    source: bytes | str,
-    codes: frozenset[str],
-    options: RuleOptions,
-    cache: Cache | None,
-    unsaved: Mapping[str, bytes | str] | None = None,
-) -> ProjectFacts:
-    """What the project of `path` tells the check of `source` (an unsaved buffer, standard input
-    named by --stdin-display-name): its modules are read from disk, summarised through the cache,
-    except those in `unsaved` (path -> text: an editor's other open buffers), read from there."""
-    if path in (STDIN_DEFAULT_NAME, STDIN):
-        return NO_PROJECT_FACTS
-    data = _as_bytes(source)
-    session = _buffer_session(path, data, apis.may_contain_findings(data), cache, unsaved)
-    summarise_project(session, options, 1, cache)
-    _save_index(session)
-    return session.facts_for(path).only_for(codes)
-
-
 def check_buffer(
     path: str,
     source: bytes | str,
@@ -131,7 +111,9 @@ def check_buffer(
     keeps its digest, to tell when another buffer's change changes what this one is told); in
     one parse when it can: the buffer is checked in the parse that makes its summary, as a named
     file of `lint_paths` is, and again only when its project answers what that check asked
-    (`project_facts` says what is read). With `noqa` false its findings are not filtered by
+    (`project/asked.py`). Its project's modules are read from disk, summarised through the cache,
+    except those in `unsaved` (path -> text: an editor's other open buffers), read from there.
+    With `noqa` false its findings are not filtered by
     `# noqa` comments (flake8 does that)."""
     data = _as_bytes(source)
     if path in (STDIN_DEFAULT_NAME, STDIN):
