@@ -292,3 +292,38 @@ def test_a_finding_s_own_fix_and_fix_all_as_code_actions(tmp_path: Path) -> None
         assert await diagnostics_after(client, uri, change_document(client, path, fixed, 2)) == []
 
     run(session, tmp_path)
+
+
+def test_code_actions_give_the_fixes_the_command_line_builds_though_diagnostics_build_none(tmp_path: Path) -> None:
+    """The diagnostics are checked without fixes; a code action checks the document again with
+    them (a script partial parsing blanks most of, with two guard fixes and a tuple fix)."""
+    from mplint import lint_source
+    from mplint.fixes.edits import apply_edits as apply_fix
+
+    from test_fixes_on_demand import SCRIPT as BIG
+
+    path = tmp_path / "job.py"
+    expected = {
+        (f.code, f.line - 1): apply_fix(BIG, f.fix.edits) for f in lint_source(BIG, str(path)).findings
+        if f.fix is not None
+    }
+    assert len(expected) == 3
+
+    async def session(client: LanguageClient, root: Path) -> None:
+        uri = path.as_uri()
+        found = await diagnostics_after(client, uri, open_document(client, path, BIG))
+        given = {}
+        for diagnostic in found:
+            actions = await client.text_document_code_action_async(types.CodeActionParams(
+                text_document=types.TextDocumentIdentifier(uri=uri),
+                range=diagnostic.range,
+                context=types.CodeActionContext(diagnostics=[diagnostic], only=[types.CodeActionKind.QuickFix]),
+            ))
+            for action in actions:
+                (of,) = action.diagnostics
+                if "noqa" not in action.title and (of.code, of.range) == (diagnostic.code, diagnostic.range):
+                    (change,) = action.edit.document_changes
+                    given[diagnostic.code, diagnostic.range.start.line] = apply_edits(BIG, change.edits)
+        assert given == expected, [action.title for action in actions]
+
+    run(session, tmp_path)

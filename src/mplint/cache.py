@@ -5,7 +5,9 @@ codes, the rule options, and the linter itself: its version, the modification ti
 source files (so that an edited checkout of mplint never reads stale results), LibCST's version and
 the Python version. A module's own entry holds its result checked without its project's facts, what
 that check asked of them (`project/asked.py`) and its summary, all from one parse; a result checked
-with the project's facts has an entry of its own, keyed by them too. An entry is a small JSON file
+with the project's facts has an entry of its own, keyed by them too. An entry made by a check that
+built no fix (flake8, an editor's diagnostics) says so (`"fixes": null`): it serves only consumers
+that show no fix, and a run that shows them checks the file again and replaces it. An entry is a small JSON file
 written whole (temporary file, then rename), so concurrent runs cannot leave half an entry; an
 entry that cannot be read is treated as missing.
 """
@@ -32,7 +34,7 @@ from mplint.project.summary import Summary
 
 ENV_VAR = "MPLINT_CACHE_DIR"
 DEFAULT_FOLDER = ".mplint_cache"
-_FORMAT = "3"  # bump when the entry layout changes
+_FORMAT = "4"  # bump when the entry layout changes
 
 
 def _libcst_version() -> str:
@@ -82,6 +84,9 @@ def _result(data: object, path: str) -> FileResult | None:
     if not isinstance(data, dict) or set(data) != {"findings", "error", "fixes"}:
         return None
     rows, error, fixes = data["findings"], data["error"], data["fixes"]
+    built = fixes is not None  # null: checked without building fixes
+    if fixes is None:
+        fixes = [None] * len(rows) if isinstance(rows, list) else None
     if not isinstance(rows, list) or not isinstance(fixes, list) or len(fixes) != len(rows):
         return None
     try:
@@ -102,6 +107,7 @@ def _result(data: object, path: str) -> FileResult | None:
         path,
         [Finding(path, *row, fix=fix) for row, fix in zip(rows, fix_objects)],
         FileError(path, *error) if error is not None else None,
+        fixes=built,
     )
 
 
@@ -112,7 +118,7 @@ def _result_data(result: FileResult) -> dict[str, object]:
             [f.line, f.column, f.end_line, f.end_column, f.code, f.name, f.message]
             for f in result.findings
         ],
-        "fixes": [f.fix.as_dict() if f.fix is not None else None for f in result.findings],
+        "fixes": [f.fix.as_dict() if f.fix is not None else None for f in result.findings] if result.fixes else None,
         "error": [error.message, error.line, error.column] if error is not None else None,
     }
 
@@ -156,12 +162,15 @@ class Cache:
     def _entry(self, key: str) -> Path:
         return self.folder / key[:2] / f"{key[2:]}.json"
 
-    def get(self, key: str, path: str) -> FileResult | None:
+    def get(self, key: str, path: str, fixes: bool = True) -> FileResult | None:
+        """The result an entry holds; None also when `fixes` are wanted and it was checked
+        without them."""
         try:
             data = json.loads(self._entry(key).read_text(encoding="utf-8"))
         except (OSError, ValueError, RecursionError):
             return None  # missing, or not JSON (or nested too deeply to read): check the file again
-        return _result(data, path)
+        result = _result(data, path)
+        return result if result is not None and result.serves(fixes) else None
 
     def local_key(
         self, content: str | None, path: str, codes: Collection[str], options: RuleOptions, noqa: bool = True
@@ -171,8 +180,9 @@ class Cache:
         `noqa` False: its findings are not filtered by `# noqa` comments (flake8 does that)."""
         return self.key(content, path, codes, options, "\0local" if noqa else "\0local\0noqa off")
 
-    def get_local(self, key: str, path: str) -> Local | None:
-        """The module's own entry, if it is exactly what `put_local` writes."""
+    def get_local(self, key: str, path: str, fixes: bool = True) -> Local | None:
+        """The module's own entry, if it is exactly what `put_local` writes (and, when `fixes`
+        are wanted, was checked with them)."""
         try:
             data = json.loads(self._entry(key).read_text(encoding="utf-8"))
         except (OSError, ValueError, RecursionError):
@@ -180,7 +190,7 @@ class Cache:
         if not isinstance(data, dict) or set(data) != {"result", "asked", "summary"}:
             return None
         result = _result(data["result"], path)
-        if result is None:
+        if result is None or not result.serves(fixes):
             return None
         try:
             asked = Asked.from_json(data["asked"])

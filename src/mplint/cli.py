@@ -241,6 +241,7 @@ def cli(
         cache=cache,
         progress=progress,
         force_exclude=force_exclude,
+        fixes=fixing or _shows_fixes(output) and not add_noqa,
     )
     if progress is not None:
         progress.clear()
@@ -270,6 +271,14 @@ def cli(
     if run.errors:
         sys.exit(EXIT_ERROR)
     sys.exit(EXIT_FINDINGS if run.findings and not exit_zero else EXIT_CLEAN)
+
+
+def _shows_fixes(output: Output) -> bool:
+    """Whether the run's output shows fixes (the `[*]` marks, JSON's and SARIF's fixes, the
+    "fixable" line after the summary): where it does not, they are not built."""
+    from mplint.report import SHOWS_FIXES
+
+    return output.format in SHOWS_FIXES or not output.quiet
 
 
 def _show_files(paths: Sequence[str], settings, force_exclude: bool) -> None:

@@ -19,7 +19,7 @@ import libcst as cst
 from mplint import nesting, partial
 from mplint.facts import ModuleFacts
 from mplint.findings import FileError, FileResult, Finding
-from mplint.fixes import Fix, Rewrite
+from mplint.fixes import Fix, Planned, Rewrite
 from mplint.fixes.rewrite import locate
 from mplint.noqa import without_suppressed
 from mplint.options import DEFAULT_OPTIONS, RuleOptions
@@ -48,6 +48,7 @@ def lint_source(
     noqa: bool = True,
     options: RuleOptions | None = None,
     project: ProjectFacts = NO_PROJECT_FACTS,
+    fixes: bool = True,
 ) -> FileResult:
     """Check one file's source.
 
@@ -55,13 +56,17 @@ def lint_source(
     findings are not filtered by `# noqa` comments (the flake8 plugin leaves that to flake8).
     `options` are the settings some rules read (None: the defaults). `project` is what the other
     modules of the file's project do (`mplint.project`), for the calls the file makes into them.
+    With `fixes` false no finding's fix is built (`Finding.fix` is None, `FileResult.fixes` False):
+    for a consumer that never shows one (flake8, an editor's diagnostics), at less cost.
     Never raises: what cannot be checked (bad input, or a bug of mplint's) comes back as
     `FileResult.error`.
 
     A file that does not import from the modules of the API table cannot have a finding and is
     not parsed, so a syntax error in it goes unreported: mplint is not a syntax checker.
     """
-    return check_and_summarise(source, path, codes=codes, noqa=noqa, options=options, project=project)[0]
+    return check_and_summarise(
+        source, path, codes=codes, noqa=noqa, options=options, project=project, fixes=fixes
+    )[0]
 
 
 def check_and_summarise(
@@ -73,11 +78,12 @@ def check_and_summarise(
     options: RuleOptions | None = None,
     project: ProjectFacts = NO_PROJECT_FACTS,
     summarise: bool = False,
+    fixes: bool = True,
 ) -> tuple[FileResult, Summary | None]:
     """`lint_source`, and with `summarise` the module's summary for the other modules of its
     project, made from the same parse (None when the module cannot be parsed)."""
     try:
-        return _lint(source, path, codes, noqa, options, project, summarise)
+        return _lint(source, path, codes, noqa, options, project, summarise, fixes)
     except Exception as error:  # the one net: a bug of ours costs this file, never the run
         return FileResult(
             path,
@@ -97,6 +103,7 @@ def _lint(
     options: RuleOptions | None,
     project: ProjectFacts,
     summarise: bool,
+    fixes: bool,
 ) -> tuple[FileResult, Summary | None]:
     ready = precheck(source, path, codes, parse=summarise or bool(project))
     if isinstance(ready, FileResult):
@@ -104,7 +111,7 @@ def _lint(
     text, codes_to_run = ready
     rules = enabled_rules(codes_to_run)
     with _fewer_collections():
-        checked = _parse_and_check(text, path, rules, options or DEFAULT_OPTIONS, project, summarise)
+        checked = _parse_and_check(text, path, rules, options or DEFAULT_OPTIONS, project, summarise, fixes)
     if isinstance(checked, FileResult):
         return checked, None
     findings, summary = checked
@@ -112,7 +119,7 @@ def _lint(
         findings = findings + unused_noqa(text, path, findings, codes_to_run)
     if noqa:
         findings = without_suppressed(findings, text)
-    return FileResult(path, sorted(findings)), summary
+    return FileResult(path, sorted(findings), fixes=fixes), summary
 
 
 #: the collector's first-generation threshold while a file is parsed and checked (Python's: 700)
@@ -140,6 +147,7 @@ def _parse_and_check(
     options: RuleOptions,
     project: ProjectFacts,
     summarise: bool,
+    fixes: bool,
 ) -> tuple[list[Finding], Summary | None] | FileResult:
     # Partial parsing reads Python's tree first; where Python parsed the file, its parser has
     # refused what would hurt LibCST's, and the nesting check is not needed
@@ -157,14 +165,15 @@ def _parse_and_check(
             return FileResult(path, error=refused)
     if blanked is not None:
         try:
-            checked = _parse_text(blanked, path, rules, options, project, summarise)
+            # fixes are not built on the blanked code (it is not the file's): a check that wants
+            # them and has a finding that carries one is made again on the whole file
+            findings, summary, fixable = _parse_text(blanked, path, rules, options, project, summarise, False)
+            if not (fixes and fixable):
+                return findings, summary  # the findings are the same either way
         except (cst.ParserSyntaxError, RecursionError):
-            checked = None  # the whole file decides
-        # a fix is computed on the whole file; findings are the same either way
-        if checked is not None and not any(finding.fix is not None for finding in checked[0]):
-            return checked
+            pass  # the whole file decides
     try:
-        return _parse_text(text, path, rules, options, project, summarise)
+        return _parse_text(text, path, rules, options, project, summarise, fixes)[:2]
     except cst.ParserSyntaxError as error:
         # Python's words for a syntax error are the ones users know; where Python accepts the code
         # (or was asked already), LibCST does not support it
@@ -188,9 +197,10 @@ def _parse_text(
     options: RuleOptions,
     project: ProjectFacts,
     summarise: bool,
-) -> tuple[list[Finding], Summary | None]:
-    """Parse and check; raises LibCST's syntax error, or RecursionError where even a deep stack
-    does not do."""
+    fixes: bool,
+) -> tuple[list[Finding], Summary | None, bool]:
+    """Parse and check (the fixes built with `fixes`), and whether a rule reported a fix; raises
+    LibCST's syntax error, or RecursionError where even a deep stack does not do."""
     # Deep but valid code (a long `elif` chain, thousands of implicitly joined strings) can
     # exceed the recursion limit: that step is run again with room for it.
     global _parsed_chars
@@ -200,14 +210,14 @@ def _parse_text(
         module = cst.parse_module(for_libcst)
     except RecursionError:
         module = _with_deep_stack(cst.parse_module, for_libcst)
-    work = (module, path, rules, options, project, summarise, for_libcst)
+    work = (module, path, rules, options, project, summarise, for_libcst, fixes)
     try:
-        findings, summary = _check(*work)
+        findings, summary, fixable = _check(*work)
     except RecursionError:
-        findings, summary = _with_deep_stack(_check, *work)
+        findings, summary, fixable = _with_deep_stack(_check, *work)
     if column_shifts:  # the fixes' edits are of the text without the form feeds: dropped
         findings = [_shifted(finding, column_shifts) for finding in findings]
-    return findings, summary
+    return findings, summary, fixable
 
 
 #: characters LibCST has parsed since `take_parsed_chars` was last asked
@@ -293,11 +303,16 @@ def _check(
     project: ProjectFacts,
     summarise: bool,
     source: str | None = None,
-) -> tuple[list[Finding], Summary | None]:
+    fixes: bool = True,
+) -> tuple[list[Finding], Summary | None, bool]:
+    """The findings (with `fixes`, each with its fix built), the summary when asked, and whether
+    a rule reported a fix (built or not)."""
     facts = ModuleFacts(module, path, source, project)
     findings = []
+    fixable = False
     for rule in rules:
         for report in rule(options).check(facts):
+            fixable = fixable or report.fix is not None
             where = facts.position(report.node)
             findings.append(
                 Finding(
@@ -309,16 +324,17 @@ def _check(
                     rule.code,
                     rule.name,
                     report.message,
-                    _located_fix(module, report.fix) if report.fix is not None else None,
+                    _located_fix(module, report.fix) if fixes and report.fix is not None else None,
                 )
             )
-    return findings, (summary_of(facts) if summarise else None)
+    return findings, (summary_of(facts) if summarise else None), fixable
 
 
-def _located_fix(module: cst.Module, rewrite: Rewrite) -> Fix | None:
-    """A fix that cannot be built is dropped: the finding is reported all the same."""
+def _located_fix(module: cst.Module, fix: Rewrite | Planned) -> Fix | None:
+    """A fix that cannot be built (or planned) is dropped: the finding is reported all the same."""
     try:
-        return locate(module, rewrite)
+        rewrite = fix.plan() if isinstance(fix, Planned) else fix
+        return locate(module, rewrite) if rewrite is not None else None
     except RecursionError:
         raise
     except Exception:

@@ -50,3 +50,12 @@ class FileResult:
     path: str
     findings: list[Finding] = field(default_factory=list)
     error: FileError | None = None
+    #: whether the findings' fixes were built; False: checked without them (flake8, an editor's
+    #: diagnostics), so a finding without one may still have one, and a consumer that shows fixes
+    #: must not take this result
+    fixes: bool = field(default=True, compare=False)
+
+    def serves(self, fixes: bool) -> bool:
+        """Whether this result will do for a consumer that shows fixes (`fixes`) or not: a result
+        without findings has no fix to miss."""
+        return self.fixes or not fixes or not self.findings

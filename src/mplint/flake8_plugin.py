@@ -142,7 +142,7 @@ def _check(filename: str, source: str, codes: frozenset[str], options: RuleOptio
     """The file checked with what the other modules of its project tell it, read from disk
     through the same resolution and cache as the `mplint` command's (flake8 hands over one file,
     or an editor's unsaved buffer with `--stdin-display-name`), in one parse when it can
-    (`runner.check_buffer`); `# noqa` is flake8's."""
+    (`runner.check_buffer`); `# noqa` is flake8's. flake8 prints no fix: none is built."""
     from mplint.cache import Cache
     from mplint.config import ConfigError, find_config
     from mplint.runner import check_buffer
@@ -153,8 +153,8 @@ def _check(filename: str, source: str, codes: frozenset[str], options: RuleOptio
         config = None
     try:
         cache = Cache(Cache.default_folder(Path(os.path.dirname(config)) if config else Path.cwd()))
-        return check_buffer(filename, source, codes, options, cache, noqa=False)[0]
+        return check_buffer(filename, source, codes, options, cache, noqa=False, fixes=False)[0]
     except Exception:  # a bug of ours costs the cross-module findings, never flake8's run
         from mplint.engine import lint_source
 
-        return lint_source(source, filename, codes=codes, options=options, noqa=False)
+        return lint_source(source, filename, codes=codes, options=options, noqa=False, fixes=False)

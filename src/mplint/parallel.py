@@ -49,6 +49,8 @@ class Job:
     record: bool = False
     #: False: findings are not filtered by `# noqa` comments (the flake8 plugin leaves that to flake8)
     noqa: bool = True
+    #: False: the findings' fixes are not built (a consumer that never shows them)
+    fixes: bool = True
 
 
 #: what a job gives back: its index, the file's result, its summary when one was asked for, and
@@ -73,13 +75,14 @@ def check_source(
     project: ProjectFacts = NO_PROJECT_FACTS,
     summarise: bool = False,
     noqa: bool = True,
+    fixes: bool = True,
 ) -> tuple[FileResult, Summary | None]:
     """Check one file's source in this process, and with `summarise` make its summary (the engine
     never raises: see engine.lint_source)."""
     from mplint import engine  # LibCST, the facts and the rules: only once a file needs a parse
 
     return engine.check_and_summarise(
-        source, path, codes=codes, noqa=noqa, options=options, project=project, summarise=summarise
+        source, path, codes=codes, noqa=noqa, options=options, project=project, summarise=summarise, fixes=fixes
     )
 
 
@@ -95,7 +98,8 @@ def check_job(job: Job) -> Done:
     global _parsed_since_collection
     project = Recorder() if job.record else job.project
     result, summary = check_source(
-        job.text, job.path, job.codes, job.options, project=project, summarise=job.summarise, noqa=job.noqa
+        job.text, job.path, job.codes, job.options, project=project, summarise=job.summarise, noqa=job.noqa,
+        fixes=job.fixes,
     )
     from mplint import engine  # imported by check_source already
 

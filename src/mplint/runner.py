@@ -105,6 +105,7 @@ def check_buffer(
     unsaved: Mapping[str, bytes | str] | None = None,
     *,
     noqa: bool = True,
+    fixes: bool = True,
 ) -> tuple[FileResult, ProjectFacts]:
     """The result of `source` (an unsaved buffer, standard input named by --stdin-display-name)
     checked with what the project of `path` tells it, and what it told it (the language server
@@ -114,21 +115,22 @@ def check_buffer(
     (`project/asked.py`). Its project's modules are read from disk, summarised through the cache,
     except those in `unsaved` (path -> text: an editor's other open buffers), read from there.
     With `noqa` false its findings are not filtered by
-    `# noqa` comments (flake8 does that)."""
+    `# noqa` comments (flake8 does that); with `fixes` false no fix is built (flake8 and the
+    server's diagnostics show none)."""
     data = _as_bytes(source)
     if path in (STDIN_DEFAULT_NAME, STDIN):
-        return check_source(data, path, codes, options, noqa=noqa)[0], NO_PROJECT_FACTS
+        return check_source(data, path, codes, options, noqa=noqa, fixes=fixes)[0], NO_PROJECT_FACTS
     ready = precheck(data, path, codes)
     uses_api = not isinstance(ready, FileResult)
     session = _buffer_session(path, data, uses_api, cache, unsaved)
     summarise_project(session, options, 1, cache, [(path, SourceFile.of_bytes(path, data), codes, uses_api)],
-                      noqa=noqa)
+                      noqa=noqa, fixes=fixes)
     _save_index(session)
     project = session.facts_for(path).only_for(codes)
     settled, result = _standing(session, path, uses_api, project)
     if settled:
         return result or (ready if isinstance(ready, FileResult) else FileResult(path)), project
-    return check_source(data, path, codes, options, project=project, noqa=noqa)[0], project
+    return check_source(data, path, codes, options, project=project, noqa=noqa, fixes=fixes)[0], project
 
 
 def _buffer_session(
@@ -177,11 +179,12 @@ def summarise_project(
     cache: Cache | None,
     named: Sequence[tuple[str, SourceFile, frozenset[str], bool]] = (),
     noqa: bool = True,
+    fixes: bool = True,
 ) -> None:
     """Summaries of the project modules that can matter (from the cache, else parsed), then the
     link. A named file is checked in the same parse, without what its project tells it but noting
     what its check asks of it (`project/asked.py`): most are asked nothing the project answers,
-    and keep that result."""
+    and keep that result (its fixes built with `fixes`)."""
     codes_of = {os.path.abspath(path): codes for path, _, codes, _ in named}
     wanted = session.wanted()
     summarised = {file.path for file in wanted}
@@ -196,14 +199,14 @@ def summarise_project(
         codes = codes_of.get(file.path, frozenset()) if file.named else frozenset()
         filtered = noqa or not codes  # `noqa` matters only to a file whose rules run
         if cache is not None:
-            found = cache.get_local(cache.local_key(file.origin.digest, file.path, codes, options, filtered), file.given)
+            found = cache.get_local(cache.local_key(file.origin.digest, file.path, codes, options, filtered), file.given, fixes)
             if found is not None and (found.summarised or file.path not in summarised):
                 _keep(session, file, found, file.path in summarised, file.path in codes_of)
                 continue
             file.origin.data()  # read now if it was not: the key must be that of the bytes parsed
             keys[file.path] = cache.local_key(file.origin.digest, file.path, codes, options, filtered)
         todo.append(Job(index, file.given, file.source, codes, options,
-                        summarise=file.path in summarised, record=True, noqa=filtered))
+                        summarise=file.path in summarised, record=True, noqa=filtered, fixes=fixes))
     for index, result, summary, asked in run_jobs(todo, jobs):
         file = files[index]
         if asked is None:  # its worker crashed: that is its result, and it has no summary
@@ -238,12 +241,14 @@ def lint_paths(
     cache: Cache | None = None,
     progress: Progress | None = None,
     force_exclude: bool = False,
+    fixes: bool = True,
 ) -> Run:
     """Check `paths` (files, folders, or `-` for standard input) with `settings`.
 
     Every file is read and prefiltered here; only files that mention a multiprocessing API and are
     not in the cache are parsed, in `jobs` worker processes when there are enough of them.
-    With `force_exclude` the excludes apply to the paths given (and to stdin's name) too.
+    With `force_exclude` the excludes apply to the paths given (and to stdin's name) too; with
+    `fixes` false no finding's fix is built (for output that shows none).
     """
     run = Run()
     known = cache.file_index() if cache is not None else None
@@ -257,7 +262,7 @@ def lint_paths(
         source = (stdin or sys.stdin.buffer).read()
         if not (force_exclude and stdin_filename and force_excluded(name)):
             codes = settings.codes_for(name)
-            run.results.append(check_buffer(name, source, codes, settings.rule_options, cache)[0])
+            run.results.append(check_buffer(name, source, codes, settings.rule_options, cache, fixes=fixes)[0])
             with contextlib.suppress(SourceError):  # kept for output that quotes the source
                 run.sources[name] = decode(source)
     found = discover(
@@ -283,7 +288,7 @@ def lint_paths(
         named.append((path, source, codes, uses_api))
     session.explore(apis.may_contain_findings)
     session.add_conftests(apis.may_contain_findings)
-    summarise_project(session, settings.rule_options, jobs, cache, named)
+    summarise_project(session, settings.rule_options, jobs, cache, named, fixes=fixes)
 
     todo: list[Job] = []
     keys: dict[int, str] = {}
@@ -297,7 +302,8 @@ def lint_paths(
                 slots[index] = result
             continue
         if cache is not None:
-            slots[index] = cache.get(cache.key(source.digest, path, codes, settings.rule_options, project.digest()), path)
+            slots[index] = cache.get(cache.key(source.digest, path, codes, settings.rule_options, project.digest()), path,
+                                     fixes)
             if slots[index] is not None:
                 continue
             source.data()  # read now if it was not: the key must be that of the bytes checked
@@ -307,7 +313,7 @@ def lint_paths(
         if isinstance(data, FileResult):  # it went away since
             slots[index] = data
             continue
-        todo.append(Job(index, path, data, codes, settings.rule_options, project))
+        todo.append(Job(index, path, data, codes, settings.rule_options, project, fixes=fixes))
 
     for done, (index, result, _summary, _asked) in enumerate(run_jobs(todo, jobs), start=1):
         slots[index] = result

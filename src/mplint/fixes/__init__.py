@@ -4,6 +4,13 @@ A rule that knows the one right edit reports it with its finding: `Report(node, 
 fix=Rewrite(...))`. A `Rewrite` is written against the LibCST tree (it returns the fixed module, so
 every comment and blank line is kept); the engine turns it into a located `Fix`, the text edits
 between the module's code and the fixed code, with 1-based lines and columns as findings have them.
+A fix whose plan costs a reading of the whole module (the guard's) is reported as `Planned`: the
+plan is made only when the fix is built.
+
+Fixes are built only for a consumer that shows them (`--fix`, `--diff`, the text output's `[*]`
+and its "fixable" line, JSON, SARIF, an editor's code actions): a check asked without them
+(`lint_source(..., fixes=False)`: flake8, the language server's diagnostics) neither locates a
+rewrite nor makes a plan, and its result says so (`FileResult.fixes`).
 
     mplint.fixes.edits      the text edits between two versions of a source, and applying them
     mplint.fixes.rewrite    small LibCST helpers the rules build their rewrites with
@@ -98,4 +105,13 @@ class Rewrite:
         return SAFE if self.safe else UNSAFE
 
 
-__all__ = ["SAFE", "UNSAFE", "Edit", "Fix", "Rewrite"]
+@dataclass(frozen=True)
+class Planned:
+    """A fix that is known only once planned: `plan()` gives the rewrite, or None when there is
+    none. Made only when the fix is built; a finding reported with one counts as fixable only if
+    the plan gives a rewrite that locates (see `mplint.engine`)."""
+
+    plan: Callable[[], Rewrite | None]
+
+
+__all__ = ["SAFE", "UNSAFE", "Edit", "Fix", "Planned", "Rewrite"]

@@ -20,6 +20,7 @@ work other than assignments).
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass, field
 from pathlib import PurePath
@@ -29,7 +30,7 @@ import libcst as cst
 from libcst.metadata import ClassScope, ComprehensionScope, GlobalScope, MetadataWrapper, ScopeProvider
 
 from mplint.facts.walk import Walker
-from mplint.fixes import Rewrite
+from mplint.fixes import Planned, Rewrite
 
 if TYPE_CHECKING:
     from mplint.rules.base import Report
@@ -370,15 +371,28 @@ def with_guard_fix(
     module: cst.Module, path: str, reports: list[Report], title: str, reveals: tuple[str, ...] = ()
 ) -> Iterator[Report]:
     """The reports, each with the fix that moves the script's work under the guard when that fix
-    moves the reported statement (a process started in a kept definition gets none)."""
+    moves the reported statement (a process started in a kept definition gets none). The plan
+    reads the whole module's scopes (several parses' worth): it is `Planned`, made once for all
+    the reports and only when a fix is built; a module that is no script gets no fix at all."""
     if not reports:
         return
-    where = top_level_index(module, [r.node for r in reports])
-    found = plan(module, path, set(where.values()))
+    if not is_script(module, path):
+        yield from (report._replace(fix=None) for report in reports)
+        return
+    nodes = [report.node for report in reports]
+
+    @functools.cache
+    def planned() -> tuple[dict[cst.CSTNode, int], GuardPlan | None]:
+        where = top_level_index(module, nodes)
+        return where, plan(module, path, set(where.values()))
+
+    def rewrite_for(node: cst.CSTNode) -> Rewrite | None:
+        where, found = planned()
+        index = where.get(node)
+        return found.rewrite(title, reveals=reveals) if found is not None and index is not None and found.moves(index) else None
+
     for report in reports:
-        index = where.get(report.node)
-        fix = found.rewrite(title, reveals=reveals) if found is not None and index is not None and found.moves(index) else None
-        yield report._replace(fix=fix)
+        yield report._replace(fix=Planned(functools.partial(rewrite_for, report.node)))
 
 
 def start_method_fix(module: cst.Module, path: str, node: cst.CSTNode, title: str) -> Rewrite | None:

@@ -18,6 +18,10 @@ if TYPE_CHECKING:
 
 Writer = Callable[["Run", TextIO], None]
 
+#: the formats that print a finding's fix (or mark it fixable); the others print none, and with
+#: `--quiet` (no "fixable" line) a run in one of them builds no fix
+SHOWS_FIXES = frozenset({"text", "json", "sarif"})
+
 
 def formats() -> list[str]:
     return sorted(info.name for info in pkgutil.iter_modules(__path__) if not info.name.startswith("_"))

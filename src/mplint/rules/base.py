@@ -10,17 +10,19 @@ if TYPE_CHECKING:  # neither is imported before a file is parsed: see rules.rule
     import libcst as cst
 
     from mplint.facts import ModuleFacts
-    from mplint.fixes import Rewrite
+    from mplint.fixes import Planned, Rewrite
 
 
 class Report(NamedTuple):
     """A finding before it has a position: the engine locates the node only when needed.
 
-    `fix`, when the rule knows the one right edit, is built with the helpers of `mplint.fixes`."""
+    `fix`, when the rule knows the one right edit, is built with the helpers of `mplint.fixes`
+    (a `Planned` one when working it out costs more than the check: it is planned only when the
+    fix is built)."""
 
     node: cst.CSTNode
     message: str
-    fix: Rewrite | None = None
+    fix: Rewrite | Planned | None = None
 
 
 class Rule:

@@ -5,6 +5,10 @@ Diagnostics are published for a document when it is opened, saved, and a moment 
 checked (it does not parse while being typed) keeps the diagnostics of its last good state, and
 one line goes to the client's log: clearing them would make every warning blink out and back at
 each keystroke of an unfinished line.
+
+Diagnostics show no fix, so they are checked without building any (the guard's fix plan alone
+costs more than the check); the first code action asked for a version of a document checks it
+again with its fixes, which are kept with that version.
 """
 
 from __future__ import annotations
@@ -34,6 +38,8 @@ class _Document:
     source: str
     #: what the project told this check (`ProjectFacts.digest`): checked again when it changes
     project: str = ""
+    #: the findings with their fixes, once a code action asked for them (this version only)
+    fixed: list[Finding] | None = None
 
 
 class MplintServer(LanguageServer):
@@ -61,10 +67,7 @@ class MplintServer(LanguageServer):
             self.documents.pop(uri, None)
             self.publish(uri, document.version, [])
             return
-        unsaved = {
-            self.path_of(other): text.source for other, text in self.workspace.text_documents.items() if other != uri
-        }
-        checked, told = check(document.source, path, settings, unsaved)
+        checked, told = check(document.source, path, settings, self.unsaved(uri))
         known = self.documents.get(uri)
         if only_if_told_more and known is not None and known.source == document.source and known.project == told:
             return  # neither the buffer nor what its project says changed: its diagnostics stand
@@ -74,6 +77,12 @@ class MplintServer(LanguageServer):
         self.documents[uri] = _Document(document.version, checked, document.source, told)
         lines, codec = document.lines, document.position_codec
         self.publish(uri, document.version, [diagnostic(finding, lines, codec) for finding in checked.findings])
+
+    def unsaved(self, uri: str) -> dict[str, str]:
+        """The other open buffers, by path."""
+        return {
+            self.path_of(other): text.source for other, text in self.workspace.text_documents.items() if other != uri
+        }
 
     def publish(self, uri: str, version: int | None, diagnostics: list[types.Diagnostic]) -> None:
         self.text_document_publish_diagnostics(
@@ -117,6 +126,22 @@ class MplintServer(LanguageServer):
             if known is None or known.source != document.source:
                 return None
         return known.checked.findings, known.source
+
+    def findings_with_fixes(self, uri: str) -> tuple[list[Finding], str] | None:
+        """`current_findings`, each finding with its fix: the document is checked again with its
+        fixes built the first time a code action asks for this version of it."""
+        if self.current_findings(uri) is None:
+            return None
+        known = self.documents[uri]
+        if known.fixed is None:
+            path = self.path_of(uri)
+            try:
+                settings = self.settings.for_path(path)
+            except ConfigError:
+                return known.checked.findings, known.source
+            checked, _ = check(known.source, path, settings, self.unsaved(uri), fixes=True)
+            known.fixed = checked.findings if checked.error is None else known.checked.findings
+        return known.fixed, known.source
 
 
 server = MplintServer()
@@ -200,7 +225,7 @@ def _hover(ls: MplintServer, params: types.HoverParams) -> types.Hover | None:
 )
 def _code_actions(ls: MplintServer, params: types.CodeActionParams) -> list[types.CodeAction]:
     uri = params.text_document.uri
-    known = ls.current_findings(uri)
+    known = ls.findings_with_fixes(uri)
     if known is None:
         return []
     findings, source = known

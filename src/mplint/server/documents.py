@@ -93,8 +93,11 @@ class SettingsCache:
         self._cache.clear()
 
 
-def check(source: str, path: str, settings: Settings, unsaved: dict[str, str]) -> tuple[Checked, str]:
+def check(
+    source: str, path: str, settings: Settings, unsaved: dict[str, str], fixes: bool = False
+) -> tuple[Checked, str]:
     """The findings of one buffer, with its `# noqa` comments applied (none for an excluded file),
+    their fixes built only with `fixes` (for code actions: diagnostics show none),
     checked with what the other modules of its project tell it, in one parse when it can
     (`runner.check_buffer`); and the digest of what they told it. They are read from
     disk through the cache the `mplint` command uses, except the other open buffers (`unsaved`),
@@ -108,11 +111,13 @@ def check(source: str, path: str, settings: Settings, unsaved: dict[str, str]) -
     codes, options = settings.codes_for(path), settings.rule_options
     root = Path(os.path.dirname(settings.config_path)) if settings.config_path else Path(path).parent
     try:
-        result, told = check_buffer(path, source, codes, options, Cache(Cache.default_folder(root)), unsaved)
+        result, told = check_buffer(
+            path, source, codes, options, Cache(Cache.default_folder(root)), unsaved, fixes=fixes
+        )
     except Exception:
         from mplint.engine import lint_source  # the buffer alone, as if its project said nothing
 
-        result, told = lint_source(source, path, codes=codes, options=options), NO_PROJECT_FACTS
+        result, told = lint_source(source, path, codes=codes, options=options, fixes=fixes), NO_PROJECT_FACTS
     return Checked(result.findings, result.error), told.digest()
 
 
