@@ -8,8 +8,11 @@ that uses a pool (so it is parsed and has a finding), then changes one line `--r
 measures, for each change, the wall time from sending `textDocument/didChange` to receiving its
 `textDocument/publishDiagnostics`. That includes the server's debounce (the time it waits for the
 next keystroke before checking); the table shows it with and without. The first check (the
-`didOpen`, which also imports LibCST and the rules) is shown apart. The load average is printed:
-on a shared machine, compare figures of one run.
+`didOpen`, which also imports LibCST and the rules) is shown apart. Then it asks for the code
+actions at the finding, twice: diagnostics are checked without building fixes, so the first
+request for a version of the document builds them (a check with its fixes), the second is
+answered from what the first kept. The load average is printed: on a shared machine, compare
+figures of one run.
 """
 
 from __future__ import annotations
@@ -66,7 +69,7 @@ def module(lines: int) -> str:
     return "".join(body) + _FOOTER
 
 
-async def measure(lines: int, rounds: int) -> tuple[float, list[float], int]:
+async def measure(lines: int, rounds: int) -> tuple[float, list[float], int, list[float]]:
     folder = Path(tempfile.mkdtemp(prefix="mplint-lsp-bench-"))
     path = folder / "big_module.py"
     text = module(lines)
@@ -102,11 +105,21 @@ async def measure(lines: int, rounds: int) -> tuple[float, list[float], int]:
             ))
             await asyncio.wait_for(published(), 60)
             waits.append(time.perf_counter() - start)
+        actions = []
+        for _ in range(2):
+            found = client.diagnostics[uri]
+            start = time.perf_counter()
+            await asyncio.wait_for(client.text_document_code_action_async(types.CodeActionParams(
+                text_document=types.TextDocumentIdentifier(uri=uri),
+                range=found[0].range,
+                context=types.CodeActionContext(diagnostics=list(found)),
+            )), 60)
+            actions.append(time.perf_counter() - start)
         await client.shutdown_session()
     finally:
         await client.stop()
         shutil.rmtree(folder, ignore_errors=True)
-    return first, waits, findings
+    return first, waits, findings, actions
 
 
 def main() -> int:
@@ -114,7 +127,7 @@ def main() -> int:
     parser.add_argument("--lines", type=int, default=2000)
     parser.add_argument("--rounds", type=int, default=15)
     args = parser.parse_args()
-    first, waits, findings = asyncio.run(measure(args.lines, args.rounds))
+    first, waits, findings, actions = asyncio.run(measure(args.lines, args.rounds))
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
     print(f"mplint server, a {args.lines}-line module ({findings} finding), {args.rounds} changes; "
           f"load average {load:.1f} on {os.cpu_count()} CPUs")
@@ -124,6 +137,8 @@ def main() -> int:
     check = [wait - DEBOUNCE for wait in waits]
     print(f"| the same less the {DEBOUNCE} s debounce | {statistics.median(check):.3f} | "
           f"{min(check):.3f} | {max(check):.3f} |")
+    print(f"| code actions at the finding, first request for this version | {actions[0]:.3f} | | |")
+    print(f"| the same, asked again | {actions[1]:.3f} | | |")
     return 0
 
 

@@ -327,3 +327,27 @@ def test_code_actions_give_the_fixes_the_command_line_builds_though_diagnostics_
         assert given == expected, [action.title for action in actions]
 
     run(session, tmp_path)
+
+
+def test_fix_all_is_made_once_per_version_of_the_document(tmp_path: Path) -> None:
+    path = tmp_path / "greet.py"
+    fix_all_only = types.CodeActionContext(diagnostics=[], only=["source.fixAll"])
+    start = types.Range(start=types.Position(line=0, character=0), end=types.Position(line=0, character=0))
+
+    async def fix_all(client: LanguageClient) -> tuple:
+        (action,) = await client.text_document_code_action_async(types.CodeActionParams(
+            text_document=types.TextDocumentIdentifier(uri=path.as_uri()), range=start, context=fix_all_only,
+        ))
+        (change,) = action.edit.document_changes
+        return change.text_document.version, change.edits
+
+    async def session(client: LanguageClient, root: Path) -> None:
+        await diagnostics_after(client, path.as_uri(), open_document(client, path, TUPLE))
+        first = await fix_all(client)
+        assert await fix_all(client) == first and first[0] == 1
+        other = TUPLE.replace('"alice"', '"bob"')
+        await diagnostics_after(client, path.as_uri(), change_document(client, path, other, 2))
+        version, edits = await fix_all(client)
+        assert version == 2 and 'args=("bob",)' in apply_edits(other, edits)
+
+    run(session, tmp_path)

@@ -40,6 +40,8 @@ class _Document:
     project: str = ""
     #: the findings with their fixes, once a code action asked for them (this version only)
     fixed: list[Finding] | None = None
+    #: the "fix all" action (a list of none or one), once asked for, with the document's version
+    fix_all: tuple[int | None, list[types.CodeAction]] | None = None
 
 
 class MplintServer(LanguageServer):
@@ -126,6 +128,22 @@ class MplintServer(LanguageServer):
             if known is None or known.source != document.source:
                 return None
         return known.checked.findings, known.source
+
+    def fix_all(self, uri: str) -> list[types.CodeAction]:
+        """The "fix all" action of the document as `findings_with_fixes` last saw it, made once
+        for its version (editors ask for code actions whenever the cursor moves)."""
+        known = self.documents[uri]
+        document = self.workspace.get_text_document(uri)
+        if known.fix_all is None or known.fix_all[0] != document.version:
+            path = self.path_of(uri)
+            try:
+                settings = self.settings.for_path(path)
+            except ConfigError:
+                return []
+            action = fix_all_action(uri, document.version, known.source, path, settings, document.lines,
+                                    document.position_codec)
+            known.fix_all = (document.version, [action] if action is not None else [])
+        return known.fix_all[1]
 
     def findings_with_fixes(self, uri: str) -> tuple[list[Finding], str] | None:
         """`current_findings`, each finding with its fix: the document is checked again with its
@@ -246,13 +264,7 @@ def _code_actions(ls: MplintServer, params: types.CodeActionParams) -> list[type
             actions.append(noqa_action(finding, uri, document.version, source, lines, codec, diagnostic))
     wants_fix_all = only and any(FIX_ALL.startswith(kind) for kind in only)
     if (wants_fix_all or not only) and any(f.fix is not None and f.fix.safe for f in findings):
-        path = ls.path_of(uri)
-        try:
-            settings = ls.settings.for_path(path)
-        except ConfigError:
-            settings = None
-        if settings is not None:
-            actions.append(fix_all_action(uri, document.version, source, path, settings, lines, codec))
+        actions += ls.fix_all(uri)
     return [action for action in actions if action is not None]
 
 
