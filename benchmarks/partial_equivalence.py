@@ -8,7 +8,7 @@ Two comparisons, each reported with its count of findings and the differences:
    once as is and once with `MPLINT_NO_PARTIAL=1`, the findings and errors sorted;
 2. every file that passes the prefilter checked alone with `mplint.lint_source` (no project
    around it, so partial parsing applies to every one of them, also to the files that a run
-   over their project parses whole for its summary), blanked and whole.
+   over their project parses whole for its summary), blanked and whole, fixes included.
 
 Exits 1 on any difference.
 """
@@ -73,7 +73,8 @@ def _per_file(paths: list[str], select: str) -> tuple[int, int, list[str]]:
 
 
 def _shown(result) -> list[str]:
-    found = [(f.line, f.column, f.end_line, f.end_column, f.code, f.message) for f in result.findings]
+    # the fix too: a blanked check whose finding lacks the fix the whole file gives is a difference
+    found = [(f.line, f.column, f.end_line, f.end_column, f.code, f.message, repr(f.fix)) for f in result.findings]
     return [repr(item) for item in sorted(found)] + ([repr(result.error)] if result.error else [])
 
 

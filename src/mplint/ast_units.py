@@ -87,6 +87,13 @@ class Unit:
     #: a method's first body line and column (UTF-8 bytes), where its body may be blanked alone
     body_line: int = 0
     body_column: int = 0
+    #: why a module-level statement is kept whatever kept code reaches ("" when only what kept
+    #: code asks of it decides): it imports, is the docstring or the main guard, may skip or end
+    #: the module, binds `pytestmark`, or shares a line with another statement
+    anchor: str = ""
+    #: a module-level statement raises or calls something named like a skip or an exit
+    halts: bool = False
+    imports: bool = False  # a module-level statement imports
     api: bool = False
     keep: bool = False
     outline: bool = False  # kept as a definition only: its body is blanked
@@ -157,6 +164,8 @@ class Reader:
                     unit.name_calls.add(func.id)
                 elif type(func) is ast.Attribute:
                     receiver = func.value
+                    if module_level and _halting(func.attr):
+                        unit.halts = True
                     if type(receiver) is ast.Name:
                         if receiver.id in ("self", "cls", unit.self_name):
                             unit.self_calls.add(func.attr)
@@ -200,7 +209,11 @@ class Reader:
                 unit.globals.update(node.names)
                 unit.binds.update(node.names)
                 unit.mutates.update(node.names)
+            elif kind is ast.Raise and module_level:
+                unit.halts = True
             elif kind is ast.Import or kind is ast.ImportFrom:
+                if module_level:
+                    unit.imports = True
                 modules = (
                     [alias.name for alias in node.names] if kind is ast.Import
                     else [f"{node.module}.{alias.name}" for alias in node.names]
@@ -328,9 +341,51 @@ class Reader:
         return [current]
 
 
+def _halting(name: str) -> bool:
+    """A call that may end the module's import or skip its tests (`pytest.skip`, `sys.exit`,
+    `os._exit`, `os.abort`, `pytest.importorskip`, `unittest.SkipTest`)."""
+    lowered = name.lower()
+    return "skip" in lowered or "exit" in lowered or lowered == "abort"
+
+
+def _anchor(unit: Unit, statement: ast.stmt, index: int, body: list[ast.stmt]) -> str:
+    """Why a module-level statement is kept whatever kept code reaches ("" when nothing asks it):
+    what the facts read of the module itself, and what the blanking cannot leave out alone."""
+    if unit.imports:
+        return "imports"  # the names the facts resolve, `from __future__` included
+    if index == 0 and type(statement) is ast.Expr and type(statement.value) is ast.Constant:
+        return "docstring"  # a `from __future__` import must follow it
+    if type(statement) is ast.If and any(type(n) is ast.Name and n.id == "__name__" for n in ast.walk(statement.test)):
+        return "main guard"  # `main_only`, `reach` and MPL001 read it
+    if unit.halts:
+        return "may skip or end the module"  # `skips`: a module-level skip
+    if "pytestmark" in unit.binds:
+        return "pytestmark"
+    if index and body[index - 1].end_lineno == statement.lineno or (
+        index + 1 < len(body) and _first_line(body[index + 1]) == unit.last
+    ):
+        return "shares a line"  # `a = 1; b = 2`: a line is blanked whole
+    return ""
+
+
+#: the module-level statements that make a module a script for `fixes.guard.is_script` (whose
+#: guard fixes, MPL001's and MPL009's, a finding carries or not)
+_SCRIPT_STATEMENTS = (ast.With, ast.AsyncWith, ast.For, ast.AsyncFor, ast.While)
+
+
+def _makes_a_script(statement: ast.stmt) -> bool:
+    """A loop, a `with` or an expression that is not a string, at module level."""
+    if isinstance(statement, _SCRIPT_STATEMENTS):
+        return True
+    return type(statement) is ast.Expr and not (
+        type(statement.value) is ast.Constant and isinstance(statement.value.value, (str, bytes))
+    )
+
+
 def read_units(tree: ast.Module, reader: Reader) -> list[Unit]:
     units: list[Unit] = []
-    for statement in tree.body:
+    script = False  # the first statement that makes the module a script is kept
+    for index, statement in enumerate(tree.body):
         first = _first_line(statement)
         if isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef)):
             unit = Unit(first, statement.end_lineno or first, "def", statement.name)
@@ -368,6 +423,10 @@ def read_units(tree: ast.Module, reader: Reader) -> list[Unit]:
         else:
             unit = Unit(first, statement.end_lineno or first, "module")
             reader.read(unit, [statement], module_level=True)
+            unit.anchor = _anchor(unit, statement, index, tree.body)
+            if not script and _makes_a_script(statement):
+                script = True
+                unit.anchor = unit.anchor or "makes the module a script"  # the guard fixes ask
             units.append(unit)
     return units
 

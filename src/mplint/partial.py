@@ -126,7 +126,7 @@ def _given_api(unit: Unit, api_names: set[str], api_attrs: set[str]) -> tuple[se
 
 def _reach(units: list[Unit], relevant: set[int]) -> list[Unit]:
     kept: set[int] = set(relevant)
-    kept.update(id(u) for u in units if u.kind == "module")
+    kept.update(id(u) for u in units if u.kind == "module" and u.anchor)
     headers = [u for u in units if u.kind == "class"]
     by_name: dict[str, list[Unit]] = {}
     for header in headers:
@@ -181,10 +181,12 @@ def _reach(units: list[Unit], relevant: set[int]) -> list[Unit]:
             {u.name for u in units if id(u) in outlined}, *(u.nested_methods for u in live))
         self_called = set().union(*(u.self_calls for u in read))
         shared_methods = {m for m in defined_methods if not _dunder(m) or m in self_called}
+        reaching = _reaching(units, held)
         for unit in units:
             if id(unit) in kept:
                 continue
-            why = _wanted(unit, loads, attr_loads, called_names, mutated, seen_attrs, called_methods,
+            why = _module_wanted(unit, loads, reaching, mutated) if unit.kind == "module" else ""
+            why = why or _wanted(unit, loads, attr_loads, called_names, mutated, seen_attrs, called_methods,
                           kept_lineage, kept_classes, kept, relevant_attr_loads, shared_methods, family)
             if why == DEFINED and unit.kind == "method" and unit.body_line:
                 if id(unit) not in outlined:  # only its name is asked: its body is blanked
@@ -201,6 +203,46 @@ def _reach(units: list[Unit], relevant: set[int]) -> list[Unit]:
         unit.keep = id(unit) in kept or id(unit) in containers
         unit.outline = id(unit) in outlined
     return units
+
+
+def _reaching(units: list[Unit], held: set[int]) -> set[str]:
+    """The module-level names whose code may reach what the parse holds: the defs and classes
+    held (also those a module-level statement defines), and those whose code names one of these
+    (a function that calls a kept function, at any distance: import-time code that calls it runs
+    what it reaches)."""
+    names: set[str] = set()
+    for unit in units:
+        if id(unit) in held:
+            names |= unit.defined
+            if unit.kind in ("def", "class"):
+                names.add(unit.name)
+    definitions: dict[str, set[str]] = {}
+    for unit in units:
+        if unit.kind in ("def", "class"):
+            definitions.setdefault(unit.name, set()).update(unit.loads)
+        elif unit.kind == "method" and unit.cls is not None:
+            definitions.setdefault(unit.cls.name, set()).update(unit.loads)
+    changed = True
+    while changed:
+        changed = False
+        for name, named in definitions.items():
+            if name not in names and named & names:
+                names.add(name)
+                changed = True
+    return names
+
+
+def _module_wanted(unit: Unit, loads: set[str], reaching: set[str], mutated: set[str]) -> str:
+    """Why kept code needs a module-level statement that names no API ("" when it does not): it
+    binds or changes a name that kept code reads, or names what kept code binds or a definition
+    that reaches kept code (import-time code that runs it, what a parameter receives)."""
+    if unit.binds & loads:
+        return "binds a name kept code reads"
+    if unit.mutates & loads:
+        return "changes a name kept code reads"
+    if unit.loads & reaching:
+        return "names what reaches kept code"
+    return ""
 
 
 #: why a unit is kept that only defines a name a kept class defines
