@@ -186,16 +186,20 @@ def test_fixture_findings_are_the_same_with_unrelated_module_code_blanked(
 
 
 def _module_ranges(source: str, random) -> list[tuple[int, int]]:
-    """Module-level statements that the units let partial parsing blank (no anchor), and
-    definitions, each picked at random."""
+    """Module-level statements that the units let partial parsing blank (no anchor), class-level
+    assignments on lines of their own, and definitions, each picked at random."""
     from mplint.ast_units import Reader, read_units
 
     units = read_units(ast.parse(source), Reader(threads=False))
-    return [(u.first, u.last) for u in units
-            if (u.kind in ("def", "class", "method") or u.kind == "module" and not u.anchor) and random.random() < 0.6]
+    lines = partial._LINE_END.split(source)[0::2]
+    members = [m for u in units for m in u.members if partial._starts_line(lines, m.body_line, m.body_column)]
+    return [(u.first, u.last) for u in [*units, *members]
+            if (u.kind in ("def", "class", "method", "member") or u.kind == "module" and not u.anchor)
+            and random.random() < 0.6]
 
 
 @pytest.mark.slow
+@pytest.mark.filterwarnings("ignore::SyntaxWarning")  # generated code: `1()` and the like
 @settings(max_examples=60, derandomize=True, database=None, deadline=None,
           suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much, HealthCheck.data_too_large])
 @given(hypothesmith.from_grammar(), st.randoms(use_true_random=False))
@@ -206,3 +210,62 @@ def test_blanking_any_module_level_statements_keeps_the_module_valid_and_in_plac
         return
     blanked = partial.blank_lines(source, _module_ranges(source, random))
     _kept_positions(source, blanked)
+
+
+MEMBERS = '''\
+import multiprocessing
+
+DONE = []
+
+
+def worker(x):
+    DONE.append(x)
+
+
+def start():
+    multiprocessing.Process(target=worker, args=(1,)).start()
+
+
+class Settings:
+    """Read by the code that uses the API."""
+
+    WORKERS = 2
+    UNUSED = {"a": 1,
+              "b": 2}
+    FIRST = 1; SECOND = 2
+    SEEN = len(DONE)
+    __slots__ = ()
+
+    def helper(self):
+        return self.UNUSED
+
+
+class Worker(multiprocessing.Process):
+    UNREAD = 1
+
+
+def run():
+    with multiprocessing.Pool(Settings.WORKERS) as pool:
+        return pool.map(abs, [1])
+'''
+
+
+def test_class_level_names_no_kept_code_reads_are_blanked(monkeypatch: pytest.MonkeyPatch) -> None:
+    blanked = _blanked(MEMBERS)
+    assert "WORKERS = 2" in blanked and "SEEN = len(DONE)" in blanked  # read; reads what a child changes
+    assert "FIRST = 1; SECOND = 2" in blanked and "__slots__ = ()" in blanked  # a shared line; a dunder
+    assert "UNREAD = 1" in blanked  # a class that uses the API keeps all of itself
+    assert 'UNUSED = {"a": 1,' not in blanked and '"b": 2}' not in blanked and "def helper" not in blanked
+    _same_both_ways(MEMBERS, monkeypatch)
+
+
+def test_a_class_level_name_a_kept_method_reads_is_kept() -> None:
+    source = MEMBERS.replace("return self.UNUSED", "return multiprocessing.Queue(self.UNUSED)")
+    blanked = _blanked(source + "\n\ndef unrelated():\n    return 3\n")
+    assert 'UNUSED = {"a": 1,' in blanked and "def helper" in blanked and "return 3" not in blanked
+
+
+def test_a_class_body_on_its_class_line_is_kept() -> None:
+    source = "import multiprocessing\nclass A: X = 1\nclass B:\n    Y = 2\n    Z = 3\ndef f():\n    multiprocessing.Pool(A.n + B.Y)\n"
+    blanked = _blanked(source)
+    assert "class A: X = 1" in blanked and "Y = 2" in blanked and "Z = 3" not in blanked

@@ -2,7 +2,9 @@
 top-level statement, and each method of a top-level class, with the names and attributes it reads,
 binds, changes and calls, what its assignments give to what, and whether it names an API of the
 table (`apis.py`). A method also has its signature (decorators, parameters, annotations) read on
-its own, for a method that is kept as a definition only, its body blanked."""
+its own, for a method that is kept as a definition only, its body blanked; a class's assignments
+to plain names are read on their own too (and into the class), for the ones no kept code reads.
+A module-level statement has an anchor where the facts read it whatever kept code reaches."""
 
 from __future__ import annotations
 
@@ -84,6 +86,12 @@ class Unit:
     flows: list[tuple[set[str], set[str], Unit]] = field(default_factory=list)
     #: a method's decorators, parameters and return annotation, read on their own
     signature: Unit | None = None
+    #: a class's assignments to plain names (`config = {...}`), each read on its own: one that
+    #: no kept code reads is blanked in a class kept for other reasons
+    members: list[Unit] = field(default_factory=list)
+    targets: set[str] = field(default_factory=set)  # the names a class's assignment binds
+    #: what a class's own statements read other than its members (bases, decorators, the rest)
+    own_loads: set[str] = field(default_factory=set)
     #: a method's first body line and column (UTF-8 bytes), where its body may be blanked alone
     body_line: int = 0
     body_column: int = 0
@@ -397,8 +405,14 @@ def read_units(tree: ast.Module, reader: Reader) -> list[Unit]:
             header.binds.add(statement.name)
             header.bases = tuple(b.id for b in statement.bases if isinstance(b, ast.Name))
             own: list[ast.AST] = [*statement.decorator_list, *statement.bases, *statement.keywords]
-            for item in statement.body:
-                if isinstance(item, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            for position, item in enumerate(statement.body):
+                if _member(item, position, statement.body):
+                    member = Unit(item.lineno, item.end_lineno or item.lineno, "member", cls=header)
+                    member.targets = {target.id for target in item.targets}  # type: ignore[attr-defined]
+                    member.body_line, member.body_column = item.lineno, item.col_offset
+                    reader.read(member, [item], module_level=False)
+                    header.members.append(member)
+                elif isinstance(item, (ast.FunctionDef, ast.AsyncFunctionDef)):
                     method = Unit(_first_line(item), item.end_lineno or item.lineno, "method", item.name)
                     method.cls = header
                     params = item.args.posonlyargs + item.args.args
@@ -418,6 +432,9 @@ def read_units(tree: ast.Module, reader: Reader) -> list[Unit]:
                 else:
                     own.append(item)
             reader.read(header, own, module_level=False)
+            header.own_loads = header.loads | header.attr_loads
+            for member in header.members:
+                _merge(header, member)  # the class reads what its members read, as before
             units.append(header)
             units.extend(header.methods)
         else:
@@ -429,6 +446,15 @@ def read_units(tree: ast.Module, reader: Reader) -> list[Unit]:
                 unit.anchor = unit.anchor or "makes the module a script"  # the guard fixes ask
             units.append(unit)
     return units
+
+
+def _member(item: ast.stmt, position: int, body: list[ast.stmt]) -> bool:
+    """A class-level assignment to plain names that are not dunders, on lines of its own."""
+    if type(item) is not ast.Assign or not all(type(t) is ast.Name and not t.id.startswith("__") for t in item.targets):
+        return False
+    if position and body[position - 1].end_lineno == item.lineno:
+        return False
+    return not (position + 1 < len(body) and _first_line(body[position + 1]) == item.end_lineno)
 
 
 def _merge(unit: Unit, part: Unit) -> None:

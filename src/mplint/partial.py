@@ -7,7 +7,11 @@ parser, a tenth of LibCST's cost, tells which definitions matter:
 
 - *relevant* code names an API of the table (`apis.py`), or a name or attribute that relevant code
   binds (`ctx = get_context()`, `self.pool = Pool()`, `def make_pool(): return Pool()`);
-- module-level code (main guards included) is always kept;
+- a module-level statement is kept where the facts read the module itself (imports, the
+  docstring, the main guard, a skip or an exit, `pytestmark`, the first statement that makes the
+  module a script for the guard fixes, a line it shares with another statement), or where kept
+  code needs it: it binds or changes a name kept code reads, reads a name kept code changes, or
+  names a definition that reaches kept code (import-time code that runs it);
 - from kept code, everything it reaches by name is kept: the functions and classes it names
   (calls, references, decorators, bases, targets handed to children), the methods it names as
   attributes in kept classes and the methods that set those attributes, the dunder methods of
@@ -21,11 +25,13 @@ parser, a tenth of LibCST's cost, tells which definitions matter:
   kept to hold it, and, as long as no kept code names that class, none of its other methods is
   asked for.
 
-The units are top-level statements and, inside top-level classes, each method. A unit that is not
-kept is replaced by `pass` on its first line and empty lines after it (a method kept as a
-definition: its body, from its first line), so the result parses and everything else stays where
-it was. Where Python cannot parse the file (syntax newer than the
-running Python), or it star-imports an API module, nothing is blanked. When unsure, keep.
+The units are top-level statements and, inside top-level classes, each method and each
+assignment to plain names (`config = {...}`: in a class kept that does not use the API itself, one
+whose names no kept code reads is blanked). A unit that is not kept is replaced by `pass` on its
+first line and empty lines after it (a method kept as a definition: its body, from its first
+line), so the result parses and everything else stays where it was. Where Python cannot parse
+the file (syntax newer than the running Python), or it star-imports an API module, nothing is
+blanked. When unsure, keep.
 `MPLINT_NO_PARTIAL=1` in the environment turns it off (to compare findings both ways). What
 each unit reads, binds and calls is `mplint.ast_units`'s.
 """
@@ -60,6 +66,8 @@ def kept_units(tree: ast.Module, threads: bool, lines: list[str] | None = None) 
     for unit in units:
         if unit.body_line and not _starts_line(lines, unit.body_line, unit.body_column):
             unit.body_line = 0
+        if unit.kind == "class":  # a member after the `class` line's colon is kept with it
+            unit.members = [m for m in unit.members if _starts_line(lines, m.body_line, m.body_column)]
     if any(relevant_qualname(module, threads) for module in reader.star):
         raise _GiveUp  # names of the API bound without being named
     for unit in (*units, *reader.flows):
@@ -147,6 +155,7 @@ def _reach(units: list[Unit], relevant: set[int]) -> list[Unit]:
     #: methods is asked for (until something names it)
     outlined: set[int] = set()
     containers: set[int] = set()
+    definitions = _definitions(units)
     changed = True
     while changed:
         changed = False
@@ -181,7 +190,7 @@ def _reach(units: list[Unit], relevant: set[int]) -> list[Unit]:
             {u.name for u in units if id(u) in outlined}, *(u.nested_methods for u in live))
         self_called = set().union(*(u.self_calls for u in read))
         shared_methods = {m for m in defined_methods if not _dunder(m) or m in self_called}
-        reaching = _reaching(units, held)
+        reaching = _reaching(units, held, definitions)
         for unit in units:
             if id(unit) in kept:
                 continue
@@ -202,10 +211,57 @@ def _reach(units: list[Unit], relevant: set[int]) -> list[Unit]:
     for unit in units:
         unit.keep = id(unit) in kept or id(unit) in containers
         unit.outline = id(unit) in outlined
+    _keep_members(units, relevant, kept | containers, outlined, _reaching(units, kept | containers, definitions) | mutated)
     return units
 
 
-def _reaching(units: list[Unit], held: set[int]) -> set[str]:
+def _keep_members(units: list[Unit], relevant: set[int], held: set[int], outlined: set[int], asked: set[str]) -> None:
+    """Marks `keep` on the class-level assignments that the parse needs, in the classes held that
+    do not use the API themselves (a class that does keeps all of itself): those whose names kept
+    code reads (`self.config`, `Cls.config`, a class statement), or that a method's name is (an
+    alias read as a definition), or that read what reaches kept code or what kept code changes."""
+    read: set[str] = set()
+    for unit in units:
+        if unit.kind == "class":
+            read |= unit.own_loads if id(unit) in held else set()
+        elif id(unit) in held:
+            read |= unit.loads | unit.attr_loads
+        elif id(unit) in outlined and unit.signature is not None:
+            read |= unit.signature.loads | unit.signature.attr_loads
+    read |= {u.name for u in units if u.kind == "method"}.union(*(u.nested_methods for u in units))
+    pending = []
+    for unit in units:
+        if unit.kind == "class":
+            whole = id(unit) in relevant or id(unit) not in held
+            for member in unit.members:
+                member.keep = whole or member.api
+                if member.keep:
+                    read |= member.loads | member.attr_loads
+                else:
+                    pending.append(member)
+    changed = True
+    while changed:
+        changed = False
+        for member in pending:
+            if not member.keep and (member.targets & read or member.loads & asked or member.mutates & read):
+                member.keep = True
+                member.why = "a class-level name kept code needs"
+                read |= member.loads | member.attr_loads
+                changed = True
+
+
+def _definitions(units: list[Unit]) -> dict[str, set[str]]:
+    """The names each top-level def or class (its methods included) reads."""
+    definitions: dict[str, set[str]] = {}
+    for unit in units:
+        if unit.kind in ("def", "class"):
+            definitions.setdefault(unit.name, set()).update(unit.loads)
+        elif unit.kind == "method" and unit.cls is not None:
+            definitions.setdefault(unit.cls.name, set()).update(unit.loads)
+    return definitions
+
+
+def _reaching(units: list[Unit], held: set[int], definitions: dict[str, set[str]]) -> set[str]:
     """The module-level names whose code may reach what the parse holds: the defs and classes
     held (also those a module-level statement defines), and those whose code names one of these
     (a function that calls a kept function, at any distance: import-time code that calls it runs
@@ -216,12 +272,6 @@ def _reaching(units: list[Unit], held: set[int]) -> set[str]:
             names |= unit.defined
             if unit.kind in ("def", "class"):
                 names.add(unit.name)
-    definitions: dict[str, set[str]] = {}
-    for unit in units:
-        if unit.kind in ("def", "class"):
-            definitions.setdefault(unit.name, set()).update(unit.loads)
-        elif unit.kind == "method" and unit.cls is not None:
-            definitions.setdefault(unit.cls.name, set()).update(unit.loads)
     changed = True
     while changed:
         changed = False
@@ -408,8 +458,11 @@ def _read(text: str, threads: bool) -> tuple[bool, str | None]:
         (u.body_line, u.last) if u.outline else (u.first, u.last) for u in units
         if u.outline or not (u.keep or u.kind == "class" and any(m.keep or m.outline for m in u.methods))
     ]
+    ranges += [(m.first, m.last) for u in units if u.kind == "class" for m in u.members if not m.keep]
     for unit in units:
         unit.cls = None  # the units' only cycles: freed by their counts
+        for member in unit.members:
+            member.cls = None
     return True, blank_lines(text, ranges) if ranges else None
 
 
