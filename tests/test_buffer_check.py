@@ -12,7 +12,7 @@ from mplint import apis, engine, lint_source, runner
 from mplint.cache import Cache
 from mplint.options import DEFAULT_OPTIONS
 from mplint.precheck import enabled_codes
-from mplint.project.link import ProjectFacts
+from mplint.project.told import ProjectFacts
 
 CODES = enabled_codes(None)
 PROJECT = {

@@ -9,6 +9,7 @@ import os
 import subprocess
 from pathlib import Path
 
+import pytest
 from console import BAD, console_script, write
 from mplint import engine
 from mplint.rules import all_rules, rule_defaults, thread_rules
@@ -18,12 +19,13 @@ from mplint.rules import all_rules, rule_defaults, thread_rules
 HEAVY = ("libcst", "mplint.facts", "mplint.engine")
 
 
-def imported_modules(*args: str, cwd: Path) -> set[str]:
+def imported_modules(*args: str, cwd: Path, stdin: str = "") -> set[str]:
     """The modules the console script imports for `args` (Python's own import-time report)."""
     env = {**os.environ, "PYTHONPROFILEIMPORTTIME": "1"}
     env.pop("MPLINT_CACHE_DIR", None)
     done = subprocess.run(
-        [str(console_script()), *args], cwd=cwd, capture_output=True, text=True, env=env, timeout=120
+        [str(console_script()), *args], cwd=cwd, capture_output=True, text=True, env=env, timeout=120,
+        input=stdin,
     )
     assert done.returncode in (0, 1), done.stderr
     return {
@@ -45,6 +47,37 @@ def test_a_run_with_nothing_to_parse_imports_neither_libcst_nor_facts_nor_rules(
     loaded = imported_modules("--no-cache", ".", cwd=tmp_path)
     assert "mplint.runner" in loaded  # the report is real: the run itself shows in it
     assert not loaded & set(HEAVY)
+
+
+#: what a run whose files have nothing to parse, and no project module to import, does without:
+#: the project-wide analysis (session, resolver and its `sysconfig` look-up, summaries, link,
+#: what a project tells a file), the worker processes, the fixes, and a TOML reader when no
+#: pyproject.toml is found
+NOT_WITHOUT_A_PROJECT = (
+    "mplint.project.session", "mplint.project.resolver", "mplint.project.summary",
+    "mplint.project.link", "mplint.project.told", "mplint.project.asked", "mplint.parallel",
+    "mplint.fixes", "sysconfig", "tomllib", "tomli",
+)
+
+
+@pytest.mark.slow
+def test_a_file_with_nothing_to_parse_imports_no_project_analysis(tmp_path: Path) -> None:
+    write(tmp_path, {"x.py": "x = 1\n"})
+    runs = [("--no-cache", "x.py"), ("x.py",), ("x.py",)]  # no cache, then cold, then warm
+    for args in runs:
+        loaded = imported_modules(*args, cwd=tmp_path)
+        assert "mplint.runner" in loaded and "mplint.precheck" in loaded  # the report is real
+        assert not loaded & {*HEAVY, *NOT_WITHOUT_A_PROJECT}, args
+    edited = imported_modules("-", "--stdin-filename", "x.py", cwd=tmp_path, stdin="x = 2\n")
+    assert not edited & {*HEAVY, *NOT_WITHOUT_A_PROJECT} - {"mplint.project.told"}  # it returns them
+    # the standard library is nobody's project: its names are told apart without a session
+    write(tmp_path, {"x.py": "import os\nimport collections.abc\nx = os.sep\n"})
+    loaded = imported_modules("x.py", cwd=tmp_path)
+    assert "mplint.project.resolver" in loaded  # asked whether `os` may be a project module
+    assert not loaded & {*HEAVY, "mplint.project.session", "mplint.project.link", "mplint.parallel"}
+    # a file that may import a project module takes the project's way, as one that uses the API
+    write(tmp_path, {"x.py": "import helpers\n", "helpers.py": "y = 1\n"})
+    assert {"mplint.project.session", "mplint.project.link"} <= imported_modules("x.py", cwd=tmp_path)
 
 
 def test_a_run_answered_by_the_cache_imports_neither(tmp_path: Path) -> None:

@@ -9,12 +9,12 @@ from pathlib import Path
 
 import pytest
 
-from mplint import runner
+from mplint import parallel, runner
 from mplint.cache import Cache
 from mplint.config import CommandLine, load_settings
 from mplint.engine import lint_source
 from mplint.project.asked import Asked, Recorder
-from mplint.project.link import NO_PROJECT_FACTS, ProjectFacts
+from mplint.project.told import NO_PROJECT_FACTS, ProjectFacts
 
 PROJECTS = Path(__file__).parent / "fixtures" / "projects"
 
@@ -62,17 +62,17 @@ def test_a_check_against_the_recorder_finds_what_a_check_without_project_finds()
 
 def _run(tree: Path, jobs: list, cache: Cache | None = None) -> runner.Run:
     settings = load_settings(CommandLine())
-    real = runner.run_jobs
+    real = parallel.run_jobs
 
     def counting(todo, workers):
         jobs.append(sorted((job.path, job.record) for job in todo))
         return real(todo, workers)
 
-    runner.run_jobs = counting
+    parallel.run_jobs = counting  # the runner imports it when it has files to parse
     try:
         return runner.lint_paths([str(tree)], settings, jobs=1, cache=cache)
     finally:
-        runner.run_jobs = real
+        parallel.run_jobs = real
 
 
 @pytest.mark.parametrize(

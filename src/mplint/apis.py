@@ -13,6 +13,7 @@ never parsed) is derived from this table, so a new entry cannot be missed by it.
 from __future__ import annotations
 
 import enum
+import functools
 import re
 from dataclasses import dataclass, field
 
@@ -465,16 +466,17 @@ def _import_pattern(roots: frozenset[str]) -> str:
     )
 
 
-_IMPORT = _import_pattern(IMPORT_ROOTS)
-_IMPORT_TEXT, _IMPORT_BYTES = re.compile(_IMPORT), re.compile(_IMPORT.encode())
-#: (markers as text, as bytes, import pattern as text, as bytes) of each paired root
+@functools.cache
+def _patterns(roots: frozenset[str]) -> tuple[re.Pattern[str], re.Pattern[bytes]]:
+    """The import pattern of `roots`, as text and as bytes, compiled the first time a file has
+    the markers that go with it: most files are rejected by their markers alone."""
+    pattern = _import_pattern(roots)
+    return re.compile(pattern), re.compile(pattern.encode())
+
+
+#: (markers as text, as bytes, the roots to import) of each paired root
 _PAIRED = tuple(
-    (
-        tuple(sorted(markers)),
-        tuple(m.encode() for m in sorted(markers)),
-        re.compile(_import_pattern(frozenset({root}))),
-        re.compile(_import_pattern(frozenset({root})).encode()),
-    )
+    (tuple(sorted(markers)), tuple(m.encode() for m in sorted(markers)), frozenset({root}))
     for root, markers in sorted(PAIRED_MARKERS.items())
 )
 
@@ -483,12 +485,7 @@ _PAIRED = tuple(
 #: threads alone are parsed only when a rule that judges threads (`Rule.judges_threads`) runs
 THREAD_MARKERS = frozenset(marker for _, kind, _, marker in _OTHER_APIS if kind in THREAD_KINDS)
 THREAD_ROOTS = frozenset(api.qualname.split(".")[0] for api in APIS.values() if api.kind in THREAD_KINDS)
-_THREADS = (
-    tuple(sorted(THREAD_MARKERS)),
-    tuple(m.encode() for m in sorted(THREAD_MARKERS)),
-    re.compile(_import_pattern(THREAD_ROOTS)),
-    re.compile(_import_pattern(THREAD_ROOTS).encode()),
-)
+_THREADS = (tuple(sorted(THREAD_MARKERS)), tuple(m.encode() for m in sorted(THREAD_MARKERS)), THREAD_ROOTS)
 
 
 def may_contain_findings(source: bytes | str, threads: bool = False) -> bool:
@@ -500,10 +497,8 @@ def may_contain_findings(source: bytes | str, threads: bool = False) -> bool:
     `ProcessPoolExecutor`) and import from one of the table's top-level packages. A comment or a
     docstring can make a file pass; nothing that can be resolved makes one fail.
     """
-    binary = isinstance(source, bytes)
-    markers, imports = (_MARKERS_BYTES, _IMPORT_BYTES) if binary else (_MARKERS_TEXT, _IMPORT_TEXT)
     # plain substring searches first: they reject most files at memory speed
-    if any(marker in source for marker in markers) and imports.search(source) is not None:  # type: ignore[operator,arg-type]
+    if _uses(source, (_MARKERS_TEXT, _MARKERS_BYTES, IMPORT_ROOTS)):
         return True
     uses_threads = _uses(source, _THREADS)
     if threads and uses_threads:
@@ -513,11 +508,13 @@ def may_contain_findings(source: bytes | str, threads: bool = False) -> bool:
 
 
 def _uses(source: bytes | str, api: tuple) -> bool:
-    """The file mentions one of the markers and imports the root of `api` (an entry of _PAIRED,
-    or _THREADS)."""
-    text_markers, byte_markers, text_import, byte_import = api
-    own, pattern = (byte_markers, byte_import) if isinstance(source, bytes) else (text_markers, text_import)
-    return any(marker in source for marker in own) and pattern.search(source) is not None  # type: ignore[operator,arg-type]
+    """The file mentions one of the markers and imports a root of `api` (the table's markers
+    with IMPORT_ROOTS, an entry of _PAIRED, or _THREADS)."""
+    text_markers, byte_markers, roots = api
+    binary = isinstance(source, bytes)
+    if not any(marker in source for marker in (byte_markers if binary else text_markers)):  # type: ignore[operator]
+        return False
+    return _patterns(roots)[binary].search(source) is not None  # type: ignore[arg-type]
 
 
 def is_library(api: Api) -> bool:

@@ -22,15 +22,16 @@ import os
 import sys
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Collection
+from typing import TYPE_CHECKING, Collection
 
 from mplint import __version__
 from mplint.file_index import FileIndex
 from mplint.findings import FileError, FileResult, Finding
-from mplint.fixes import Fix
 from mplint.options import RuleOptions
-from mplint.project.asked import Asked
-from mplint.project.summary import Summary
+
+if TYPE_CHECKING:
+    from mplint.project.asked import Asked
+    from mplint.project.summary import Summary
 
 ENV_VAR = "MPLINT_CACHE_DIR"
 DEFAULT_FOLDER = ".mplint_cache"
@@ -89,6 +90,8 @@ def _result(data: object, path: str) -> FileResult | None:
         fixes = [None] * len(rows) if isinstance(rows, list) else None
     if not isinstance(rows, list) or not isinstance(fixes, list) or len(fixes) != len(rows):
         return None
+    if any(fix is not None for fix in fixes):
+        from mplint.fixes import Fix  # only an entry that holds a fix needs it
     try:
         fix_objects = [Fix.from_dict(fix) if fix is not None else None for fix in fixes]
     except (TypeError, KeyError, ValueError, AttributeError):
@@ -192,6 +195,9 @@ class Cache:
         result = _result(data["result"], path)
         if result is None or not result.serves(fixes):
             return None
+        from mplint.project.asked import Asked  # a module's own entry: the project is analysed
+        from mplint.project.summary import Summary
+
         try:
             asked = Asked.from_json(data["asked"])
             made = data["summary"]

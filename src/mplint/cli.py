@@ -223,7 +223,6 @@ def cli(
         return
 
     from mplint.cache import Cache
-    from mplint.parallel import available_cpus
 
     cache = None
     if not no_cache:
@@ -237,7 +236,7 @@ def cli(
         settings,
         stdin_filename=stdin_filename,
         stdin=io.BytesIO(stdin) if stdin is not None else None,
-        jobs=jobs or available_cpus(),  # None and 0: auto
+        jobs=jobs,  # None (and 0): one per CPU available
         cache=cache,
         progress=progress,
         force_exclude=force_exclude,

@@ -14,11 +14,6 @@ from typing import Any, Callable, Iterable, Mapping
 from mplint.globs import Glob
 from mplint.options import DEFAULT_OPTIONS, RuleOptions
 
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover - exercised on 3.10 only
-    import tomli as tomllib
-
 
 class ConfigError(Exception):
     """A configuration or usage mistake, phrased for the user (exit code 2)."""
@@ -147,6 +142,10 @@ def shown(path: str) -> str:
 
 
 def _read_toml(path: str) -> dict[str, Any]:
+    if sys.version_info >= (3, 11):  # imported by the runs that find a pyproject.toml only
+        import tomllib
+    else:  # pragma: no cover - exercised on 3.10 only
+        import tomli as tomllib
     try:
         with open(path, "rb") as file:
             return tomllib.load(file)

@@ -24,7 +24,7 @@ from mplint.fixes.rewrite import locate
 from mplint.noqa import without_suppressed
 from mplint.options import DEFAULT_OPTIONS, RuleOptions
 from mplint.precheck import MAX_SOURCE_CHARS, enabled_codes, precheck
-from mplint.project.link import NO_PROJECT_FACTS, ProjectFacts
+from mplint.project.told import NO_PROJECT_FACTS, ProjectFacts
 from mplint.project.summary import Summary
 from mplint.project.readings import summarise as summary_of
 from mplint.rules import Rule, all_rules

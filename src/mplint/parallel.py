@@ -21,11 +21,12 @@ from mplint.findings import FileError, FileResult
 from mplint.interrupts import in_worker
 from mplint.options import DEFAULT_OPTIONS, RuleOptions
 from mplint.project.asked import Asked, Recorder
-from mplint.project.link import NO_PROJECT_FACTS, ProjectFacts
-from mplint.project.summary import Summary
+from mplint.project.told import NO_PROJECT_FACTS, ProjectFacts
 
 if TYPE_CHECKING:
     from concurrent.futures import ProcessPoolExecutor
+
+    from mplint.project.summary import Summary
 
 #: below this many files to parse, starting worker processes costs more than it saves
 MIN_FILES_FOR_WORKERS = 4

@@ -7,20 +7,23 @@ import os
 import stat
 import sys
 from dataclasses import dataclass, field
-from typing import BinaryIO, Callable, Mapping, Sequence
+from typing import TYPE_CHECKING, BinaryIO, Callable, Mapping, Sequence
 
 from mplint import apis
-from mplint.cache import Cache, Local
-from mplint.config import Settings
 from mplint.discovery import discover
-from mplint.file_index import SourceFile
+from mplint.file_index import FileIndex, SourceFile
 from mplint.findings import FileError, FileResult, Finding
-from mplint.options import RuleOptions
-from mplint.parallel import Job, check_source, run_jobs
 from mplint.precheck import precheck
+from mplint.project.scan import is_test_module, may_import_any_project, names_of
 from mplint.source import SourceError, decode
-from mplint.project.link import NO_PROJECT_FACTS, ProjectFacts
-from mplint.project.session import File, Session
+
+if TYPE_CHECKING:  # the project-wide analysis and the workers: imported when a file needs them
+    from mplint.cache import Cache
+    from mplint.config import Settings
+    from mplint.options import RuleOptions
+    from mplint.parallel import Job
+    from mplint.project.session import File, Session
+    from mplint.project.told import ProjectFacts
 
 STDIN = "-"
 STDIN_DEFAULT_NAME = "<stdin>"
@@ -117,11 +120,17 @@ def check_buffer(
     With `noqa` false its findings are not filtered by
     `# noqa` comments (flake8 does that); with `fixes` false no fix is built (flake8 and the
     server's diagnostics show none)."""
+    from mplint.project.told import NO_PROJECT_FACTS
+
     data = _as_bytes(source)
     if path in (STDIN_DEFAULT_NAME, STDIN):
+        from mplint.parallel import check_source
+
         return check_source(data, path, codes, options, noqa=noqa, fixes=fixes)[0], NO_PROJECT_FACTS
     ready = precheck(data, path, codes)
     uses_api = not isinstance(ready, FileResult)
+    if isinstance(ready, FileResult) and not unsaved and not takes_part(path, SourceFile.of_bytes(path, data), False):
+        return ready, NO_PROJECT_FACTS  # its project can tell it nothing: the prefilter's result stands
     session = _buffer_session(path, data, uses_api, cache, unsaved)
     summarise_project(session, options, 1, cache, [(path, SourceFile.of_bytes(path, data), codes, uses_api)],
                       noqa=noqa, fixes=fixes)
@@ -130,6 +139,8 @@ def check_buffer(
     settled, result = _standing(session, path, uses_api, project)
     if settled:
         return result or (ready if isinstance(ready, FileResult) else FileResult(path)), project
+    from mplint.parallel import check_source
+
     return check_source(data, path, codes, options, project=project, noqa=noqa, fixes=fixes)[0], project
 
 
@@ -137,6 +148,8 @@ def _buffer_session(
     path: str, data: bytes, uses_api: bool, cache: Cache | None, unsaved: Mapping[str, bytes | str] | None
 ) -> Session:
     """The project around one buffer, explored; the index is the cache's."""
+    from mplint.project.session import Session
+
     session = Session(index=cache.file_index() if cache is not None else None)
     session.add(path, data, uses_api)
     for other, text in (unsaved or {}).items():
@@ -150,6 +163,15 @@ def _buffer_session(
 def _save_index(session: Session) -> None:
     if session.index is not None:
         session.index.save()
+
+
+def takes_part(path: str, source: SourceFile, uses_api: bool) -> bool:
+    """The file may take part in its project's analysis: it uses the API, or may import a
+    project module, or is a test module (the `conftest.py` files above it may pin the start
+    method). A run none of whose files does has no project to analyse (`project/session.py`
+    would find nothing to summarise and tell each file nothing): it skips that step, and never
+    imports it."""
+    return uses_api or is_test_module(path) or may_import_any_project(names_of(source))
 
 
 def _standing(session: Session, path: str, uses_api: bool, project: ProjectFacts) -> tuple[bool, FileResult | None]:
@@ -185,6 +207,9 @@ def summarise_project(
     link. A named file is checked in the same parse, without what its project tells it but noting
     what its check asks of it (`project/asked.py`): most are asked nothing the project answers,
     and keep that result (its fixes built with `fixes`)."""
+    from mplint.cache import Local
+    from mplint.parallel import Job, run_jobs
+
     codes_of = {os.path.abspath(path): codes for path, _, codes, _ in named}
     wanted = session.wanted()
     summarised = {file.path for file in wanted}
@@ -237,7 +262,7 @@ def lint_paths(
     *,
     stdin_filename: str | None = None,
     stdin: BinaryIO | None = None,
-    jobs: int = 1,
+    jobs: int | None = 1,
     cache: Cache | None = None,
     progress: Progress | None = None,
     force_exclude: bool = False,
@@ -246,13 +271,13 @@ def lint_paths(
     """Check `paths` (files, folders, or `-` for standard input) with `settings`.
 
     Every file is read and prefiltered here; only files that mention a multiprocessing API and are
-    not in the cache are parsed, in `jobs` worker processes when there are enough of them.
+    not in the cache are parsed, in `jobs` worker processes when there are enough of them (None:
+    one per CPU available).
     With `force_exclude` the excludes apply to the paths given (and to stdin's name) too; with
     `fixes` false no finding's fix is built (for output that shows none).
     """
     run = Run()
     known = cache.file_index() if cache is not None else None
-    session = Session(index=known)
 
     def force_excluded(path: str) -> bool:
         return settings.is_excluded(path, ancestors=True)
@@ -282,17 +307,44 @@ def lint_paths(
         if isinstance(ready, FileResult) and ready.error is not None and not source.readable:
             slots.append(ready)  # it cannot be read
             continue
-        uses_api = ready is None
-        session.add(path, source, uses_api)
         slots.append(ready)
-        named.append((path, source, codes, uses_api))
+        named.append((path, source, codes, ready is None))
+    if any(takes_part(path, source, uses_api) for path, source, _, uses_api in named):
+        _check_with_project(named, slots, found.files, settings, jobs, cache, known, progress, fixes)
+    run.results += [result for result in slots if result is not None]
+    if known is not None:
+        known.save()
+    return run
+
+
+def _check_with_project(
+    named: list[tuple[str, SourceFile, frozenset[str], bool]],
+    slots: list[FileResult | None],
+    files: list[str],
+    settings: Settings,
+    jobs: int | None,
+    cache: Cache | None,
+    known: FileIndex | None,
+    progress: Progress | None,
+    fixes: bool,
+) -> None:
+    """Fill `slots` (by the index of each file in `files`) with the results that the project or
+    a parse decides: the project explored, summarised and linked, then each named file told what
+    its project says, looked up in the cache, else checked."""
+    from mplint.parallel import Job, available_cpus, run_jobs
+    from mplint.project.session import Session
+
+    jobs = jobs or available_cpus()
+    session = Session(index=known)
+    for path, source, _, uses_api in named:
+        session.add(path, source, uses_api)
     session.explore(apis.may_contain_findings)
     session.add_conftests(apis.may_contain_findings)
     summarise_project(session, settings.rule_options, jobs, cache, named, fixes=fixes)
 
     todo: list[Job] = []
     keys: dict[int, str] = {}
-    index_of = {path: index for index, path in enumerate(found.files)}
+    index_of = {path: index for index, path in enumerate(files)}
     for path, source, codes, uses_api in named:
         index = index_of[path]
         project = session.facts_for(path).only_for(codes)
@@ -321,10 +373,6 @@ def lint_paths(
             cache.put(keys[index], result)
         if progress is not None:
             progress(done, len(todo))
-    run.results += [result for result in slots if result is not None]
-    if known is not None:
-        known.save()
-    return run
 
 
 def _prefiltered(source: SourceFile, path: str, codes: frozenset[str]) -> FileResult | None:

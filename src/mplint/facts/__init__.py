@@ -59,7 +59,7 @@ from mplint.facts.unpicklable import Sent, Unpicklables
 from mplint.facts.values import Instance, Values
 from mplint.facts.visibility import Visibility
 from mplint.facts.workers import Dispatch, Workers
-from mplint.project.link import NO_PROJECT_FACTS, Chain, ProjectFacts, RemoteWork
+from mplint.project.told import NO_PROJECT_FACTS, Chain, ProjectFacts, RemoteWork
 
 __all__ = [
     "Arguments",

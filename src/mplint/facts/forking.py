@@ -29,7 +29,7 @@ if TYPE_CHECKING:
     from mplint.facts import ModuleFacts
     from mplint.facts.scopes import CallSite, FunctionInfo, Scope
     from mplint.facts.values import Instance
-    from mplint.project.link import Chain
+    from mplint.project.told import Chain
 
 Kind = apis.Kind
 _THREADS = frozenset({Kind.THREAD, Kind.THREAD_PROCESS})

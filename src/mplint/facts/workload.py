@@ -63,7 +63,7 @@ from mplint.work_apis import (
 
 if TYPE_CHECKING:
     from mplint.facts import ModuleFacts
-    from mplint.project.link import Chain, RemoteWork
+    from mplint.project.told import Chain, RemoteWork
     from mplint.facts.scopes import CallSite, FunctionInfo, Scope
 
 __all__ = ["TIMER", "Blocking", "Bound", "Computation", "Work", "Workloads", "matches"]

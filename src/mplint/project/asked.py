@@ -19,7 +19,7 @@ import dataclasses
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from mplint.project.link import NO_PROJECT_FACTS, ProjectFacts
+from mplint.project.told import NO_PROJECT_FACTS, ProjectFacts
 
 _TABLES = frozenset(
     field.name for field in dataclasses.fields(ProjectFacts)

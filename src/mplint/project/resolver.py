@@ -19,9 +19,9 @@ current process's state) is not project code whose changes a parent should see.
 
 from __future__ import annotations
 
+import functools
 import os
 import sys
-import sysconfig
 from dataclasses import dataclass
 from typing import Iterable
 
@@ -34,12 +34,26 @@ _STDLIB = frozenset(getattr(sys, "stdlib_module_names", ())) | frozenset(sys.bui
 #: multiprocessing families of the API table (the forks of `multiprocessing`)
 _NOT_PROJECT = _STDLIB | frozenset(root for root in FAMILY_ROOTS if "." not in root)
 _MAX_PARTS = 32  # dotted names longer than this are nobody's module
-#: the running interpreter's standard library: its files are never a project's modules (its
-#: `test` package, for one, is not in `sys.stdlib_module_names`)
-_STDLIB_FOLDERS = tuple(
-    sorted({os.path.join(f(sysconfig.get_paths()[key]), "") for key in ("stdlib", "platstdlib")
-            for f in (os.path.abspath, os.path.realpath)})
-)
+
+
+@functools.cache
+def _stdlib_folders() -> tuple[str, ...]:
+    """The running interpreter's standard library: its files are never a project's modules (its
+    `test` package, for one, is not in `sys.stdlib_module_names`). Looked up (`sysconfig`) the
+    first time a file is placed in a project, not by every run that imports the resolver."""
+    import sysconfig
+
+    return tuple(
+        sorted({os.path.join(f(sysconfig.get_paths()[key]), "") for key in ("stdlib", "platstdlib")
+                for f in (os.path.abspath, os.path.realpath)})
+    )
+
+
+def may_be_project_module(name: str) -> bool:
+    """Some project may hold a module of this imported name (`scan.imported_names`): a relative
+    name, or an absolute one whose top-level name is neither the standard library's nor a
+    multiprocessing family's (those are never a project's, in any project)."""
+    return name.startswith(".") or name.partition(".")[0] not in _NOT_PROJECT
 
 
 @dataclass(frozen=True)
@@ -113,7 +127,7 @@ class Project:
     def module_of(self, path: str) -> ModuleRef | None:
         """The file as a module of this project; None for a name of the standard library."""
         path = os.path.abspath(path)
-        if path.startswith(_STDLIB_FOLDERS):
+        if path.startswith(_stdlib_folders()):
             return None
         folder, filename = os.path.split(path)
         stem = filename[:-3] if filename.endswith(".py") else filename

@@ -8,9 +8,13 @@ decides what is parsed, and the summaries decide what is reported.
 
 from __future__ import annotations
 
+import os
 import re
+from typing import TYPE_CHECKING
 
-from mplint.project.resolver import ModuleRef, Project
+if TYPE_CHECKING:
+    from mplint.file_index import SourceFile
+    from mplint.project.resolver import ModuleRef, Project
 
 _IMPORT = re.compile(
     rb"^[ \t]*(?:from[ \t]+(\.*[\w.]*)[ \t]+import[ \t]+(\([^)]*\)?|[^\n#;]*)|import[ \t]+([^\n#;]*))",
@@ -63,3 +67,30 @@ def project_imports(names: set[str], ref: ModuleRef, project: Project) -> set[st
         if found is not None:
             files.add(found)
     return files
+
+
+def names_of(source: SourceFile) -> set[str]:
+    """The dotted names the file may import (`scan.py`), from the index when it knows them."""
+    known = source.fact("imports")
+    if isinstance(known, list):
+        return set(known)
+    data = source.data()
+    names = imported_names(data) if isinstance(data, bytes) else set()
+    source.learn("imports", sorted(names))
+    return names
+
+
+def may_import_any_project(names: set[str]) -> bool:
+    """Some project may hold a module of one of `names` (`imported_names`): without one, a file
+    reaches no project module, whatever its project."""
+    if not names:
+        return False  # (a file that imports nothing needs no resolver, nor its import)
+    from mplint.project.resolver import may_be_project_module
+
+    return any(may_be_project_module(name) for name in names)
+
+
+def is_test_module(path: str) -> bool:
+    """pytest's default `python_files`: `test_*.py` and `*_test.py`."""
+    name = os.path.basename(path)
+    return name.endswith(".py") and (name.startswith("test_") or name.endswith("_test.py"))

@@ -17,10 +17,11 @@ from typing import Callable
 from mplint.file_index import FileIndex, SourceFile
 from mplint.findings import FileResult
 from mplint.project.asked import Asked
-from mplint.project.link import NO_PROJECT_FACTS, Linked, Module, ProjectFacts
+from mplint.project.link import Linked, Module
 from mplint.project.resolver import ModuleRef, Project, Projects
-from mplint.project.scan import imported_names, may_import_project, project_imports
+from mplint.project.scan import is_test_module, may_import_project, names_of, project_imports
 from mplint.project.summary import CONFTEST, Summary
+from mplint.project.told import NO_PROJECT_FACTS, ProjectFacts
 
 #: a run reads at most this many project modules that it was not asked to check
 MAX_REACHED = 50_000
@@ -85,7 +86,7 @@ class Session:
         ref = project.module_of(key)
         if ref is None:
             return
-        imports = may_import_project(_names(source), project.top_names(ref.search), bool(ref.package_name))
+        imports = may_import_project(names_of(source), project.top_names(ref.search), bool(ref.package_name))
         if not uses_api and not imports and not named and not reached:
             return  # it can neither start processes nor reach code that does: never kept
         self.files[key] = File(key, path, ref, project, source, uses_api, named)
@@ -100,7 +101,7 @@ class Session:
             file = queue.pop()
             if not file.may_import:
                 continue
-            file.imports = project_imports(_names(file.origin), file.ref, file.project) - {file.path}
+            file.imports = project_imports(names_of(file.origin), file.ref, file.project) - {file.path}
             for path in sorted(file.imports):
                 if path in self.files or reached >= MAX_REACHED:
                     continue
@@ -115,7 +116,7 @@ class Session:
     def add_conftests(self, uses_api: Callable[[bytes], bool]) -> None:
         """The `conftest.py` files pytest loads for each named test module, read and kept for a
         summary: one may pin the start method for the tests below it."""
-        for file in [f for f in self.files.values() if f.named and _is_test_module(f.path)]:
+        for file in [f for f in self.files.values() if f.named and is_test_module(f.path)]:
             found = []
             folder = os.path.dirname(file.path)
             root = file.project.root
@@ -184,17 +185,6 @@ class Session:
         return self._linked.facts_for(key, self.conftests.get(key, []))
 
 
-def _names(source: SourceFile) -> set[str]:
-    """The dotted names the file may import (`scan.py`), from the index when it knows them."""
-    known = source.fact("imports")
-    if isinstance(known, list):
-        return set(known)
-    data = source.data()
-    names = imported_names(data) if isinstance(data, bytes) else set()
-    source.learn("imports", sorted(names))
-    return names
-
-
 def _uses_api(source: SourceFile, uses_api: Callable[[bytes], bool]) -> bool:
     """The prefilter's first step on a module read for the project (not named)."""
     known = source.fact("api")
@@ -214,9 +204,3 @@ def _read(path: str) -> bytes | FileResult:
             return file.read()
     except OSError:
         return FileResult(path)
-
-
-def _is_test_module(path: str) -> bool:
-    """pytest's default `python_files`: `test_*.py` and `*_test.py`."""
-    name = os.path.basename(path)
-    return name.endswith(".py") and (name.startswith("test_") or name.endswith("_test.py"))

@@ -13,14 +13,13 @@ import importlib
 import os
 import pkgutil
 import re
-from typing import Iterator
 
 from mplint.rules.base import Report, Rule
 
 __all__ = ["Report", "Rule", "all_rules", "rule_by_code", "rule_defaults", "thread_rules"]
 
 #: the class attributes `rule_defaults` reads, written as every rule writes them (one per line)
-_CLASS = re.compile(r"^class\s+\w+", re.MULTILINE)
+_CLASS = re.compile(r"\nclass\s+\w+")  # after a newline: a literal the search skips to
 _CODE = re.compile(r"^[ \t]+code\s*=\s*[\"'](\w+)[\"']", re.MULTILINE)
 _DEFAULT_ENABLED = re.compile(r"^[ \t]+default_enabled\s*=\s*(True|False)\b", re.MULTILINE)
 _JUDGES_THREADS = re.compile(r"^[ \t]+judges_threads\s*=\s*True\b", re.MULTILINE)
@@ -51,34 +50,42 @@ def _rule_modules() -> list[str]:
     ]
 
 
-def _rule_classes() -> Iterator[tuple[str, str, int, int]]:
-    """(code, module text, start, end) of each rule class, read from the rule modules' source."""
+@functools.cache
+def _rule_metadata() -> tuple[tuple[str, bool, bool], ...]:
+    """(code, enabled by default, judges threads) of each rule class, read from the rule
+    modules' source in one pass (a run that parses nothing reads them once)."""
+    found = []
     for name in _rule_modules():
         with open(os.path.join(__path__[0], f"{name}.py"), encoding="utf-8") as file:
             text = file.read()
-        starts = [match.start() for match in _CLASS.finditer(text)] + [len(text)]
+        # each class statement at the start of a line (the newline added before the text puts
+        # each match's start where its `class` is in the text)
+        starts = [match.start() for match in _CLASS.finditer("\n" + text)] + [len(text)]
         for start, end in zip(starts, starts[1:]):  # one class at a time
             code = _CODE.search(text, start, end)
             if code is not None:
-                yield code.group(1), text, start, end
+                enabled = _attribute(_DEFAULT_ENABLED, "default_enabled", text, start, end)
+                threads = _attribute(_JUDGES_THREADS, "judges_threads", text, start, end) is not None
+                found.append((code.group(1), enabled is None or enabled.group(1) == "True", threads))
+    return tuple(found)
+
+
+def _attribute(pattern: re.Pattern[str], name: str, text: str, start: int, end: int) -> re.Match[str] | None:
+    """`pattern` (the class attribute `name` set) in the class at `start:end`; the plain search
+    for the name first skips the regular expression's scan of the classes that never set it."""
+    return pattern.search(text, start, end) if text.find(name, start, end) >= 0 else None
 
 
 @functools.cache
 def rule_defaults() -> dict[str, bool]:
     """Each rule's code and whether it is enabled by default, without importing any rule."""
-    found: dict[str, bool] = {}
-    for code, text, start, end in _rule_classes():
-        enabled = _DEFAULT_ENABLED.search(text, start, end)
-        found[code] = enabled is None or enabled.group(1) == "True"
-    return dict(sorted(found.items()))
+    return dict(sorted((code, enabled) for code, enabled, _ in _rule_metadata()))
 
 
 @functools.cache
 def thread_rules() -> frozenset[str]:
     """The codes of the rules that judge threads (`judges_threads = True`), without importing any."""
-    return frozenset(
-        code for code, text, start, end in _rule_classes() if _JUDGES_THREADS.search(text, start, end)
-    )
+    return frozenset(code for code, _, threads in _rule_metadata() if threads)
 
 
 def rule_by_code(code: str) -> type[Rule] | None:

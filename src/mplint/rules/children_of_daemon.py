@@ -9,7 +9,7 @@ import libcst as cst
 from mplint.apis import Kind
 from mplint.facts import DaemonicRun, ModuleFacts
 from mplint.facts.scopes import CallSite
-from mplint.project.link import shown
+from mplint.project.told import shown
 from mplint.rules.base import Report, Rule
 
 _WHAT = {

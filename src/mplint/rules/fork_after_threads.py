@@ -6,7 +6,7 @@ from typing import Iterator
 
 from mplint.apis import Kind
 from mplint.facts import ForkWithThreads, ModuleFacts
-from mplint.project.link import shown
+from mplint.project.told import shown
 from mplint.rules.base import Report, Rule
 
 _FORKED = {

@@ -10,7 +10,7 @@ from mplint.apis import Kind, methods
 from mplint.facts import Dispatch, ModuleFacts
 from mplint.facts.testing import in_test
 from mplint.facts.workload import TIMER, Blocking, Bound, Work, Workloads
-from mplint.project.link import shown as shown_chain
+from mplint.project.told import shown as shown_chain
 from mplint.rules._judged_work import judged_sites, work_of, worker_name
 from mplint.rules.base import Report, Rule
 

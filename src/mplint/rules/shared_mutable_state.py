@@ -11,7 +11,7 @@ from mplint.facts import Dispatch, FunctionInfo, ModuleFacts, Plain
 from mplint.facts.scopes import Binding, Scope
 from mplint.object_apis import PROGRESS_METHODS
 from mplint.facts.state import fits
-from mplint.project.link import Chain, shown
+from mplint.project.told import Chain, shown
 from mplint.rules.base import Report, Rule
 
 _COPY = "the child works on a copy under fork, on a fresh import under spawn/forkserver"

@@ -10,7 +10,7 @@ import libcst as cst
 from mplint.facts import CallSite, Chain, ModuleFacts
 from mplint.facts.setters import tolerated, unforced_setter
 from mplint.fixes.guard import start_method_fix
-from mplint.project.link import shown
+from mplint.project.told import shown
 from mplint.rules.base import Report, Rule
 
 _FIX_TITLE = 'Move it under `if __name__ == "__main__":`, first'

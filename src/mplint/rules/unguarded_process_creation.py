@@ -7,7 +7,7 @@ from typing import Iterator
 
 from mplint.apis import Kind
 from mplint.facts import CallSite, Chain, ModuleFacts
-from mplint.project.link import shown
+from mplint.project.told import shown
 from mplint.fixes.guard import with_guard_fix
 from mplint.rules.base import Report, Rule
 

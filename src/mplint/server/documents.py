@@ -16,7 +16,7 @@ from lsprotocol import types
 
 from mplint.config import CommandLine, ConfigError, Settings, config_file, load_settings
 from mplint.findings import FileError, Finding
-from mplint.project.link import NO_PROJECT_FACTS, ProjectFacts
+from mplint.project.told import NO_PROJECT_FACTS, ProjectFacts
 
 #: every finding is a warning: mplint reports mistakes in code that runs, not syntax errors
 SEVERITY = types.DiagnosticSeverity.Warning
