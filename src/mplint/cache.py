@@ -21,7 +21,6 @@ import json
 import os
 import sys
 from dataclasses import dataclass
-from pathlib import Path
 from typing import TYPE_CHECKING, Collection
 
 from mplint import __version__
@@ -44,9 +43,10 @@ def _libcst_version() -> str:
     spec = importlib.util.find_spec("libcst")
     if spec is None or not spec.submodule_search_locations:
         return "?"
-    folder = Path(next(iter(spec.submodule_search_locations)))
+    folder = next(iter(spec.submodule_search_locations))
     try:
-        return f"{folder}\n{(folder / '_version.py').read_text(encoding='utf-8')}"
+        with open(os.path.join(folder, "_version.py"), encoding="utf-8") as file:
+            return f"{folder}\n{file.read()}"
     except OSError:
         return f"{folder}:?"
 
@@ -138,14 +138,14 @@ class Local:
 
 
 class Cache:
-    def __init__(self, folder: Path) -> None:
-        self.folder = folder
+    def __init__(self, folder: str | os.PathLike[str]) -> None:
+        self.folder = os.fspath(folder)
         self._salt = _linter_fingerprint()
         self._usable = True
 
     @classmethod
-    def default_folder(cls, root: Path) -> Path:
-        return Path(os.environ.get(ENV_VAR) or root / DEFAULT_FOLDER)
+    def default_folder(cls, root: str | os.PathLike[str]) -> str:
+        return os.environ.get(ENV_VAR) or os.path.join(root, DEFAULT_FOLDER)
 
     def key(
         self, content: str | None, path: str, codes: Collection[str], options: RuleOptions, project: str = ""
@@ -160,16 +160,16 @@ class Cache:
 
     def file_index(self) -> FileIndex:
         """What earlier runs of this linter learned of each file, by the file's stat."""
-        return FileIndex(self.folder / f"index-{self._salt[:16]}", self._prepare)
+        return FileIndex(os.path.join(self.folder, f"index-{self._salt[:16]}"), self._prepare)
 
-    def _entry(self, key: str) -> Path:
-        return self.folder / key[:2] / f"{key[2:]}.json"
+    def _entry(self, key: str) -> str:
+        return os.path.join(self.folder, key[:2], f"{key[2:]}.json")
 
     def get(self, key: str, path: str, fixes: bool = True) -> FileResult | None:
         """The result an entry holds; None also when `fixes` are wanted and it was checked
         without them."""
         try:
-            data = json.loads(self._entry(key).read_text(encoding="utf-8"))
+            data = _read_json(self._entry(key))
         except (OSError, ValueError, RecursionError):
             return None  # missing, or not JSON (or nested too deeply to read): check the file again
         result = _result(data, path)
@@ -187,7 +187,7 @@ class Cache:
         """The module's own entry, if it is exactly what `put_local` writes (and, when `fixes`
         are wanted, was checked with them)."""
         try:
-            data = json.loads(self._entry(key).read_text(encoding="utf-8"))
+            data = _read_json(self._entry(key))
         except (OSError, ValueError, RecursionError):
             return None
         if not isinstance(data, dict) or set(data) != {"result", "asked", "summary"}:
@@ -224,8 +224,8 @@ class Cache:
 
         entry = self._entry(key)
         try:
-            self._prepare(entry.parent)
-            handle, temporary = tempfile.mkstemp(dir=entry.parent, suffix=".tmp")
+            self._prepare(os.path.dirname(entry))
+            handle, temporary = tempfile.mkstemp(dir=os.path.dirname(entry), suffix=".tmp")
             try:
                 with os.fdopen(handle, "w", encoding="utf-8") as file:
                     json.dump(data, file)
@@ -238,12 +238,21 @@ class Cache:
             # a read-only or full disk costs speed, never findings: go on without the cache
             self._usable = False
 
-    def _prepare(self, folder: Path) -> None:
-        if not self.folder.exists():
-            self.folder.mkdir(parents=True, exist_ok=True)
+    def _prepare(self, folder: str) -> None:
+        if not os.path.exists(self.folder):
+            os.makedirs(self.folder, exist_ok=True)
             # keep the cache out of version control and out of backups, as other tools' caches are
-            (self.folder / ".gitignore").write_text("# created by mplint\n*\n", encoding="utf-8")
-            (self.folder / "CACHEDIR.TAG").write_text(
-                "Signature: 8a477f597d28d172789f06886806bc55\n# created by mplint\n", encoding="utf-8"
-            )
-        folder.mkdir(exist_ok=True)
+            for name, text in ((".gitignore", "# created by mplint\n*\n"),
+                               ("CACHEDIR.TAG", "Signature: 8a477f597d28d172789f06886806bc55\n# created by mplint\n")):
+                with open(os.path.join(self.folder, name), "w", encoding="utf-8") as file:
+                    file.write(text)
+        try:
+            os.mkdir(folder)
+        except FileExistsError:
+            if not os.path.isdir(folder):
+                raise
+
+
+def _read_json(path: str) -> object:
+    with open(path, encoding="utf-8") as file:
+        return json.loads(file.read())

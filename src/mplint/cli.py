@@ -8,9 +8,9 @@ check, so `--version` and `--help` stay quick.
 from __future__ import annotations
 
 import io
+import os
 import sys
 import time
-from pathlib import Path
 from typing import Iterable, Sequence
 
 import click
@@ -226,8 +226,8 @@ def cli(
 
     cache = None
     if not no_cache:
-        root = Path(settings.config_path).parent if settings.config_path else Path.cwd()
-        cache = Cache(Path(cache_dir) if cache_dir else Cache.default_folder(root))
+        root = os.path.dirname(settings.config_path) if settings.config_path else os.getcwd()
+        cache = Cache(cache_dir if cache_dir else Cache.default_folder(root))
     progress = ProgressLine() if sys.stderr.isatty() else None
     fixing = fix or show_diff
     stdin = sys.stdin.buffer.read() if fixing and STDIN in paths else None

@@ -30,7 +30,6 @@ import json
 import os
 import time
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any, Callable
 
 from mplint.findings import FileResult
@@ -58,18 +57,18 @@ class Known:
 
 
 class FileIndex:
-    def __init__(self, folder: Path, prepare: Callable[[Path], None] | None = None) -> None:
+    def __init__(self, folder: str | os.PathLike[str], prepare: Callable[[str], None] | None = None) -> None:
         """`prepare(folder)` makes the index's folder before it is first written (the cache makes
         its own folder with the files that keep it out of version control)."""
-        self.folder = folder
+        self.folder = os.fspath(folder)
         self._prepare = prepare
         #: the folder of checked files -> its files' entries (by file name)
         self._shards: dict[str, dict[str, list[Any]]] = {}
         self._changed: set[str] = set()
 
-    def _shard_path(self, folder: str) -> Path:
+    def _shard_path(self, folder: str) -> str:
         name = hashlib.sha256(folder.encode("utf-8", "surrogatepass")).hexdigest()[:24]
-        return self.folder / f"{name}.json"
+        return os.path.join(self.folder, f"{name}.json")
 
     def _shard(self, folder: str) -> dict[str, list[Any]]:
         shard = self._shards.get(folder)
@@ -117,7 +116,7 @@ class FileIndex:
             if self._prepare is not None:
                 self._prepare(self.folder)
             else:
-                self.folder.mkdir(parents=True, exist_ok=True)
+                os.makedirs(self.folder, exist_ok=True)
             for folder in sorted(self._changed):
                 handle, temporary = tempfile.mkstemp(dir=self.folder, suffix=".tmp")
                 try:
@@ -133,10 +132,11 @@ class FileIndex:
         self._changed.clear()
 
 
-def _read_shard(path: Path, folder: str) -> dict[str, list[Any]]:
+def _read_shard(path: str, folder: str) -> dict[str, list[Any]]:
     """The entries of one folder's files; none when missing, damaged or of another folder."""
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        with open(path, encoding="utf-8") as file:
+            data = json.loads(file.read())
     except (OSError, ValueError, RecursionError):
         return {}
     if not (isinstance(data, dict) and data.get("format") == _FORMAT and data.get("folder") == folder
