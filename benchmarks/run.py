@@ -71,11 +71,15 @@ if sys.argv[1] == "parse" and texts:
             pass
 """
 
-# The parent of one measured command: its CPU and peak memory are those of its children only
+# The parent of one measured command: its CPU and peak memory are those of its children only;
+# with `--stdin FILE` first, the command reads FILE on its standard input
 _MEASURE = """
 import json, resource, subprocess, sys, time
+command, stdin = sys.argv[1:], subprocess.DEVNULL
+if command[0] == "--stdin":
+    stdin, command = open(command[1], "rb"), command[2:]
 started = time.perf_counter()
-done = subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+done = subprocess.run(command, stdin=stdin, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
 wall = time.perf_counter() - started
 usage = resource.getrusage(resource.RUSAGE_CHILDREN)
 print(json.dumps({"wall": wall, "cpu": usage.ru_utime + usage.ru_stime,
@@ -90,6 +94,7 @@ class Row:
     command: list[str]
     slow: bool = False
     before: object = None  # called before each run (an emptied cache for a cold run)
+    stdin: Path | None = None  # the file the command reads on its standard input
     runs: list[dict] = field(default_factory=list)
 
     def median(self, key: str) -> float:
@@ -99,7 +104,8 @@ class Row:
 def measure(row: Row, env: dict[str, str]) -> None:
     if callable(row.before):
         row.before()
-    done = subprocess.run([sys.executable, "-c", _MEASURE, *row.command], capture_output=True,
+    stdin = ["--stdin", str(row.stdin)] if row.stdin is not None else []
+    done = subprocess.run([sys.executable, "-c", _MEASURE, *stdin, *row.command], capture_output=True,
                           text=True, env=env, check=True)
     outcome = json.loads(done.stdout)
     if outcome["traceback"]:
@@ -152,6 +158,18 @@ def python_files(root: Path) -> list[Path]:
     return found
 
 
+def edited(target: Path, work: Path) -> tuple[Path, object]:
+    """A file standing for an editor's buffer of `target`, and the hook that edits it before each
+    run (one more comment line, never the same twice): no run finds it in the cache."""
+    buffer = Path(tempfile.mkstemp(prefix="mplint-buffer-", suffix=".py", dir=work)[1])
+    edits = iter(range(1, 1_000_000))
+
+    def edit() -> None:
+        buffer.write_bytes(target.read_bytes() + f"\n# edit {next(edits)}\n".encode())
+
+    return buffer, edit
+
+
 def rows_for(
     target: Path, bin_dir: Path, tools: list[str], work: Path, baseline: Path | None = None
 ) -> list[Row]:
@@ -170,6 +188,7 @@ def rows_for(
             Row("baseline mplint cold", [*old, "--cache-dir", str(old_cache)],
                 before=lambda: shutil.rmtree(old_cache, ignore_errors=True)),
             Row("baseline mplint warm", [*old, "--cache-dir", str(old_cache)]),
+            *_buffer_rows("baseline ", old, target, old_cache, work),
             Row("baseline mplint --jobs 1, no cache", [*old, "--no-cache", "--jobs", "1"]),
         ]
     if "mplint" in tools:
@@ -177,6 +196,7 @@ def rows_for(
             Row("mplint cold", [*mplint, "--cache-dir", str(cache)],
                 before=lambda: shutil.rmtree(cache, ignore_errors=True)),
             Row("mplint warm", [*mplint, "--cache-dir", str(cache)]),
+            *_buffer_rows("", mplint, target, cache, work),
             Row("mplint --jobs 1, no cache", [*mplint, "--no-cache", "--jobs", "1"]),
             Row("mplint --jobs 2, no cache", [*mplint, "--no-cache", "--jobs", "2"]),
             # partial parsing switched off, for before/after in one run (docs/performance.md)
@@ -203,6 +223,16 @@ def rows_for(
             "--exit-zero", "--recursive=y", f"--ignore={','.join(SKIP)}", "--score=n",
             str(target)], slow=True))
     return rows
+
+
+def _buffer_rows(prefix: str, mplint: list[str], target: Path, cache: Path, work: Path) -> list[Row]:
+    """For one file (the editor rows): the file as an edited buffer on standard input, its project
+    in the cache (the warm row before it filled it), as an editor integration checks it."""
+    if target.is_dir():
+        return []
+    buffer, edit = edited(target, work)
+    command = [*mplint[:-2], "-", "--stdin-filename", str(target), "--exit-zero", "--cache-dir", str(cache)]
+    return [Row(f"{prefix}mplint - --stdin-filename, the buffer edited", command, before=edit, stdin=buffer)]
 
 
 def measured_env() -> dict[str, str]:
