@@ -16,6 +16,7 @@ import enum
 import functools
 import re
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 
 class Kind(enum.Enum):
@@ -330,8 +331,7 @@ _SUBMODULE_NAMES: dict[str, Kind] = {
 }
 
 
-@dataclass(frozen=True)
-class Family:
+class Family(NamedTuple):  # (cheaper to define than a dataclass: every run imports this module)
     """A package with the multiprocessing API."""
 
     root: str
