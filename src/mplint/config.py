@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 import sys
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Callable, Iterable, Mapping, NamedTuple
 
 from mplint.globs import Glob
@@ -27,13 +27,12 @@ def _is_glob_table(value: object) -> bool:
     return isinstance(value, dict) and all(_is_str_list(codes) for codes in value.values())
 
 
-@dataclass(frozen=True)
-class Option:
+class Option(NamedTuple):  # (cheaper to define than a dataclass: every run reads its settings)
     key: str
     type: str  # as a user would write it in TOML; shown in errors and in the docs
     default: Any
     doc: str
-    valid: Callable[[object], bool] = field(repr=False)
+    valid: Callable[[object], bool]
     holds_codes: bool = False  # values (or table values) are rule codes or prefixes
     #: what the command-line option of the same name does with the file's value: "replaces" or
     #: "adds to" it; None when there is no such option
