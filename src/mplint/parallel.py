@@ -93,10 +93,28 @@ def check_source(
 #: file it checks (the six sdists: 290 MiB against 170 MiB for the same files in one process)
 COLLECT_AFTER_CHARS = 128 * 1024
 _parsed_since_collection = 0
+_frozen = False
+
+
+def _freeze_what_lives() -> None:
+    """Once per process, before its first check: what lives then (the imported modules, their
+    tables, the run's own state) is moved out of the collector's sight (`gc.freeze`), so that a
+    full collection traverses only what the checks since made, not the whole heap again each
+    time (the six sdists, one process: 1.75 -> 1.0 s of full collections). What is frozen is
+    never collected: only the state at the first check is, once."""
+    global _frozen
+    if not _frozen:
+        _frozen = True
+        from mplint import engine
+
+        engine.enabled_rules(None)  # LibCST, the facts and every rule's module, imported first
+        gc.collect()
+        gc.freeze()
 
 
 def check_job(job: Job) -> Done:
     global _parsed_since_collection
+    _freeze_what_lives()
     project = Recorder() if job.record else job.project
     result, summary = check_source(
         job.text, job.path, job.codes, job.options, project=project, summarise=job.summarise, noqa=job.noqa,
