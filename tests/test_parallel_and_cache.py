@@ -168,3 +168,25 @@ def test_a_file_that_kills_its_worker_every_time_is_one_error(monkeypatch) -> No
     assert crashed.error is not None and "crashed" in crashed.error.message and crashed.error.internal
     others = [r for i, r in results.items() if NAMES[i] != "crash.py"]
     assert len(others) == 7 and all(r.error is None and r.findings for r in others)
+
+
+def _pid_batch(batch):
+    return [(job.index, FileResult(str(os.getpid())), None, None) for job in batch]
+
+
+def test_the_batches_of_one_run_share_its_worker_processes(monkeypatch) -> None:
+    # the summaries' batch and the checks' batch: each worker imports LibCST and the rules once
+    monkeypatch.setattr(parallel, "check_batch", _pid_batch)
+    with parallel.Workers(2) as workers:
+        first = {r.path for _i, r, _s, _a in parallel.run_jobs(_jobs(NAMES), workers)}
+        second = {r.path for _i, r, _s, _a in parallel.run_jobs(_jobs(NAMES), workers)}
+    assert str(os.getpid()) not in first and 1 <= len(first) <= 2 and second <= first
+
+
+def test_a_batch_after_a_crash_gets_new_workers(monkeypatch) -> None:
+    monkeypatch.setattr(parallel, "check_batch", _dying_batch)
+    with parallel.Workers(2) as workers:
+        crashed = {i: r for i, r, _s, _a in parallel.run_jobs(_jobs(NAMES), workers)}
+        again = {i: r for i, r, _s, _a in parallel.run_jobs(_jobs(NAMES[:-1]), workers)}
+    assert sorted(crashed) == list(range(len(NAMES))) and sorted(again) == list(range(len(NAMES) - 1))
+    assert all(r.error is None and r.findings for r in again.values())

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import gc
 import os
-from contextlib import contextmanager, suppress
+from contextlib import suppress
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Collection, Iterator
 
@@ -133,43 +133,83 @@ def check_batch(batch: list[Job]) -> list[Done]:
     return [check_job(job) for job in batch]
 
 
-def run_jobs(todo: list[Job], jobs: int) -> Iterator[Done]:
-    """Each job's (index, result), in no particular order."""
-    if jobs <= 1 or len(todo) < MIN_FILES_FOR_WORKERS:
+class Workers:
+    """The worker processes of one run, shared by its batches (the summaries' and the checks'):
+    started when a batch first needs them, each importing LibCST and the rules once, and shut
+    down when the run's `with` block ends (killed at once when it ends by an exception: an
+    interrupt, or the consumer giving up on the results; the executor's own `with` block would
+    first finish every queued job). A pool broken by a crash is replaced for the next batch."""
+
+    def __init__(self, jobs: int) -> None:
+        self.jobs = jobs
+        self._executor: ProcessPoolExecutor | None = None
+        self._size = 0
+
+    def executor(self, wanted: int | None = None) -> ProcessPoolExecutor:
+        """Running workers, at most `jobs`, as many as `wanted` when it is fewer (a pool smaller
+        than a later batch wants is replaced)."""
+        size = self.jobs if wanted is None else max(1, min(self.jobs, wanted))
+        if self._executor is not None and self._size < size:
+            self._executor.shutdown(wait=True)
+            self._executor = None
+        if self._executor is None:
+            from concurrent.futures import ProcessPoolExecutor
+
+            self._executor, self._size = ProcessPoolExecutor(max_workers=size, initializer=in_worker), size
+        return self._executor
+
+    def broken(self) -> None:
+        """Its workers crashed: the next batch starts new ones."""
+        if self._executor is not None:
+            self._executor.shutdown(wait=True)
+            self._executor = None
+
+    def __enter__(self) -> Workers:
+        return self
+
+    def __exit__(self, kind: object, error: object, traceback: object) -> None:
+        executor, self._executor = self._executor, None
+        if executor is None:
+            return
+        if kind is None:
+            executor.shutdown(wait=True)
+        else:
+            _kill(executor)
+
+
+def run_jobs(todo: list[Job], jobs: int | Workers) -> Iterator[Done]:
+    """Each job's (index, result), in no particular order: in worker processes when there are
+    enough jobs for more than one (`jobs`: how many, or the run's own `Workers`)."""
+    count = jobs.jobs if isinstance(jobs, Workers) else jobs
+    if count <= 1 or len(todo) < MIN_FILES_FOR_WORKERS:
         for job in todo:
             yield check_job(job)
         return
+    if isinstance(jobs, Workers):
+        yield from _run_batches(todo, jobs)
+        return
+    with Workers(min(count, len(todo))) as workers:
+        yield from _run_batches(todo, workers)
+
+
+def _run_batches(todo: list[Job], workers: Workers) -> Iterator[Done]:
     # imported here: multiprocessing and the executor cost a run that starts no worker 10 ms
     from concurrent.futures import as_completed
     from concurrent.futures.process import BrokenProcessPool
 
-    batches = _batches(todo, jobs * BATCHES_PER_WORKER)
+    batches = _batches(todo, workers.jobs * BATCHES_PER_WORKER)
     crashed: list[Job] = []
-    with _pool(min(jobs, len(batches))) as executor:
-        futures = {executor.submit(check_batch, batch): batch for batch in batches}
-        for future in as_completed(futures):
-            try:
-                yield from future.result()
-            except BrokenProcessPool:
-                crashed.extend(futures[future])
+    executor = workers.executor(len(batches))
+    futures = {executor.submit(check_batch, batch): batch for batch in batches}
+    for future in as_completed(futures):
+        try:
+            yield from future.result()
+        except BrokenProcessPool:
+            crashed.extend(futures[future])
+    if crashed:
+        workers.broken()
     for job in crashed:
         yield _check_alone(job)
-
-
-@contextmanager
-def _pool(workers: int) -> Iterator[ProcessPoolExecutor]:
-    """An executor whose workers are waited for when the block ends normally, and killed at once
-    when it ends by an exception (an interrupt, or the consumer giving up on the results): the
-    executor's own `with` block would first finish every queued job."""
-    from concurrent.futures import ProcessPoolExecutor
-
-    executor = ProcessPoolExecutor(max_workers=workers, initializer=in_worker)
-    try:
-        yield executor
-    except BaseException:
-        _kill(executor)
-        raise
-    executor.shutdown(wait=True)
 
 
 def _kill(executor: ProcessPoolExecutor) -> None:
@@ -199,8 +239,8 @@ def _check_alone(job: Job) -> Done:
     from concurrent.futures.process import BrokenProcessPool
 
     try:
-        with _pool(1) as executor:
-            return executor.submit(check_job, job).result()
+        with Workers(1) as alone:
+            return alone.executor().submit(check_job, job).result()
     except BrokenProcessPool:
         message = "mplint's worker process crashed while checking this file; please report it"
         return job.index, FileResult(job.path, error=FileError(job.path, message, internal=True)), None, None

@@ -21,7 +21,7 @@ if TYPE_CHECKING:  # the project-wide analysis and the workers: imported when a 
     from mplint.cache import Cache
     from mplint.config import Settings
     from mplint.options import RuleOptions
-    from mplint.parallel import Job
+    from mplint.parallel import Job, Workers
     from mplint.project.session import File, Session
     from mplint.project.told import ProjectFacts
 
@@ -197,7 +197,7 @@ def _as_bytes(source: bytes | str) -> bytes:
 def summarise_project(
     session: Session,
     options: RuleOptions,
-    jobs: int,
+    jobs: int | Workers,
     cache: Cache | None,
     named: Sequence[tuple[str, SourceFile, frozenset[str], bool]] = (),
     noqa: bool = True,
@@ -331,7 +331,7 @@ def _check_with_project(
     """Fill `slots` (by the index of each file in `files`) with the results that the project or
     a parse decides: the project explored, summarised and linked, then each named file told what
     its project says, looked up in the cache, else checked."""
-    from mplint.parallel import Job, available_cpus, run_jobs
+    from mplint.parallel import Job, Workers, available_cpus, run_jobs
     from mplint.project.session import Session
 
     jobs = jobs or available_cpus()
@@ -340,39 +340,40 @@ def _check_with_project(
         session.add(path, source, uses_api)
     session.explore(apis.may_contain_findings)
     session.add_conftests(apis.may_contain_findings)
-    summarise_project(session, settings.rule_options, jobs, cache, named, fixes=fixes)
+    with Workers(jobs) as workers:  # one set of worker processes for both batches
+        summarise_project(session, settings.rule_options, workers, cache, named, fixes=fixes)
 
-    todo: list[Job] = []
-    keys: dict[int, str] = {}
-    index_of = {path: index for index, path in enumerate(files)}
-    for path, source, codes, uses_api in named:
-        index = index_of[path]
-        project = session.facts_for(path).only_for(codes)
-        settled, result = _standing(session, path, uses_api, project)
-        if settled:
-            if result is not None:
-                slots[index] = result
-            continue
-        if cache is not None:
-            slots[index] = cache.get(cache.key(source.digest, path, codes, settings.rule_options, project.digest()), path,
-                                     fixes)
-            if slots[index] is not None:
+        todo: list[Job] = []
+        keys: dict[int, str] = {}
+        index_of = {path: index for index, path in enumerate(files)}
+        for path, source, codes, uses_api in named:
+            index = index_of[path]
+            project = session.facts_for(path).only_for(codes)
+            settled, result = _standing(session, path, uses_api, project)
+            if settled:
+                if result is not None:
+                    slots[index] = result
                 continue
-            source.data()  # read now if it was not: the key must be that of the bytes checked
-            keys[index] = cache.key(source.digest, path, codes, settings.rule_options, project.digest())
-        slots[index] = None
-        data = source.data()
-        if isinstance(data, FileResult):  # it went away since
-            slots[index] = data
-            continue
-        todo.append(Job(index, path, data, codes, settings.rule_options, project, fixes=fixes))
+            if cache is not None:
+                key = cache.key(source.digest, path, codes, settings.rule_options, project.digest())
+                slots[index] = cache.get(key, path, fixes)
+                if slots[index] is not None:
+                    continue
+                source.data()  # read now if it was not: the key must be that of the bytes checked
+                keys[index] = cache.key(source.digest, path, codes, settings.rule_options, project.digest())
+            slots[index] = None
+            data = source.data()
+            if isinstance(data, FileResult):  # it went away since
+                slots[index] = data
+                continue
+            todo.append(Job(index, path, data, codes, settings.rule_options, project, fixes=fixes))
 
-    for done, (index, result, _summary, _asked) in enumerate(run_jobs(todo, jobs), start=1):
-        slots[index] = result
-        if cache is not None and not (result.error is not None and result.error.internal):
-            cache.put(keys[index], result)
-        if progress is not None:
-            progress(done, len(todo))
+        for done, (index, result, _summary, _asked) in enumerate(run_jobs(todo, workers), start=1):
+            slots[index] = result
+            if cache is not None and not (result.error is not None and result.error.internal):
+                cache.put(keys[index], result)
+            if progress is not None:
+                progress(done, len(todo))
 
 
 def _prefiltered(source: SourceFile, path: str, codes: frozenset[str]) -> FileResult | None:
