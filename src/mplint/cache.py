@@ -215,6 +215,20 @@ class Cache:
     def put(self, key: str, result: FileResult) -> None:
         self._write(key, _result_data(result))
 
+    def get_data(self, key: str) -> object:
+        """An entry's JSON as it was written (None: missing or unreadable): the project memo's."""
+        try:
+            return _read_json(self._entry(key))
+        except (OSError, ValueError, RecursionError):
+            return None
+
+    def put_data(self, key: str, data: object) -> None:
+        self._write(key, data)
+
+    #: a result as an entry holds it, and back (None: not what `result_data` writes)
+    result_data = staticmethod(_result_data)
+    result_of = staticmethod(_result)
+
     def _write(self, key: str, data: object) -> None:
         if not self._usable:
             return

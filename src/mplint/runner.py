@@ -22,6 +22,7 @@ if TYPE_CHECKING:  # the project-wide analysis and the workers: imported when a 
     from mplint.config import Settings
     from mplint.options import RuleOptions
     from mplint.parallel import Job, Workers
+    from mplint.project.memo import Outcome
     from mplint.project.session import File, Session
     from mplint.project.told import ProjectFacts
 
@@ -234,6 +235,8 @@ def summarise_project(
                         summarise=file.path in summarised, record=True, noqa=filtered, fixes=fixes))
     for index, result, summary, asked in run_jobs(todo, jobs):
         file = files[index]
+        if asked is None or (result.error is not None and result.error.internal):
+            session.complete = False  # what it gave is not kept: nor is what the project tells
         if asked is None:  # its worker crashed: that is its result, and it has no summary
             if file.path in summarised:
                 session.summaries[file.path] = None
@@ -245,6 +248,38 @@ def summarise_project(
         if cache is not None and not (result.error is not None and result.error.internal):
             cache.put_local(keys[file.path], local)
     session.link()
+
+
+def project_outcomes(
+    session: Session,
+    options: RuleOptions,
+    jobs: int | Workers,
+    cache: Cache | None,
+    named: Sequence[tuple[str, SourceFile, frozenset[str], bool]],
+    fixes: bool = True,
+) -> dict[str, Outcome]:
+    """What the project decides for each named file (`project/memo.py`): from the memo when
+    nothing the link starts from changed, else summarised and linked (and memoised); `fixes`
+    as for `summarise_project` (a memo made without fixes serves only runs that show none)."""
+    from mplint.project.memo import LinkMemo, Outcome
+    from mplint.project.told import NO_PROJECT_FACTS
+
+    memo = LinkMemo(cache, options, fixes=fixes) if cache is not None else None
+    key = ""
+    if memo is not None:
+        key = memo.key(session, [(path, codes, uses_api) for path, _, codes, uses_api in named])
+        found = memo.get(key, session.projects.folders)
+        if found is not None and found.keys() == {path for path, _, _, _ in named}:
+            return found
+    summarise_project(session, options, jobs, cache, named, fixes=fixes)
+    outcomes = {}
+    for path, _source, codes, uses_api in named:
+        project = session.facts_for(path).only_for(codes)
+        settled, result = _standing(session, path, uses_api, project)
+        outcomes[path] = Outcome(settled, result, NO_PROJECT_FACTS if settled else project)
+    if memo is not None and session.complete:
+        memo.put(key, session.projects.folders, outcomes)
+    return outcomes
 
 
 def _keep(session: Session, file: File, local: Local, summarised: bool, named: bool) -> None:
@@ -341,19 +376,19 @@ def _check_with_project(
     session.explore(apis.may_contain_findings)
     session.add_conftests(apis.may_contain_findings)
     with Workers(jobs) as workers:  # one set of worker processes for both batches
-        summarise_project(session, settings.rule_options, workers, cache, named, fixes=fixes)
+        outcomes = project_outcomes(session, settings.rule_options, workers, cache, named, fixes=fixes)
 
         todo: list[Job] = []
         keys: dict[int, str] = {}
         index_of = {path: index for index, path in enumerate(files)}
         for path, source, codes, uses_api in named:
             index = index_of[path]
-            project = session.facts_for(path).only_for(codes)
-            settled, result = _standing(session, path, uses_api, project)
-            if settled:
-                if result is not None:
-                    slots[index] = result
+            outcome = outcomes[path]
+            if outcome.settled:
+                if outcome.result is not None:
+                    slots[index] = outcome.result
                 continue
+            project = outcome.project
             if cache is not None:
                 key = cache.key(source.digest, path, codes, settings.rule_options, project.digest())
                 slots[index] = cache.get(key, path, fixes)

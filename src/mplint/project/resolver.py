@@ -107,6 +107,10 @@ class Folders:
             found = self._dirs[path] = os.path.isdir(path)
         return found
 
+    def seen(self) -> tuple[dict[str, frozenset[str]], dict[str, bool]]:
+        """Every listing read and every "is it a folder?" answered so far."""
+        return dict(self._entries), dict(self._dirs)
+
     def is_package(self, folder: str) -> bool:
         return "__init__.py" in self.entries(folder)
 
@@ -222,6 +226,10 @@ class Projects:
         self._by_root: dict[str, Project] = {}
         self._root_of: dict[str, str] = {}
         self._start = os.path.abspath(start) if start else None
+
+    def by_root(self) -> dict[str, Project]:
+        """The projects found so far, by root."""
+        return dict(self._by_root)
 
     def for_path(self, path: str) -> Project:
         folder = os.path.dirname(os.path.abspath(path))

@@ -67,6 +67,9 @@ class Session:
         #: each named test module -> the conftest.py files pytest loads for it, outermost first
         self.conftests: dict[str, list[str]] = {}
         self._linked: Linked | None = None
+        #: every module's result and summary was kept in the cache (none crashed): what the
+        #: link tells the named files may be memoised (`memo.py`)
+        self.complete = True
 
     def add(
         self, path: str, source: SourceFile | bytes, uses_api: bool, named: bool = True, reached: bool = False

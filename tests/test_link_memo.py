@@ -1,0 +1,247 @@
+"""The memo of what the project tells each named file (`project/memo.py`): a warm run with nothing
+changed reads it instead of every module's summary, and anything the link starts from that
+changes (a module changed, added, removed or renamed, a folder listing, `src`, the selected
+rules) is a miss that gives the right findings; a damaged memo is ignored without a word."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+from console import assert_no_traceback, mplint, write
+from mplint import runner
+from mplint.cache import Cache
+from mplint.config import CommandLine, load_settings
+from mplint.project.memo import facts_json, facts_of
+
+HOUR_NS = 3600 * 10**9
+FIXTURES = Path(__file__).parent / "fixtures" / "projects"
+
+RUN = "from app import jobs\n\njobs.run_all()\n"
+JOBS = (
+    "import multiprocessing\n"
+    "\n"
+    "\n"
+    "def run_all():\n"
+    "    with multiprocessing.Pool(2) as pool:\n"
+    "        return pool.map(abs, [1, -2])\n"
+)
+JOBS_IDLE = "import multiprocessing\n\n\ndef run_all():\n    return [abs(x) for x in (1, -2)]\n"
+
+
+def _project(root: Path, files: dict[str, str] | None = None) -> Path:
+    write(root, {"pyproject.toml": "[project]\nname = 'p'\n", "run.py": RUN, "app/__init__.py": "",
+                 "app/jobs.py": JOBS, **(files or {})})
+    _age_all(root)
+    return root
+
+
+def _age_all(root: Path) -> None:
+    """Older than the stat index's racy window, so that the index serves every file."""
+    for path in root.rglob("*"):
+        if path.is_file():
+            status = path.stat()
+            os.utime(path, ns=(status.st_atime_ns, status.st_mtime_ns - HOUR_NS))
+
+
+class _Counted:
+    """`lint_paths` in this process, counting the runs that summarised and linked the project."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch, cache: Path) -> None:
+        self.linked = 0
+        self.cache = cache
+        real = runner.summarise_project
+
+        def counting(*args, **kwargs):
+            self.linked += 1
+            return real(*args, **kwargs)
+
+        monkeypatch.setattr(runner, "summarise_project", counting)
+
+    def __call__(self, root: Path, codes: frozenset[str] | None = None) -> list[tuple[str, int, str]]:
+        settings = load_settings(CommandLine(), cwd=str(root))
+        if codes is not None:
+            settings = type(settings)(**{**settings.__dict__, "enabled": codes})
+        run = runner.lint_paths([str(root)], settings, cache=Cache(self.cache))
+        return [(os.path.relpath(f.path, root), f.line, f.code) for f in run.findings]
+
+
+FOUND = [("run.py", 3, "MPL001")]
+
+
+def test_a_warm_run_with_nothing_changed_does_not_link(tmp_path: Path, monkeypatch) -> None:
+    root = _project(tmp_path / "p")
+    run = _Counted(monkeypatch, tmp_path / "cache")
+    assert run(root) == FOUND and run.linked == 1
+    assert run(root) == FOUND and run.linked == 1  # served by the memo
+
+
+def test_a_changed_module_is_a_miss(tmp_path: Path, monkeypatch) -> None:
+    root = _project(tmp_path / "p")
+    run = _Counted(monkeypatch, tmp_path / "cache")
+    assert run(root) == FOUND
+    (root / "app" / "jobs.py").write_text(JOBS_IDLE)
+    _age_all(root)  # only its size and time tell the change
+    assert run(root) == [] and run.linked == 2
+    (root / "app" / "jobs.py").write_text(JOBS)
+    _age_all(root)
+    assert run(root) == FOUND and run.linked == 2  # as the first run saw it: its memo stands
+
+
+def test_an_added_module_is_a_miss(tmp_path: Path, monkeypatch) -> None:
+    root = _project(tmp_path / "p", {"run.py": "from app import tasks\n\ntasks.run_all()\n"})
+    run = _Counted(monkeypatch, tmp_path / "cache")
+    assert run(root) == []  # app.tasks is nowhere: unknown, silent
+    write(root, {"app/tasks.py": JOBS})
+    _age_all(root)
+    assert run(root) == FOUND and run.linked == 2
+
+
+def test_a_removed_module_is_a_miss(tmp_path: Path, monkeypatch) -> None:
+    root = _project(tmp_path / "p")
+    run = _Counted(monkeypatch, tmp_path / "cache")
+    assert run(root) == FOUND
+    (root / "app" / "jobs.py").unlink()
+    assert run(root) == [] and run.linked == 2
+
+
+def test_a_renamed_folder_is_a_miss(tmp_path: Path, monkeypatch) -> None:
+    root = _project(tmp_path / "p")
+    run = _Counted(monkeypatch, tmp_path / "cache")
+    assert run(root) == FOUND
+    (root / "app").rename(root / "application")
+    assert run(root) == [] and run.linked == 2
+    (root / "application").rename(root / "app")
+    assert run(root) == FOUND and run.linked == 2  # as the first run saw it: its memo stands
+
+
+def test_a_changed_folder_listing_is_a_miss(tmp_path: Path, monkeypatch) -> None:
+    """No module of the run changes, but a folder the resolver listed does: the memo is not
+    trusted (here the answer stays the same)."""
+    root = _project(tmp_path / "p")
+    run = _Counted(monkeypatch, tmp_path / "cache")
+    assert run(root) == FOUND
+    (root / "app" / "notes.txt").write_text("not a module\n")
+    assert run(root) == FOUND and run.linked == 2
+    assert run(root) == FOUND and run.linked == 2  # and memoised again
+
+
+def test_a_package_that_shadows_a_module_is_a_miss(tmp_path: Path, monkeypatch) -> None:
+    """`app/jobs/__init__.py` wins over `app/jobs.py`, as Python's import system has it."""
+    root = _project(tmp_path / "p")
+    run = _Counted(monkeypatch, tmp_path / "cache")
+    assert run(root) == FOUND
+    write(root, {"app/jobs/__init__.py": JOBS_IDLE})
+    _age_all(root)
+    assert run(root) == [] and run.linked == 2
+
+
+def test_the_selected_rules_key_the_memo(tmp_path: Path, monkeypatch) -> None:
+    root = _project(tmp_path / "p")
+    run = _Counted(monkeypatch, tmp_path / "cache")
+    assert run(root) == FOUND
+    assert run(root, frozenset({"MPL002"})) == [] and run.linked == 2
+    assert run(root) == FOUND and run.linked == 2  # the first memo still stands
+
+
+def test_the_src_setting_keys_the_memo(tmp_path: Path) -> None:
+    """`[tool.mplint] src` moves the source roots: the CLI in a subprocess, each answer right."""
+    root = tmp_path / "p"
+    write(root, {"pyproject.toml": "[project]\nname = 'p'\n", "bin/run.py": RUN,
+                 "lib/app/__init__.py": "", "lib/app/jobs.py": JOBS})
+    _age_all(root)
+    cache = str(tmp_path / "cache")
+
+    def codes() -> list[str]:
+        done = mplint("--cache-dir", cache, "--format", "json", ".", cwd=root)
+        assert_no_traceback(done)
+        return [f["code"] for f in json.loads(done.stdout)]
+
+    assert codes() == []  # lib/ is not a source root: `app` is unknown
+    (root / "pyproject.toml").write_text("[project]\nname = 'p'\n\n[tool.mplint]\nsrc = ['lib']\n")
+    assert codes() == ["MPL001"]
+    assert codes() == ["MPL001"]
+    (root / "pyproject.toml").write_text("[project]\nname = 'p'\n")
+    assert codes() == []
+
+
+def _memo_entries(cache: Path) -> list[Path]:
+    found = []
+    for entry in cache.glob("??/*.json"):
+        data = json.loads(entry.read_text())
+        if isinstance(data, dict) and "folders" in data:
+            found.append(entry)
+    return found
+
+
+@pytest.mark.parametrize("damage", [b"{not json", b'{"format": "1", "folders": {}, "dirs": {}, "files": {"x": 1}}',
+                                    b"[" * 100_000, b"null"])
+def test_a_damaged_memo_is_ignored_without_a_word(tmp_path: Path, damage: bytes) -> None:
+    root = _project(tmp_path / "p")
+    cache = tmp_path / "cache"
+    first = mplint("--cache-dir", str(cache), ".", cwd=root)
+    assert first.returncode == 1 and "run.py:3:" in first.stdout
+    entries = _memo_entries(cache)
+    assert len(entries) == 1
+    entries[0].write_bytes(damage)
+    again = mplint("--cache-dir", str(cache), ".", cwd=root)
+    assert_no_traceback(again)
+    assert (again.returncode, again.stdout, again.stderr) == (first.returncode, first.stdout, first.stderr)
+    assert len(_memo_entries(cache)) == 1  # written again whole
+
+
+def test_a_memo_whose_facts_were_tampered_with_is_ignored(tmp_path: Path, monkeypatch) -> None:
+    root = _project(tmp_path / "p")
+    run = _Counted(monkeypatch, tmp_path / "cache")
+    assert run(root) == FOUND
+    (entry,) = _memo_entries(tmp_path / "cache")
+    data = json.loads(entry.read_text())
+    told = next(facts for _settled, _result, facts in data["files"].values() if facts is not None)
+    told["starts"] = {"x": [["f()", "a.py", "one"]]}  # a line that is not a number
+    entry.write_text(json.dumps(data))
+    assert run(root) == FOUND and run.linked == 2
+
+
+def test_what_a_file_is_told_reads_back_as_it_was(tmp_path: Path) -> None:
+    """Every named file of every project fixture: its project facts through the memo's JSON are
+    equal, with the same digest (which keys its result)."""
+    from mplint.project.session import Session
+
+    told = 0
+    for project in sorted(p for p in FIXTURES.iterdir() if p.is_dir()):
+        settings = load_settings(CommandLine(), cwd=str(project))
+        session = Session()
+        named = []
+        for path in runner.discover([str(project)], settings.is_excluded).files:
+            source = runner.SourceFile(path, runner.read_source)
+            session.add(path, source, True)
+            named.append((path, source, settings.codes_for(path), True))
+        session.explore(runner.apis.may_contain_findings)
+        session.add_conftests(runner.apis.may_contain_findings)
+        runner.summarise_project(session, settings.rule_options, 1, None, named)
+        for path, _, codes, _ in named:
+            facts = session.facts_for(path).only_for(codes)
+            again = facts_of(json.loads(json.dumps(facts_json(facts))))
+            assert again == facts and again.digest() == facts.digest(), path
+            told += bool(facts)
+    assert told >= 10  # the test can fail: many files are told something
+
+
+def test_the_memo_of_each_fixture_project_gives_its_findings(tmp_path: Path, monkeypatch) -> None:
+    from mplint.rules import all_rules
+
+    codes = frozenset(rule.code for rule in all_rules())
+    found = 0
+    for project in sorted(p for p in FIXTURES.iterdir() if p.is_dir()):
+        root = tmp_path / project.name
+        shutil.copytree(project, root)
+        _age_all(root)
+        run = _Counted(monkeypatch, tmp_path / "cache" / project.name)
+        cold = run(root, codes)
+        assert run(root, codes) == cold and run.linked == 1, project.name
+        found += len(cold)
+    assert found >= 20
