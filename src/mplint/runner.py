@@ -277,7 +277,7 @@ def project_outcomes(
         project = session.facts_for(path).only_for(codes)
         settled, result = _standing(session, path, uses_api, project)
         outcomes[path] = Outcome(settled, result, NO_PROJECT_FACTS if settled else project)
-    if memo is not None and session.complete:
+    if memo is not None and session.summaries and session.complete:  # no summary, no link to skip
         memo.put(key, session.projects.folders, outcomes)
     return outcomes
 
