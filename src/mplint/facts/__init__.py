@@ -472,6 +472,18 @@ class ModuleFacts:
         name = self.project_call(site)
         return self.project.threads.get(name) if name is not None else None
 
+    def project_thread_arg(self, site: CallSite) -> tuple[int, str, Chain] | None:
+        """For a call into another module that starts the thread it is handed and returns with it
+        running: the parameter's position and name, and the chain to the start."""
+        name = self.project_call(site)
+        return self.project.thread_args.get(name) if name is not None else None
+
+    def project_thread_maker(self, site: CallSite) -> tuple[bool, Chain] | None:
+        """For a call into another module that makes the thread it returns: whether it is
+        running already, and the chain to its start (else to its creation)."""
+        name = self.project_call(site)
+        return self.project.thread_makers.get(name) if name is not None else None
+
     def project_setter(self, site: CallSite) -> Chain | None:
         """The chain by which a call into another module calls `set_start_method(...)` (without
         `force=True`, where nothing there copes with a method set before)."""

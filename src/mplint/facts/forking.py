@@ -10,7 +10,9 @@ program's own* is a `threading.Thread` (or `Timer`, or a subclass) after `start(
 `shutdown()` (not `wait=False`) or the end of its `with` block. multiprocessing's own helper
 threads (a pool's handlers, a queue's feeder) are not the program's and are not counted.
 A call of a function of another module of the project that leaves a thread running
-(`ProjectFacts.threads`) starts one too. The order is the one `facts/order.py` gives.
+(`ProjectFacts.threads`) starts one too, as does one that starts the thread it is handed
+(`thread_args`) or makes and returns a thread already started (`thread_makers`); a thread such a
+function returns unstarted starts at its `start()`. The order is the one `facts/order.py` gives.
 """
 
 from __future__ import annotations
@@ -66,29 +68,74 @@ class Forking:
         """Each fork that happens while a thread of the program's own is running, once, with the
         first such thread's start."""
         facts = self._facts
-        if not any(self.fork_at(s) for s in facts.calls) or not any(
-            self.thread_started(s) or facts.project_threads(s) for s in facts.calls
-        ):
+        if not any(self.fork_at(s) for s in facts.calls) or not any(self.begins(s) for s in facts.calls):
             return []
         found: dict[cst.Call, ForkWithThreads] = {}
         for root, steps in facts.order.roots():
-            running: dict[cst.Call, CallSite] = {}
+            running: dict[cst.Call, tuple[CallSite, Chain | None]] = {}
             for step in steps:
                 for stopped in self.threads_stopped(step):
                     running.pop(stopped, None)
                 site = step.site
                 if site is None:
                     continue
-                started = self.thread_started(site)
-                if started is None and facts.project_threads(site) is not None:
-                    started = site.node  # a function of another module leaves it running
-                if started is not None:
-                    running.setdefault(started, site)
+                begun = self.begins(site)
+                if begun is not None:
+                    running.setdefault(begun[0], (site, begun[1]))
                 fork = self.fork_at(site)
                 if fork is not None and running and site.node not in found:
-                    first = next(iter(running.values()))
-                    found[site.node] = ForkWithThreads(fork, first, root, facts.project_threads(first))
+                    first, via = next(iter(running.values()))
+                    found[site.node] = ForkWithThreads(fork, first, root, via)
         return list(found.values())
+
+    def begins(self, site: CallSite) -> tuple[cst.Call, Chain | None] | None:
+        """The thread a call starts: the creation that stands for it while it runs (the call
+        itself for a thread another module leaves running), and the chain when another module of
+        the project starts it (`ProjectFacts`: it leaves one running, starts the thread it is
+        handed, or makes and returns one already started)."""
+        started = self.thread_started(site)
+        if started is not None:
+            return started, None
+        facts = self._facts
+        if not facts.project:
+            return None
+        chain = facts.project_threads(site)
+        if chain is not None:
+            return site.node, chain
+        handed = facts.project_thread_arg(site)
+        if handed is not None:
+            position, parameter, chain = handed
+            given = argument(site.node, position, parameter)
+            thread = facts.received.instance_of(given, site.scope) if given is not None else None
+            if thread is not None and thread.kind in _THREADS and thread.creation is not None:
+                return thread.creation, chain
+            made = self.made_elsewhere(given, site.scope) if given is not None else None
+            if made is not None:
+                return made, chain
+        maker = facts.project_thread_maker(site)
+        if maker is not None and maker[0]:
+            return site.node, maker[1]
+        func = site.node.func
+        if isinstance(func, cst.Attribute) and func.attr.value == "start":
+            made = self.made_elsewhere(func.value, site.scope)
+            if made is not None:
+                return made, None
+        return None
+
+    def made_elsewhere(self, expr: cst.BaseExpression, scope: Scope) -> cst.Call | None:
+        """The call of another module's function that made the thread `expr` is (`make()` in
+        `make().start()`, or the one value of the name `thread = make()`)."""
+        if not self._facts.project:
+            return None
+        if isinstance(expr, cst.Name):
+            values = self._facts.values.bound_values(expr, scope)
+            if values is None or len(values) != 1:
+                return None
+            expr, scope = values[0]
+        site = self._sites.get(expr) if isinstance(expr, cst.Call) else None
+        if site is None or self._facts.project_thread_maker(site) is None:
+            return None
+        return site.node
 
     # --- what a step does -------------------------------------------------------------------
 
@@ -146,9 +193,10 @@ class Forking:
         if site is None or not isinstance(site.node.func, cst.Attribute):
             return []
         owner = self._facts.received.instance_of(site.node.func.value, site.scope)
-        if owner is None:
-            return []
         method = site.node.func.attr.value
+        if owner is None:
+            made = self.made_elsewhere(site.node.func.value, site.scope) if method == "join" else None
+            return [made] if made is not None else []
         if (
             (method == "join" and owner.kind in (*_THREADS, Kind.THREAD_POOL))
             or (method == "terminate" and owner.kind is Kind.THREAD_POOL)

@@ -291,7 +291,7 @@ class Linked:
         summary = module.summary
         told: dict[str, Any] = {
             "starts": {}, "threads": {}, "sets_method": {}, "work": {}, "changes": {},
-            "self_changes": {}, "imported_state": {}, "in_child": {},
+            "self_changes": {}, "imported_state": {}, "in_child": {}, "thread_args": {}, "thread_makers": {},
         }
         handed = {h[0] for h in summary.handed}
         # what workers call, and what is handed over: only there are work and changes asked
@@ -309,6 +309,8 @@ class Linked:
                     continue  # threads matter only to a fork by choice
                 if node in links:
                     told[field_][target] = self.chain(node, links)
+            if summary.forks or pinned == "fork":
+                self._thread_objects(node, target, told)
             if target not in asked:
                 continue
             changes = tuple(sorted(
@@ -339,6 +341,18 @@ class Linked:
         if not pinned and not any(told.values()):
             return NO_PROJECT_FACTS
         return ProjectFacts(start_method=pinned, package=module.ref.package_name, **told)
+
+    def _thread_objects(self, node: Node, target: str, told: dict[str, Any]) -> None:
+        """What a function does with a thread object: starts the one it is handed, makes the
+        one it returns (threads matter only to a fork by choice)."""
+        function = self._functions_index[node]
+        where = self._shown(node[0])
+        if function.starts_handed is not None:
+            position, parameter, line, text = function.starts_handed
+            told["thread_args"][target] = (position, parameter, (self._step(node), (text, where, line)))
+        if function.returns_thread is not None:
+            line, text, started = function.returns_thread
+            told["thread_makers"][target] = (started, (self._step(node), (text, where, line)))
 
     def _self_changes(self, node: Node) -> tuple[tuple[str, Chain], ...]:
         """The attributes of `self` that a method (with the methods of its class it calls) sets."""

@@ -144,6 +144,9 @@ def facts_json(facts: ProjectFacts) -> dict[str, Any]:
     data["imported_state"] = dict(facts.imported_state)
     data["changes"] = {name: [[chain, state] for chain, state in found] for name, found in facts.changes.items()}
     data["self_changes"] = {name: [[attr, chain] for attr, chain in found] for name, found in facts.self_changes.items()}
+    data["thread_args"] = {name: [position, parameter, chain] for name, (position, parameter, chain)
+                           in facts.thread_args.items()}
+    data["thread_makers"] = {name: [started, chain] for name, (started, chain) in facts.thread_makers.items()}
     data["work"] = {
         name: {"blocking": [[text, waits, chain] for text, waits, chain in work.blocking],
                **{field: getattr(work, field) for field in _WORK_TEXTS}}
@@ -154,7 +157,8 @@ def facts_json(facts: ProjectFacts) -> dict[str, Any]:
 
 def facts_of(data: object) -> ProjectFacts:
     """Raises ValueError unless `data` is what `facts_json` writes."""
-    fields = {*_CHAINS, "start_method", "package", "imported_state", "changes", "self_changes", "work"}
+    fields = {*_CHAINS, "start_method", "package", "imported_state", "changes", "self_changes", "work",
+              "thread_args", "thread_makers"}
     if not isinstance(data, dict) or set(data) != fields:
         raise ValueError("not project facts")
     told: dict[str, Any] = {name: {_text(k): _chain(v) for k, v in _table(data[name])} for name in _CHAINS}
@@ -170,6 +174,14 @@ def facts_of(data: object) -> ProjectFacts:
         for k, v in _table(data["self_changes"])
     }
     told["work"] = {_text(k): _work(v) for k, v in _table(data["work"])}
+    told["thread_args"] = {
+        _text(k): (_line(position), _text(parameter), _chain(chain))
+        for k, (position, parameter, chain) in ((k, _row(v, 3)) for k, v in _table(data["thread_args"]))
+    }
+    told["thread_makers"] = {
+        _text(k): (_flag(started), _chain(chain))
+        for k, (started, chain) in ((k, _row(v, 2)) for k, v in _table(data["thread_makers"]))
+    }
     facts = ProjectFacts(**told)
     return facts if facts else NO_PROJECT_FACTS
 
@@ -192,6 +204,18 @@ def _rows(data: object, width: int) -> list[list[Any]]:
     if not isinstance(data, list) or not all(isinstance(row, list) and len(row) == width for row in data):
         raise ValueError("not a list of rows")
     return data
+
+
+def _row(data: object, width: int) -> list[Any]:
+    if not isinstance(data, list) or len(data) != width:
+        raise ValueError("not a row")
+    return data
+
+
+def _flag(value: object) -> bool:
+    if type(value) is not bool:
+        raise ValueError("not a flag")
+    return value
 
 
 def _chain(data: object) -> Chain:

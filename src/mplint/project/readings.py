@@ -52,6 +52,8 @@ def summarise(facts: ModuleFacts) -> Summary:
         function.work = _own_work(facts, workloads, info)
         function.changes = _changes(facts, info)
         function.threads = _threads_left_running(facts, info) if info.node in threaded else None
+        function.starts_handed = _starts_handed(facts, info)
+        function.returns_thread = _returns_thread(facts, info) if info.node in threaded else None
         function.child = info.node in child
         function.in_thread = info.node in in_thread
         summary.functions[key] = function
@@ -216,6 +218,59 @@ def _threads_left_running(facts: ModuleFacts, info: FunctionInfo) -> tuple[int, 
         return None
     site = next(iter(running.values()))
     return facts.line_of(site.node), facts.call_text(site.node)
+
+
+_THREAD_OBJECTS = frozenset({apis.Kind.THREAD, apis.Kind.THREAD_PROCESS})
+
+
+def _starts_handed(facts: ModuleFacts, info: FunctionInfo) -> tuple[int, str, int, str] | None:
+    """A thread the function is handed (a parameter of a plain function) and starts in its own
+    body, joining it nowhere there, and returning nothing (the caller could stop what it got)."""
+    if info.cls is not None or info.yields or any(r.value is not None for r in info.returns):
+        return None
+    position = {p.name.value: index for index, p in enumerate(info.node.params.params)}
+    found = None
+    for site in info.calls:
+        func = site.node.func
+        if site.scope is not info.scope or not isinstance(func, cst.Attribute) or not isinstance(func.value, cst.Name):
+            continue
+        name = func.value.value
+        bound = facts.names.lookup(name, site.scope) if name in position else None
+        if bound is None or bound[0] is not info.scope or not all(isinstance(b.node, cst.Param) for b in bound[1]):
+            continue
+        if func.attr.value != "start":
+            return None  # joined, or handed on: what becomes of it is not known here
+        if found is None:
+            found = (position[name], name, facts.line_of(site.node), facts.call_text(site.node))
+    return found
+
+
+def _returns_thread(facts: ModuleFacts, info: FunctionInfo) -> tuple[int, str, bool] | None:
+    """The one thread every `return` of the function gives, made in the function: whether it is
+    running when the function returns (started, not joined), with the line and text of its start,
+    else of its creation."""
+    if info.yields or not info.returns or any(r.value is None for r in info.returns):
+        return None
+    made = set()
+    for statement in info.returns:
+        instance = facts.values.instance_of(statement.value, info.scope)  # type: ignore[arg-type]
+        if instance is None or instance.kind not in _THREAD_OBJECTS or instance.creation is None:
+            return None
+        made.add(instance.creation)
+    if len(made) != 1:
+        return None
+    creation = made.pop()
+    if facts.statements.owner(creation) is not info.node:
+        return None  # made elsewhere: a thread of the module's, which its own check follows
+    forking = facts.forking
+    start = None
+    for step in facts.order.run(info):
+        if creation in forking.threads_stopped(step):
+            return None  # joined before it is returned: it no longer runs, nor can it start
+        if step.site is not None and forking.thread_started(step.site) is creation:
+            start = start or step.site.node
+    shown = start if start is not None else creation
+    return facts.line_of(shown), facts.call_text(shown), start is not None
 
 
 def _thread_workers(facts: ModuleFacts) -> set[cst.FunctionDef]:

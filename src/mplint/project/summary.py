@@ -7,7 +7,8 @@ processes itself (if it does), and the functions it calls, each either a functio
 Module-level names bound by imports are kept too, so that a package's `__init__.py` that
 re-exports `from .cli import main` is seen through.
 
-What the other modules ask of a function besides: the threads it leaves running when it returns,
+What the other modules ask of a function besides: the threads it leaves running when it returns
+(also one it is handed and starts, and the one it makes and returns),
 the `set_start_method(...)` it calls (without `force=True`), its own work (`Work`: the blocking
 calls, and why the work may be heavy or unknown, as `facts/workload.py` judges it) and the module
 state it changes (`Change`: a module-level value of its module, `self` in a method, or an
@@ -24,7 +25,7 @@ from typing import Any
 CONFTEST = "conftest.py"
 KNOWN_METHODS = ("fork", "spawn", "forkserver")
 LOCAL = "#"  # a call target that is a function of the same module: `#run_all`, `#Job.run`
-FORMAT = 4  # bump when the layout changes
+FORMAT = 5  # bump when the layout changes
 
 
 #: how a `Change` names what it changes: a module-level name of its own module (`=status`), an
@@ -102,6 +103,11 @@ class Function:
     child: bool = False
     #: it runs in a thread through a hand-over of its own module (its calls' work is asked)
     in_thread: bool = False
+    #: a thread it is handed and starts, and returns with running (it joins it nowhere):
+    #: (position of the parameter, its name, line, text of the start)
+    starts_handed: tuple[int, str, int, str] | None = None
+    #: the one thread it makes and returns: (line, text of its creation or start, started)
+    returns_thread: tuple[int, str, bool] | None = None
 
     def to_json(self) -> list[Any]:
         return [
@@ -110,15 +116,19 @@ class Function:
             list(self.sets_method) if self.sets_method else None,
             self.work.to_json() if self.work else None,
             [[c.line, c.text, c.target, c.in_place] for c in self.changes], self.child, self.in_thread,
+            list(self.starts_handed) if self.starts_handed else None,
+            list(self.returns_thread) if self.returns_thread else None,
         ]
 
     @classmethod
     def from_json(cls, data: list[Any]) -> Function:
-        shown, line, starts, calls, threads, sets_method, work, changes, child, in_thread = data
+        shown, line, starts, calls, threads, sets_method, work, changes, child, in_thread, handed, made = data
         return cls(
             shown, line, _pair(starts), list(calls), _pair(threads),
             _pair(sets_method), Work.from_json(work) if work else Work(),
             [Change(c[0], c[1], c[2], c[3]) for c in changes], child, in_thread,
+            (handed[0], handed[1], handed[2], handed[3]) if handed else None,
+            (made[0], made[1], bool(made[2])) if made else None,
         )
 
 

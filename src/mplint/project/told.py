@@ -55,11 +55,17 @@ class ProjectFacts:
     in_child: dict[str, Chain] = field(default_factory=dict)
     #: the module's package, to read its relative names (`.shared.status`) as absolute ones
     package: str = ""
+    #: a function that starts the thread it is handed and returns with it running:
+    #: name -> (position of the parameter, its name, the chain to the start)
+    thread_args: dict[str, tuple[int, str, Chain]] = field(default_factory=dict)
+    #: a function that makes the thread it returns: name -> (it is running already, the chain
+    #: to its start, else to its creation)
+    thread_makers: dict[str, tuple[bool, Chain]] = field(default_factory=dict)
 
     def __bool__(self) -> bool:
         return self.start_method is not None or any(
             (self.starts, self.threads, self.sets_method, self.work, self.changes,
-             self.self_changes, self.imported_state, self.in_child)
+             self.self_changes, self.imported_state, self.in_child, self.thread_args, self.thread_makers)
         )
 
     def digest(self) -> str:
@@ -67,7 +73,8 @@ class ProjectFacts:
             (sorted(self.starts.items()), self.start_method, sorted(self.threads.items()),
              sorted(self.sets_method.items()), sorted(self.work.items(), key=lambda i: i[0]),
              sorted(self.changes.items()), sorted(self.self_changes.items()),
-             sorted(self.imported_state.items()), sorted(self.in_child.items()), self.package)
+             sorted(self.imported_state.items()), sorted(self.in_child.items()), self.package,
+             sorted(self.thread_args.items()), sorted(self.thread_makers.items()))
         )
 
     def only_for(self, codes: Collection[str]) -> ProjectFacts:
@@ -94,6 +101,8 @@ NO_PROJECT_FACTS = ProjectFacts()
 ASKED_BY: dict[str, frozenset[str]] = {
     "starts": frozenset({"MPL001", "MPL015"}),
     "threads": frozenset({"MPL016"}),
+    "thread_args": frozenset({"MPL016"}),
+    "thread_makers": frozenset({"MPL016"}),
     "sets_method": frozenset({"MPL009"}),
     "work": frozenset({"MPL004", "MPL024"}),
     "changes": frozenset({"MPL003"}),

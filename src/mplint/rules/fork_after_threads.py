@@ -28,8 +28,11 @@ class ForkAfterThreads(Rule):
     given tasks and not shut down. "After" follows the calls of the module's functions in the
     order they run: threads started in `setup()` and a fork in `run()` are found when `main()`
     calls both, in that order; a function of another module of the project that starts a
-    thread and returns with it running (`monitor.start_heartbeat()`) starts one where it is
-    called, and the message names the chain to the thread's start with file and line. Reported: the `os.fork()` call, the process's `start()`, or the
+    thread and returns with it running (`monitor.start_heartbeat()`), starts the thread it is
+    handed (`threads.launch(thread)`) or makes and returns one already started starts one where
+    it is called, and the message names the chain to the thread's start with file and line; a
+    thread that another module makes and returns unstarted runs from its `start()` to its
+    `join()`. Reported: the `os.fork()` call, the process's `start()`, or the
     creation of the pool, executor or manager. Not reported: forks where the platform default
     start method applies (mplint cannot know the platform), spawn and forkserver, threads joined
     or shut down before the fork, threads started only in the child (in a branch on the result
