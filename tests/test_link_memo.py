@@ -206,6 +206,14 @@ def test_a_memo_whose_facts_were_tampered_with_is_ignored(tmp_path: Path, monkey
     assert run(root) == FOUND and run.linked == 2
 
 
+def test_the_memo_keeps_every_field_of_the_project_facts() -> None:
+    from dataclasses import fields
+
+    from mplint.project.link import ProjectFacts
+
+    assert set(facts_json(ProjectFacts())) == {field.name for field in fields(ProjectFacts)}
+
+
 def test_what_a_file_is_told_reads_back_as_it_was(tmp_path: Path) -> None:
     """Every named file of every project fixture: its project facts through the memo's JSON are
     equal, with the same digest (which keys its result)."""
