@@ -62,12 +62,15 @@ class _Counted:
 
         monkeypatch.setattr(runner, "summarise_project", counting)
 
-    def __call__(self, root: Path, codes: frozenset[str] | None = None) -> list[tuple[str, int, str]]:
+    def __call__(self, root: Path, codes: frozenset[str] | None = None, fixes: bool = True) -> list[tuple[str, int, str]]:
+        self.last = self.run(root, codes, fixes)
+        return [(os.path.relpath(f.path, root), f.line, f.code) for f in self.last.findings]
+
+    def run(self, root: Path, codes: frozenset[str] | None = None, fixes: bool = True, cached: bool = True) -> runner.Run:
         settings = load_settings(CommandLine(), cwd=str(root))
         if codes is not None:
             settings = type(settings)(**{**settings.__dict__, "enabled": codes})
-        run = runner.lint_paths([str(root)], settings, cache=Cache(self.cache))
-        return [(os.path.relpath(f.path, root), f.line, f.code) for f in run.findings]
+        return runner.lint_paths([str(root)], settings, cache=Cache(self.cache) if cached else None, fixes=fixes)
 
 
 FOUND = [("run.py", 3, "MPL001")]
@@ -146,6 +149,21 @@ def test_the_selected_rules_key_the_memo(tmp_path: Path, monkeypatch) -> None:
     assert run(root) == FOUND
     assert run(root, frozenset({"MPL002"})) == [] and run.linked == 2
     assert run(root) == FOUND and run.linked == 2  # the first memo still stands
+
+
+def test_a_memo_made_without_fixes_serves_no_run_that_shows_them(tmp_path: Path, monkeypatch) -> None:
+    root = _project(tmp_path / "p", {"run.py": "import multiprocessing\n\np = multiprocessing.Process(target=print)\n"
+                                               "p.start()\n\nfrom app import jobs\n\njobs.run_all()\n"})
+    run = _Counted(monkeypatch, tmp_path / "cache")
+    expected = [(f.line, f.code, f.fix) for f in run.run(root, cached=False).findings]
+    assert any(fix is not None for _, _, fix in expected)  # the test can fail: a fix is shown
+    run(root, fixes=False)
+    assert all(f.fix is None for f in run.last.findings)
+    run(root)
+    assert [(f.line, f.code, f.fix) for f in run.last.findings] == expected
+    run(root)
+    assert [(f.line, f.code, f.fix) for f in run.last.findings] == expected
+    assert run.linked == 3  # without a cache, then once for each memo
 
 
 def test_the_src_setting_keys_the_memo(tmp_path: Path) -> None:
