@@ -190,3 +190,12 @@ def test_a_batch_after_a_crash_gets_new_workers(monkeypatch) -> None:
         again = {i: r for i, r, _s, _a in parallel.run_jobs(_jobs(NAMES[:-1]), workers)}
     assert sorted(crashed) == list(range(len(NAMES))) and sorted(again) == list(range(len(NAMES) - 1))
     assert all(r.error is None and r.findings for r in again.values())
+
+
+def test_what_the_first_batch_left_is_collected_again_after_the_run() -> None:
+    import gc
+
+    with parallel.Workers(1) as workers:
+        workers.between_batches()
+        assert gc.get_freeze_count() > 0  # kept out of the second batch's collections
+    assert gc.get_freeze_count() == 0

@@ -144,6 +144,17 @@ class Workers:
         self.jobs = jobs
         self._executor: ProcessPoolExecutor | None = None
         self._size = 0
+        self._froze = False
+
+    def between_batches(self) -> None:
+        """What the first batch left (its summaries, the link) lives until the run ends: where
+        the checks run in this process, it is kept out of the full collections of the second
+        batch (`gc.freeze`; the sdists, one process: 1.3 -> 0.95 s of them) until the run's
+        `with` block ends, which hands it back to the collector."""
+        if self.jobs <= 1:
+            gc.collect()
+            gc.freeze()
+            self._froze = True
 
     def executor(self, wanted: int | None = None) -> ProcessPoolExecutor:
         """Running workers, at most `jobs`, as many as `wanted` when it is fewer (a pool smaller
@@ -168,6 +179,11 @@ class Workers:
         return self
 
     def __exit__(self, kind: object, error: object, traceback: object) -> None:
+        global _frozen
+        if self._froze:
+            gc.unfreeze()  # a process that goes on (an editor's, a caller of lint_paths) collects it
+            _frozen = False  # and freezes again at its next first check
+            self._froze = False
         executor, self._executor = self._executor, None
         if executor is None:
             return

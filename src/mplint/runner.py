@@ -377,6 +377,7 @@ def _check_with_project(
     session.add_conftests(apis.may_contain_findings)
     with Workers(jobs) as workers:  # one set of worker processes for both batches
         outcomes = project_outcomes(session, settings.rule_options, workers, cache, named, fixes=fixes)
+        workers.between_batches()
 
         todo: list[Job] = []
         keys: dict[int, str] = {}
