@@ -4,6 +4,7 @@ the ranges LibCST's PositionProvider gives: they replace them, so they must agre
 from __future__ import annotations
 
 import ast
+import inspect
 import re
 import sysconfig
 from pathlib import Path
@@ -12,6 +13,7 @@ import libcst as cst
 import pytest
 from libcst.metadata import MetadataWrapper, PositionProvider
 
+from mplint.facts import walk
 from mplint.facts.positions import Positions
 from mplint.facts.walk import ClassTest, Walker
 
@@ -271,3 +273,27 @@ def test_lines_of_plain_code_generate_no_whole_module() -> None:
     assert lines == {"f": 4, "g": 9}
     calls = [facts.line_of(site.node) for site in facts.calls]
     assert calls == [5, 10]
+
+
+# --- the fields of each node class, read from LibCST's source ------------------------------------
+
+_NODE_CLASSES = sorted(
+    (value for value in vars(cst).values()
+     if isinstance(value, type) and issubclass(value, cst.CSTNode) and not inspect.isabstract(value)),
+    key=lambda cls: cls.__name__,
+)
+
+
+@pytest.mark.parametrize("cls", _NODE_CLASSES, ids=lambda cls: cls.__name__)
+def test_a_node_class_s_visit_is_read_as_inspect_reads_it(cls: type) -> None:
+    # the walk reads the lines of `_visit_and_replace_children` without tokenizing the file; the
+    # fields it finds there must be those of the function's whole source as `inspect` gives it
+    code = cls._visit_and_replace_children.__code__
+    expected = walk._VISITED_FIELD.findall(inspect.getsource(cls._visit_and_replace_children))
+    assert walk._VISITED_FIELD.findall(walk._source_of(code)) == expected
+
+
+def test_a_function_whose_source_cannot_be_read_gives_no_source() -> None:
+    code = compile("def f():\n    return visit_required(self, 'x', None, None)\n", "<nowhere>", "exec")
+    function_code = next(c for c in code.co_consts if isinstance(c, type(code)))
+    assert walk._source_of(function_code) == ""
