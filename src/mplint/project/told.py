@@ -9,7 +9,7 @@ or nothing the project can tell) imports neither the link nor the summaries nor 
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields, replace
 from typing import Collection
 
 #: one step of a chain: what a message shows (`run_all()`), the file relative to the project
@@ -63,19 +63,16 @@ class ProjectFacts:
     thread_makers: dict[str, tuple[bool, Chain]] = field(default_factory=dict)
 
     def __bool__(self) -> bool:
-        return self.start_method is not None or any(
-            (self.starts, self.threads, self.sets_method, self.work, self.changes,
-             self.self_changes, self.imported_state, self.in_child, self.thread_args, self.thread_makers)
-        )
+        """Whether it tells anything: the package alone (how to read the module's own names)
+        tells nothing."""
+        return any(getattr(self, name) for name in _FIELDS if name != "package")
 
     def digest(self) -> str:
-        return repr(
-            (sorted(self.starts.items()), self.start_method, sorted(self.threads.items()),
-             sorted(self.sets_method.items()), sorted(self.work.items(), key=lambda i: i[0]),
-             sorted(self.changes.items()), sorted(self.self_changes.items()),
-             sorted(self.imported_state.items()), sorted(self.in_child.items()), self.package,
-             sorted(self.thread_args.items()), sorted(self.thread_makers.items()))
-        )
+        """Every field's value, tables in the order of their names: equal facts, equal digests."""
+        return repr(tuple(
+            sorted(value.items(), key=lambda item: item[0]) if isinstance(value, dict) else value
+            for value in (getattr(self, name) for name in _FIELDS)
+        ))
 
     def only_for(self, codes: Collection[str]) -> ProjectFacts:
         """What the rules of `codes` ask of it: a file whose enabled rules ask nothing it holds is
@@ -93,6 +90,8 @@ class ProjectFacts:
         return ModuleRef("", self.package, True, ()).absolute(qualname)
 
 
+#: the fields of `ProjectFacts`, in their order
+_FIELDS = tuple(item.name for item in fields(ProjectFacts))
 NO_PROJECT_FACTS = ProjectFacts()
 
 #: which rules ask each of the cross-module facts (the others are asked by all: the conftest's
