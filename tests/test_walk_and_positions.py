@@ -215,6 +215,15 @@ def test_a_class_test_answers_as_isinstance_does() -> None:
         assert test[cls] == issubclass(cls, (cst.SimpleStatementLine, cst.BaseCompoundStatement))
 
 
+def test_derives_answers_as_issubclass_for_every_pair_of_libcst_classes() -> None:
+    classes = [value for value in vars(cst).values() if isinstance(value, type)]
+    bases = [cls for cls in classes if issubclass(cls, cst.CSTNode)]
+    for cls in [*classes, int, str, type(None), list, tuple]:
+        for base in bases:
+            assert walk.derives(cls, frozenset({base})) == issubclass(cls, base), (cls, base)
+    assert walk._TRIVIA_TYPES == {cls for cls in classes if issubclass(cls, TRIVIA)}
+
+
 LINE_CASES = [
     *EDGE_CASES,
     "@a.b(\n  1)\n@\\\n  c\nclass K:\n    def f(self): pass\n    @property\n    def f(self): return 1\n",
