@@ -234,17 +234,36 @@ LINE_CASES = [
     "if True:\n  class A:\n  \tdef f(self):\n  \t    x = [\n  1]\n  \t    @d\n  \t    # c\n  \t    def g(): return x\n  \t    return g\n",
     "def outer():\n    class Inner:\n        def m(self, a=f(\n            1)):\n            y = \\\n              2\n            self.v = a\n    return Inner\n",
     "type X = int\ndef f(): pass\n",  # newer than Python 3.11's ast: every line from Positions
+    # statements in the blocks of compound statements, each generated alone
+    "if a:\n    x = f(\n        1)\nelif b:\n    # c\n    g()\nelif c: h()\nelse:\n\n    k(); m(\n 2)\n",
+    "for i in f():\n    g(i)\nelse:\n    h()\nwhile w():\n  if x:\n    break\nelse:\n  z = [\n1]\n",
+    "try:\n    a()\nexcept (E,\n        F) as e:\n    b(e)\nexcept G:\n    pass\nelse:\n  c()\nfinally:\n    d()\n",
+    "try:\n    a()\nexcept* E:\n    b()\n",
+    "async def f():\n    async with g() as h, \\\n            k():\n        async for x in h:\n            await x()\n",
+    "match p:\n    case [1, *r]:\n        f(r)\n    case {'k': v} if v:\n        g(\n v)\n    case _:\n        pass\n",
+    "class C(B):\n    x = f()\n    if y:\n        z = g(\n          1)\n    class D:\n        w = h()\n",
+    "if a:\n\tif b:\n\t\tc(\n  1)\n\telse:\n\t  d()\nwith e() as f: g()\nif x: pass\nelse: y()\n",
 ]
 
 
+@pytest.mark.parametrize("given", [False, True], ids=["parsed by lines.py", "tree given"])
 @pytest.mark.parametrize("source", LINE_CASES, ids=range(len(LINE_CASES)))
-def test_lines_are_the_lines_positions_give(source: str) -> None:
+def test_lines_are_the_lines_positions_give(source: str, given: bool) -> None:
     """`facts.line_of` reads lines from Python's `ast` and one statement's code (`lines.py`):
-    wherever it answers, it answers as `Positions` does."""
+    wherever it answers, it answers as `Positions` does, from its own parse or from the tree
+    the engine made."""
+    import ast
+
     from mplint.facts import ModuleFacts
 
     module = cst.parse_module(source)
-    facts = ModuleFacts(module, "m.py", source)
+    tree = None
+    if given:
+        try:
+            tree = ast.parse(source)
+        except SyntaxError:
+            pass
+    facts = ModuleFacts(module, "m.py", source, python_tree=tree)
     positions = Positions(module, source)
     for info in facts.functions.values():
         assert facts.def_line(info) == positions[info.node.name].start.line, info.name
@@ -282,6 +301,22 @@ def test_lines_of_plain_code_generate_no_whole_module() -> None:
     assert lines == {"f": 4, "g": 9}
     calls = [facts.line_of(site.node) for site in facts.calls]
     assert calls == [5, 10]
+
+
+def test_a_line_in_a_nested_block_generates_only_its_statement() -> None:
+    from mplint.facts import ModuleFacts
+
+    body = "".join(f"        y{n} = {n}\n" for n in range(50))
+    source = ("class C:\n    def f(self):\n        with g() as h:\n" + body.replace("        ", "            ")
+              + "            if h:\n                for x in h:\n                    try:\n"
+              "                        pass\n                    except E:\n                        k(\n"
+              "                          x)\n" + body.replace("        ", "            "))
+    module = cst.parse_module(source)
+    facts = ModuleFacts(module, "m.py", source)
+    call = next(site.node for site in facts.calls if cst.ensure_type(site.node.func, cst.Name).value == "k")
+    assert facts.line_of(call) == source.splitlines().index("                        k(") + 1
+    generated = [node for node, found in facts._lines._generated.items() if found is not None]
+    assert [type(node) for node in generated] == [cst.SimpleStatementLine]
 
 
 # --- the fields of each node class, read from LibCST's source ------------------------------------

@@ -150,10 +150,16 @@ def _parse_and_check(
     fixes: bool,
 ) -> tuple[list[Finding], Summary | None] | FileResult:
     # Partial parsing reads Python's tree first; where Python parsed the file, its parser has
-    # refused what would hurt LibCST's, and the nesting check is not needed
-    python_accepts, blanked = (
-        partial.read(text, threads=_threads_matter(rules)) if not summarise and not project else (False, None)
-    )
+    # refused what would hurt LibCST's, and the nesting check is not needed. A file summarised for
+    # its project, or checked with what it tells it, is parsed whole (a definition may be used
+    # from another module), but Python's tree still clears it of the check, and gives the facts
+    # the lines a summary records (`facts/lines.py` would parse it again for them)
+    tree: ast.Module | None = None
+    if summarise or project:
+        tree = _python_tree(text)
+        python_accepts, blanked = tree is not None, None
+    else:
+        python_accepts, blanked = partial.read(text, threads=_threads_matter(rules))
     verdict = nesting.Verdict(nesting.SAFE) if python_accepts else nesting.scan(text)
     if verdict.kind == nesting.TOO_DEEP:
         return FileResult(path, error=FileError(
@@ -173,7 +179,7 @@ def _parse_and_check(
         except (cst.ParserSyntaxError, RecursionError):
             pass  # the whole file decides
     try:
-        return _parse_text(text, path, rules, options, project, summarise, fixes)[:2]
+        return _parse_text(text, path, rules, options, project, summarise, fixes, tree)[:2]
     except cst.ParserSyntaxError as error:
         # Python's words for a syntax error are the ones users know; where Python accepts the code
         # (or was asked already), LibCST does not support it
@@ -181,6 +187,23 @@ def _parse_and_check(
         return FileResult(path, error=refused or _unsupported_syntax(path, error))
     except RecursionError:
         return FileResult(path, error=FileError(path, "cannot check: the code is nested too deeply"))
+
+
+def _python_tree(text: str) -> ast.Module | None:
+    """Python's tree of `text`, None where Python refuses it (or cannot read it: syntax newer than
+    the running Python); made with the collector off, as partial parsing's is (the tree holds no
+    cycle: young collections would only traverse it)."""
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # SyntaxWarnings are not ours to report
+            return ast.parse(text)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return None
+    finally:
+        if collecting:
+            gc.enable()
 
 
 def _threads_matter(rules: list[type[Rule]]) -> bool:
@@ -198,9 +221,11 @@ def _parse_text(
     project: ProjectFacts,
     summarise: bool,
     fixes: bool,
+    tree: ast.Module | None = None,
 ) -> tuple[list[Finding], Summary | None, bool]:
     """Parse and check (the fixes built with `fixes`), and whether a rule reported a fix; raises
-    LibCST's syntax error, or RecursionError where even a deep stack does not do."""
+    LibCST's syntax error, or RecursionError where even a deep stack does not do. `tree` is
+    Python's of `text`, when it was made."""
     # Deep but valid code (a long `elif` chain, thousands of implicitly joined strings) can
     # exceed the recursion limit: that step is run again with room for it.
     global _parsed_chars
@@ -210,7 +235,9 @@ def _parse_text(
         module = cst.parse_module(for_libcst)
     except RecursionError:
         module = _with_deep_stack(cst.parse_module, for_libcst)
-    work = (module, path, rules, options, project, summarise, for_libcst, fixes)
+    # the facts' lines are read from Python's tree of the text LibCST parsed (form feeds cut from
+    # indentations change it)
+    work = (module, path, rules, options, project, summarise, for_libcst, fixes, None if column_shifts else tree)
     try:
         findings, summary, fixable = _check(*work)
     except RecursionError:
@@ -304,10 +331,11 @@ def _check(
     summarise: bool,
     source: str | None = None,
     fixes: bool = True,
+    tree: ast.Module | None = None,
 ) -> tuple[list[Finding], Summary | None, bool]:
     """The findings (with `fixes`, each with its fix built), the summary when asked, and whether
-    a rule reported a fix (built or not)."""
-    facts = ModuleFacts(module, path, source, project)
+    a rule reported a fix (built or not); `tree` is Python's of `source`, when it was made."""
+    facts = ModuleFacts(module, path, source, project, python_tree=tree)
     findings = []
     fixable = False
     for rule in rules:

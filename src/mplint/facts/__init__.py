@@ -7,6 +7,7 @@ need are computed on first use.
 
 from __future__ import annotations
 
+import ast
 from functools import cached_property
 from typing import Callable, Iterator
 
@@ -125,10 +126,13 @@ class ModuleFacts:
         path: str = "<stdin>",
         source: str | None = None,
         project: ProjectFacts = NO_PROJECT_FACTS,
+        python_tree: ast.Module | None = None,
     ) -> None:
         self.module = module
         #: the text `module` was parsed from, so positions are those of Python's tokens in it
         self.source = source
+        #: Python's tree of `source` where the engine made it (else `lines.py` makes it if asked)
+        self._python_tree = python_tree
         self.path = path
         #: what the other modules of the project do, for the calls this module makes into them
         self.project = project
@@ -393,7 +397,8 @@ class ModuleFacts:
 
     @cached_property
     def _lines(self) -> Lines:
-        return Lines(self.module, self.source, list(self.functions), self.up, self._position_line)
+        tree, self._python_tree = self._python_tree, None  # read once: not kept with the facts
+        return Lines(self.module, self.source, list(self.functions), self.up, self._position_line, tree)
 
     def _position_line(self, node: cst.CSTNode) -> int:
         return self.position(node).start.line

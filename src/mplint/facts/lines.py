@@ -7,9 +7,11 @@ tenth of LibCST's cost) and gives:
 
 - the line of each `def` (its name's line, when the text there is `def name`), matched to
   LibCST's function definitions in source order by name;
-- the first line of each function definition, of each top-level statement and of each statement
-  of a function's body, so that only the innermost of these that holds a node is generated, with
-  the indentation of its first line, counting lines from there.
+- the first line of each function definition and of each statement, at the top level and in
+  every block (a function's, a class's, an `if`'s, a loop's, a `with`'s, a `try`'s, a `match`'s
+  cases), so that only the innermost of these that holds a node is generated, with the
+  indentation of its first line, counting lines from there (a node in a compound statement's
+  header is generated with the whole statement).
 
 Every answer is checked against the text (the generated statement is the text at that line, the
 `def` and the name are on the line) and is otherwise left to `Positions`: the lines are exactly
@@ -40,6 +42,7 @@ class Lines:
         defs: list[cst.FunctionDef],
         up: dict[cst.CSTNode, cst.CSTNode],
         fallback: Callable[[cst.CSTNode], int],
+        tree: ast.Module | None = None,
     ) -> None:
         self._module = module
         self._up = up
@@ -52,7 +55,8 @@ class Lines:
         self._generated: dict[cst.CSTNode, tuple[dict[int, tuple[int, int]], int, list[int]] | None] = {}
         self._text = source
         self._line_starts: list[int] = []
-        tree = _parse(source) if source is not None else None
+        if tree is None and source is not None:  # Python's tree of `source`, unless given
+            tree = _parse(source)
         if tree is None:
             return
         self._line_starts = [0, *(match.end() for match in _NEWLINE.finditer(source))]  # type: ignore[arg-type]
@@ -74,16 +78,26 @@ class Lines:
                 self._read_statements(node.body.body, parsed.body)
 
     def _read_statements(self, statements: Sequence[cst.BaseStatement], parsed: list[ast.stmt]) -> None:
-        """The first line of each of `statements`, where they are the statements `parsed` holds."""
+        """The first line of each of `statements`, where they are the statements `parsed` holds,
+        and of the statements in the blocks they hold (a def's body is read with the defs)."""
         firsts = []
+        compound = []
         at = 0
         for statement in statements:
             if at >= len(parsed):
                 return
             firsts.append((statement, _first_line(parsed[at])))
-            at += len(statement.body) if isinstance(statement, cst.SimpleStatementLine) else 1
+            if isinstance(statement, cst.SimpleStatementLine):
+                at += len(statement.body)
+            else:
+                compound.append((statement, parsed[at]))
+                at += 1
         if at == len(parsed):
             self._firsts.update(firsts)
+            for statement, node in compound:
+                for block, body in _blocks(statement, node):
+                    if isinstance(block, cst.IndentedBlock):
+                        self._read_statements(block.body, body)
 
     def _line(self, line: int) -> str:
         starts, text = self._line_starts, self._text or ""
@@ -137,6 +151,47 @@ class Lines:
             result = (state.ranges, first, starts)
         self._generated[statement] = result
         return result
+
+
+def _blocks(statement: cst.CSTNode, parsed: ast.stmt) -> list[tuple[cst.BaseSuite, list[ast.stmt]]]:
+    """The blocks of a compound statement other than a def, each with the statements Python's
+    tree holds there; none where the two trees do not hold the same statement."""
+    pairs: list[tuple[cst.BaseSuite, list[ast.stmt]]] = []
+    kind = _KINDS.get(type(statement))
+    if kind is None or not isinstance(parsed, kind):
+        return pairs
+    if isinstance(statement, cst.Match):
+        cases = parsed.cases  # type: ignore[attr-defined]
+        if len(cases) == len(statement.cases):
+            pairs += [(case.body, parsed_case.body) for case, parsed_case in zip(statement.cases, cases)]
+        return pairs
+    pairs.append((statement.body, parsed.body))  # type: ignore[attr-defined]
+    if isinstance(statement, (cst.Try, cst.TryStar)):
+        handlers = parsed.handlers  # type: ignore[attr-defined]
+        if len(handlers) == len(statement.handlers):
+            pairs += [(handler.body, parsed_handler.body)
+                      for handler, parsed_handler in zip(statement.handlers, handlers)]
+        if statement.finalbody is not None:
+            pairs.append((statement.finalbody.body, parsed.finalbody))  # type: ignore[attr-defined]
+    orelse = getattr(statement, "orelse", None)
+    if isinstance(orelse, cst.Else):
+        pairs.append((orelse.body, parsed.orelse))  # type: ignore[attr-defined]
+    elif isinstance(orelse, cst.If) and len(parsed.orelse) == 1:  # type: ignore[attr-defined]
+        pairs += _blocks(orelse, parsed.orelse[0])  # type: ignore[attr-defined]  # an `elif`
+    return pairs
+
+
+#: LibCST's compound statements (but `def`) -> the classes of Python's tree that stand for them
+_KINDS: dict[type, tuple[type, ...]] = {
+    cst.ClassDef: (ast.ClassDef,),
+    cst.If: (ast.If,),
+    cst.For: (ast.For, ast.AsyncFor),
+    cst.While: (ast.While,),
+    cst.With: (ast.With, ast.AsyncWith),
+    cst.Try: (ast.Try,),
+    **({cst.TryStar: (ast.TryStar,)} if hasattr(ast, "TryStar") else {}),
+    cst.Match: (ast.Match,),
+}
 
 
 def _collect_defs(statements: list[ast.stmt], found: list[ast.FunctionDef | ast.AsyncFunctionDef]) -> None:
