@@ -101,14 +101,16 @@ def _freeze_what_lives() -> None:
     tables, the run's own state) is moved out of the collector's sight (`gc.freeze`), so that a
     full collection traverses only what the checks since made, not the whole heap again each
     time (the six sdists, one process: 1.75 -> 1.0 s of full collections). What is frozen is
-    never collected: only the state at the first check is, once."""
+    never collected: only the state at the first check is, once. The young generations are
+    collected first; a full collection would traverse every imported module's objects for no
+    garbage (none found after the imports: 11 ms of a 0.4 s editor check, for nothing)."""
     global _frozen
     if not _frozen:
         _frozen = True
         from mplint import engine
 
         engine.enabled_rules(None)  # LibCST, the facts and every rule's module, imported first
-        gc.collect()
+        gc.collect(1)
         gc.freeze()
 
 
