@@ -341,3 +341,23 @@ def test_a_function_whose_source_cannot_be_read_gives_no_source() -> None:
     code = compile("def f():\n    return visit_required(self, 'x', None, None)\n", "<nowhere>", "exec")
     function_code = next(c for c in code.co_consts if isinstance(c, type(code)))
     assert walk._source_of(function_code) == ""
+
+
+def test_where_the_source_cannot_be_read_the_fields_are_those_an_instance_visits(monkeypatch) -> None:
+    module = cst.parse_module("@d\ndef f(a, *, b=1) -> int:\n    if a:\n        return g(a, b=[b])\n")
+    nodes = [node for node in _all_nodes(module) if not isinstance(node, walk._TRIVIA_BASES)]
+    from_source = {type(node): walk._fields(node) for node in nodes}
+    monkeypatch.setattr(walk, "_source_of", lambda code: "")
+    monkeypatch.setattr(walk, "_FIELDS", {})  # the walk's own table is left as it was
+    recorded = {type(node): walk._fields(node) for node in nodes}
+    # an instance visits only the fields it holds: the same or fewer, in the same order
+    for cls, fields in recorded.items():
+        assert [name for name in from_source[cls] if name in fields] == list(fields), cls
+    assert recorded[cst.FunctionDef] == from_source[cst.FunctionDef]
+
+
+def _all_nodes(node: cst.CSTNode) -> list[cst.CSTNode]:
+    found = [node]
+    for child in node.children:
+        found += _all_nodes(child)
+    return found

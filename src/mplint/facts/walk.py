@@ -115,9 +115,10 @@ def _fields(node: cst.CSTNode) -> tuple[str, ...]:
     """
     cls = type(node)
     names = _VISITED_FIELD.findall(_source_of(cls._visit_and_replace_children.__code__))
-    recorder = _FieldRecorder()
-    node._visit_and_replace_children(recorder)
-    names += [name for name in recorder.fields if name not in names]
+    if not names:  # no source (or a class without children): what an instance visits
+        recorder = _FieldRecorder()
+        node._visit_and_replace_children(recorder)  # rebuilds the node, validating it
+        names = recorder.fields
     fields = tuple(
         name for name in dict.fromkeys(names)
         if name not in _TRIVIA_FIELDS and not name.startswith("whitespace")
