@@ -200,3 +200,27 @@ def test_what_the_first_batch_left_is_collected_again_after_the_run() -> None:
         workers.between_batches()
         assert gc.get_freeze_count() > 0  # kept out of the second batch's collections
     assert gc.get_freeze_count() == 0
+
+
+_FIRST_CHECK = """
+import gc, sys
+from mplint import parallel
+collections = []
+gc.callbacks.append(lambda phase, info: collections.append(info["generation"]) if phase == "start" else None)
+parallel._freeze_what_lives()
+assert "mplint.engine" in sys.modules and "libcst" in sys.modules, "imported first"
+assert collections == [], collections
+assert gc.isenabled() and gc.get_freeze_count() > 0
+gc.disable()
+parallel._frozen = False
+parallel._freeze_what_lives()
+assert not gc.isenabled(), "left off as it was"
+"""
+
+
+def test_the_first_check_imports_the_engine_without_a_collection_and_freezes_it() -> None:
+    import subprocess
+    import sys
+
+    done = subprocess.run([sys.executable, "-c", _FIRST_CHECK], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
