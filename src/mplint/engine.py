@@ -253,8 +253,10 @@ def _parse_module(text: str) -> cst.Module:
     against regular expressions, parentheses paired, ...), which serves code that builds trees;
     what its parser builds, its grammar has made valid (validation has no other effect: it
     raises or returns). That is a fifth of the parse (joblib's parallel.py: 70 -> 56 ms). The
-    check is off only while LibCST parses, in the one thread that checks (the deep stack's
-    thread parses while its caller waits), and is back before anything else runs."""
+    switch is the class's, so the process's: the lock makes the parses of threads that check at
+    once take turns; mplint builds no node meanwhile (a check runs in one thread; the deep
+    stack's thread parses while its caller waits), and validation is back before anything else
+    runs."""
     with _validation_lock:
         node_class = cst.CSTNode
         validating = node_class.__dict__.get("__post_init__")
