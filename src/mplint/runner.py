@@ -278,7 +278,8 @@ def project_outcomes(
         settled, result = _standing(session, path, uses_api, project)
         outcomes[path] = Outcome(settled, result, NO_PROJECT_FACTS if settled else project)
     if memo is not None and session.summaries and session.complete:  # no summary, no link to skip
-        memo.put(key, session.projects.folders, outcomes)
+        if memo.key(session, [(path, codes, uses_api) for path, _, codes, uses_api in named]) == key:
+            memo.put(key, session.projects.folders, outcomes)  # (else a file changed as it was read)
     return outcomes
 
 
@@ -364,36 +365,55 @@ def _check_with_project(
     fixes: bool,
 ) -> None:
     """Fill `slots` (by the index of each file in `files`) with the results that the project or
-    a parse decides: the project explored, summarised and linked, then each named file told what
-    its project says, looked up in the cache, else checked."""
+    a parse decides: from the run memo when nothing it recorded changed (`run_memo.py`), else the
+    project explored, summarised and linked, then each named file told what its project says,
+    looked up in the cache, else checked (and the run memoised)."""
+    index_of = {path: index for index, path in enumerate(files)}
+    memo, key = None, None
+    read_before: dict[str, SourceFile] = {}
+    if cache is not None:
+        from mplint.run_memo import RunMemo
+
+        memo = RunMemo(cache, settings.rule_options, fixes)
+        key = memo.key(named)
+        found = memo.get(key, known, read_source, read_before) if key is not None else None
+        if found is not None and found.keys() <= index_of.keys():
+            for path, result in found.items():
+                slots[index_of[path]] = result
+            return
+
     from mplint.parallel import Job, Workers, available_cpus, run_jobs
     from mplint.project.session import Session
 
     jobs = jobs or available_cpus()
     session = Session(index=known)
+    session.read_before = read_before
     for path, source, _, uses_api in named:
         session.add(path, source, uses_api)
     session.explore(apis.may_contain_findings)
     session.add_conftests(apis.may_contain_findings)
+    #: the results the project side decided, by path (the others keep the prefilter's)
+    decided: dict[str, FileResult] = {}
+    kept = True  # every result could be kept in the cache: the run may be memoised
     with Workers(jobs) as workers:  # one set of worker processes for both batches
         outcomes = project_outcomes(session, settings.rule_options, workers, cache, named, fixes=fixes)
         workers.between_batches()
 
         todo: list[Job] = []
         keys: dict[int, str] = {}
-        index_of = {path: index for index, path in enumerate(files)}
         for path, source, codes, uses_api in named:
             index = index_of[path]
             outcome = outcomes[path]
             if outcome.settled:
                 if outcome.result is not None:
-                    slots[index] = outcome.result
+                    slots[index] = decided[path] = outcome.result
                 continue
             project = outcome.project
             if cache is not None:
-                key = cache.key(source.digest, path, codes, settings.rule_options, project.digest())
-                slots[index] = cache.get(key, path, fixes)
-                if slots[index] is not None:
+                key_of = cache.key(source.digest, path, codes, settings.rule_options, project.digest())
+                cached = slots[index] = cache.get(key_of, path, fixes)
+                if cached is not None:
+                    decided[path] = cached
                     continue
                 source.data()  # read now if it was not: the key must be that of the bytes checked
                 keys[index] = cache.key(source.digest, path, codes, settings.rule_options, project.digest())
@@ -401,15 +421,20 @@ def _check_with_project(
             data = source.data()
             if isinstance(data, FileResult):  # it went away since
                 slots[index] = data
+                kept = False
                 continue
             todo.append(Job(index, path, data, codes, settings.rule_options, project, fixes=fixes))
 
         for done, (index, result, _summary, _asked) in enumerate(run_jobs(todo, workers), start=1):
-            slots[index] = result
-            if cache is not None and not (result.error is not None and result.error.internal):
+            slots[index] = decided[files[index]] = result
+            if result.error is not None and result.error.internal:
+                kept = False
+            elif cache is not None:
                 cache.put(keys[index], result)
             if progress is not None:
                 progress(done, len(todo))
+    if memo is not None and key is not None and kept and session.complete:
+        memo.put(key, named, session, decided, known, read_source)
 
 
 def _prefiltered(source: SourceFile, path: str, codes: frozenset[str]) -> FileResult | None:

@@ -31,6 +31,7 @@ from typing import Any, Collection, Iterable, Sequence
 from mplint.findings import FileResult
 from mplint.project.told import NO_PROJECT_FACTS, Chain, ProjectFacts, RemoteWork
 from mplint.project.resolver import Folders
+from mplint.run_memo import listing_digest
 
 FORMAT = "1"
 
@@ -98,10 +99,6 @@ class LinkMemo:
             "dirs": dict(sorted(dirs.items())),
             "files": files,
         })
-
-
-def listing_digest(names: Iterable[str]) -> str:
-    return hashlib.sha256("\0".join(sorted(names)).encode("utf-8", "surrogatepass")).hexdigest()
 
 
 def _outcomes(data: object, folders: Folders, result_of: Any) -> dict[str, Outcome] | None:

@@ -21,18 +21,13 @@ from __future__ import annotations
 
 import functools
 import os
-import sys
 from dataclasses import dataclass
 from typing import Iterable
 
-from mplint.apis import FAMILY_ROOTS
+from mplint.project.scan import NOT_PROJECT as _NOT_PROJECT
 
 ROOT_MARKERS = ("pyproject.toml", "setup.cfg", "setup.py", ".git")
 DEFAULT_SRC = (".", "src")
-_STDLIB = frozenset(getattr(sys, "stdlib_module_names", ())) | frozenset(sys.builtin_module_names)
-#: top-level names that are never a project's modules: the standard library's, and those of the
-#: multiprocessing families of the API table (the forks of `multiprocessing`)
-_NOT_PROJECT = _STDLIB | frozenset(root for root in FAMILY_ROOTS if "." not in root)
 _MAX_PARTS = 32  # dotted names longer than this are nobody's module
 
 
@@ -47,13 +42,6 @@ def _stdlib_folders() -> tuple[str, ...]:
         sorted({os.path.join(f(sysconfig.get_paths()[key]), "") for key in ("stdlib", "platstdlib")
                 for f in (os.path.abspath, os.path.realpath)})
     )
-
-
-def may_be_project_module(name: str) -> bool:
-    """Some project may hold a module of this imported name (`scan.imported_names`): a relative
-    name, or an absolute one whose top-level name is neither the standard library's nor a
-    multiprocessing family's (those are never a project's, in any project)."""
-    return name.startswith(".") or name.partition(".")[0] not in _NOT_PROJECT
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,10 @@ from __future__ import annotations
 
 import os
 import re
+import sys
 from typing import TYPE_CHECKING
+
+from mplint.apis import FAMILY_ROOTS
 
 if TYPE_CHECKING:
     from mplint.file_index import SourceFile
@@ -21,6 +24,12 @@ _IMPORT = re.compile(
     re.MULTILINE,
 )
 _AS = re.compile(rb"[ \t]+as[ \t]+\w+")
+_STDLIB = frozenset(getattr(sys, "stdlib_module_names", ())) | frozenset(sys.builtin_module_names)
+#: top-level names that are never a project's modules: the standard library's, and those of the
+#: multiprocessing families of the API table (the forks of `multiprocessing`); here, not in the
+#: resolver, so that a run which only asks whether a file may import a project module (every run
+#: with files to check: `runner.takes_part`) does not import the resolver
+NOT_PROJECT = _STDLIB | frozenset(root for root in FAMILY_ROOTS if "." not in root)
 
 
 def imported_names(source: bytes) -> set[str]:
@@ -83,11 +92,14 @@ def names_of(source: SourceFile) -> set[str]:
 def may_import_any_project(names: set[str]) -> bool:
     """Some project may hold a module of one of `names` (`imported_names`): without one, a file
     reaches no project module, whatever its project."""
-    if not names:
-        return False  # (a file that imports nothing needs no resolver, nor its import)
-    from mplint.project.resolver import may_be_project_module
-
     return any(may_be_project_module(name) for name in names)
+
+
+def may_be_project_module(name: str) -> bool:
+    """Some project may hold a module of this imported name (`imported_names`): a relative
+    name, or an absolute one whose top-level name is neither the standard library's nor a
+    multiprocessing family's (those are never a project's, in any project)."""
+    return name.startswith(".") or name.partition(".")[0] not in NOT_PROJECT
 
 
 def is_test_module(path: str) -> bool:

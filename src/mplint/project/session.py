@@ -66,6 +66,10 @@ class Session:
         self.asked: dict[str, Asked] = {}
         #: each named test module -> the conftest.py files pytest loads for it, outermost first
         self.conftests: dict[str, list[str]] = {}
+        #: every project module read that no path named, kept or not (`run_memo.py` records them)
+        self.opened: dict[str, SourceFile] = {}
+        #: project modules this run read before the session (the run memo's look-up): not again
+        self.read_before: dict[str, SourceFile] = {}
         self._linked: Linked | None = None
         #: every module's result and summary was kept in the cache (none crashed): what the
         #: link tells the named files may be memoised (`memo.py`)
@@ -172,7 +176,8 @@ class Session:
 
     def _open(self, path: str) -> SourceFile:
         """A project module that no path of the run named."""
-        return SourceFile(path, _read, self.index)
+        source = self.opened[path] = self.read_before.pop(path, None) or SourceFile(path, _read, self.index)
+        return source
 
     def link(self) -> None:
         modules = {
