@@ -9,11 +9,9 @@ import sys
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, BinaryIO, Callable, Mapping, Sequence
 
-from mplint import apis
 from mplint.discovery import discover
 from mplint.file_index import FileIndex, SourceFile
 from mplint.findings import FileError, FileResult, Finding
-from mplint.precheck import precheck
 from mplint.project.scan import is_test_module, may_import_any_project, names_of
 from mplint.source import SourceError, decode
 
@@ -128,6 +126,8 @@ def check_buffer(
         from mplint.parallel import check_source
 
         return check_source(data, path, codes, options, noqa=noqa, fixes=fixes)[0], NO_PROJECT_FACTS
+    from mplint.precheck import precheck
+
     ready = precheck(data, path, codes)
     uses_api = not isinstance(ready, FileResult)
     if isinstance(ready, FileResult) and not unsaved and not takes_part(path, SourceFile.of_bytes(path, data), False):
@@ -149,6 +149,7 @@ def _buffer_session(
     path: str, data: bytes, uses_api: bool, cache: Cache | None, unsaved: Mapping[str, bytes | str] | None
 ) -> Session:
     """The project around one buffer, explored; the index is the cache's."""
+    from mplint import apis
     from mplint.project.session import Session
 
     session = Session(index=cache.file_index() if cache is not None else None)
@@ -382,6 +383,7 @@ def _check_with_project(
                 slots[index_of[path]] = result
             return
 
+    from mplint import apis
     from mplint.parallel import Job, Workers, available_cpus, run_jobs
     from mplint.project.session import Session
 
@@ -433,14 +435,21 @@ def _check_with_project(
                 cache.put(keys[index], result)
             if progress is not None:
                 progress(done, len(todo))
-    if memo is not None and key is not None and kept and session.complete:
-        memo.put(key, named, session, decided, known, read_source)
+    if memo is not None and key is not None and kept and session.complete and session.wanted():
+        memo.put(key, named, session, decided, known, read_source)  # (nothing to summarise: no link to skip)
+
+
+#: the name of the prefilter's verdict in the stat index, by the codes it is for (most files of
+#: a run share one set of codes: its name is made once, not once per file)
+_VERDICTS: dict[frozenset[str], str] = {}
 
 
 def _prefiltered(source: SourceFile, path: str, codes: frozenset[str]) -> FileResult | None:
     """The file's finished result when it needs no parse (`precheck`), None when it does; the
     verdict is the index's when the file is unchanged and it was clean (nothing to report)."""
-    verdict = "prefilter " + ",".join(sorted(codes))
+    verdict = _VERDICTS.get(codes)
+    if verdict is None:
+        verdict = _VERDICTS[codes] = "prefilter " + ",".join(sorted(codes))
     known = source.fact(verdict)
     if known is True:
         return None
@@ -449,6 +458,8 @@ def _prefiltered(source: SourceFile, path: str, codes: frozenset[str]) -> FileRe
     data = source.data()
     if isinstance(data, FileResult):
         return data
+    from mplint.precheck import precheck  # (with LibCST's tree, the API table: a read file's)
+
     ready = precheck(data, path, codes)
     if not isinstance(ready, FileResult):
         source.learn(verdict, True)

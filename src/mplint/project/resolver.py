@@ -24,7 +24,9 @@ import os
 from dataclasses import dataclass
 from typing import Iterable
 
-from mplint.project.scan import NOT_PROJECT as _NOT_PROJECT
+from mplint.project.scan import not_project
+
+_NOT_PROJECT = not_project()
 
 ROOT_MARKERS = ("pyproject.toml", "setup.cfg", "setup.py", ".git")
 DEFAULT_SRC = (".", "src")

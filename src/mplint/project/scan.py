@@ -8,12 +8,11 @@ decides what is parsed, and the summaries decide what is reported.
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 import sys
 from typing import TYPE_CHECKING
-
-from mplint.apis import FAMILY_ROOTS
 
 if TYPE_CHECKING:
     from mplint.file_index import SourceFile
@@ -24,12 +23,18 @@ _IMPORT = re.compile(
     re.MULTILINE,
 )
 _AS = re.compile(rb"[ \t]+as[ \t]+\w+")
-_STDLIB = frozenset(getattr(sys, "stdlib_module_names", ())) | frozenset(sys.builtin_module_names)
-#: top-level names that are never a project's modules: the standard library's, and those of the
-#: multiprocessing families of the API table (the forks of `multiprocessing`); here, not in the
-#: resolver, so that a run which only asks whether a file may import a project module (every run
-#: with files to check: `runner.takes_part`) does not import the resolver
-NOT_PROJECT = _STDLIB | frozenset(root for root in FAMILY_ROOTS if "." not in root)
+
+
+@functools.cache
+def not_project() -> frozenset[str]:
+    """Top-level names that are never a project's modules: the standard library's, and those of
+    the multiprocessing families of the API table (the forks of `multiprocessing`). Here, not in
+    the resolver, and made when first asked: a run that only asks whether a file may import a
+    project module (`runner.takes_part`) imports neither the resolver nor, until then, the table."""
+    from mplint.apis import FAMILY_ROOTS
+
+    stdlib = frozenset(getattr(sys, "stdlib_module_names", ())) | frozenset(sys.builtin_module_names)
+    return stdlib | frozenset(root for root in FAMILY_ROOTS if "." not in root)
 
 
 def imported_names(source: bytes) -> set[str]:
@@ -99,7 +104,7 @@ def may_be_project_module(name: str) -> bool:
     """Some project may hold a module of this imported name (`imported_names`): a relative
     name, or an absolute one whose top-level name is neither the standard library's nor a
     multiprocessing family's (those are never a project's, in any project)."""
-    return name.startswith(".") or name.partition(".")[0] not in NOT_PROJECT
+    return name.startswith(".") or name.partition(".")[0] not in not_project()
 
 
 def is_test_module(path: str) -> bool:
