@@ -312,8 +312,12 @@ def main() -> None:
     parser.add_argument("--markdown", action="store_true")
     parser.add_argument("--baseline", type=Path, metavar="SRC",
                         help="also run the mplint package found in this folder (another checkout's src)")
+    parser.add_argument("--rows", metavar="NAMES",
+                        help="measure only the rows whose name contains one of these (comma-separated; "
+                             "a warm row needs its cold row: `--rows cold,warm,ruff --select`)")
     args = parser.parse_args()
     tools, corpora = args.tools.split(","), args.corpora.split(",")
+    only = args.rows.split(",") if args.rows else None
     args.work.mkdir(parents=True, exist_ok=True)
     bin_dir = peers_venv(args.work) if set(tools) - {"mplint"} else Path()
     targets: list[tuple[str, Path, list[str]]] = []
@@ -336,6 +340,8 @@ def main() -> None:
         files = python_files(target)
         lines = sum(p.read_bytes().count(b"\n") for p in files)
         rows = rows_for(target, bin_dir, corpus_tools, args.work, args.baseline)
+        if only is not None:
+            rows = [row for row in rows if any(name in row.name for name in only)]
         before = load()
         run_rounds(rows, args.repeat, args.slow_repeat)
         print()
