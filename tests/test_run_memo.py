@@ -18,38 +18,12 @@ from mplint import runner
 from mplint.cache import Cache
 from mplint.config import CommandLine, load_settings
 
-HOUR_NS = 3600 * 10**9
+from test_link_memo import FOUND, JOBS, RUN, _age_all, _project
 
-RUN = "from app import jobs\n\njobs.run_all()\n"
-JOBS = (
-    "import multiprocessing\n"
-    "\n"
-    "\n"
-    "def run_all():\n"
-    "    with multiprocessing.Pool(2) as pool:\n"
-    "        return pool.map(abs, [1, -2])\n"
-)
 #: JOBS without the pool, the same number of bytes
 JOBS_IDLE = ("import multiprocessing\n\n\ndef run_all():\n    return [abs(x) for x in (1, -2)]\n"
              .ljust(len(JOBS) - 1) + "\n")
 assert len(JOBS_IDLE) == len(JOBS)
-FOUND = [("run.py", 3, "MPL001")]
-
-
-def _age_all(root: Path) -> None:
-    """Older than the stat index's racy window, so that the index serves every file."""
-    for path in root.rglob("*"):
-        if path.is_file():
-            status = path.stat()
-            os.utime(path, ns=(status.st_atime_ns, status.st_mtime_ns - HOUR_NS))
-
-
-def _project(root: Path, files: dict[str, str] | None = None, age: bool = True) -> Path:
-    write(root, {"pyproject.toml": "[project]\nname = 'p'\n", "run.py": RUN, "app/__init__.py": "",
-                 "app/jobs.py": JOBS, **(files or {})})
-    if age:
-        _age_all(root)
-    return root
 
 
 class _Counted:
