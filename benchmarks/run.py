@@ -40,6 +40,8 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import generated
+
 PEERS = ["ruff==0.17.6", "flake8==7.5.0", "flake8-bugbear==26.10.27", "pylint==4.1.4"]
 SDISTS = [
     "billiard==4.3.2", "multiprocess==0.70.19", "joblib==1.6.0", "loky==3.7.0", "pebble==5.2.3",
@@ -333,6 +335,9 @@ def main() -> None:
             nothing.write_text("x = 1\n")
             fast = [tool for tool in tools if tool not in SLOW]
             targets.append((f"Editor: one file that must be parsed ({EDITOR_FILE})", tree / EDITOR_FILE, fast))
+            script = args.work / "editor" / "script_with_a_guard_fix.py"
+            script.write_text(generated.module(2000))
+            targets.append(("Editor: a script with a guard fix (generated, as server_latency.py's)", script, fast))
             targets.append(("Editor: one file with nothing to parse (`x = 1`)", nothing, fast))
     compile_mplint(args.baseline)
     print(machine(bin_dir, tools))

@@ -30,44 +30,8 @@ from pathlib import Path
 from lsprotocol import types
 from pytest_lsp import client_capabilities, make_test_lsp_client
 
+from generated import module
 from mplint.server.app import DEBOUNCE
-
-_HEADER = '''import multiprocessing
-import os
-
-
-def square(x):
-    return x * x
-
-'''
-
-_FUNCTION = '''
-def step_{n}(values, scale={n}):
-    total = 0
-    for index, value in enumerate(values):
-        if value % 3 == 0:
-            total += value * scale
-        elif value % 5 == 0:
-            total -= index
-        else:
-            total += len(str(value))
-    return {{"step": {n}, "total": total, "pid": os.getpid()}}
-
-'''
-
-_FOOTER = '''
-with multiprocessing.Pool(2) as pool:
-    print(pool.map(square, range(10)))
-'''
-
-
-def module(lines: int) -> str:
-    body, n = [_HEADER], 0
-    while sum(part.count("\n") for part in body) < lines - 4:
-        body.append(_FUNCTION.format(n=n))
-        n += 1
-    return "".join(body) + _FOOTER
-
 
 async def measure(lines: int, rounds: int) -> tuple[float, list[float], int, list[float]]:
     folder = Path(tempfile.mkdtemp(prefix="mplint-lsp-bench-"))

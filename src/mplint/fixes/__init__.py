@@ -15,6 +15,7 @@ rewrite nor makes a plan, and its result says so (`FileResult.fixes`).
     mplint.fixes.edits      the text edits between two versions of a source, and applying them
     mplint.fixes.rewrite    small LibCST helpers the rules build their rewrites with
     mplint.fixes.guard      moving module-level work under `if __name__ == "__main__":`
+    mplint.fixes.reads      the guard's reading: which top-level statements read which (Python's ast)
     mplint.fixes.apply      fixing one source: rounds, checks, the API editors and --fix use
     mplint.fixes.files      fixing files on disk: atomic writes, unified diffs
 """

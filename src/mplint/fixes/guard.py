@@ -27,10 +27,10 @@ from pathlib import PurePath
 from typing import TYPE_CHECKING, Collection, Iterator, Sequence
 
 import libcst as cst
-from libcst.metadata import ClassScope, ComprehensionScope, GlobalScope, MetadataWrapper, ScopeProvider
 
 from mplint.facts.walk import Walker
 from mplint.fixes import Planned, Rewrite
+from mplint.fixes.reads import reads_and_binds
 
 if TYPE_CHECKING:
     from mplint.rules.base import Report
@@ -177,59 +177,13 @@ class GuardPlan:
         return Rewrite(title, lambda module: _rebuild(module, self, set(first)), self.safe, reveals)
 
 
-def _reads_and_binds(module: cst.Module) -> tuple[
-    dict[int, set[int]], dict[int, dict[str, set[int]]], set[int], dict[int, set[str]], dict[int, set[str]]
-]:
-    """For each top-level statement: which statements' bindings it reads at import time, and which
-    at run time (in a function body); the statements whose bindings some function reads; the
-    module-level names each binds and reads at import time."""
-    wrapper = MetadataWrapper(module, unsafe_skip_copy=True)
-    scopes = wrapper.resolve(ScopeProvider)
-    owner: dict[cst.CSTNode, int] = {}
-    for index, statement in enumerate(module.body):
-        _TopLevel(owner, index).walk(statement)
-    import_reads: dict[int, set[int]] = {}
-    run_reads: dict[int, dict[str, set[int]]] = {}
-    read_by_functions: set[int] = set()
-    binds: dict[int, set[str]] = {}
-    reads_names: dict[int, set[str]] = {}
-    for scope in {s for s in scopes.values() if s is not None}:
-        for assignment in scope.assignments:
-            if isinstance(assignment.scope, GlobalScope) and hasattr(assignment, "node"):
-                where = owner.get(assignment.node)
-                if where is not None:
-                    binds.setdefault(where, set()).add(assignment.name)
-        for access in scope.accesses:
-            reader = owner.get(access.node)
-            if reader is None:
-                continue
-            at_import = _runs_at_import(access.scope)
-            if at_import:
-                reads_names.setdefault(reader, set()).add(getattr(access.node, "value", ""))
-            for referent in access.referents:
-                if not isinstance(referent.scope, GlobalScope) or not hasattr(referent, "node"):
-                    continue
-                bound = owner.get(referent.node)
-                if bound is None:
-                    continue
-                if at_import:
-                    import_reads.setdefault(reader, set()).add(bound)
-                else:
-                    run_reads.setdefault(reader, {}).setdefault(referent.name, set()).add(bound)
-                    read_by_functions.add(bound)
-    return import_reads, run_reads, read_by_functions, binds, reads_names
-
-
-def _runs_at_import(scope: object) -> bool:
-    while isinstance(scope, (ClassScope, ComprehensionScope)):
-        scope = scope.parent
-    return isinstance(scope, GlobalScope)
-
-
-def plan(module: cst.Module, path: str, starts: Collection[int] = ()) -> GuardPlan | None:
+def plan(
+    module: cst.Module, path: str, starts: Collection[int] = (), source: str | None = None
+) -> GuardPlan | None:
     """Which top-level statements stay and which move; `starts` are the statements that start
     processes (they move whatever reads them). None when the module is no script or has a guard
-    this fix cannot merge with (two guards, a guard with an `else`)."""
+    this fix cannot merge with (two guards, a guard with an `else`). `source` is the text the
+    module was parsed from (else its code is generated for Python's parser)."""
     if not is_script(module, path):
         return None
     body = list(module.body)
@@ -252,7 +206,7 @@ def plan(module: cst.Module, path: str, starts: Collection[int] = ()) -> GuardPl
             keep[index] = True
         elif _is_assignment(statement):
             candidates.add(index)
-    import_reads, run_reads, read_by_functions, binds, reads_names = _reads_and_binds(module)
+    import_reads, run_reads, read_by_functions, binds, reads_names = reads_and_binds(module, source)
     for index in candidates & read_by_functions:
         keep[index] = True
     changed = True
@@ -368,12 +322,18 @@ def top_level_index(module: cst.Module, nodes: Collection[cst.CSTNode]) -> dict[
 
 
 def with_guard_fix(
-    module: cst.Module, path: str, reports: list[Report], title: str, reveals: tuple[str, ...] = ()
+    module: cst.Module,
+    path: str,
+    reports: list[Report],
+    title: str,
+    reveals: tuple[str, ...] = (),
+    source: str | None = None,
 ) -> Iterator[Report]:
     """The reports, each with the fix that moves the script's work under the guard when that fix
     moves the reported statement (a process started in a kept definition gets none). The plan
-    reads the whole module's scopes (several parses' worth): it is `Planned`, made once for all
-    the reports and only when a fix is built; a module that is no script gets no fix at all."""
+    reads the whole module's scopes (from Python's parse of `source`, the text the module was
+    parsed from): it is `Planned`, made once for all the reports and only when a fix is built; a
+    module that is no script gets no fix at all."""
     if not reports:
         return
     if not is_script(module, path):
@@ -384,7 +344,7 @@ def with_guard_fix(
     @functools.cache
     def planned() -> tuple[dict[cst.CSTNode, int], GuardPlan | None]:
         where = top_level_index(module, nodes)
-        return where, plan(module, path, set(where.values()))
+        return where, plan(module, path, set(where.values()), source)
 
     def rewrite_for(node: cst.CSTNode) -> Rewrite | None:
         where, found = planned()

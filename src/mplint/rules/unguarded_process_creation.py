@@ -117,7 +117,9 @@ if __name__ == "__main__":
     )
 
     def check(self, facts: ModuleFacts) -> Iterator[Report]:
-        yield from with_guard_fix(facts.module, facts.path, list(self._reports(facts)), _FIX_TITLE, _FIX_REVEALS)
+        yield from with_guard_fix(
+            facts.module, facts.path, list(self._reports(facts)), _FIX_TITLE, _FIX_REVEALS, facts.source
+        )
 
     def _reports(self, facts: ModuleFacts) -> Iterator[Report]:
         if PurePath(facts.path).name == "__main__.py":

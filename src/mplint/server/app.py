@@ -6,8 +6,8 @@ checked (it does not parse while being typed) keeps the diagnostics of its last 
 one line goes to the client's log: clearing them would make every warning blink out and back at
 each keystroke of an unfinished line.
 
-Diagnostics show no fix, so they are checked without building any (the guard's fix plan alone
-costs more than the check); the first code action asked for a version of a document checks it
+Diagnostics show no fix, so they are checked without building any (no rewrite located, no
+guard plan made); the first code action asked for a version of a document checks it
 again with its fixes, which are kept with that version.
 """
 
