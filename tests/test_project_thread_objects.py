@@ -108,3 +108,57 @@ def test_the_thread_fields_survive_json() -> None:
     again = Summary.from_json(json.loads(json.dumps(summary.to_json())))
     assert again == summary
     assert again.functions["running"].returns_thread == (42, "thread.start()", True)
+
+
+HANDS_ON = '''\
+from app import start
+
+
+def hand(thread):
+    start.go(thread)
+
+
+def hand_by_keyword(flag, worker):
+    start.go(flag, thread=worker)
+
+
+def hand_locally(thread):
+    hand(thread)
+
+
+def hand_and_join(thread):
+    start.go(thread)
+    thread.join()
+
+
+def hand_twice(thread):
+    start.go(thread)
+    start.again(thread)
+
+
+def behind_star(thread, rest):
+    start.go(*rest, thread)
+
+
+def hand_and_return(thread):
+    start.go(thread)
+    return thread
+
+
+class Relay:
+    def hand(self, thread):
+        start.go(thread)
+'''
+
+
+def test_a_thread_handed_on_as_it_is_to_one_call_is_recorded_for_the_link() -> None:
+    found = summarise(ModuleFacts(cst.parse_module(HANDS_ON), "app/relay.py", HANDS_ON)).functions
+    assert found["hand"].hands_on == [(0, "thread", "app.start.go", 0, None, 5)]
+    assert found["hand_by_keyword"].hands_on == [
+        (0, "flag", "app.start.go", 0, None, 9), (1, "worker", "app.start.go", None, "thread", 9)
+    ]
+    assert found["hand_locally"].hands_on == [(0, "thread", "#hand", 0, None, 13)]
+    for name in ("hand_and_join", "hand_twice", "behind_star", "hand_and_return", "Relay.hand"):
+        assert found[name].hands_on == [], name
+    summary = summarise(ModuleFacts(cst.parse_module(HANDS_ON), "app/relay.py", HANDS_ON))
+    assert Summary.from_json(json.loads(json.dumps(summary.to_json()))) == summary

@@ -136,6 +136,7 @@ class Linked:
         _settle(self._next, callers, [n for n, f in self._functions_index.items() if f.starts])
         _settle(self._threads, callers, [n for n, f in self._functions_index.items() if f.threads])
         _settle(self._sets, callers, [n for n, f in self._functions_index.items() if f.sets_method])
+        self._handed = self._settle_handed()
         for state in sorted({state for changed in self._changed.values() for state in changed}):
             links = self._changes[state] = {}
             _settle(links, callers, sorted(n for n, changed in self._changed.items() if state in changed))
@@ -217,6 +218,8 @@ class Linked:
             line, text = function.threads  # type: ignore[misc]
         elif links is self._sets:
             line, text = function.sets_method  # type: ignore[misc]
+        elif links is self._handed:
+            _, _, line, text = function.starts_handed  # type: ignore[misc]
         else:
             line, text = self._changed[last][state]
         steps.append((text, self._shown(last[0]), line))
@@ -347,12 +350,41 @@ class Linked:
         one it returns (threads matter only to a fork by choice)."""
         function = self._functions_index[node]
         where = self._shown(node[0])
-        if function.starts_handed is not None:
-            position, parameter, line, text = function.starts_handed
-            told["thread_args"][target] = (position, parameter, (self._step(node), (text, where, line)))
+        if node in self._handed:
+            position, parameter = self._handed_by[node]
+            told["thread_args"][target] = (position, parameter, self.chain(node, self._handed))
         if function.returns_thread is not None:
             line, text, started = function.returns_thread
             told["thread_makers"][target] = (started, (self._step(node), (text, where, line)))
+
+    def _settle_handed(self) -> dict[Node, Node | None]:
+        """Each function that starts the thread it is handed and returns with it running: itself
+        (None), or through the function it hands the thread on to (`hand(thread)` calls
+        `start.go(thread)`), to a fixpoint, shortest chains first; hand-overs that go round in a
+        cycle and reach no start settle nothing. `_handed_by` keeps the parameter of each."""
+        links: dict[Node, Node | None] = {}
+        self._handed_by: dict[Node, tuple[int, str]] = {}
+        forwarded: dict[Node, list[tuple[Node, tuple[int, str, str, int | None, str | None, int]]]] = {}
+        for node, function in self._functions_index.items():
+            for entry in function.hands_on:
+                callee = self.resolve(entry[2], node[0])
+                if callee is not None and callee != node and callee in self._functions_index:
+                    forwarded.setdefault(callee, []).append((node, entry))
+        frontier = sorted(n for n, f in self._functions_index.items() if f.starts_handed is not None)
+        for node in frontier:
+            links[node] = None
+            self._handed_by[node] = self._functions_index[node].starts_handed[:2]  # type: ignore[index]
+        while frontier:
+            settled: list[Node] = []
+            for callee in frontier:
+                position, parameter = self._handed_by[callee]
+                for caller, (own, name, _, index, keyword, _) in forwarded.get(callee, ()):
+                    if caller not in links and (index == position if keyword is None else keyword == parameter):
+                        links[caller] = callee
+                        self._handed_by[caller] = (own, name)
+                        settled.append(caller)
+            frontier = sorted(settled)
+        return links
 
     def _self_changes(self, node: Node) -> tuple[tuple[str, Chain], ...]:
         """The attributes of `self` that a method (with the methods of its class it calls) sets."""

@@ -53,6 +53,7 @@ def summarise(facts: ModuleFacts) -> Summary:
         function.changes = _changes(facts, info)
         function.threads = _threads_left_running(facts, info) if info.node in threaded else None
         function.starts_handed = _starts_handed(facts, info)
+        function.hands_on = _hands_on(facts, info, keys) if function.starts_handed is None else []
         function.returns_thread = _returns_thread(facts, info) if info.node in threaded else None
         function.child = info.node in child
         function.in_thread = info.node in in_thread
@@ -243,6 +244,53 @@ def _starts_handed(facts: ModuleFacts, info: FunctionInfo) -> tuple[int, str, in
         if found is None:
             found = (position[name], name, facts.line_of(site.node), facts.call_text(site.node))
     return found
+
+
+def _hands_on(
+    facts: ModuleFacts, info: FunctionInfo, keys: dict[FunctionInfo, str]
+) -> list[tuple[int, str, str, int | None, str | None, int]]:
+    """The parameters of a plain function that returns nothing, each handed on as it is to one
+    call by name (`start.go(thread)`) and used nowhere else in the function: the link follows
+    the call (the thread runs on when this returns if the callee starts it and returns with it
+    running). For each: (position of the parameter, its name, the call's target, the argument's
+    position or keyword there, the call's line)."""
+    if info.cls is not None or info.yields or any(r.value is not None for r in info.returns):
+        return []
+    position = {p.name.value: index for index, p in enumerate(info.node.params.params)}
+    found: dict[str, tuple[int, str, str, int | None, str | None, int] | None] = {}
+    keyword_names: set[cst.Name] = set()
+    for site in info.calls:
+        if site.scope is not info.scope:
+            continue
+        positional, hidden = 0, False
+        for arg in site.node.args:
+            value = arg.value
+            if isinstance(value, cst.Name) and value.value in position:
+                name = value.value
+                bound = facts.names.lookup(name, site.scope)
+                keyword = arg.keyword.value if arg.keyword is not None else None
+                target = call_target(facts, site, keys)
+                known = (
+                    bound is not None and bound[0] is info.scope and all(isinstance(b.node, cst.Param) for b in bound[1])
+                    and target is not None and not arg.star and not (keyword is None and hidden)
+                )
+                # handed to two calls, to one not known by name, or behind `*args`: not known
+                found[name] = None if name in found or not known else (
+                    position[name], name, target, positional if keyword is None else None,  # type: ignore[arg-type]
+                    keyword, facts.line_of(site.node),
+                )
+                keyword_names.update(a.keyword for a in site.node.args if a.keyword is not None)
+            if arg.keyword is None:
+                positional += 1
+                hidden = hidden or bool(arg.star)
+    if not any(found.values()):
+        return []
+    reads: dict[str, int] = {}
+    for name in facts.names_in_order[info.names_from : info.names_to]:
+        if name.value in found and name not in keyword_names:
+            reads[name.value] = reads.get(name.value, 0) + 1
+    # one read, the call's argument: else it is read again (`thread.join()`, `other = thread`)
+    return [entry for name, entry in sorted(found.items()) if entry is not None and reads.get(name) == 1]
 
 
 def _returns_thread(facts: ModuleFacts, info: FunctionInfo) -> tuple[int, str, bool] | None:

@@ -25,7 +25,7 @@ from typing import Any
 CONFTEST = "conftest.py"
 KNOWN_METHODS = ("fork", "spawn", "forkserver")
 LOCAL = "#"  # a call target that is a function of the same module: `#run_all`, `#Job.run`
-FORMAT = 5  # bump when the layout changes
+FORMAT = 6  # bump when the layout changes
 
 
 #: how a `Change` names what it changes: a module-level name of its own module (`=status`), an
@@ -108,6 +108,10 @@ class Function:
     starts_handed: tuple[int, str, int, str] | None = None
     #: the one thread it makes and returns: (line, text of its creation or start, started)
     returns_thread: tuple[int, str, bool] | None = None
+    #: the parameters it hands on as they are, each to one call, and uses nowhere else (the link
+    #: follows them to a function that starts the thread): (position of the parameter, its name,
+    #: the call's target, the argument's position or keyword there, line of the call)
+    hands_on: list[tuple[int, str, str, int | None, str | None, int]] = field(default_factory=list)
 
     def to_json(self) -> list[Any]:
         return [
@@ -118,17 +122,19 @@ class Function:
             [[c.line, c.text, c.target, c.in_place] for c in self.changes], self.child, self.in_thread,
             list(self.starts_handed) if self.starts_handed else None,
             list(self.returns_thread) if self.returns_thread else None,
+            [list(entry) for entry in self.hands_on],
         ]
 
     @classmethod
     def from_json(cls, data: list[Any]) -> Function:
-        shown, line, starts, calls, threads, sets_method, work, changes, child, in_thread, handed, made = data
+        shown, line, starts, calls, threads, sets_method, work, changes, child, in_thread, handed, made, on = data
         return cls(
             shown, line, _pair(starts), list(calls), _pair(threads),
             _pair(sets_method), Work.from_json(work) if work else Work(),
             [Change(c[0], c[1], c[2], c[3]) for c in changes], child, in_thread,
             (handed[0], handed[1], handed[2], handed[3]) if handed else None,
             (made[0], made[1], bool(made[2])) if made else None,
+            [(e[0], e[1], e[2], e[3], e[4], e[5]) for e in on],
         )
 
 

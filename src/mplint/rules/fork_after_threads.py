@@ -29,7 +29,8 @@ class ForkAfterThreads(Rule):
     order they run: threads started in `setup()` and a fork in `run()` are found when `main()`
     calls both, in that order; a function of another module of the project that starts a
     thread and returns with it running (`monitor.start_heartbeat()`), starts the thread it is
-    handed (`threads.launch(thread)`) or makes and returns one already started starts one where
+    handed (`threads.launch(thread)`, or hands it on to a function that does, in any module and
+    through any number of such calls) or makes and returns one already started starts one where
     it is called, and the message names the chain to the thread's start with file and line; a
     thread that another module makes and returns unstarted runs from its `start()` to its
     `join()`. Reported: the `os.fork()` call, the process's `start()`, or the
