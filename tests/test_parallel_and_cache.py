@@ -224,3 +224,56 @@ def test_the_first_check_imports_the_engine_without_a_collection_and_freezes_it(
 
     done = subprocess.run([sys.executable, "-c", _FIRST_CHECK], capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
+
+
+# --- the workers import LibCST and the rules once, the platform's way ----------------------------
+
+_START_METHOD_RUN = '''
+import json, multiprocessing, sys
+from mplint import parallel
+from mplint.options import DEFAULT_OPTIONS
+
+SOURCE = {source!r}
+IMPORTED = "'mplint.engine' in __import__('sys').modules"
+
+if __name__ == "__main__":
+    multiprocessing.set_start_method(sys.argv[1])
+    jobs = [parallel.Job(i, f"f{{i}}.py", SOURCE, frozenset({{"MPL001"}}), DEFAULT_OPTIONS) for i in range(6)]
+    with parallel.Workers(2) as workers:
+        # what a worker holds before its first job (eval: a function every process has)
+        inherited = workers.executor().submit(eval, IMPORTED).result()
+        results = {{i: r for i, r, _s, _a in parallel.run_jobs(jobs, workers)}}
+    print(json.dumps({{
+        "parent": "mplint.engine" in sys.modules,
+        "worker": inherited,
+        "findings": [[f.line, f.code] for i in sorted(results) for f in results[i].findings],
+    }}))
+'''
+
+
+@pytest.mark.parametrize(
+    ("method", "parent", "worker"),
+    [
+        ("fork", True, True),  # imported here before the first fork: every worker inherits it
+        ("forkserver", False, True),  # the server imports it before it forks a worker
+        ("spawn", False, False),  # each worker imports it itself, at its first job
+    ],
+)
+def test_the_workers_share_one_import_of_libcst_where_the_start_method_allows(
+    method: str, parent: bool, worker: bool, tmp_path: Path
+) -> None:
+    import multiprocessing
+    import subprocess
+    import sys
+
+    if method not in multiprocessing.get_all_start_methods():
+        pytest.skip(f"{method} is not a start method of this platform")
+    script = tmp_path / "run_workers.py"
+    script.write_text(_START_METHOD_RUN.format(source=BAD))
+    done = subprocess.run([sys.executable, str(script), method], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert_no_traceback(done)
+    seen = json.loads(done.stdout)
+    alone = [[f.line, f.code] for f in parallel.check_source(BAD, "f.py", frozenset({"MPL001"}))[0].findings]
+    assert seen["findings"] == alone * 6 and alone
+    assert (seen["parent"], seen["worker"]) == (parent, worker)

@@ -7,6 +7,14 @@ after every result has been taken, and nothing here runs at import time.
 A `ProcessPoolExecutor` rather than a `Pool`: when a worker dies (a crash in the native parser) a
 `Pool` waits for its task forever, while the executor reports a broken pool. The files that were in
 flight are then checked again one at a time, each in a fresh process, so a crash costs one file.
+
+The workers start the platform's way (its default start method, never one forced on it), and
+import LibCST and the rules once for all of them where that way allows: where they are forked
+from this process, it imports them (and freezes what lives, `_freeze_what_lives`) just before
+the first worker starts, and every worker inherits them; where a fork server starts them, it
+imports them (`set_forkserver_preload`) before it forks any; where each is spawned afresh (the
+default on Windows and macOS), each imports them itself. Whichever it is, a worker is a process
+of its own: a crash still costs the files it held.
 """
 
 from __future__ import annotations
@@ -25,6 +33,7 @@ from mplint.project.told import NO_PROJECT_FACTS, ProjectFacts
 
 if TYPE_CHECKING:
     from concurrent.futures import ProcessPoolExecutor
+    from multiprocessing.context import BaseContext
 
     from mplint.project.summary import Summary
 
@@ -123,6 +132,17 @@ def _freeze_what_lives() -> None:
         gc.freeze()
 
 
+def _preloaded() -> list[str]:
+    """What a fork server imports before it forks the workers: the main module (as it would
+    anyway), the engine and every rule's module (found without importing the rules)."""
+    import importlib.util
+    import pkgutil
+
+    spec = importlib.util.find_spec("mplint.rules")
+    folders = list(spec.submodule_search_locations or ()) if spec is not None else []
+    return ["__main__", "mplint.engine", *(f"mplint.rules.{module.name}" for module in pkgutil.iter_modules(folders))]
+
+
 def check_job(job: Job) -> Done:
     global _parsed_since_collection
     _freeze_what_lives()
@@ -177,8 +197,25 @@ class Workers:
         if self._executor is None:
             from concurrent.futures import ProcessPoolExecutor
 
-            self._executor, self._size = ProcessPoolExecutor(max_workers=size, initializer=in_worker), size
+            context = self._context()
+            self._executor = ProcessPoolExecutor(max_workers=size, mp_context=context, initializer=in_worker)
+            self._size = size
         return self._executor
+
+    def _context(self) -> BaseContext:
+        """The platform's start method, with LibCST and the rules imported once for all the
+        workers where it allows (see the module's docstring)."""
+        import multiprocessing
+
+        context = multiprocessing.get_context()
+        method = context.get_start_method()
+        if method == "fork":
+            if not _frozen:
+                _freeze_what_lives()  # inherited by each worker, which then has nothing to import
+                self._froze = True  # handed back to the collector when the run ends
+        elif method == "forkserver":
+            context.set_forkserver_preload(_preloaded())  # no effect once the server runs
+        return context
 
     def broken(self) -> None:
         """Its workers crashed: the next batch starts new ones."""
