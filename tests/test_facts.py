@@ -1332,3 +1332,50 @@ def test_skips_know_tests_meant_for_fork(guard: str, fork_only: bool) -> None:
     )
     site = call_named(facts, "print()")
     assert is_fork_only(facts, site.scope) is fork_only
+
+
+def test_what_is_added_to_a_collection_is_read_per_name_and_scope() -> None:
+    # the module's calls are indexed once by the name they add to (`Values.added_elements`)
+    facts = facts_of(
+        """
+        import multiprocessing as mp
+        procs = []
+        procs.append(mp.Process(target=print))
+        seen = set()
+        seen.add(1)
+        def f():
+            procs = []
+            procs.insert(0, 2)
+            procs.append(3)
+            seen.add(4)
+            other.append(5)
+            procs.append()
+        procs += [6]
+        """
+    )
+    module = facts.module_scope
+    function = next(info.scope for info in facts.functions.values() if info.name == "f")
+
+    def added(name, scope):
+        return [facts.code(node) for node in facts.values.added_elements(name, scope)]
+
+    assert added("procs", module) == ["mp.Process(target=print)", "6"]
+    assert added("procs", function) == ["2", "3"]
+    assert added("seen", module) == ["1", "4"]
+    assert added("seen", function) == [] and added("other", module) == []
+
+
+def test_calls_by_name_are_judged_with_the_configured_blocking_calls() -> None:
+    from mplint.facts.workload import Workloads
+
+    facts = facts_of(
+        """
+        import mycompany.http
+        def f():
+            mycompany.http.fetch()
+        """
+    )
+    site = call_named(facts, "mycompany.http.fetch()")
+    assert Workloads(facts).call_kind(site) == ("unknown", "mycompany.http.fetch")
+    assert Workloads(facts, ("mycompany.http.",)).call_kind(site)[0] == "blocking"
+    assert Workloads(facts).call_kind(site)[0] == "unknown"  # the tables of one are not another's

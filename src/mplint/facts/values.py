@@ -14,7 +14,7 @@ import libcst as cst
 from mplint import apis
 from mplint.facts.names import Names
 from mplint.facts.resolve import MAX_DEPTH as _MAX_DEPTH, agreeing
-from mplint.facts.scopes import Collected, Scope
+from mplint.facts.scopes import CallSite, Collected, Scope
 
 #: kinds whose calls make an object worth following (calls of other kinds return plain data)
 _OBJECT_KINDS = frozenset(
@@ -56,6 +56,8 @@ class Values:
     def __init__(self, collected: Collected, names: Names) -> None:
         self._collected = collected
         self._names = names
+        #: each name -> the calls that may put something into it (`name.append(x)`), in order
+        self._adders: dict[str, list[CallSite]] | None = None
         self._class_apis: dict[cst.ClassDef, apis.Api | None] = {}
         self._resolving: set[tuple[int, str, str]] = set()
 
@@ -209,16 +211,8 @@ class Values:
     def added_elements(self, name: str, scope: Scope) -> list[cst.BaseExpression]:
         """What is put into the collection `name` of `scope`: `.append(x)`, `.add(x)`, `+= [x]`."""
         added: list[cst.BaseExpression] = []
-        for site in self._collected.calls:
-            func = site.node.func
-            if (
-                isinstance(func, cst.Attribute)
-                and isinstance(func.value, cst.Name)
-                and func.value.value == name
-                and func.attr.value in ("append", "add", "insert")
-                and site.node.args
-                and _bound_in(self._names.lookup(name, site.scope), scope)
-            ):
+        for site in self._adders_of(name):
+            if _bound_in(self._names.lookup(name, site.scope), scope):
                 added.append(site.node.args[-1].value)
         for binding in scope.bindings.get(name, ()):
             if binding.augmented and isinstance(binding.node, cst.AugAssign):
@@ -226,6 +220,22 @@ class Values:
                 if isinstance(value, (cst.List, cst.Tuple)):
                     added.extend(e.value for e in value.elements)
         return added
+
+    def _adders_of(self, name: str) -> list[CallSite]:
+        """The calls `name.append(x)`, `name.add(x)`, `name.insert(i, x)` of the module, read once
+        for every name (a module's collections are asked about one by one)."""
+        if self._adders is None:
+            self._adders = {}
+            for site in self._collected.calls:
+                func = site.node.func
+                if (
+                    isinstance(func, cst.Attribute)
+                    and isinstance(func.value, cst.Name)
+                    and func.attr.value in ("append", "add", "insert")
+                    and site.node.args
+                ):
+                    self._adders.setdefault(func.value.value, []).append(site)
+        return self._adders.get(name, [])
 
     def _iter_scope(self, binding: object, where: Scope) -> Scope:
         # a comprehension's first iterable is evaluated in the enclosing scope

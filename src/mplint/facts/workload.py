@@ -35,6 +35,7 @@ string building and the calls above count neither as computation nor as waiting.
 from __future__ import annotations
 
 import enum
+import functools
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Iterable, Literal
 
@@ -83,6 +84,38 @@ def matches(qualname: str, names: Iterable[str]) -> str | None:
         elif qualname == name or qualname.startswith(name + "."):
             return name
     return None
+
+
+@functools.lru_cache(maxsize=64)
+def _blocking_table(extra: tuple[str, ...]) -> dict[str, str]:
+    """`BLOCKING_CALLS` with the names a configuration adds (`io-bound-calls`)."""
+    table = dict(BLOCKING_CALLS)
+    for name in extra:
+        table.setdefault(name, "I/O (listed in `io-bound-calls`)")
+    return table
+
+
+@functools.lru_cache(maxsize=1 << 15)
+def _kind_by_name(qualname: str, extra_blocking: tuple[str, ...]) -> tuple[CallKind, str]:
+    """What a call of `qualname` is by the tables (read once per name: the same names, `os.path.join`
+    and the like, are called in every module, and each table is read entry by entry)."""
+    if matches(qualname, NOT_BLOCKING):
+        return "bookkeeping", qualname
+    blocking = _blocking_table(extra_blocking)
+    entry = matches(qualname, blocking)
+    if entry is not None:
+        return "blocking", blocking[entry]
+    if matches(qualname, PROCESS_ONLY_CALLS):
+        return "process-only", qualname
+    if matches(qualname, RELEASES_GIL_CALLS):
+        return "releases-gil", qualname
+    if matches(qualname, HOLDS_GIL_CALLS):
+        return "compute", qualname
+    if matches(qualname, BOOKKEEPING_CALLS):
+        return "bookkeeping", qualname
+    if matches(qualname, LOCAL_IO_CALLS):
+        return "local-io", qualname
+    return "unknown", qualname
 
 
 class Bound(enum.Enum):
@@ -175,9 +208,7 @@ class Workloads:
 
     def __init__(self, facts: ModuleFacts, extra_blocking: Iterable[str] = ()) -> None:
         self._facts = facts
-        self._blocking = dict(BLOCKING_CALLS)
-        for name in extra_blocking:
-            self._blocking.setdefault(name, "I/O (listed in `io-bound-calls`)")
+        self._extra_blocking = tuple(extra_blocking)
         self._kinds: dict[cst.Call, tuple[CallKind, str]] = {}
         self._own: dict[cst.FunctionDef, Work] = {}
         self._reaches_blocking: dict[cst.FunctionDef, bool] = {}
@@ -238,22 +269,7 @@ class Workloads:
         return "unknown", self._facts.code(func)
 
     def _by_name(self, qualname: str) -> tuple[CallKind, str]:
-        if matches(qualname, NOT_BLOCKING):
-            return "bookkeeping", qualname
-        entry = matches(qualname, self._blocking)
-        if entry is not None:
-            return "blocking", self._blocking[entry]
-        if matches(qualname, PROCESS_ONLY_CALLS):
-            return "process-only", qualname
-        if matches(qualname, RELEASES_GIL_CALLS):
-            return "releases-gil", qualname
-        if matches(qualname, HOLDS_GIL_CALLS):
-            return "compute", qualname
-        if matches(qualname, BOOKKEEPING_CALLS):
-            return "bookkeeping", qualname
-        if matches(qualname, LOCAL_IO_CALLS):
-            return "local-io", qualname
-        return "unknown", qualname
+        return _kind_by_name(qualname, self._extra_blocking)
 
     def _maker(self, expr: cst.BaseExpression, scope: Scope, depth: int = 0) -> str | None:
         """The qualified name of the library callable whose result `expr` is (a client, an
