@@ -382,17 +382,18 @@ def _check(
                     rule.code,
                     rule.name,
                     report.message,
-                    _located_fix(module, report.fix) if fixes and report.fix is not None else None,
+                    _located_fix(module, report.fix, source) if fixes and report.fix is not None else None,
                 )
             )
     return findings, (summary_of(facts) if summarise else None), fixable
 
 
-def _located_fix(module: cst.Module, fix: Rewrite | Planned) -> Fix | None:
-    """A fix that cannot be built (or planned) is dropped: the finding is reported all the same."""
+def _located_fix(module: cst.Module, fix: Rewrite | Planned, source: str | None = None) -> Fix | None:
+    """A fix that cannot be built (or planned) is dropped: the finding is reported all the same
+    (`source`: the text `module` was parsed from, its code)."""
     try:
         rewrite = fix.plan() if isinstance(fix, Planned) else fix
-        return locate(module, rewrite) if rewrite is not None else None
+        return locate(module, rewrite, source) if rewrite is not None else None
     except RecursionError:
         raise
     except Exception:

@@ -165,10 +165,11 @@ def compiles(code: str) -> bool:
     return True
 
 
-def locate(module: cst.Module, rewrite: Rewrite) -> Fix | None:
-    """The rewrite as edits of the module's code; None when it changes nothing or its result does
-    not parse (a fix that would break the file is no fix)."""
-    old = module.code
+def locate(module: cst.Module, rewrite: Rewrite, code: str | None = None) -> Fix | None:
+    """The rewrite as edits of the module's code (`code`, when the caller has the text the module
+    was parsed from: LibCST gives it back unchanged); None when it changes nothing or its result
+    does not parse (a fix that would break the file is no fix)."""
+    old = module.code if code is None else code
     new = rewrite.transform(module).code
     if new == old or not compiles(new):
         return None
