@@ -1379,3 +1379,24 @@ def test_calls_by_name_are_judged_with_the_configured_blocking_calls() -> None:
     assert Workloads(facts).call_kind(site) == ("unknown", "mycompany.http.fetch")
     assert Workloads(facts, ("mycompany.http.",)).call_kind(site)[0] == "blocking"
     assert Workloads(facts).call_kind(site)[0] == "unknown"  # the tables of one are not another's
+
+
+def test_a_qualified_name_is_kept_per_expression_and_scope() -> None:
+    # the names are memoised by the ids of the expression and the scope (`Names.qualname`): an
+    # expression made and dropped must not answer for the next one made at the same address
+    facts = facts_of(
+        """
+        import multiprocessing as mp
+        from os import path as p
+        def f(mp):
+            pass
+        """
+    )
+    module = facts.module_scope
+    inner = next(info.scope for info in facts.functions.values() if info.name == "f")
+    for text, expected in [("mp.Pool", "multiprocessing.Pool"), ("p.join", "os.path.join")] * 50:
+        assert facts.names.qualname(cst.parse_expression(text), module) == expected
+    name = cst.parse_expression("mp.Pool")
+    assert facts.names.qualname(name, module) == "multiprocessing.Pool"
+    assert facts.names.qualname(name, inner) is None  # a parameter there
+    assert facts.names.qualname(name, module) == "multiprocessing.Pool"

@@ -21,6 +21,10 @@ from mplint.facts.scopes import Binding, Collected, FunctionInfo, Scope
 class Names:
     def __init__(self, collected: Collected) -> None:
         self._collected = collected
+        #: (id of the expression, id of the scope) -> (the expression, the scope, its qualified
+        #: name): the rules and facts ask the same calls' names many times; the entry holds both
+        #: objects, so that neither id can be another object's while it is kept
+        self._qualnames: dict[tuple[int, int], tuple[cst.BaseExpression, Scope, str | None]] = {}
 
     def scope_of(self, name: cst.Name) -> Scope | None:
         return self._collected.name_scopes.get(name)
@@ -41,6 +45,15 @@ class Names:
 
     def qualname(self, expr: cst.BaseExpression, scope: Scope, _depth: int = 0) -> str | None:
         """`multiprocessing.pool.Pool` for `P` after `from multiprocessing.pool import Pool as P`."""
+        if _depth:
+            return self._qualname(expr, scope, _depth)
+        key = (id(expr), id(scope))
+        known = self._qualnames.get(key)
+        if known is None:
+            known = self._qualnames[key] = (expr, scope, self._qualname(expr, scope, 0))
+        return known[2]
+
+    def _qualname(self, expr: cst.BaseExpression, scope: Scope, _depth: int) -> str | None:
         if _depth > _MAX_DEPTH:
             return None
         if type(expr) is cst.Name:
