@@ -40,6 +40,9 @@ class SharedMemorySegments:
     def __init__(self, facts: ModuleFacts) -> None:
         self._facts = facts
         self._unlinks: dict[cst.Call, list[CallSite]] | None = None
+        self._at_exit: set[cst.FunctionDef] | None = None
+        #: the `x.unlink` bound methods handed to a call, with the scope of the call
+        self._unlinks_handed: list[tuple[cst.BaseExpression, Scope]] | None = None
 
     def created(self) -> list[CallSite]:
         """The `SharedMemory(create=True, ...)` calls of the module (but not those a test expects
@@ -110,6 +113,11 @@ class SharedMemorySegments:
         return any(self._always_runs(caller, depth + 1) for caller, _ in facts.arguments.callers(info))
 
     def _at_exit_functions(self) -> set[cst.FunctionDef]:
+        if self._at_exit is None:
+            self._at_exit = self._read_at_exit_functions()
+        return self._at_exit
+
+    def _read_at_exit_functions(self) -> set[cst.FunctionDef]:
         facts = self._facts
         registered = []
         for site in facts.calls:
@@ -127,16 +135,14 @@ class SharedMemorySegments:
         return reached
 
     def _unlink_registered(self, creation: cst.Call) -> bool:
-        for site in self._facts.calls:
-            for arg in site.node.args:
-                value = arg.value
-                if (
-                    isinstance(value, cst.Attribute)
-                    and value.attr.value == "unlink"
-                    and self._is(value.value, site.scope, creation)
-                ):
-                    return True
-        return False
+        if self._unlinks_handed is None:
+            self._unlinks_handed = [
+                (arg.value.value, site.scope)
+                for site in self._facts.calls
+                for arg in site.node.args
+                if isinstance(arg.value, cst.Attribute) and arg.value.attr.value == "unlink"
+            ]
+        return any(self._is(value, scope, creation) for value, scope in self._unlinks_handed)
 
     # --- ownership -----------------------------------------------------------------------------
 
@@ -158,15 +164,15 @@ class SharedMemorySegments:
                     return "stored"
         dispatched = {d.site.node for d in facts.workers.dispatches if d.site is not None}
         for site in facts.calls:
-            if site.node is creation or site.node in dispatched:
+            if site.node is creation or site.node in dispatched or not site.node.args:
                 continue
-            given = [a.value for a in site.node.args]
-            if not any(self._is(e, site.scope, creation) for v in given for e in _parts(v)):
+            func = site.node.func
+            if isinstance(func, cst.Name) and func.value in _HARMLESS_BUILTINS:
                 continue
             if facts.callgraph.callee(site) is not None:
                 continue  # a function of the module: its own unlink() calls are followed
-            func = site.node.func
-            if isinstance(func, cst.Name) and func.value in _HARMLESS_BUILTINS:
+            given = [a.value for a in site.node.args]
+            if not any(self._is(e, site.scope, creation) for v in given for e in _parts(v)):
                 continue
             return "passed"
         return None
