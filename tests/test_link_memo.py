@@ -1,7 +1,9 @@
 """The memo of what the project tells each named file (`project/memo.py`): a warm run with nothing
 changed reads it instead of every module's summary, and anything the link starts from that
 changes (a module changed, added, removed or renamed, a folder listing, `src`, the selected
-rules) is a miss that gives the right findings; a damaged memo is ignored without a word."""
+rules) is a miss that gives the right findings; a damaged memo is ignored without a word. The run
+memo, in front of it, is dropped before each run (`memo_layers.Counted`), except where a scenario
+is run against both."""
 
 from __future__ import annotations
 
@@ -13,148 +15,106 @@ from pathlib import Path
 import pytest
 
 from console import assert_no_traceback, mplint, write
+from memo_layers import (
+    FOUND, JOBS, JOBS_IDLE, PROJECT_MEMO, RUN, RUN_MEMO, Counted, age_all, drop_run_memos, make_project, memo_entries,
+)
 from mplint import apis, runner
 from mplint.cache import Cache
 from mplint.config import CommandLine, load_settings
 from mplint.project.memo import facts_json, facts_of
 
-HOUR_NS = 3600 * 10**9
 FIXTURES = Path(__file__).parent / "fixtures" / "projects"
 
-RUN = "from app import jobs\n\njobs.run_all()\n"
-JOBS = (
-    "import multiprocessing\n"
-    "\n"
-    "\n"
-    "def run_all():\n"
-    "    with multiprocessing.Pool(2) as pool:\n"
-    "        return pool.map(abs, [1, -2])\n"
-)
-JOBS_IDLE = "import multiprocessing\n\n\ndef run_all():\n    return [abs(x) for x in (1, -2)]\n"
+
+@pytest.fixture(params=[PROJECT_MEMO, RUN_MEMO])
+def layer(request: pytest.FixtureRequest) -> str:
+    """The memo a scenario is run against: the ones both memos must answer alike are here, each
+    memo's own beside it (the run memo's in tests/test_run_memo.py)."""
+    return request.param
 
 
-def _project(root: Path, files: dict[str, str] | None = None) -> Path:
-    write(root, {"pyproject.toml": "[project]\nname = 'p'\n", "run.py": RUN, "app/__init__.py": "",
-                 "app/jobs.py": JOBS, **(files or {})})
-    _age_all(root)
-    return root
+def test_a_warm_run_with_nothing_changed_does_not_link(tmp_path: Path, monkeypatch, layer: str) -> None:
+    root = make_project(tmp_path / "p")
+    run = Counted(monkeypatch, tmp_path / "cache", layer)
+    assert run(root) == FOUND and run.misses == 1
+    assert run(root) == FOUND and run.misses == 1  # served by the memo
 
 
-def _age_all(root: Path) -> None:
-    """Older than the stat index's racy window, so that the index serves every file."""
-    for path in root.rglob("*"):
-        if path.is_file():
-            status = path.stat()
-            os.utime(path, ns=(status.st_atime_ns, status.st_mtime_ns - HOUR_NS))
-
-
-class _Counted:
-    """`lint_paths` in this process, counting the runs that summarised and linked the project."""
-
-    def __init__(self, monkeypatch: pytest.MonkeyPatch, cache: Path) -> None:
-        self.linked = 0
-        self.cache = cache
-        real = runner.summarise_project
-
-        def counting(*args, **kwargs):
-            self.linked += 1
-            return real(*args, **kwargs)
-
-        monkeypatch.setattr(runner, "summarise_project", counting)
-
-    def __call__(self, root: Path, codes: frozenset[str] | None = None, fixes: bool = True) -> list[tuple[str, int, str]]:
-        self.last = self.run(root, codes, fixes)
-        return [(os.path.relpath(f.path, root), f.line, f.code) for f in self.last.findings]
-
-    def run(self, root: Path, codes: frozenset[str] | None = None, fixes: bool = True, cached: bool = True) -> runner.Run:
-        settings = load_settings(CommandLine(), cwd=str(root))
-        if codes is not None:
-            settings = type(settings)(**{**settings.__dict__, "enabled": codes})
-        return runner.lint_paths([str(root)], settings, cache=Cache(self.cache) if cached else None, fixes=fixes)
-
-
-FOUND = [("run.py", 3, "MPL001")]
-
-
-def test_a_warm_run_with_nothing_changed_does_not_link(tmp_path: Path, monkeypatch) -> None:
-    root = _project(tmp_path / "p")
-    run = _Counted(monkeypatch, tmp_path / "cache")
-    assert run(root) == FOUND and run.linked == 1
-    assert run(root) == FOUND and run.linked == 1  # served by the memo
-
-
-def test_a_changed_module_is_a_miss(tmp_path: Path, monkeypatch) -> None:
-    root = _project(tmp_path / "p")
-    run = _Counted(monkeypatch, tmp_path / "cache")
+def test_a_changed_module_is_a_miss(tmp_path: Path, monkeypatch, layer: str) -> None:
+    """A module that no path named (the run memo) or one of the named files (the project memo)."""
+    root = make_project(tmp_path / "p")
+    run = Counted(monkeypatch, tmp_path / "cache", layer)
     assert run(root) == FOUND
     (root / "app" / "jobs.py").write_text(JOBS_IDLE)
-    _age_all(root)  # only its size and time tell the change
-    assert run(root) == [] and run.linked == 2
+    age_all(root)  # only its time tells the change
+    assert run(root) == [] and run.misses == 2
     (root / "app" / "jobs.py").write_text(JOBS)
-    _age_all(root)
-    assert run(root) == FOUND and run.linked == 2  # as the first run saw it: its memo stands
+    age_all(root)
+    # put back: the project memo keeps an entry for each state of the session's files, and the
+    # first stands; the run memo keeps one entry for a set of named files, the last run's
+    assert run(root) == FOUND and run.misses == {PROJECT_MEMO: 2, RUN_MEMO: 3}[layer]
 
 
-def test_an_added_module_is_a_miss(tmp_path: Path, monkeypatch) -> None:
-    root = _project(tmp_path / "p", {"run.py": "from app import tasks\n\ntasks.run_all()\n"})
-    run = _Counted(monkeypatch, tmp_path / "cache")
+def test_an_added_module_is_a_miss(tmp_path: Path, monkeypatch, layer: str) -> None:
+    root = make_project(tmp_path / "p", {"run.py": "from app import tasks\n\ntasks.run_all()\n"})
+    run = Counted(monkeypatch, tmp_path / "cache", layer)
     assert run(root) == []  # app.tasks is nowhere: unknown, silent
     write(root, {"app/tasks.py": JOBS})
-    _age_all(root)
-    assert run(root) == FOUND and run.linked == 2
+    age_all(root)
+    assert run(root) == FOUND and run.misses == 2
 
 
-def test_a_removed_module_is_a_miss(tmp_path: Path, monkeypatch) -> None:
-    root = _project(tmp_path / "p")
-    run = _Counted(monkeypatch, tmp_path / "cache")
+def test_a_removed_module_is_a_miss(tmp_path: Path, monkeypatch, layer: str) -> None:
+    root = make_project(tmp_path / "p")
+    run = Counted(monkeypatch, tmp_path / "cache", layer)
     assert run(root) == FOUND
     (root / "app" / "jobs.py").unlink()
-    assert run(root) == [] and run.linked == 2
+    assert run(root) == [] and run.misses == 2
 
 
 def test_a_renamed_folder_is_a_miss(tmp_path: Path, monkeypatch) -> None:
-    root = _project(tmp_path / "p")
-    run = _Counted(monkeypatch, tmp_path / "cache")
+    root = make_project(tmp_path / "p")
+    run = Counted(monkeypatch, tmp_path / "cache")
     assert run(root) == FOUND
     (root / "app").rename(root / "application")
-    assert run(root) == [] and run.linked == 2
+    assert run(root) == [] and run.misses == 2
     (root / "application").rename(root / "app")
-    assert run(root) == FOUND and run.linked == 2  # as the first run saw it: its memo stands
+    assert run(root) == FOUND and run.misses == 2  # as the first run saw it: its memo stands
 
 
-def test_a_changed_folder_listing_is_a_miss(tmp_path: Path, monkeypatch) -> None:
+def test_a_changed_folder_listing_is_a_miss(tmp_path: Path, monkeypatch, layer: str) -> None:
     """No module of the run changes, but a folder the resolver listed does: the memo is not
     trusted (here the answer stays the same)."""
-    root = _project(tmp_path / "p")
-    run = _Counted(monkeypatch, tmp_path / "cache")
+    root = make_project(tmp_path / "p")
+    run = Counted(monkeypatch, tmp_path / "cache", layer)
     assert run(root) == FOUND
     (root / "app" / "notes.txt").write_text("not a module\n")
-    assert run(root) == FOUND and run.linked == 2
-    assert run(root) == FOUND and run.linked == 2  # and memoised again
+    assert run(root) == FOUND and run.misses == 2
+    assert run(root) == FOUND and run.misses == 2  # and memoised again
 
 
-def test_a_package_that_shadows_a_module_is_a_miss(tmp_path: Path, monkeypatch) -> None:
+def test_a_package_that_shadows_a_module_is_a_miss(tmp_path: Path, monkeypatch, layer: str) -> None:
     """`app/jobs/__init__.py` wins over `app/jobs.py`, as Python's import system has it."""
-    root = _project(tmp_path / "p")
-    run = _Counted(monkeypatch, tmp_path / "cache")
+    root = make_project(tmp_path / "p")
+    run = Counted(monkeypatch, tmp_path / "cache", layer)
     assert run(root) == FOUND
     write(root, {"app/jobs/__init__.py": JOBS_IDLE})
-    _age_all(root)
-    assert run(root) == [] and run.linked == 2
+    age_all(root)
+    assert run(root) == [] and run.misses == 2
 
 
 def test_the_selected_rules_key_the_memo(tmp_path: Path, monkeypatch) -> None:
-    root = _project(tmp_path / "p")
-    run = _Counted(monkeypatch, tmp_path / "cache")
+    root = make_project(tmp_path / "p")
+    run = Counted(monkeypatch, tmp_path / "cache")
     assert run(root) == FOUND
-    assert run(root, frozenset({"MPL002"})) == [] and run.linked == 2
-    assert run(root) == FOUND and run.linked == 2  # the first memo still stands
+    assert run(root, codes=frozenset({"MPL002"})) == [] and run.misses == 2
+    assert run(root) == FOUND and run.misses == 2  # the first memo still stands
 
 
 def test_a_memo_made_without_fixes_serves_no_run_that_shows_them(tmp_path: Path, monkeypatch) -> None:
-    root = _project(tmp_path / "p", {"run.py": "import multiprocessing\n\np = multiprocessing.Process(target=print)\n"
+    root = make_project(tmp_path / "p", {"run.py": "import multiprocessing\n\np = multiprocessing.Process(target=print)\n"
                                                "p.start()\n\nfrom app import jobs\n\njobs.run_all()\n"})
-    run = _Counted(monkeypatch, tmp_path / "cache")
+    run = Counted(monkeypatch, tmp_path / "cache")
     expected = [(f.line, f.code, f.fix) for f in run.run(root, cached=False).findings]
     assert any(fix is not None for _, _, fix in expected)  # the test can fail: a fix is shown
     run(root, fixes=False)
@@ -163,7 +123,7 @@ def test_a_memo_made_without_fixes_serves_no_run_that_shows_them(tmp_path: Path,
     assert [(f.line, f.code, f.fix) for f in run.last.findings] == expected
     run(root)
     assert [(f.line, f.code, f.fix) for f in run.last.findings] == expected
-    assert run.linked == 3  # without a cache, then once for each memo
+    assert run.misses == 3  # without a cache, then once for each memo
 
 
 def test_the_src_setting_keys_the_memo(tmp_path: Path) -> None:
@@ -171,7 +131,7 @@ def test_the_src_setting_keys_the_memo(tmp_path: Path) -> None:
     root = tmp_path / "p"
     write(root, {"pyproject.toml": "[project]\nname = 'p'\n", "bin/run.py": RUN,
                  "lib/app/__init__.py": "", "lib/app/jobs.py": JOBS})
-    _age_all(root)
+    age_all(root)
     cache = str(tmp_path / "cache")
 
     def codes() -> list[str]:
@@ -187,52 +147,33 @@ def test_the_src_setting_keys_the_memo(tmp_path: Path) -> None:
     assert codes() == []
 
 
-def _memo_entries(cache: Path, marker: str = "folders") -> list[Path]:
-    found = []
-    for entry in cache.glob("??/*.json"):
-        data = json.loads(entry.read_text())
-        if isinstance(data, dict) and marker in data:
-            found.append(entry)
-    return found
-
-
-def _drop_run_memos(cache: Path) -> None:
-    """The run memo (`run_memo.py`) answers a warm run before this memo is asked: without it,
-    the next run asks this one."""
-    entries = _memo_entries(cache, "run memo")
-    assert entries
-    for entry in entries:
-        entry.unlink()
-
-
 @pytest.mark.parametrize("damage", [b"{not json", b'{"format": "1", "folders": {}, "dirs": {}, "files": {"x": 1}}',
                                     b"[" * 100_000, b"null"])
 def test_a_damaged_memo_is_ignored_without_a_word(tmp_path: Path, damage: bytes) -> None:
-    root = _project(tmp_path / "p")
+    root = make_project(tmp_path / "p")
     cache = tmp_path / "cache"
     first = mplint("--cache-dir", str(cache), ".", cwd=root)
     assert first.returncode == 1 and "run.py:3:" in first.stdout
-    entries = _memo_entries(cache)
+    entries = memo_entries(cache, "folders")
     assert len(entries) == 1
-    _drop_run_memos(cache)
+    assert drop_run_memos(cache)
     entries[0].write_bytes(damage)
     again = mplint("--cache-dir", str(cache), ".", cwd=root)
     assert_no_traceback(again)
     assert (again.returncode, again.stdout, again.stderr) == (first.returncode, first.stdout, first.stderr)
-    assert len(_memo_entries(cache)) == 1  # written again whole
+    assert len(memo_entries(cache, "folders")) == 1  # written again whole
 
 
 def test_a_memo_whose_facts_were_tampered_with_is_ignored(tmp_path: Path, monkeypatch) -> None:
-    root = _project(tmp_path / "p")
-    run = _Counted(monkeypatch, tmp_path / "cache")
+    root = make_project(tmp_path / "p")
+    run = Counted(monkeypatch, tmp_path / "cache")
     assert run(root) == FOUND
-    (entry,) = _memo_entries(tmp_path / "cache")
+    (entry,) = memo_entries(tmp_path / "cache", "folders")
     data = json.loads(entry.read_text())
     told = next(facts for _settled, _result, facts in data["files"].values() if facts is not None)
     told["starts"] = {"x": [["f()", "a.py", "one"]]}  # a line that is not a number
     entry.write_text(json.dumps(data))
-    _drop_run_memos(tmp_path / "cache")
-    assert run(root) == FOUND and run.linked == 2
+    assert run(root) == FOUND and run.misses == 2
 
 
 def test_the_memo_keeps_every_field_of_the_project_facts() -> None:
@@ -276,9 +217,9 @@ def test_the_memo_of_each_fixture_project_gives_its_findings(tmp_path: Path, mon
     for project in sorted(p for p in FIXTURES.iterdir() if p.is_dir()):
         root = tmp_path / project.name
         shutil.copytree(project, root)
-        _age_all(root)
-        run = _Counted(monkeypatch, tmp_path / "cache" / project.name)
-        cold = run(root, codes)
-        assert run(root, codes) == cold and run.linked == 1, project.name
+        age_all(root)
+        run = Counted(monkeypatch, tmp_path / "cache" / project.name)
+        cold = run(root, codes=codes)
+        assert run(root, codes=codes) == cold and run.misses == 1, project.name
         found += len(cold)
     assert found >= 20

@@ -1,7 +1,9 @@
 """The memo of a whole run (`run_memo.py`): keyed by the named files alone, with the project
 modules, `pyproject.toml` files, folder listings and "is it a folder?" answers the project side
 read recorded beside it. A warm run with nothing changed neither builds the session nor imports
-it; any change to what it recorded is a miss, for real, with the right findings after it."""
+it; any change to what it recorded is a miss, for real, with the right findings after it. The
+scenarios both memos must answer alike (a module changed, added or removed, a package shadowing a
+module, a folder's listing) are run against this one too in tests/test_link_memo.py."""
 
 from __future__ import annotations
 
@@ -18,162 +20,94 @@ from mplint import runner
 from mplint.cache import Cache
 from mplint.config import CommandLine, load_settings
 
-from test_link_memo import FOUND, JOBS, RUN, _age_all, _project
-
-#: JOBS without the pool, the same number of bytes
-JOBS_IDLE = ("import multiprocessing\n\n\ndef run_all():\n    return [abs(x) for x in (1, -2)]\n"
-             .ljust(len(JOBS) - 1) + "\n")
-assert len(JOBS_IDLE) == len(JOBS)
-
-
-class _Counted:
-    """`lint_paths` over `run.py` alone (its project's modules are reached, not named), counting
-    the runs that built the project's session (a run memo hit builds none)."""
-
-    def __init__(self, monkeypatch: pytest.MonkeyPatch, cache: Path) -> None:
-        self.built = 0
-        self.cache = cache
-        real = runner.project_outcomes
-
-        def counting(*args, **kwargs):
-            self.built += 1
-            return real(*args, **kwargs)
-
-        monkeypatch.setattr(runner, "project_outcomes", counting)
-
-    def __call__(self, root: Path, *names: str, codes: frozenset[str] | None = None,
-                 fixes: bool = True) -> list[tuple[str, int, str]]:
-        settings = load_settings(CommandLine(), cwd=str(root))
-        if codes is not None:
-            settings = type(settings)(**{**settings.__dict__, "enabled": codes})
-        paths = [str(root / name) for name in names or ("run.py",)]
-        self.last = runner.lint_paths(paths, settings, cache=Cache(self.cache), fixes=fixes)
-        return [(os.path.relpath(f.path, root), f.line, f.code) for f in self.last.findings]
+from memo_layers import FOUND, JOBS, JOBS_IDLE, RUN, RUN_MEMO, Counted, age_all, make_project, memo_entries
 
 
 def test_a_warm_run_with_nothing_changed_builds_no_session(tmp_path: Path, monkeypatch) -> None:
-    root = _project(tmp_path / "p")
-    run = _Counted(monkeypatch, tmp_path / "cache")
-    assert run(root) == FOUND and run.built == 1
-    assert run(root) == FOUND and run.built == 1
-    assert run(root, ".") == FOUND and run.built == 2  # other named files: another key
-    assert run(root, ".") == FOUND and run.built == 2
+    root = make_project(tmp_path / "p")
+    run = Counted(monkeypatch, tmp_path / "cache", RUN_MEMO)
+    assert run(root) == FOUND and run.misses == 1
+    assert run(root) == FOUND and run.misses == 1
+    assert run(root, ".") == FOUND and run.misses == 2  # other named files: another key
+    assert run(root, ".") == FOUND and run.misses == 2
 
 
 def test_a_changed_named_file_is_a_miss(tmp_path: Path, monkeypatch) -> None:
-    root = _project(tmp_path / "p")
-    run = _Counted(monkeypatch, tmp_path / "cache")
+    root = make_project(tmp_path / "p")
+    run = Counted(monkeypatch, tmp_path / "cache", RUN_MEMO)
     assert run(root) == FOUND
     (root / "run.py").write_text("from app import jobs\n\n\njobs.run_all()\n")
-    _age_all(root)
-    assert run(root) == [("run.py", 4, "MPL001")] and run.built == 2
-
-
-def test_a_changed_module_that_no_path_named_is_a_miss(tmp_path: Path, monkeypatch) -> None:
-    root = _project(tmp_path / "p")
-    run = _Counted(monkeypatch, tmp_path / "cache")
-    assert run(root) == FOUND
-    (root / "app" / "jobs.py").write_text(JOBS_IDLE)
-    _age_all(root)  # only its size and time tell the change
-    assert run(root) == [] and run.built == 2
-    (root / "app" / "jobs.py").write_text(JOBS)
-    _age_all(root)
-    assert run(root) == FOUND and run.built == 3
+    age_all(root)
+    assert run(root) == [("run.py", 4, "MPL001")] and run.misses == 2
 
 
 def test_a_racily_clean_module_is_read_again(tmp_path: Path, monkeypatch) -> None:
     """The module was read within the index's timestamp resolution of its last change (so the
     index holds no entry for it), then changed keeping its size and, put back with utime, its
     time: the memo's look-up reads it, and misses."""
-    root = _project(tmp_path / "p")
+    root = make_project(tmp_path / "p")
     jobs = root / "app" / "jobs.py"
     jobs.write_text(JOBS)  # just now: racily clean when this run reads it
-    run = _Counted(monkeypatch, tmp_path / "cache")
+    run = Counted(monkeypatch, tmp_path / "cache", RUN_MEMO)
     assert run(root) == FOUND
     stamp = jobs.stat()
     jobs.write_text(JOBS_IDLE)
     os.utime(jobs, ns=(stamp.st_atime_ns, stamp.st_mtime_ns))
     assert (jobs.stat().st_size, jobs.stat().st_mtime_ns) == (stamp.st_size, stamp.st_mtime_ns)
-    assert run(root) == [] and run.built == 2
-
-
-def test_an_added_module_is_a_miss(tmp_path: Path, monkeypatch) -> None:
-    root = _project(tmp_path / "p", {"run.py": "from app import tasks\n\ntasks.run_all()\n"})
-    run = _Counted(monkeypatch, tmp_path / "cache")
-    assert run(root) == []  # app.tasks is nowhere: unknown, silent
-    write(root, {"app/tasks.py": JOBS})
-    _age_all(root)
-    assert run(root) == FOUND and run.built == 2
-
-
-def test_a_removed_module_is_a_miss(tmp_path: Path, monkeypatch) -> None:
-    root = _project(tmp_path / "p")
-    run = _Counted(monkeypatch, tmp_path / "cache")
-    assert run(root) == FOUND
-    (root / "app" / "jobs.py").unlink()
-    assert run(root) == [] and run.built == 2
+    assert run(root) == [] and run.misses == 2
 
 
 def test_a_renamed_module_is_a_miss(tmp_path: Path, monkeypatch) -> None:
-    root = _project(tmp_path / "p")
-    run = _Counted(monkeypatch, tmp_path / "cache")
+    root = make_project(tmp_path / "p")
+    run = Counted(monkeypatch, tmp_path / "cache", RUN_MEMO)
     assert run(root) == FOUND
     (root / "app" / "jobs.py").rename(root / "app" / "work.py")
-    assert run(root) == [] and run.built == 2
+    assert run(root) == [] and run.misses == 2
     (root / "app" / "work.py").rename(root / "app" / "jobs.py")
-    assert run(root) == FOUND and run.built == 2  # as the first run saw it: its memo stands
+    assert run(root) == FOUND and run.misses == 2  # as the first run saw it: its memo stands
 
 
 @pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="named pipes are POSIX's")
 def test_a_module_that_could_not_be_read_and_now_can_is_a_miss(tmp_path: Path, monkeypatch) -> None:
     """`app/jobs.py` is a named pipe (never read: it could block the run), then a file."""
-    root = _project(tmp_path / "p", {"run.py": "import multiprocessing\n" + RUN})
+    root = make_project(tmp_path / "p", {"run.py": "import multiprocessing\n" + RUN})
     jobs = root / "app" / "jobs.py"
     jobs.unlink()
     os.mkfifo(jobs)
-    run = _Counted(monkeypatch, tmp_path / "cache")
+    run = Counted(monkeypatch, tmp_path / "cache", RUN_MEMO)
     assert run(root) == []
-    assert run(root) == [] and run.built == 1
+    assert run(root) == [] and run.misses == 1
     jobs.unlink()
     jobs.write_text(JOBS)
-    assert run(root) == [("run.py", 4, "MPL001")] and run.built == 2
-
-
-def test_a_package_that_shadows_a_module_is_a_miss(tmp_path: Path, monkeypatch) -> None:
-    root = _project(tmp_path / "p")
-    run = _Counted(monkeypatch, tmp_path / "cache")
-    assert run(root) == FOUND
-    write(root, {"app/jobs/__init__.py": "def run_all():\n    return 1\n"})
-    _age_all(root)
-    assert run(root) == [] and run.built == 2
+    assert run(root) == [("run.py", 4, "MPL001")] and run.misses == 2
 
 
 def test_a_new_project_root_is_a_miss(tmp_path: Path, monkeypatch) -> None:
     """A `pyproject.toml` put in `app/` makes it a project of its own: `run.py` no longer
     reaches `app.jobs` (the folder listing above the file tells it)."""
-    root = _project(tmp_path / "p")
+    root = make_project(tmp_path / "p")
     (root / "app" / "__init__.py").unlink()
-    run = _Counted(monkeypatch, tmp_path / "cache")
+    run = Counted(monkeypatch, tmp_path / "cache", RUN_MEMO)
     assert run(root) == FOUND  # `app` is a namespace package of the project
     write(root / "sub", {"pyproject.toml": "[project]\nname = 's'\n", "run.py": RUN})
     write(root, {"sub/app/jobs.py": JOBS})
-    _age_all(root)
+    age_all(root)
     assert run(root, "sub/run.py") == [("sub/run.py", 3, "MPL001")]
     (root / "sub" / "app" / "jobs.py").write_text(JOBS_IDLE)
-    _age_all(root)
+    age_all(root)
     assert run(root, "sub/run.py") == []
-    built = run.built
+    built = run.misses
     (root / "sub" / "pyproject.toml").unlink()  # sub/ is now part of p: `app` is p's again
-    assert run(root, "sub/run.py") == [] and run.built == built + 1
+    assert run(root, "sub/run.py") == [] and run.misses == built + 1
 
 
 def test_the_selected_rules_and_the_fixes_key_the_memo(tmp_path: Path, monkeypatch) -> None:
-    root = _project(tmp_path / "p")
-    run = _Counted(monkeypatch, tmp_path / "cache")
+    root = make_project(tmp_path / "p")
+    run = Counted(monkeypatch, tmp_path / "cache", RUN_MEMO)
     assert run(root) == FOUND
-    assert run(root, codes=frozenset({"MPL002"})) == [] and run.built == 2
-    assert run(root, fixes=False) == FOUND and run.built == 3  # (a result with fixes serves it)
-    assert run(root) == FOUND and run.built == 3
+    assert run(root, codes=frozenset({"MPL002"})) == [] and run.misses == 2
+    assert run(root, fixes=False) == FOUND and run.misses == 3  # (a result with fixes serves it)
+    assert run(root) == FOUND and run.misses == 3
     assert any(f.fix is not None for f in run.last.findings)  # the first memo, with its fix
 
 
@@ -189,7 +123,7 @@ def test_the_src_setting_and_a_per_file_ignore_miss_through_the_cli(tmp_path: Pa
     root = tmp_path / "p"
     write(root, {"pyproject.toml": "[project]\nname = 'p'\n", "bin/run.py": RUN,
                  "lib/app/__init__.py": "", "lib/app/jobs.py": JOBS})
-    _age_all(root)
+    age_all(root)
     cache = tmp_path / "cache"
     assert _cli(root, cache, "bin/run.py") == []  # lib/ is not a source root: `app` is unknown
     (root / "pyproject.toml").write_text("[project]\nname = 'p'\n\n[tool.mplint]\nsrc = ['lib']\n")
@@ -203,17 +137,17 @@ def test_the_src_setting_and_a_per_file_ignore_miss_through_the_cli(tmp_path: Pa
 
 
 def test_a_changed_module_misses_through_the_cli(tmp_path: Path) -> None:
-    root = _project(tmp_path / "p")
+    root = make_project(tmp_path / "p")
     cache = tmp_path / "cache"
     assert _cli(root, cache, "run.py") == [("run.py", 3, "MPL001")]
     assert _cli(root, cache, "run.py") == [("run.py", 3, "MPL001")]
     (root / "app" / "jobs.py").write_text(JOBS_IDLE)
-    _age_all(root)
+    age_all(root)
     assert _cli(root, cache, "run.py") == []
 
 
 def test_a_warm_cli_run_imports_no_session_resolver_link_or_summary(tmp_path: Path) -> None:
-    root = _project(tmp_path / "p")
+    root = make_project(tmp_path / "p")
     cache = tmp_path / "cache"
     assert _cli(root, cache, "run.py") == [("run.py", 3, "MPL001")]
     probe = (
@@ -233,39 +167,30 @@ def test_a_warm_cli_run_imports_no_session_resolver_link_or_summary(tmp_path: Pa
     assert done.stderr.strip().splitlines()[-1] == "[]"
 
 
-def _run_memos(cache: Path) -> list[Path]:
-    found = []
-    for entry in cache.glob("??/*.json"):
-        data = json.loads(entry.read_text())
-        if isinstance(data, dict) and "run memo" in data:
-            found.append(entry)
-    return found
-
-
 @pytest.mark.parametrize("damage", [b"{not json", b"[" * 100_000, b"null",
                                     b'{"run memo": "1", "modules": {}, "configs": {}, "listings": {}, "dirs": {},'
                                     b' "results": {"run.py": {"findings": [[0, 0, 0, 0, "x", "y", "z"]],'
                                     b' "error": null, "fixes": null}}}'])
 def test_a_damaged_run_memo_is_ignored_without_a_word(tmp_path: Path, damage: bytes) -> None:
-    root = _project(tmp_path / "p")
+    root = make_project(tmp_path / "p")
     cache = tmp_path / "cache"
     first = mplint("--cache-dir", str(cache), "run.py", cwd=root)
     assert first.returncode == 1 and "run.py:3:" in first.stdout
-    (entry,) = _run_memos(cache)
+    (entry,) = memo_entries(cache, RUN_MEMO)
     entry.write_bytes(damage)
     again = mplint("--cache-dir", str(cache), "run.py", cwd=root)
     assert_no_traceback(again)
     assert (again.returncode, again.stdout, again.stderr) == (first.returncode, first.stdout, first.stderr)
-    assert len(_run_memos(cache)) == 1  # written again whole
+    assert len(memo_entries(cache, RUN_MEMO)) == 1  # written again whole
 
 
 def test_a_run_memo_whose_record_was_tampered_with_is_a_miss(tmp_path: Path, monkeypatch) -> None:
-    root = _project(tmp_path / "p")
-    run = _Counted(monkeypatch, tmp_path / "cache")
+    root = make_project(tmp_path / "p")
+    run = Counted(monkeypatch, tmp_path / "cache", RUN_MEMO)
     assert run(root) == FOUND
-    (entry,) = _run_memos(tmp_path / "cache")
+    (entry,) = memo_entries(tmp_path / "cache", RUN_MEMO)
     data = json.loads(entry.read_text())
     assert any(path.endswith("jobs.py") for path in data["modules"])  # it records the module reached
     data["modules"] = {path: "0" * 64 for path in data["modules"]}
     entry.write_text(json.dumps(data))
-    assert run(root) == FOUND and run.built == 2
+    assert run(root) == FOUND and run.misses == 2
