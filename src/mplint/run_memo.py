@@ -27,8 +27,9 @@ from __future__ import annotations
 
 import hashlib
 import os
-from typing import TYPE_CHECKING, Any, Callable, Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Mapping, Sequence
 
+from mplint import listings as folder_views
 from mplint.file_index import FileIndex, SourceFile
 from mplint.findings import FileResult
 
@@ -41,19 +42,6 @@ _FIELDS = frozenset({"run memo", "modules", "configs", "listings", "dirs", "resu
 #: a named file of the run: (path as given, its file, its enabled codes, it uses the API)
 Named = tuple[str, SourceFile, frozenset[str], bool]
 Reader = Callable[[str], "bytes | FileResult"]
-
-
-def listing_digest(names: Iterable[str]) -> str:
-    return hashlib.sha256("\0".join(sorted(names)).encode("utf-8", "surrogatepass")).hexdigest()
-
-
-def listing(folder: str) -> frozenset[str]:
-    """A folder's names as the resolver reads them (`resolver.Folders`): none when it cannot be
-    listed."""
-    try:
-        return frozenset(os.listdir(folder))
-    except OSError:
-        return frozenset()
 
 
 class RunMemo:
@@ -100,7 +88,7 @@ class RunMemo:
         """Memoise the run: `results` are the named files' results the project side decided."""
         if self.key(named) != key:
             return  # a named file changed while the run read it: its results are of other bytes
-        listings, dirs = session.projects.folders.seen()
+        listings, dirs = folder_views.recorded(*session.projects.folders.seen())
         modules = {path: source.digest for path, source in sorted(session.opened.items())}
         configs = {
             path: _config_digest(path, index, reader)
@@ -110,8 +98,8 @@ class RunMemo:
             "run memo": FORMAT,
             "modules": modules,
             "configs": configs,
-            "listings": {folder: listing_digest(names) for folder, names in sorted(listings.items())},
-            "dirs": dict(sorted(dirs.items())),
+            "listings": listings,
+            "dirs": dirs,
             "results": {path: self._store.result_data(result) for path, result in sorted(results.items())},
         })
 
@@ -129,14 +117,10 @@ def _results(
         return None
     modules, configs, listings, dirs, results = (data[name] for name in ("modules", "configs", "listings", "dirs",
                                                                          "results"))
-    if not all(isinstance(table, dict) for table in (modules, configs, listings, dirs, results)):
+    if not all(isinstance(table, dict) for table in (modules, configs, results)):
         return None
-    for folder, seen in listings.items():
-        if listing_digest(listing(folder)) != seen:
-            return None  # a module or folder came, went or was renamed
-    for path, seen in dirs.items():
-        if type(seen) is not bool or os.path.isdir(path) is not seen:
-            return None
+    if not folder_views.still_seen(listings, dirs):
+        return None
     for path, seen in configs.items():
         if not (seen is None or type(seen) is str) or _config_digest(path, index, reader) != seen:
             return None  # `src` may have changed

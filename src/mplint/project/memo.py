@@ -28,10 +28,10 @@ import hashlib
 from dataclasses import dataclass
 from typing import Any, Collection, Iterable, Sequence
 
+from mplint import listings as folder_views
 from mplint.findings import FileResult
 from mplint.project.told import NO_PROJECT_FACTS, Chain, ProjectFacts, RemoteWork
 from mplint.project.resolver import Folders
-from mplint.run_memo import listing_digest
 
 FORMAT = "1"
 
@@ -86,7 +86,7 @@ class LinkMemo:
             return None
 
     def put(self, key: str, folders: Folders, outcomes: dict[str, Outcome]) -> None:
-        listings, dirs = folders.seen()
+        listings, dirs = folder_views.recorded(*folders.seen())
         files = {
             path: [outcome.settled,
                    self._store.result_data(outcome.result) if outcome.result is not None else None,
@@ -95,8 +95,8 @@ class LinkMemo:
         }
         self._store.put_data(key, {
             "format": FORMAT,
-            "folders": {folder: listing_digest(names) for folder, names in sorted(listings.items())},
-            "dirs": dict(sorted(dirs.items())),
+            "folders": listings,
+            "dirs": dirs,
             "files": files,
         })
 
@@ -106,15 +106,10 @@ def _outcomes(data: object, folders: Folders, result_of: Any) -> dict[str, Outco
         return None
     if data["format"] != FORMAT:
         return None
-    listings, dirs, files = data["folders"], data["dirs"], data["files"]
-    if not (isinstance(listings, dict) and isinstance(dirs, dict) and isinstance(files, dict)):
+    files = data["files"]
+    if not isinstance(files, dict) or not folder_views.still_seen(data["folders"], data["dirs"], folders.entries,
+                                                                   folders.is_dir):
         return None
-    for folder, seen in listings.items():
-        if listing_digest(folders.entries(folder)) != seen:
-            return None  # a module or folder came, went or was renamed
-    for path, seen in dirs.items():
-        if type(seen) is not bool or folders.is_dir(path) is not seen:
-            return None
     outcomes: dict[str, Outcome] = {}
     for path, (settled, result, facts) in files.items():
         if type(settled) is not bool:

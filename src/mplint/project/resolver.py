@@ -24,6 +24,7 @@ import os
 from dataclasses import dataclass
 from typing import Iterable
 
+from mplint.listings import listing
 from mplint.project.scan import not_project
 
 _NOT_PROJECT = not_project()
@@ -84,11 +85,7 @@ class Folders:
     def entries(self, folder: str) -> frozenset[str]:
         found = self._entries.get(folder)
         if found is None:
-            try:
-                found = frozenset(os.listdir(folder))
-            except OSError:
-                found = frozenset()
-            self._entries[folder] = found
+            found = self._entries[folder] = listing(folder)
         return found
 
     def is_dir(self, path: str) -> bool:

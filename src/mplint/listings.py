@@ -1,0 +1,41 @@
+"""What a run saw of the project's folders: each listing read and each "is it a folder?"
+answered. The resolver lists folders through `listing`; the two memos (`run_memo.py`,
+`project/memo.py`) record what it saw (`recorded`) and, on a look-up, whether the file system
+still shows the same (`still_seen`): a module added beside the others, a package that shadows a
+module, a folder renamed or a new project root changes one of them."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from typing import Callable, Iterable, Mapping
+
+
+def listing(folder: str) -> frozenset[str]:
+    """A folder's names (none when it cannot be listed)."""
+    try:
+        return frozenset(os.listdir(folder))
+    except OSError:
+        return frozenset()
+
+
+def digest(names: Iterable[str]) -> str:
+    return hashlib.sha256("\0".join(sorted(names)).encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def recorded(listings: Mapping[str, Iterable[str]], dirs: Mapping[str, bool]) -> tuple[dict[str, str], dict[str, bool]]:
+    """What a memo keeps of them: each listing by a hash of its names, each answer as it was."""
+    return {folder: digest(names) for folder, names in sorted(listings.items())}, dict(sorted(dirs.items()))
+
+
+def still_seen(
+    listings: object, dirs: object, entries: Callable[[str], Iterable[str]] = listing,
+    is_dir: Callable[[str], bool] = os.path.isdir,
+) -> bool:
+    """The folders list and answer today as a memo recorded them (`recorded`'s two tables, as
+    read back: a record of another shape is not)."""
+    if not (isinstance(listings, dict) and isinstance(dirs, dict)):
+        return False
+    if any(digest(entries(folder)) != seen for folder, seen in listings.items()):
+        return False  # a module or folder came, went or was renamed
+    return all(type(seen) is bool and is_dir(path) is seen for path, seen in dirs.items())
