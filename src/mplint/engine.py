@@ -24,6 +24,7 @@ from mplint.fixes.rewrite import locate
 from mplint.noqa import without_suppressed
 from mplint.options import DEFAULT_OPTIONS, RuleOptions
 from mplint.precheck import MAX_SOURCE_CHARS, enabled_codes, precheck
+from mplint.python_tree import python_tree
 from mplint.project.told import NO_PROJECT_FACTS, ProjectFacts
 from mplint.project.summary import Summary
 from mplint.project.readings import summarise as summary_of
@@ -156,7 +157,7 @@ def _parse_and_check(
     # the lines a summary records (`facts/lines.py` would parse it again for them)
     tree: ast.Module | None = None
     if summarise or project:
-        tree = _python_tree(text)
+        tree = python_tree(text)
         python_accepts, blanked = tree is not None, None
     else:
         python_accepts, blanked = partial.read(text, threads=_threads_matter(rules))
@@ -187,23 +188,6 @@ def _parse_and_check(
         return FileResult(path, error=refused or _unsupported_syntax(path, error))
     except RecursionError:
         return FileResult(path, error=FileError(path, "cannot check: the code is nested too deeply"))
-
-
-def _python_tree(text: str) -> ast.Module | None:
-    """Python's tree of `text`, None where Python refuses it (or cannot read it: syntax newer than
-    the running Python); made with the collector off, as partial parsing's is (the tree holds no
-    cycle: young collections would only traverse it)."""
-    collecting = gc.isenabled()
-    gc.disable()
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # SyntaxWarnings are not ours to report
-            return ast.parse(text)
-    except (SyntaxError, ValueError, RecursionError, MemoryError):
-        return None
-    finally:
-        if collecting:
-            gc.enable()
 
 
 def _threads_matter(rules: list[type[Rule]]) -> bool:

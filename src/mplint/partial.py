@@ -42,9 +42,9 @@ import ast
 import gc
 import os
 import re
-import warnings
 
 from mplint.ast_units import Reader, Unit, read_units, relevant_qualname
+from mplint.python_tree import python_tree
 
 #: the environment variable that turns partial parsing off
 DISABLE = "MPLINT_NO_PARTIAL"
@@ -443,11 +443,8 @@ def read(text: str, threads: bool) -> tuple[bool, str | None]:
 
 
 def _read(text: str, threads: bool) -> tuple[bool, str | None]:
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            tree = ast.parse(text)
-    except (SyntaxError, ValueError, RecursionError, MemoryError):
+    tree = python_tree(text)
+    if tree is None:
         return False, None
     try:
         units = kept_units(tree, threads, _LINE_END.split(text)[0::2])

@@ -22,13 +22,13 @@ from __future__ import annotations
 
 import ast
 import re
-import warnings
 from bisect import bisect_right
 from typing import Callable, Sequence
 
 import libcst as cst
 
 from mplint.facts.positions import _NEWLINE, _OffsetState
+from mplint.python_tree import python_tree
 
 _DEF = re.compile(r"(?:async[ \t\f]+)?def[ \t\f]+(\w+)")
 _INDENT = re.compile(r"[ \t\f]*")
@@ -56,7 +56,7 @@ class Lines:
         self._text = source
         self._line_starts: list[int] = []
         if tree is None and source is not None:  # Python's tree of `source`, unless given
-            tree = _parse(source)
+            tree = python_tree(source)
         if tree is None:
             return
         self._line_starts = [0, *(match.end() for match in _NEWLINE.finditer(source))]  # type: ignore[arg-type]
@@ -215,12 +215,3 @@ def _first_line(statement: ast.stmt) -> int:
     """The line of a statement's first token: its first decorator's for a decorated one."""
     decorators = getattr(statement, "decorator_list", None)
     return decorators[0].lineno if decorators else statement.lineno
-
-
-def _parse(source: str) -> ast.Module | None:
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            return ast.parse(source)
-    except (SyntaxError, ValueError, RecursionError, MemoryError):
-        return None
