@@ -22,7 +22,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from mplint import apis, partial
+from mplint import partial, prefilter
 from mplint.discovery import discover
 from mplint.engine import lint_source
 
@@ -53,7 +53,7 @@ def _per_file(paths: list[str], select: str) -> tuple[int, int, list[str]]:
     differences = []
     for path in files:
         data = Path(path).read_bytes()
-        if not apis.may_contain_findings(data, threads=True):
+        if not prefilter.may_contain_findings(data, threads=True):
             continue
         checked += 1
         os.environ.pop(partial.DISABLE, None)

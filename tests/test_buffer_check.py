@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from mplint import apis, engine, lint_source, runner
+from mplint import engine, lint_source, prefilter, runner
 from mplint.cache import Cache
 from mplint.options import DEFAULT_OPTIONS
 from mplint.precheck import enabled_codes
@@ -39,7 +39,7 @@ def project_facts(path: str, buffer: str, cache: Cache | None) -> ProjectFacts:
     (the buffer parsed without rules), then the facts linked for it; the check against these is
     the reference for `check_buffer`."""
     data = buffer.encode()
-    session = runner._buffer_session(path, data, apis.may_contain_findings(data), cache, None)
+    session = runner._buffer_session(path, data, prefilter.may_contain_findings(data), cache, None)
     runner.summarise_project(session, DEFAULT_OPTIONS, 1, cache)
     return session.facts_for(path).only_for(CODES)
 

@@ -7,7 +7,7 @@ import textwrap
 import libcst as cst
 import pytest
 
-from mplint import apis
+from mplint import apis, prefilter
 from mplint.facts import ModuleFacts
 from mplint.facts.flow import Use
 
@@ -65,16 +65,16 @@ def test_thread_lookalikes_are_in_the_table_as_threads() -> None:
 
 
 def test_prefilter_follows_the_table() -> None:
-    assert apis.may_contain_findings(b"import multiprocessing\n")
-    assert apis.may_contain_findings(b"from concurrent.futures import ProcessPoolExecutor\n")
-    assert apis.may_contain_findings("import billiard\n")
-    assert not apis.may_contain_findings(b"from concurrent.futures import ThreadPoolExecutor\n")
-    assert not apis.may_contain_findings(b"import os\nprint(os.getpid())\n")
+    assert prefilter.may_contain_findings(b"import multiprocessing\n")
+    assert prefilter.may_contain_findings(b"from concurrent.futures import ProcessPoolExecutor\n")
+    assert prefilter.may_contain_findings("import billiard\n")
+    assert not prefilter.may_contain_findings(b"from concurrent.futures import ThreadPoolExecutor\n")
+    assert not prefilter.may_contain_findings(b"import os\nprint(os.getpid())\n")
     # thread APIs pass only when a rule that judges threads is enabled
     for source in (b"from concurrent.futures import ThreadPoolExecutor\n", "import threading\nthreading.Thread()\n"):
-        assert not apis.may_contain_findings(source)
-        assert apis.may_contain_findings(source, threads=True)
-    assert not apis.may_contain_findings(b"import threading\nprint(1)\n", threads=True)
+        assert not prefilter.may_contain_findings(source)
+        assert prefilter.may_contain_findings(source, threads=True)
+    assert not prefilter.may_contain_findings(b"import threading\nprint(1)\n", threads=True)
 
 
 def test_instances_through_names_loops_lists_subclasses_and_attributes() -> None:

@@ -27,7 +27,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from libcst.metadata import ClassScope, ComprehensionScope, GlobalScope, MetadataWrapper, ScopeProvider
 
-from mplint import apis, engine
+from mplint import engine, prefilter
 from mplint.fixes import guard
 from mplint.fixes.reads import Reads, reads_and_binds
 
@@ -235,7 +235,7 @@ def _standard_library_that_passes_the_prefilter() -> list[Path]:
             text = path.read_bytes()
         except OSError:
             continue
-        if apis.may_contain_findings(text):
+        if prefilter.may_contain_findings(text):
             found.append(path)
     return found
 

@@ -18,7 +18,7 @@ from console import assert_no_traceback, mplint, write
 from memo_layers import (
     FOUND, JOBS, JOBS_IDLE, PROJECT_MEMO, RUN, RUN_MEMO, Counted, age_all, drop_run_memos, make_project, memo_entries,
 )
-from mplint import apis, runner
+from mplint import prefilter, runner
 from mplint.cache import Cache
 from mplint.config import CommandLine, load_settings
 from mplint.project.memo import facts_json, facts_of
@@ -198,8 +198,8 @@ def test_what_a_file_is_told_reads_back_as_it_was(tmp_path: Path) -> None:
             source = runner.SourceFile(path, runner.read_source)
             session.add(path, source, True)
             named.append((path, source, settings.codes_for(path), True))
-        session.explore(apis.may_contain_findings)
-        session.add_conftests(apis.may_contain_findings)
+        session.explore(prefilter.may_contain_findings)
+        session.add_conftests(prefilter.may_contain_findings)
         runner.summarise_project(session, settings.rule_options, 1, None, named)
         for path, _, codes, _ in named:
             facts = session.facts_for(path).only_for(codes)

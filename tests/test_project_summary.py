@@ -127,7 +127,7 @@ def test_an_entry_of_another_format_is_refused() -> None:
 
 
 def _linked(tmp_path, files: dict[str, str]):
-    from mplint import apis
+    from mplint import prefilter
     from mplint.project.session import Session
     from mplint.runner import summarise_project
     from mplint.config import load_settings
@@ -140,8 +140,8 @@ def _linked(tmp_path, files: dict[str, str]):
     session = Session(str(tmp_path))
     for name in files:
         data = (tmp_path / name).read_bytes()
-        session.add(str(tmp_path / name), data, apis.may_contain_findings(data))
-    session.explore(apis.may_contain_findings)
+        session.add(str(tmp_path / name), data, prefilter.may_contain_findings(data))
+    session.explore(prefilter.may_contain_findings)
     summarise_project(session, load_settings(cwd=str(tmp_path)).rule_options, 1, None)
     return session
 

@@ -6,15 +6,13 @@ has the same attributes as the module it came from, so the name resolver treats
 `ctx = multiprocessing.get_context("spawn")` as another name for `multiprocessing` and `ctx.Pool`
 as `multiprocessing.Pool`.
 
-The prefilter (files that mention none of `MARKERS`, or import from none of `IMPORT_ROOTS`, are
-never parsed) is derived from this table, so a new entry cannot be missed by it.
+The prefilter (`prefilter.py`: files that mention none of `MARKERS`, or import from none of
+`IMPORT_ROOTS`, are never parsed) is derived from this table, so a new entry cannot be missed by it.
 """
 
 from __future__ import annotations
 
 import enum
-import functools
-import re
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
@@ -451,70 +449,10 @@ IMPORT_ROOTS = frozenset(
     if api.kind not in THREAD_KINDS and api.qualname.split(".")[0] not in _PAIRED_ROOTS
 )
 
-_MARKERS_TEXT = tuple(sorted(MARKERS))
-_MARKERS_BYTES = tuple(marker.encode() for marker in _MARKERS_TEXT)
-
-
-def _import_pattern(roots: frozenset[str]) -> str:
-    """An import statement that names a root: `from multiprocessing...`, `import os,
-    multiprocessing`, also after `;` or `try:` on the line, and over backslash continuations.
-    Each scan stops where its statement ends, so the search stays linear on any input."""
-    names = "|".join(re.escape(root) for root in sorted(roots))
-    return (
-        rf"(?m)(?:^|[;:\r])[ \t]*(?:from[ \t]+(?:{names})\b"
-        rf"|import[ \t]+(?:[\w. \t,]|\\\r?\n)*?\b(?:{names})\b)"
-    )
-
-
-@functools.cache
-def _patterns(roots: frozenset[str]) -> tuple[re.Pattern[str], re.Pattern[bytes]]:
-    """The import pattern of `roots`, as text and as bytes, compiled the first time a file has
-    the markers that go with it: most files are rejected by their markers alone."""
-    pattern = _import_pattern(roots)
-    return re.compile(pattern), re.compile(pattern.encode())
-
-
-#: (markers as text, as bytes, the roots to import) of each paired root
-_PAIRED = tuple(
-    (tuple(sorted(markers)), tuple(m.encode() for m in sorted(markers)), frozenset({root}))
-    for root, markers in sorted(PAIRED_MARKERS.items())
-)
-
 #: the markers and top-level packages of thread APIs (`Thread` is also in `ThreadPoolExecutor`;
-#: `multiprocessing.dummy` and `ThreadPool` pass already by "multiprocess"): files that use
-#: threads alone are parsed only when a rule that judges threads (`Rule.judges_threads`) runs
+#: `multiprocessing.dummy` and `ThreadPool` pass already by "multiprocess")
 THREAD_MARKERS = frozenset(marker for _, kind, _, marker in _OTHER_APIS if kind in THREAD_KINDS)
 THREAD_ROOTS = frozenset(api.qualname.split(".")[0] for api in APIS.values() if api.kind in THREAD_KINDS)
-_THREADS = (tuple(sorted(THREAD_MARKERS)), tuple(m.encode() for m in sorted(THREAD_MARKERS)), THREAD_ROOTS)
-
-
-def may_contain_findings(source: bytes | str, threads: bool = False) -> bool:
-    """False when no rule can fire, so the file need not be parsed. With `threads` (a rule that
-    judges threads is enabled), a file that uses only thread APIs passes too.
-
-    Every fact about an API starts from an import binding a name of the table (relative imports
-    name the project's own modules), so a file must both mention a marker (the name of a family,
-    `ProcessPoolExecutor`) and import from one of the table's top-level packages. A comment or a
-    docstring can make a file pass; nothing that can be resolved makes one fail.
-    """
-    # plain substring searches first: they reject most files at memory speed
-    if _uses(source, (_MARKERS_TEXT, _MARKERS_BYTES, IMPORT_ROOTS)):
-        return True
-    uses_threads = _uses(source, _THREADS)
-    if threads and uses_threads:
-        return True
-    # `os.fork()` matters only beside threads the module starts itself (fork-after-threads)
-    return uses_threads and any(_uses(source, paired) for paired in _PAIRED)
-
-
-def _uses(source: bytes | str, api: tuple) -> bool:
-    """The file mentions one of the markers and imports a root of `api` (the table's markers
-    with IMPORT_ROOTS, an entry of _PAIRED, or _THREADS)."""
-    text_markers, byte_markers, roots = api
-    binary = isinstance(source, bytes)
-    if not any(marker in source for marker in (byte_markers if binary else text_markers)):  # type: ignore[operator]
-        return False
-    return _patterns(roots)[binary].search(source) is not None  # type: ignore[arg-type]
 
 
 def is_library(api: Api) -> bool:

@@ -149,16 +149,16 @@ def _buffer_session(
     path: str, data: bytes, uses_api: bool, cache: Cache | None, unsaved: Mapping[str, bytes | str] | None
 ) -> Session:
     """The project around one buffer, explored; the index is the cache's."""
-    from mplint import apis
+    from mplint import prefilter
     from mplint.project.session import Session
 
     session = Session(index=cache.file_index() if cache is not None else None)
     session.add(path, data, uses_api)
     for other, text in (unsaved or {}).items():
         other_data = _as_bytes(text)
-        session.add(other, other_data, apis.may_contain_findings(other_data), named=False)
-    session.explore(apis.may_contain_findings)
-    session.add_conftests(apis.may_contain_findings)
+        session.add(other, other_data, prefilter.may_contain_findings(other_data), named=False)
+    session.explore(prefilter.may_contain_findings)
+    session.add_conftests(prefilter.may_contain_findings)
     return session
 
 
@@ -383,7 +383,7 @@ def _check_with_project(
                 slots[index_of[path]] = result
             return
 
-    from mplint import apis
+    from mplint import prefilter
     from mplint.parallel import Job, Workers, available_cpus, run_jobs
     from mplint.project.session import Session
 
@@ -392,8 +392,8 @@ def _check_with_project(
     session.read_before = read_before
     for path, source, _, uses_api in named:
         session.add(path, source, uses_api)
-    session.explore(apis.may_contain_findings)
-    session.add_conftests(apis.may_contain_findings)
+    session.explore(prefilter.may_contain_findings)
+    session.add_conftests(prefilter.may_contain_findings)
     #: the results the project side decided, by path (the others keep the prefilter's)
     decided: dict[str, FileResult] = {}
     kept = True  # every result could be kept in the cache: the run may be memoised

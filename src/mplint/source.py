@@ -15,6 +15,17 @@ class SourceError(Exception):
         self.column = column
 
 
+def reads_as_ascii(data: bytes) -> bool:
+    """`decode` gives the bytes as they are, one character each, and no error: they are ASCII
+    without a null byte, and their first two lines (where Python looks for a coding line) do not
+    say `coding`. A caller can then search the bytes for what it would search the text for, and
+    decode only the few files it keeps (with `data.decode("ascii")`)."""
+    if not data.isascii() or b"\0" in data:
+        return False
+    second = data.find(b"\n", data.find(b"\n") + 1)  # (-1 when there are fewer lines: all of it)
+    return b"coding" not in (data if second < 0 else data[:second])
+
+
 def decode(data: bytes) -> str:
     """Decode as the interpreter does: a BOM or a PEP 263 coding line, else UTF-8."""
     if b"\0" in data:
