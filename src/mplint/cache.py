@@ -240,7 +240,7 @@ class Cache:
             handle, temporary = tempfile.mkstemp(dir=os.path.dirname(entry), suffix=".tmp")
             try:
                 with os.fdopen(handle, "w", encoding="utf-8") as file:
-                    json.dump(data, file)
+                    file.write(json.dumps(data))  # json's C encoder: `dump` streams in Python
                 os.replace(temporary, entry)
             except BaseException:  # an interrupt included: leave no half-written file behind
                 with contextlib.suppress(OSError):

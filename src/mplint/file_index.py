@@ -121,7 +121,8 @@ class FileIndex:
                 handle, temporary = tempfile.mkstemp(dir=self.folder, suffix=".tmp")
                 try:
                     with os.fdopen(handle, "w", encoding="utf-8") as file:
-                        json.dump({"format": _FORMAT, "folder": folder, "files": self._shards[folder]}, file)
+                        # `dumps`: json's C encoder, where `dump` streams the text in Python
+                        file.write(json.dumps({"format": _FORMAT, "folder": folder, "files": self._shards[folder]}))
                     os.replace(temporary, self._shard_path(folder))
                 except BaseException:
                     with contextlib.suppress(OSError):

@@ -64,8 +64,8 @@ class ProjectFacts:
 
     def __bool__(self) -> bool:
         """Whether it tells anything: the package alone (how to read the module's own names)
-        tells nothing."""
-        return any(getattr(self, name) for name in _FIELDS if name != "package")
+        tells nothing. (Asked of every file of a run: the empty facts answer at once.)"""
+        return self is not NO_PROJECT_FACTS and any(getattr(self, name) for name in _TOLD)
 
     def digest(self) -> str:
         """Every field's value, tables in the order of their names: equal facts, equal digests."""
@@ -77,8 +77,10 @@ class ProjectFacts:
     def only_for(self, codes: Collection[str]) -> ProjectFacts:
         """What the rules of `codes` ask of it: a file whose enabled rules ask nothing it holds is
         told nothing, and keeps its first check."""
+        if not self:
+            return self
         dropped = {name: {} for name, asking in ASKED_BY.items() if not asking & set(codes)}
-        if not dropped or not self:
+        if not dropped:
             return self
         pruned = replace(self, **dropped)  # type: ignore[arg-type]
         return pruned if pruned else NO_PROJECT_FACTS
@@ -92,6 +94,8 @@ class ProjectFacts:
 
 #: the fields of `ProjectFacts`, in their order
 _FIELDS = tuple(item.name for item in fields(ProjectFacts))
+#: those that tell something (the package alone does not)
+_TOLD = tuple(name for name in _FIELDS if name != "package")
 NO_PROJECT_FACTS = ProjectFacts()
 
 #: which rules ask each of the cross-module facts (the others are asked by all: the conftest's
