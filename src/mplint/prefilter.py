@@ -84,7 +84,9 @@ class _Api:
         roots, markers = (self.roots_bytes, self.markers_bytes) if binary else (self.roots_text, self.markers_text)
         if not any(root in imports for root in roots):  # type: ignore[operator]
             return False
-        if not any(marker in source for marker in markers):  # type: ignore[operator]
+        # a marker is often in the import lines themselves (`from threading import Thread`):
+        # found there, it is in the text (they are parts of it), and the text is not searched
+        if not any(marker in imports for marker in markers) and not any(marker in source for marker in markers):  # type: ignore[operator]
             return False
         return _patterns(self.roots)[binary].search(source) is not None  # type: ignore[arg-type]
 
