@@ -2,6 +2,7 @@
 
     python benchmarks/run.py [--work DIR] [--repeat 5] [--slow-repeat 1] [--tools ...]
                              [--corpora stdlib,sdists,editor] [--baseline OTHER/src] [--markdown]
+                             [--rows NAMES] [--skip NAMES]
 
 Run it with the Python whose environment has mplint installed (`pip install -e .`): mplint is run
 as `python -m mplint`. The peers (current releases, pinned below) are installed into a virtual
@@ -317,9 +318,12 @@ def main() -> None:
     parser.add_argument("--rows", metavar="NAMES",
                         help="measure only the rows whose name contains one of these (comma-separated; "
                              "a warm row needs its cold row: `--rows cold,warm,ruff --select`)")
+    parser.add_argument("--skip", metavar="NAMES",
+                        help="leave out the rows whose name contains one of these (comma-separated)")
     args = parser.parse_args()
     tools, corpora = args.tools.split(","), args.corpora.split(",")
     only = args.rows.split(",") if args.rows else None
+    skipped = args.skip.split(",") if args.skip else []
     args.work.mkdir(parents=True, exist_ok=True)
     bin_dir = peers_venv(args.work) if set(tools) - {"mplint"} else Path()
     targets: list[tuple[str, Path, list[str]]] = []
@@ -347,6 +351,7 @@ def main() -> None:
         rows = rows_for(target, bin_dir, corpus_tools, args.work, args.baseline)
         if only is not None:
             rows = [row for row in rows if any(name in row.name for name in only)]
+        rows = [row for row in rows if not any(name in row.name for name in skipped)]
         before = load()
         run_rounds(rows, args.repeat, args.slow_repeat)
         print()
