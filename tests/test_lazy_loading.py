@@ -10,7 +10,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from console import BAD, console_script, write
+from console import BAD, console_script, drop_command_memos, write
 from mplint import engine
 from mplint.rules import all_rules, rule_defaults, thread_rules
 
@@ -65,9 +65,13 @@ def test_a_file_with_nothing_to_parse_imports_no_project_analysis(tmp_path: Path
     write(tmp_path, {"x.py": "x = 1\n"})
     runs = [("--no-cache", "x.py"), ("x.py",), ("x.py",)]  # no cache, then cold, then warm
     for args in runs:
+        drop_command_memos(tmp_path / ".mplint_cache")  # (the warm run is the full one)
         loaded = imported_modules(*args, cwd=tmp_path)
         assert "mplint.runner" in loaded  # the report is real (the prefilter: when a file is read)
         assert not loaded & {*HEAVY, *NOT_WITHOUT_A_PROJECT}, args
+    imported_modules("x.py", cwd=tmp_path)
+    answered = imported_modules("x.py", cwd=tmp_path)  # by the command memo: less still
+    assert "mplint.command_memo" in answered and not answered & {"mplint.runner", "mplint.cli", "click"}
     edited = imported_modules("-", "--stdin-filename", "x.py", cwd=tmp_path, stdin="x = 2\n")
     assert not edited & {*HEAVY, *NOT_WITHOUT_A_PROJECT} - {"mplint.project.told"}  # it returns them
     # the standard library is nobody's project: its names are told apart without a session

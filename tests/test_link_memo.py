@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from console import assert_no_traceback, mplint, write
+from console import assert_no_traceback, drop_command_memos, mplint, write
 from memo_layers import (
     FOUND, JOBS, JOBS_IDLE, PROJECT_MEMO, RUN, RUN_MEMO, Counted, age_all, drop_run_memos, make_project, memo_entries,
 )
@@ -158,6 +158,7 @@ def test_a_damaged_memo_is_ignored_without_a_word(tmp_path: Path, damage: bytes)
     assert len(entries) == 1
     assert drop_run_memos(cache)
     entries[0].write_bytes(damage)
+    assert drop_command_memos(cache) == 1  # (it would answer first)
     again = mplint("--cache-dir", str(cache), ".", cwd=root)
     assert_no_traceback(again)
     assert (again.returncode, again.stdout, again.stderr) == (first.returncode, first.stdout, first.stderr)

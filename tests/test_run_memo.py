@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from console import assert_no_traceback, mplint, write
+from console import assert_no_traceback, drop_command_memos, mplint, write
 from mplint import runner
 from mplint.cache import Cache
 from mplint.config import CommandLine, load_settings
@@ -178,6 +178,7 @@ def test_a_damaged_run_memo_is_ignored_without_a_word(tmp_path: Path, damage: by
     assert first.returncode == 1 and "run.py:3:" in first.stdout
     (entry,) = memo_entries(cache, RUN_MEMO)
     entry.write_bytes(damage)
+    assert drop_command_memos(cache) == 1  # (it would answer first)
     again = mplint("--cache-dir", str(cache), "run.py", cwd=root)
     assert_no_traceback(again)
     assert (again.returncode, again.stdout, again.stderr) == (first.returncode, first.stdout, first.stderr)

@@ -16,58 +16,27 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-import importlib.util
 import json
 import os
 import sys
 from typing import TYPE_CHECKING, Collection, NamedTuple
 
 from mplint import __version__
+from mplint.cache_folder import DEFAULT_FOLDER, ENV_VAR, default_folder  # noqa: F401 (named here too)
 from mplint.file_index import FileIndex
 from mplint.findings import FileError, FileResult, Finding
+from mplint.identity import libcst_version, source_stamps
 from mplint.options import RuleOptions
 
 if TYPE_CHECKING:
     from mplint.project.asked import Asked
     from mplint.project.summary import Summary
 
-ENV_VAR = "MPLINT_CACHE_DIR"
-DEFAULT_FOLDER = ".mplint_cache"
 _FORMAT = "4"  # bump when the entry layout changes
 
 
-def _libcst_version() -> str:
-    """LibCST's version file as text, read without importing LibCST (a run that finds every file in
-    the cache never imports it)."""
-    spec = importlib.util.find_spec("libcst")
-    if spec is None or not spec.submodule_search_locations:
-        return "?"
-    folder = next(iter(spec.submodule_search_locations))
-    try:
-        with open(os.path.join(folder, "_version.py"), encoding="utf-8") as file:
-            return f"{folder}\n{file.read()}"
-    except OSError:
-        return f"{folder}:?"
-
-
-def _source_stamps() -> list[str]:
-    """Each source file of mplint with its modification time (`os.scandir`: pathlib's `rglob`
-    costs a run several milliseconds more)."""
-    stamps = []
-    folders = [("", os.path.dirname(os.path.abspath(__file__)))]
-    while folders:
-        prefix, folder = folders.pop()
-        with os.scandir(folder) as entries:
-            for entry in entries:
-                if entry.name.endswith(".py") and entry.is_file():
-                    stamps.append(f"{prefix}{entry.name}:{entry.stat().st_mtime_ns}")
-                elif entry.name != "__pycache__" and entry.is_dir():
-                    folders.append((f"{prefix}{entry.name}/", entry.path))
-    return sorted(stamps)
-
-
 def _linter_fingerprint() -> str:
-    parts = [_FORMAT, __version__, _libcst_version(), sys.version, *_source_stamps()]
+    parts = [_FORMAT, __version__, libcst_version(), sys.version, *source_stamps()]
     return hashlib.sha256("\n".join(parts).encode()).hexdigest()
 
 
@@ -143,7 +112,7 @@ class Cache:
 
     @classmethod
     def default_folder(cls, root: str | os.PathLike[str]) -> str:
-        return os.environ.get(ENV_VAR) or os.path.join(root, DEFAULT_FOLDER)
+        return default_folder(root)
 
     def key(
         self, content: str | None, path: str, codes: Collection[str], options: RuleOptions, project: str = ""
@@ -159,6 +128,12 @@ class Cache:
     def file_index(self) -> FileIndex:
         """What earlier runs of this linter learned of each file, by the file's stat."""
         return FileIndex(os.path.join(self.folder, f"index-{self._salt[:16]}"), self._prepare)
+
+    def subfolder(self, name: str) -> str:
+        """A folder of the cache's own (made, with the cache's marks, if it is not there yet)."""
+        folder = os.path.join(self.folder, name)
+        self._prepare(folder)
+        return folder
 
     def _entry(self, key: str) -> str:
         return os.path.join(self.folder, key[:2], f"{key[2:]}.json")

@@ -56,7 +56,7 @@ class ProgressLine:
     INTERVAL = 0.1  # seconds between redraws
 
     def __init__(self) -> None:
-        self._shown = False
+        self.shown = False
         self._last = 0.0
 
     def __call__(self, done: int, total: int) -> None:
@@ -64,11 +64,11 @@ class ProgressLine:
         if total < self.MIN_FILES or (now - self._last < self.INTERVAL and done < total):
             return
         self._last = now
-        self._shown = True
+        self.shown = True
         click.echo(f"\rmplint: parsed {done}/{total} files", err=True, nl=False)
 
     def clear(self) -> None:
-        if self._shown:
+        if self.shown:
             click.echo(_LINE_START, err=True, nl=False)
 
 
@@ -230,6 +230,10 @@ def cli(
         cache = Cache(cache_dir if cache_dir else Cache.default_folder(root))
     progress = ProgressLine() if sys.stderr.isatty() else None
     fixing = fix or show_diff
+    from mplint.command_record import recording  # (this run, for the memo of the whole command)
+
+    record = recording(cache, settings.config_path,
+                       reads_only=not (fixing or add_noqa or STDIN in paths or output.file is not None))
     stdin = sys.stdin.buffer.read() if fixing and STDIN in paths else None
     run = lint_paths(
         paths,
@@ -241,6 +245,7 @@ def cli(
         progress=progress,
         force_exclude=force_exclude,
         fixes=fixing or _shows_fixes(output) and not add_noqa,
+        record=record,
     )
     if progress is not None:
         progress.clear()
@@ -266,6 +271,8 @@ def cli(
         click.echo(count_per_rule(run), err=True)
     if not output.quiet:
         print_summary(run)
+    if record is not None:
+        record.finish(progress_shown=progress is not None and progress.shown)
 
     if run.errors:
         sys.exit(EXIT_ERROR)

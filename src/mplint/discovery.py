@@ -6,11 +6,14 @@ from __future__ import annotations
 import fnmatch
 import os
 import re
-import stat
 from dataclasses import dataclass, field
-from typing import Callable, Iterable
+from typing import TYPE_CHECKING, Callable, Iterable
 
 from mplint.findings import FileError
+from mplint.observed import entries, first_line
+
+if TYPE_CHECKING:
+    from mplint.observed import Seen
 
 # Folders that hold no code of the project (tooling, environments, build output). Always skipped
 # when walking, so an `exclude` setting cannot make a run wander into a virtualenv by accident.
@@ -29,16 +32,12 @@ _PYTHON_SHEBANG = re.compile(rb"^#!\s*\S*(?:/|\s)(?:env\s+(?:-\S+\s+)*)?python[0
 
 
 def is_python_script(path: str) -> bool:
-    """An extensionless regular file whose first line is `#!/usr/bin/env python3` or the like.
-    Only regular files are opened: a FIFO or a device would block the walk."""
-    try:
-        if not stat.S_ISREG(os.stat(path).st_mode):
-            return False
-        with open(path, "rb") as file:
-            first = file.readline(256)
-    except OSError:
-        return False
-    return _PYTHON_SHEBANG.match(first) is not None
+    """An extensionless regular file whose first line is `#!/usr/bin/env python3` or the like."""
+    return _is_shebang(first_line(path))
+
+
+def _is_shebang(line: bytes | None) -> bool:
+    return line is not None and _PYTHON_SHEBANG.match(line) is not None
 
 
 @dataclass
@@ -50,7 +49,7 @@ class Discovered:
 
 
 def _walk(
-    root: str, excluded: Callable[[str], bool], errors: list[FileError]
+    root: str, excluded: Callable[[str], bool], errors: list[FileError], observe: Seen | None = None
 ) -> Iterable[tuple[str, str]]:
     """Each file to check under `root`, with the real path that identifies it: folders top-down,
     each one's files sorted before its subfolders (sorted), as `os.walk` orders them.
@@ -58,7 +57,10 @@ def _walk(
     Symlinked folders are not followed: that is how a walk loops or leaves the project. So the
     real path of every folder below `root` is its parent's with its name added: one `realpath`
     per walk (of `root`), and one per file only for a symlink (`os.scandir`'s entries tell a link
-    without a system call; `os.walk` and `os.path.islink` cost one `lstat` per folder and file)."""
+    without a system call; `os.walk` and `os.path.islink` cost one `lstat` per folder and file).
+    `observe` keeps what it read (`observed.py`)."""
+    realpath = observe.realpath if observe is not None else os.path.realpath
+
     def unreadable(exc: OSError) -> None:  # a folder we cannot list must not vanish silently
         errors.append(FileError(exc.filename or root, f"cannot read folder: {exc.strerror or exc}"))
 
@@ -68,32 +70,39 @@ def _walk(
         folders: list[tuple[str, bool]] = []
         files: list[tuple[str, bool]] = []
         try:
-            with os.scandir(folder) as entries:
-                for entry in entries:
-                    try:
-                        is_dir = entry.is_dir()
-                    except OSError:
-                        is_dir = False
-                    (folders if is_dir else files).append((entry.name, entry.is_symlink()))
+            listed = entries(folder)
         except OSError as exc:
+            if observe is not None:
+                observe.failed = True
             unreadable(exc)
             continue
+        if observe is not None:
+            observe.listings[folder] = sorted(listed)
+        for name, is_dir, link in listed:
+            (folders if is_dir else files).append((name, link))
         for name, link in sorted(files):
             path = os.path.join(folder, name)
             if excluded(path):
                 continue
-            if name.endswith(".py") or ("." not in name and is_python_script(path)):
-                if link:
-                    key = os.path.realpath(path)
-                else:
-                    real_folder = real_folder or os.path.realpath(folder)
-                    key = os.path.join(real_folder, name)
-                yield os.path.normpath(path), key
+            if not name.endswith(".py"):
+                if "." in name:
+                    continue
+                line = first_line(path)
+                if observe is not None:
+                    observe.lines[path] = line
+                if not _is_shebang(line):
+                    continue
+            if link:
+                key = realpath(path)
+            else:
+                real_folder = real_folder or realpath(folder)
+                key = os.path.join(real_folder, name)
+            yield os.path.normpath(path), key
         below = [
             name for name, link in sorted(folders)
             if not link and not is_skipped_folder(name) and not excluded(os.path.join(folder, name))
         ]
-        real = real_folder or (os.path.realpath(folder) if below else None)
+        real = real_folder or (realpath(folder) if below else None)
         stack.extend((os.path.join(folder, name), os.path.join(real, name) if real else None)
                      for name in reversed(below))
 
@@ -103,24 +112,31 @@ def discover(
     excluded: Callable[[str], bool] = lambda path: False,
     *,
     force_excluded: Callable[[str], bool] | None = None,
+    observe: Seen | None = None,
 ) -> Discovered:
     """Files to check, in the order the paths were given and sorted within each folder.
 
     A file named explicitly is checked whatever its suffix and the excludes, unless
     `force_excluded` (the excludes applied to named paths and their folders, for tools such as
     pre-commit that name every file) says otherwise; a folder named explicitly is walked even if
-    its own name would be skipped. Each file is listed once.
+    its own name would be skipped. Each file is listed once. `observe` keeps what it read of the
+    file system (`observed.py`).
     """
     found = Discovered()
+    realpath = observe.realpath if observe is not None else os.path.realpath
     seen: set[str] = set()
     for path in paths:
         if force_excluded is not None and force_excluded(path):
             continue
         errors_before = len(found.errors)
-        if os.path.isdir(path):
-            candidates: Iterable[tuple[str, str]] = _walk(path, excluded, found.errors)
-        elif os.path.lexists(path):  # a broken symlink is reported when it cannot be read
-            candidates = [(os.path.normpath(path), os.path.realpath(path))]
+        is_dir = os.path.isdir(path)
+        exists = is_dir or os.path.lexists(path)
+        if observe is not None:
+            observe.kinds[path] = (is_dir, exists)
+        if is_dir:
+            candidates: Iterable[tuple[str, str]] = _walk(path, excluded, found.errors, observe)
+        elif exists:  # a broken symlink is reported when it cannot be read
+            candidates = [(os.path.normpath(path), realpath(path))]
         else:
             found.errors.append(FileError(path, "no such file or directory"))
             continue

@@ -33,9 +33,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable
 
 from mplint.findings import FileResult
-
-#: an entry is trusted only for a file last modified this long before it was read
-RACY_NS = 2_000_000_000
+from mplint.observed import RACY_NS, racily_clean, stamp  # noqa: F401 (RACY_NS: named here too)
 _FORMAT = 2
 
 
@@ -44,7 +42,7 @@ def content_digest(data: bytes) -> str:
 
 
 def _stamp(status: os.stat_result) -> list[int]:
-    return [status.st_size, status.st_mtime_ns, status.st_ino]
+    return list(stamp(status))
 
 
 @dataclass
@@ -54,6 +52,8 @@ class Known:
 
     digest: str
     facts: dict[str, Any] = field(default_factory=dict)
+    #: when the index read the file (0: read by this run)
+    seen: int = field(default=0, compare=False)
 
 
 class FileIndex:
@@ -84,9 +84,9 @@ class FileIndex:
         if entry is None or entry[0] != _stamp(status):
             return None
         seen, digest, facts = entry[1], entry[2], entry[3]
-        if status.st_mtime_ns > seen - RACY_NS:
+        if racily_clean(status.st_mtime_ns, seen):
             return None  # modified too close to when it was read: it may have changed since
-        return Known(digest, facts)
+        return Known(digest, facts, seen)
 
     def record(self, path: str, status: os.stat_result, seen_ns: int, known: Known) -> None:
         """Remember the file as read at `seen_ns` (taken before it was read), with the stat
@@ -94,7 +94,7 @@ class FileIndex:
         (its entry could never be trusted)."""
         folder, name = os.path.split(path)
         shard = self._shard(folder)
-        if status.st_mtime_ns > seen_ns - RACY_NS:
+        if racily_clean(status.st_mtime_ns, seen_ns):
             if shard.pop(name, None) is not None:
                 self._changed.add(folder)
             return
@@ -229,6 +229,15 @@ class SourceFile:
             self.data()
             self._hash()
         return self._known.digest if self._known is not None else None
+
+    def stamp(self) -> tuple[int, int, int, int, str] | None:
+        """What a later run checks the file against: its size, time and inode as they were when
+        it was read, when that was (its index entry's, or this run's), and the hash of its bytes;
+        None when it could not be read or is not on disk."""
+        if self._status is None or self.digest is None or self._known is None:
+            return None
+        seen = self._known.seen or self._seen
+        return (*stamp(self._status), seen, self._known.digest)
 
     def fact(self, name: str) -> Any:
         """A fact drawn from the bytes in an earlier run (None: not known)."""

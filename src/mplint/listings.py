@@ -6,9 +6,11 @@ module, a folder renamed or a new project root changes one of them."""
 
 from __future__ import annotations
 
-import hashlib
 import os
-from typing import Callable, Iterable, Mapping
+
+TYPE_CHECKING = False  # (typing is not imported: the command memo's look-up lists folders here)
+if TYPE_CHECKING:
+    from typing import Callable, Iterable, Mapping
 
 
 def listing(folder: str) -> frozenset[str]:
@@ -20,6 +22,8 @@ def listing(folder: str) -> frozenset[str]:
 
 
 def digest(names: Iterable[str]) -> str:
+    import hashlib
+
     return hashlib.sha256("\0".join(sorted(names)).encode("utf-8", "surrogatepass")).hexdigest()
 
 

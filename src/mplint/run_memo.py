@@ -42,6 +42,11 @@ _FIELDS = frozenset({"run memo", "modules", "configs", "listings", "dirs", "resu
 #: a named file of the run: (path as given, its file, its enabled codes, it uses the API)
 Named = tuple[str, SourceFile, frozenset[str], bool]
 Reader = Callable[[str], "bytes | FileResult"]
+#: what the project side read besides the named files, for the command memo
+#: (`command_memo.Record.project`): each file it read (a module no path named, a project's
+#: `pyproject.toml`), each `pyproject.toml` that is not a file, each folder listing (its names)
+#: and each "is it a folder?" answer; None: it cannot be told (something changed meanwhile)
+Reads = "tuple[dict[str, SourceFile], list[str], dict[str, frozenset[str]], dict[str, bool]] | None"
 
 
 class RunMemo:
@@ -52,6 +57,7 @@ class RunMemo:
         self._store = store
         self._options = options
         self._fixes = fixes
+        self._found: dict[str, Any] | None = None  # the entry of the last hit
 
     def key(self, named: Sequence[Named]) -> str | None:
         """The key of the named files as they are now (None: one cannot be read)."""
@@ -77,9 +83,30 @@ class RunMemo:
         of them twice)."""
         data = self._store.get_data(key)
         try:
-            return _results(data, index, reader, self._store.result_of, {} if opened is None else opened)
+            found = _results(data, index, reader, self._store.result_of, {} if opened is None else opened)
         except (ValueError, TypeError, KeyError, IndexError, AttributeError, RecursionError):
             return None
+        self._found = data if found is not None else None
+        return found
+
+    def reads(self, index: FileIndex | None, reader: Reader, opened: dict[str, SourceFile]) -> Reads:
+        """What the last hit's entry recorded, as the project side's reads (`opened`: the
+        modules its look-up read): the listings as their names today, which must still be
+        those it recorded."""
+        data = self._found
+        if data is None:
+            return None
+        configs: dict[str, SourceFile] = {}
+        for path, seen in data["configs"].items():
+            if seen is not None:
+                source = configs[path] = SourceFile(path, reader, index)
+                if source.digest != seen:
+                    return None
+        folders = {folder: folder_views.listing(folder) for folder in data["listings"]}
+        if any(folder_views.digest(names) != data["listings"][folder] for folder, names in folders.items()):
+            return None
+        absent = [path for path, seen in data["configs"].items() if seen is None]
+        return {**opened, **configs}, absent, folders, dict(data["dirs"])
 
     def put(
         self, key: str, named: Sequence[Named], session: Session, results: Mapping[str, FileResult],
@@ -102,6 +129,20 @@ class RunMemo:
             "dirs": dirs,
             "results": {path: self._store.result_data(result) for path, result in sorted(results.items())},
         })
+
+
+def session_reads(session: Session, index: FileIndex | None, reader: Reader) -> Reads:
+    """What the session read besides the named files, as `RunMemo.reads` tells it of a hit."""
+    listings, dirs = session.projects.folders.seen()
+    files = dict(session.opened)
+    absent = []
+    for root in session.projects.by_root():
+        path = os.path.join(root, "pyproject.toml")
+        if os.path.isfile(path):
+            files[path] = SourceFile(path, reader, index)
+        else:
+            absent.append(path)
+    return files, absent, listings, dirs
 
 
 def _config_digest(path: str, index: FileIndex | None, reader: Reader) -> str | None:

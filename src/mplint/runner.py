@@ -17,6 +17,7 @@ from mplint.source import SourceError, decode
 
 if TYPE_CHECKING:  # the project-wide analysis and the workers: imported when a file needs them
     from mplint.cache import Cache
+    from mplint.command_record import Record
     from mplint.config import Settings
     from mplint.options import RuleOptions
     from mplint.parallel import Job, Workers
@@ -320,6 +321,7 @@ def lint_paths(
     progress: Progress | None = None,
     force_exclude: bool = False,
     fixes: bool = True,
+    record: Record | None = None,
 ) -> Run:
     """Check `paths` (files, folders, or `-` for standard input) with `settings`.
 
@@ -327,7 +329,8 @@ def lint_paths(
     not in the cache are parsed, in `jobs` worker processes when there are enough of them (None:
     one per CPU available).
     With `force_exclude` the excludes apply to the paths given (and to stdin's name) too; with
-    `fixes` false no finding's fix is built (for output that shows none).
+    `fixes` false no finding's fix is built (for output that shows none); `record` keeps
+    what the run read (`command_record.py`).
     """
     run = Run()
     known = cache.file_index() if cache is not None else None
@@ -347,6 +350,7 @@ def lint_paths(
         [path for path in paths if path != STDIN],
         settings.is_excluded,
         force_excluded=force_excluded if force_exclude else None,
+        observe=record.seen if record is not None else None,
     )
     run.results += [FileResult(error.path, error=error) for error in found.errors]
     run.empty_paths = found.empty
@@ -357,13 +361,15 @@ def lint_paths(
         codes = settings.codes_for(path)
         source = SourceFile(path, read_source, known)
         ready = _prefiltered(source, path, codes)
+        if record is not None:
+            record.file(path, source)
         if isinstance(ready, FileResult) and ready.error is not None and not source.readable:
             slots.append(ready)  # it cannot be read
             continue
         slots.append(ready)
         named.append((path, source, codes, ready is None))
     if any(takes_part(path, source, uses_api) for path, source, _, uses_api in named):
-        _check_with_project(named, slots, found.files, settings, jobs, cache, known, progress, fixes)
+        _check_with_project(named, slots, found.files, settings, jobs, cache, known, progress, fixes, record)
     run.results += [result for result in slots if result is not None]
     if known is not None:
         known.save()
@@ -380,6 +386,7 @@ def _check_with_project(
     known: FileIndex | None,
     progress: Progress | None,
     fixes: bool,
+    record: Record | None = None,
 ) -> None:
     """Fill `slots` (by the index of each file in `files`) with the results that the project or
     a parse decides: from the run memo when nothing it recorded changed (`run_memo.py`), else the
@@ -397,6 +404,8 @@ def _check_with_project(
         if found is not None and found.keys() <= index_of.keys():
             for path, result in found.items():
                 slots[index_of[path]] = result
+            if record is not None:
+                record.project(memo.reads(known, read_source, read_before))
             return
 
     from mplint import prefilter
@@ -451,6 +460,10 @@ def _check_with_project(
                 cache.put(keys[index], result)
             if progress is not None:
                 progress(done, len(todo))
+    if record is not None:
+        from mplint.run_memo import session_reads
+
+        record.project(session_reads(session, known, read_source) if kept and session.complete else None)
     if memo is not None and key is not None and kept and session.complete and session.wanted():
         memo.put(key, named, session, decided, known, read_source)  # (nothing to summarise: no link to skip)
 
