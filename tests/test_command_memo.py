@@ -90,7 +90,8 @@ def test_a_warm_run_is_answered_with_the_same_bytes_and_imports_nothing_else(tmp
 
 
 def test_each_change_to_what_the_run_read_misses_for_real(tmp_path: Path) -> None:
-    root = make_project(tmp_path / "p", {"tools/job": "#!/bin/sh\necho\n", "README": "read me\n"})
+    root = make_project(tmp_path / "p", {"tools/job": "#!/bin/sh\necho\n", "README": "read me\n",
+                                         ".git/HEAD": ""})  # (its root still, without pyproject.toml)
     cache = tmp_path / "cache"
 
     def check(expected_answered: bool) -> Ran:
