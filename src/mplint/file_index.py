@@ -177,6 +177,8 @@ class SourceFile:
         self._known: Known | None = None
         self._seen = 0
         self._hashed = False
+        #: the path as the index keys it (absolute), made once
+        self._key = os.path.abspath(path) if index is not None else path
         if data is None and index is not None:
             self._seen = now_ns()
             try:
@@ -184,7 +186,7 @@ class SourceFile:
             except OSError:
                 self._status = None  # the read says why
             else:
-                self._known = index.lookup(os.path.abspath(path), self._status)
+                self._known = index.lookup(self._key, self._status)
 
     @classmethod
     def of_bytes(cls, path: str, data: bytes) -> SourceFile:
@@ -214,7 +216,7 @@ class SourceFile:
         if self._known is None or self._known.digest != digest:
             self._known = Known(digest)  # what the index knew, if anything, is of other bytes
             if self._index is not None and self._status is not None:
-                self._index.record(os.path.abspath(self.path), self._status, self._seen, self._known)
+                self._index.record(self._key, self._status, self._seen, self._known)
 
     @property
     def readable(self) -> bool:
@@ -250,7 +252,7 @@ class SourceFile:
         if self._known is not None and self._known.facts.get(name) != value:
             self._known.facts[name] = value
             if self._index is not None:
-                self._index.touched(os.path.abspath(self.path))
+                self._index.touched(self._key)
 
 
 def _unreadable(path: str) -> bytes | FileResult:  # pragma: no cover - of_bytes has its bytes
