@@ -105,15 +105,25 @@ def _kept_positions(text: str, blanked: str) -> None:
 
 
 def _dump(node: ast.AST) -> str:
-    """The node with its positions; a class or a function without its body (its statements are
-    compared one by one: some methods are blanked, some kept as a definition whose body is)."""
-    if isinstance(node, ast.ClassDef):
-        node = ast.ClassDef(node.name, node.bases, node.keywords, [], node.decorator_list,
-                            lineno=node.lineno, col_offset=node.col_offset)
-    elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
-        node = type(node)(node.name, node.args, [], node.decorator_list, node.returns,
-                          lineno=node.lineno, col_offset=node.col_offset)
+    """The statement with its positions, without the statements it holds (a class's, a function's,
+    an `if`'s or a `try`'s: they are compared one by one, some blanked, some kept, a definition
+    kept with its body blanked)."""
+    if isinstance(node, ast.stmt):
+        fields = {name: _without_statements(value) for name, value in ast.iter_fields(node)}
+        node = type(node)(**fields, lineno=node.lineno, col_offset=node.col_offset)
     return ast.dump(node, include_attributes=True)
+
+
+def _without_statements(value):
+    if not isinstance(value, list):
+        return value
+    if any(isinstance(item, ast.stmt) for item in value):
+        return []
+    if any(isinstance(item, ast.ExceptHandler) for item in value):
+        return [ast.ExceptHandler(h.type, h.name, [], lineno=h.lineno, col_offset=h.col_offset) for h in value]
+    if any(isinstance(item, ast.match_case) for item in value):
+        return [ast.match_case(c.pattern, c.guard, []) for c in value]
+    return value
 
 
 def _statements(tree: ast.Module):

@@ -1,9 +1,10 @@
 """A module's units as Python's `ast` reads them, for partial parsing (`mplint.partial`): each
-top-level statement, and each method of a top-level class, with the names and attributes it reads,
-binds, changes and calls, what its assignments give to what, and whether it names an API of the
-table (`apis.py`). A method also has its signature (decorators, parameters, annotations) read on
-its own, for a method that is kept as a definition only, its body blanked; a class's assignments
-to plain names are read on their own too (and into the class), for the ones no kept code reads.
+top-level statement, and each method of a top-level class (also those under a class-level `if`
+or `try`), with the names and attributes it reads, binds, changes and calls, what its assignments
+give to what, and whether it names an API of the table (`apis.py`). A method also has its
+signature (decorators, parameters, annotations) read on its own, for a method that is kept as a
+definition only, its body blanked; a class's assignments to plain names are read on their own too
+(and into the class), for the ones no kept code reads.
 A module-level statement has an anchor where the facts read it whatever kept code reaches."""
 
 from __future__ import annotations
@@ -90,6 +91,7 @@ class Unit:
     #: no kept code reads is blanked in a class kept for other reasons
     members: list[Unit] = field(default_factory=list)
     targets: set[str] = field(default_factory=set)  # the names a class's assignment binds
+    twice: set[str] = field(default_factory=set)  # a class's method names defined more than once
     #: what a class's own statements read other than its members (bases, decorators, the rest)
     own_loads: set[str] = field(default_factory=set)
     #: a method's first body line and column (UTF-8 bytes), where its body may be blanked alone
@@ -130,10 +132,26 @@ _MERGED = (
 )
 
 
-@lru_cache(maxsize=None)
+#: what the reader passes over: the values of fields that hold no node (a name as a string, a
+#: level, `case True:`'s value) and the constants
+_SKIPPED = frozenset({str, int, bool, float, complex, bytes, type(None), type(...), ast.Constant})
+#: the node classes the reader looks at; the others only hold nodes to read
+_LOOKED_AT = frozenset({
+    ast.Attribute, ast.Call, ast.Subscript, ast.Starred, ast.Global, ast.Raise, ast.Import, ast.ImportFrom,
+    *_FLOWS, *_NESTED, *_BINDING_BY_STRING,
+})
+#: node class -> the fields that can hold nodes (filled as classes are met)
+_FIELDS: dict[type, tuple[str, ...]] = {}
+
+
 def _fields(kind: type) -> tuple[str, ...]:
     """The fields of a node class that can hold nodes."""
-    return tuple(name for name in kind._fields if name not in ("ctx", "type_comment", "kind"))
+    found = _FIELDS.get(kind)
+    if found is None:
+        found = _FIELDS[kind] = tuple(
+            name for name in getattr(kind, "_fields", ()) if name not in ("ctx", "type_comment", "kind")
+        )
+    return found
 
 
 class Reader:
@@ -152,16 +170,31 @@ class Reader:
         """Reads `nodes` into `unit`; `me` is the method's first parameter where `nodes` are its
         own body (not a nested scope)."""
         stack = list(nodes)
+        pop, push, extend = stack.pop, stack.append, stack.extend
         threads = self.threads
+        load_name, bind_name = unit.loads.add, unit.binds.add
+        name_kind, load_kind, skipped, looked_at, fields_of = ast.Name, ast.Load, _SKIPPED, _LOOKED_AT, _FIELDS
         while stack:
-            node = stack.pop()
+            node = pop()
             kind = type(node)
-            if kind is str or node is None or kind is int:
-                continue  # a field that holds a name, or nothing
-            if kind is ast.Name:
-                self._name(unit, node, module_level)
-                if me and node.id == me and type(node.ctx) is not ast.Load:
-                    unit.foreign_attr_loads.add("")  # `self` rebound: every attribute is foreign
+            if kind is name_kind:
+                load_name(node.id)  # a rebinding matters to the facts as much as a read
+                if type(node.ctx) is not load_kind:
+                    if module_level:
+                        bind_name(node.id)
+                    if me and node.id == me:
+                        unit.foreign_attr_loads.add("")  # `self` rebound: every attribute is foreign
+                continue
+            if kind in skipped:
+                continue  # a field that holds a name or a number, nothing, or a constant
+            if kind not in looked_at:  # a node that only holds others: read what it holds
+                fields = fields_of.get(kind) or _fields(kind)
+                for name in fields:
+                    value = getattr(node, name, None)
+                    if type(value) is list:
+                        extend(value)
+                    elif value is not None:
+                        push(value)
                 continue
             if kind is ast.Attribute:
                 stack.extend(self._attribute(unit, node, me=me))
@@ -233,8 +266,6 @@ class Reader:
                 if me and any((alias.asname or alias.name.split(".")[0]) == me for alias in node.names):
                     unit.foreign_attr_loads.add("")  # `self` rebound
                 continue  # what an import binds is judged where it is read, by its qualified name
-            elif kind is ast.Constant:
-                continue
             elif me and kind in _BINDING_BY_STRING and me in (getattr(node, "name", None), getattr(node, "rest", None)):
                 unit.foreign_attr_loads.add("")  # `except E as self:`: `self` rebound
             elif me and kind in _NESTED:
@@ -307,14 +338,6 @@ class Reader:
             if qualname is not None and relevant_qualname(f"{qualname}.{attrs}", threads):
                 unit.api = True
                 return
-
-    def _name(self, unit: Unit, node: ast.Name, module_level: bool) -> None:
-        if type(node.ctx) is ast.Load:
-            unit.loads.add(node.id)
-        else:
-            unit.loads.add(node.id)  # a rebinding matters to the facts as much as a read
-            if module_level:
-                unit.binds.add(node.id)
 
     def _changed(self, unit: Unit, target: ast.AST) -> None:
         if type(target) is ast.Name:
@@ -401,40 +424,7 @@ def read_units(tree: ast.Module, reader: Reader) -> list[Unit]:
             reader.read(unit, [statement], module_level=False)
             units.append(unit)
         elif isinstance(statement, ast.ClassDef):
-            header = Unit(first, statement.end_lineno or first, "class", statement.name)
-            header.binds.add(statement.name)
-            header.bases = tuple(b.id for b in statement.bases if isinstance(b, ast.Name))
-            own: list[ast.AST] = [*statement.decorator_list, *statement.bases, *statement.keywords]
-            for position, item in enumerate(statement.body):
-                if _member(item, position, statement.body):
-                    member = Unit(item.lineno, item.end_lineno or item.lineno, "member", cls=header)
-                    member.targets = {target.id for target in item.targets}  # type: ignore[attr-defined]
-                    member.body_line, member.body_column = item.lineno, item.col_offset
-                    reader.read(member, [item], module_level=False)
-                    header.members.append(member)
-                elif isinstance(item, (ast.FunctionDef, ast.AsyncFunctionDef)):
-                    method = Unit(_first_line(item), item.end_lineno or item.lineno, "method", item.name)
-                    method.cls = header
-                    params = item.args.posonlyargs + item.args.args
-                    method.self_name = params[0].arg if params else ""
-                    signature = Unit(method.first, item.lineno, "signature", self_name=method.self_name)
-                    signed = [*item.decorator_list, *getattr(item, "type_params", ()), item.args, item.returns]
-                    reader.read(signature, signed, module_level=False)
-                    method.signature = signature
-                    reader.read(method, item.body, module_level=False, me=_direct_self(item))
-                    _merge(method, signature)
-                    if "" in method.foreign_attr_loads:  # `self` rebound in the method
-                        method.foreign_attr_loads |= method.attr_loads
-                    body = item.body[0]
-                    if not getattr(body, "decorator_list", None):
-                        method.body_line, method.body_column = body.lineno, body.col_offset
-                    header.methods.append(method)
-                else:
-                    own.append(item)
-            reader.read(header, own, module_level=False)
-            header.own_loads = header.loads | header.attr_loads
-            for member in header.members:
-                _merge(header, member)  # the class reads what its members read, as before
+            header = _read_class(statement, first, reader)
             units.append(header)
             units.extend(header.methods)
         else:
@@ -446,6 +436,70 @@ def read_units(tree: ast.Module, reader: Reader) -> list[Unit]:
                 unit.anchor = unit.anchor or "makes the module a script"  # the guard fixes ask
             units.append(unit)
     return units
+
+
+def _read_class(statement: ast.ClassDef, first: int, reader: Reader) -> Unit:
+    """A top-level class's header, its methods and its members, read."""
+    header = Unit(first, statement.end_lineno or first, "class", statement.name)
+    header.binds.add(statement.name)
+    header.bases = tuple(b.id for b in statement.bases if isinstance(b, ast.Name))
+    own: list[ast.AST] = [*statement.decorator_list, *statement.bases, *statement.keywords]
+    for position, item in enumerate(statement.body):
+        if _member(item, position, statement.body):
+            member = Unit(item.lineno, item.end_lineno or item.lineno, "member", cls=header)
+            member.targets = {target.id for target in item.targets}  # type: ignore[attr-defined]
+            member.body_line, member.body_column = item.lineno, item.col_offset
+            reader.read(member, [item], module_level=False)
+            header.members.append(member)
+        else:
+            for method in _defs_in(item, own):
+                header.methods.append(_read_method(method, header, reader))
+    reader.read(header, own, module_level=False)
+    header.own_loads = header.loads | header.attr_loads
+    for member in header.members:
+        _merge(header, member)  # the class reads what its members read, as before
+    names = [m.name for m in header.methods]
+    if len(set(names)) < len(names):
+        header.twice = {name for name in names if names.count(name) > 1}
+    return header
+
+
+def _defs_in(item: ast.stmt, own: list[ast.AST]) -> list[ast.FunctionDef | ast.AsyncFunctionDef]:
+    """The methods a class-level statement defines: itself, or the defs at any depth of the blocks
+    of an `if` or a `try` (methods of the class for the facts too: no scope of their own); what
+    else the statement holds goes to `own`, the class's own statements."""
+    if isinstance(item, (ast.FunctionDef, ast.AsyncFunctionDef)):
+        return [item]
+    if isinstance(item, ast.If):
+        own.append(item.test)
+        blocks = [item.body, item.orelse]
+    elif isinstance(item, ast.Try) or type(item).__name__ == "TryStar":  # `except*` (3.11)
+        handlers: list[ast.ExceptHandler] = item.handlers  # type: ignore[attr-defined]
+        own.extend(handler.type for handler in handlers if handler.type is not None)
+        blocks = [item.body, *(h.body for h in handlers), item.orelse, item.finalbody]  # type: ignore[attr-defined]
+    else:
+        own.append(item)
+        return []
+    return [found for block in blocks for statement in block for found in _defs_in(statement, own)]
+
+
+def _read_method(item: ast.FunctionDef | ast.AsyncFunctionDef, header: Unit, reader: Reader) -> Unit:
+    method = Unit(_first_line(item), item.end_lineno or item.lineno, "method", item.name)
+    method.cls = header
+    params = item.args.posonlyargs + item.args.args
+    method.self_name = params[0].arg if params else ""
+    signature = Unit(method.first, item.lineno, "signature", self_name=method.self_name)
+    signed = [*item.decorator_list, *getattr(item, "type_params", ()), item.args, item.returns]
+    reader.read(signature, signed, module_level=False)
+    method.signature = signature
+    reader.read(method, item.body, module_level=False, me=_direct_self(item))
+    _merge(method, signature)
+    if "" in method.foreign_attr_loads:  # `self` rebound in the method
+        method.foreign_attr_loads |= method.attr_loads
+    body = item.body[0]
+    if not getattr(body, "decorator_list", None):
+        method.body_line, method.body_column = body.lineno, body.col_offset
+    return method
 
 
 def _member(item: ast.stmt, position: int, body: list[ast.stmt]) -> bool:

@@ -25,8 +25,9 @@ parser, a tenth of LibCST's cost, tells which definitions matter:
   kept to hold it, and, as long as no kept code names that class, none of its other methods is
   asked for.
 
-The units are top-level statements and, inside top-level classes, each method and each
-assignment to plain names (`config = {...}`: in a class kept that does not use the API itself, one
+The units are top-level statements and, inside top-level classes, each method (also one
+defined under a class-level `if` or `try`: a method for the facts too) and each assignment to
+plain names (`config = {...}`: in a class kept that does not use the API itself, one
 whose names no kept code reads is blanked). A unit that is not kept is replaced by `pass` on its
 first line and empty lines after it (a method kept as a definition: its body, from its first
 line), so the result parses and everything else stays where it was. Where Python cannot parse
@@ -309,6 +310,10 @@ def _wanted(unit, loads, attr_loads, called_names, mutated, seen_attrs, called_m
     if unit.kind == "method" and id(unit.cls) in kept:
         if _dunder(unit.name):
             return "dunder"
+        if unit.name in unit.cls.twice and any(
+            id(m) in kept for m in unit.cls.methods if m.name == unit.name
+        ):
+            return "defines again a kept method"  # the facts know a class's first definition
         if unit.name in attr_loads or unit.name in unit.cls.loads:
             return "method named"
         if unit.attr_stores & relevant_attr_loads:

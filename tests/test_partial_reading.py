@@ -1,0 +1,143 @@
+"""Partial parsing's reading (`mplint.partial`, `mplint.ast_units`): the methods a class defines
+under a class-level `if` or `try` are units of their own, as its direct methods are (the facts
+take them for methods of the class too), so that one of them using the API does not keep the
+whole class; and the reader passes over every value that is not a node. Findings stay the same
+either way."""
+
+from __future__ import annotations
+
+import pytest
+
+from mplint import partial
+from mplint.engine import lint_source
+
+from test_partial_module import _blanked, _findings
+
+
+BLOCKS = '''\
+import sys
+import multiprocessing as mp
+
+
+def work(item):
+    return item * 2
+
+
+class Tests:
+    def setUp(self):
+        self.items = [1, 2]
+
+    def test_unrelated(self):
+        return len("unrelated")
+
+    try:
+        import resource
+    except ImportError:
+        def test_also_unrelated(self):
+            return len("also unrelated")
+
+    if sys.platform != "win32":
+        def test_pool(self):
+            with mp.Pool() as pool:
+                return pool.map(work, self.helper())
+    else:
+        def helper(self):
+            return list(self.items)
+
+    if sys.platform == "win32":
+        def launch(self):
+            return len("one platform")
+    else:
+        def launch(self):
+            mp.Process(target=work, args=(1,)).start()
+'''
+
+
+def test_a_method_under_a_class_level_block_is_a_unit_of_its_own(monkeypatch: pytest.MonkeyPatch) -> None:
+    blanked = _blanked(BLOCKS)
+    # what the method that uses the API reaches is kept: its class, the method it names
+    for kept in ("class Tests:", "def test_pool", "def helper", "if sys.platform"):
+        assert kept in blanked, kept
+    # the others are blanked, under a block or not
+    for gone in ('len("unrelated")', 'len("also unrelated")'):
+        assert gone not in blanked, gone
+    # a method defined twice: the facts know the class's first definition, so a kept one keeps both
+    assert 'len("one platform")' in blanked and "mp.Process(target=work" in blanked
+    found = _findings(BLOCKS, monkeypatch, blanked=True)
+    assert found == _findings(BLOCKS, monkeypatch, blanked=False)
+    assert [code for _, _, code, _, _ in found] == ["MPL002"]
+
+
+CHILD_SETS = '''\
+import sys
+import multiprocessing as mp
+
+
+class Worker:
+    if sys.platform != "win32":
+        def run_job(self):
+            self.result = 1
+
+    def start(self):
+        proc = mp.Process(target=self.run_job)
+        proc.start()
+        proc.join()
+
+    try:
+        import resource
+    except ImportError:
+        pass
+    else:
+        def report(self):
+            return self.result
+
+        def unrelated(self):
+            return len("unrelated")
+'''
+
+
+def test_a_reader_under_a_block_that_a_finding_shows_is_kept(monkeypatch: pytest.MonkeyPatch) -> None:
+    blanked = _blanked(CHILD_SETS)
+    assert "def run_job" in blanked and "def report" in blanked
+    assert 'len("unrelated")' not in blanked
+    found = _findings(CHILD_SETS, monkeypatch, blanked=True)
+    assert found == _findings(CHILD_SETS, monkeypatch, blanked=False)
+    assert [code for _, _, code, _, _ in found] == ["MPL003"]
+    # the reader is what the finding shows: blanked by hand, the finding is gone
+    lines = CHILD_SETS.splitlines()
+    first = lines.index("        def report(self):") + 1
+    without = partial.blank_lines(CHILD_SETS, [(first, first + 1)])
+    assert _findings(without, monkeypatch, blanked=False) == []
+
+
+MATCHED = '''\
+import multiprocessing as mp
+
+
+def classify(value):
+    match value:
+        case True:
+            return "yes"
+        case None:
+            return "nothing"
+        case 1.5 | -2 | b"raw":
+            return "number"
+    return "other"
+
+
+def start():
+    mp.Process(target=classify, args=(True,)).start()
+'''
+
+
+def test_the_reader_passes_over_every_value_that_is_not_a_node(monkeypatch: pytest.MonkeyPatch) -> None:
+    # `case True:` holds a bool where a node could be: it once stopped the reading with an
+    # internal error for the whole file
+    assert lint_source(MATCHED, "sample.py").error is None
+    accepted, blanked = partial.read(MATCHED, threads=False)
+    assert accepted and blanked is None  # all of it is reached from `start`
+    unrelated = MATCHED.replace("target=classify", "target=print")
+    assert "case True" not in _blanked(unrelated)
+    found = _findings(MATCHED, monkeypatch, blanked=True)
+    assert found == _findings(MATCHED, monkeypatch, blanked=False)
+    assert [code for _, _, code, _, _ in found] == ["MPL002"]
