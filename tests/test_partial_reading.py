@@ -1,8 +1,8 @@
 """Partial parsing's reading (`mplint.partial`, `mplint.ast_units`): the methods a class defines
 under a class-level `if` or `try` are units of their own, as its direct methods are (the facts
 take them for methods of the class too), so that one of them using the API does not keep the
-whole class; and the reader passes over every value that is not a node. Findings stay the same
-either way."""
+whole class; the reader passes over every value that is not a node; a large module that is
+nearly all API code is parsed whole. Findings stay the same either way."""
 
 from __future__ import annotations
 
@@ -141,3 +141,32 @@ def test_the_reader_passes_over_every_value_that_is_not_a_node(monkeypatch: pyte
     found = _findings(MATCHED, monkeypatch, blanked=True)
     assert found == _findings(MATCHED, monkeypatch, blanked=False)
     assert [code for _, _, code, _, _ in found] == ["MPL002"]
+
+
+def _module(uses: int, unrelated: int) -> str:
+    """A module of `uses` functions that start a pool and `unrelated` ones that do not."""
+    parts = ["import multiprocessing as mp\n"]
+    for number in range(uses):
+        parts.append(
+            f"\n\ndef use_{number}(items):\n    with mp.Pool(2) as pool:\n"
+            f"        return pool.map(len, items)  # a Pool, a Process or a Queue\n"
+        )
+    for number in range(unrelated):
+        parts.append(f"\n\ndef unrelated_{number}(items):\n    return sorted(items, key=len)[{number}:]\n")
+    return "".join(parts)
+
+
+def test_a_large_module_of_api_code_is_parsed_whole(monkeypatch: pytest.MonkeyPatch) -> None:
+    dense = _module(uses=300, unrelated=30)
+    assert len(dense) > partial.DENSE_FROM and partial.dense(dense)
+    assert partial.read(dense, threads=False) == (False, None)  # as with partial parsing off
+    found = _findings(dense, monkeypatch, blanked=True)
+    assert found == _findings(dense, monkeypatch, blanked=False)
+    # the same size with little API code: blanked
+    sparse = _module(uses=10, unrelated=400)
+    assert len(sparse) > partial.DENSE_FROM and not partial.dense(sparse)
+    assert "unrelated_1(" not in _blanked(sparse)
+    # a small module is read whatever it holds: its reading costs little
+    small = _module(uses=20, unrelated=2)
+    assert len(small) < partial.DENSE_FROM and not partial.dense(small)
+    assert "unrelated_1(" not in _blanked(small)
