@@ -325,10 +325,12 @@ def main(argv: Sequence[str] | None = None) -> None:
             click.echo("mplint server: takes no arguments (it speaks LSP on stdin/stdout)", err=True)
             sys.exit(EXIT_ERROR)
         sys.exit(serve())
+    from mplint.dataclass_code import kept
     from mplint.interrupts import Interrupted, signals_as_exceptions
 
     try:
-        with signals_as_exceptions():
+        # the settings', the run's and the engine's classes from the code compiled for them before
+        with signals_as_exceptions(), kept():
             cli.main(args=argv, prog_name="mplint")  # click reports usage errors itself (exit 2)
     except Interrupted as stop:  # the workers are gone already; what the cache holds is whole
         click.echo(f"{_LINE_START if sys.stderr.isatty() else ''}mplint: interrupted ({stop})", err=True)

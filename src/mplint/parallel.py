@@ -123,9 +123,12 @@ def _freeze_what_lives() -> None:
         collecting = gc.isenabled()
         gc.disable()
         try:
-            from mplint import engine
+            from mplint.dataclass_code import kept
 
-            engine.enabled_rules(None)
+            with kept():  # LibCST's classes and mplint's from the code compiled for them before
+                from mplint import engine
+
+                engine.enabled_rules(None)
         finally:
             if collecting:
                 gc.enable()
