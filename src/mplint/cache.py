@@ -14,7 +14,6 @@ entry that cannot be read is treated as missing.
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import json
 import os
@@ -27,6 +26,7 @@ from mplint.file_index import FileIndex
 from mplint.findings import FileError, FileResult, Finding
 from mplint.identity import libcst_version, source_stamps
 from mplint.options import RuleOptions
+from mplint.whole_files import write_whole
 
 if TYPE_CHECKING:
     from mplint.project.asked import Asked
@@ -207,20 +207,10 @@ class Cache:
     def _write(self, key: str, data: object) -> None:
         if not self._usable:
             return
-        import tempfile  # only a run that writes pays for it
-
         entry = self._entry(key)
         try:
             self._prepare(os.path.dirname(entry))
-            handle, temporary = tempfile.mkstemp(dir=os.path.dirname(entry), suffix=".tmp")
-            try:
-                with os.fdopen(handle, "w", encoding="utf-8") as file:
-                    file.write(json.dumps(data))  # json's C encoder: `dump` streams in Python
-                os.replace(temporary, entry)
-            except BaseException:  # an interrupt included: leave no half-written file behind
-                with contextlib.suppress(OSError):
-                    os.unlink(temporary)
-                raise
+            write_whole(entry, json.dumps(data))  # (`dumps` encodes in C, `dump` to a file in Python)
         except OSError:
             # a read-only or full disk costs speed, never findings: go on without the cache
             self._usable = False

@@ -134,6 +134,8 @@ def kept() -> Iterator[None]:
 
 
 def _save() -> None:
+    from mplint.whole_files import write_whole
+
     """Write again the file of each module for which a text was compiled: what this process used
     of it and compiled (so it holds what its classes ask, not every text ever asked)."""
     for module, compiled in list(_compiled.items()):
@@ -144,12 +146,8 @@ def _save() -> None:
         path = _file_of(module)
         if path is None or sys.dont_write_bytecode:
             continue
-        partial = f"{path}.{os.getpid()}.{threading.get_ident()}"
         try:
             os.makedirs(os.path.dirname(path), exist_ok=True)
-            with open(partial, "wb") as file:
-                file.write(_magic() + marshal.dumps(codes))
-            os.replace(partial, path)  # readers see the old file or the new one, whole
-        except (OSError, ValueError):
-            with contextlib.suppress(OSError):
-                os.remove(partial)
+            write_whole(path, _magic() + marshal.dumps(codes))
+        except (OSError, ValueError):  # (ValueError: a code object marshal cannot write)
+            pass  # compiled again next time

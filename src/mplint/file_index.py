@@ -24,7 +24,6 @@ the files of its folder, never a wrong result).
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import json
 import os
@@ -34,6 +33,8 @@ from typing import Any, Callable
 
 from mplint.findings import FileResult
 from mplint.observed import RACY_NS, racily_clean, stamp  # noqa: F401 (RACY_NS: named here too)
+from mplint.whole_files import write_whole
+
 _FORMAT = 2
 
 
@@ -110,24 +111,14 @@ class FileIndex:
     def save(self) -> None:
         if not self._changed:
             return
-        import tempfile
-
         try:
             if self._prepare is not None:
                 self._prepare(self.folder)
             else:
                 os.makedirs(self.folder, exist_ok=True)
             for folder in sorted(self._changed):
-                handle, temporary = tempfile.mkstemp(dir=self.folder, suffix=".tmp")
-                try:
-                    with os.fdopen(handle, "w", encoding="utf-8") as file:
-                        # `dumps`: json's C encoder, where `dump` streams the text in Python
-                        file.write(json.dumps({"format": _FORMAT, "folder": folder, "files": self._shards[folder]}))
-                    os.replace(temporary, self._shard_path(folder))
-                except BaseException:
-                    with contextlib.suppress(OSError):
-                        os.unlink(temporary)
-                    raise
+                shard = {"format": _FORMAT, "folder": folder, "files": self._shards[folder]}
+                write_whole(self._shard_path(folder), json.dumps(shard))
         except OSError:
             pass  # a read-only or full disk costs speed, never findings
         self._changed.clear()
