@@ -74,6 +74,9 @@ def test_a_file_with_nothing_to_parse_imports_no_project_analysis(tmp_path: Path
     assert "mplint.command_memo" in answered and not answered & {"mplint.runner", "mplint.cli", "click"}
     edited = imported_modules("-", "--stdin-filename", "x.py", cwd=tmp_path, stdin="x = 2\n")
     assert not edited & {*HEAVY, *NOT_WITHOUT_A_PROJECT} - {"mplint.project.told"}  # it returns them
+    # nor does it look an entry up: no hash of the linter's sources, no JSON, no temporary file
+    assert "mplint.cache" in edited  # (the cache is there: a buffer that could be parsed would use it)
+    assert not edited & {"hashlib", "_hashlib", "json", "tempfile"}
     # the standard library is nobody's project: its names are told apart without a session
     write(tmp_path, {"x.py": "import os\nimport collections.abc\nx = os.sep\n"})
     loaded = imported_modules("x.py", cwd=tmp_path)
@@ -89,6 +92,7 @@ def test_a_run_answered_by_the_cache_imports_neither(tmp_path: Path) -> None:
     write(tmp_path, {"bad.py": BAD})
     first = imported_modules(".", cwd=tmp_path)
     assert set(HEAVY) <= first  # the cold run parses
+    assert "tempfile" not in first  # and writes its entries whole without it (`whole_files.py`)
     assert not imported_modules(".", cwd=tmp_path) & set(HEAVY)
 
 

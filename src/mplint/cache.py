@@ -14,8 +14,6 @@ entry that cannot be read is treated as missing.
 
 from __future__ import annotations
 
-import hashlib
-import json
 import os
 import sys
 from typing import TYPE_CHECKING, Collection, NamedTuple
@@ -36,6 +34,8 @@ _FORMAT = "4"  # bump when the entry layout changes
 
 
 def _linter_fingerprint() -> str:
+    import hashlib  # (OpenSSL's module, and json below: imported by a run that uses an entry)
+
     parts = [_FORMAT, __version__, libcst_version(), sys.version, *source_stamps()]
     return hashlib.sha256("\n".join(parts).encode()).hexdigest()
 
@@ -107,8 +107,16 @@ class Local(NamedTuple):  # (cheaper to define than a dataclass: every run with 
 class Cache:
     def __init__(self, folder: str | os.PathLike[str]) -> None:
         self.folder = os.fspath(folder)
-        self._salt = _linter_fingerprint()
+        self._fingerprint: str | None = None
         self._usable = True
+
+    @property
+    def _salt(self) -> str:
+        """The linter's fingerprint, taken when an entry is first looked up (a run that looks
+        none up, standard input with nothing to parse, neither hashes nor lists mplint's sources)."""
+        if self._fingerprint is None:
+            self._fingerprint = _linter_fingerprint()
+        return self._fingerprint
 
     @classmethod
     def default_folder(cls, root: str | os.PathLike[str]) -> str:
@@ -119,6 +127,8 @@ class Cache:
     ) -> str:
         """The key of a file's result: `content` is the hash of its bytes
         (`file_index.content_digest`), `project` the digest of what its project tells it."""
+        import hashlib
+
         digest = hashlib.sha256()
         for part in (self._salt, path, ",".join(sorted(codes)), repr(options), project, content or ""):
             digest.update(part.encode("utf-8", "surrogatepass"))
@@ -210,6 +220,8 @@ class Cache:
         entry = self._entry(key)
         try:
             self._prepare(os.path.dirname(entry))
+            import json
+
             write_whole(entry, json.dumps(data))  # (`dumps` encodes in C, `dump` to a file in Python)
         except OSError:
             # a read-only or full disk costs speed, never findings: go on without the cache
@@ -231,5 +243,7 @@ class Cache:
 
 
 def _read_json(path: str) -> object:
+    import json
+
     with open(path, encoding="utf-8") as file:
         return json.loads(file.read())

@@ -24,8 +24,6 @@ the files of its folder, never a wrong result).
 
 from __future__ import annotations
 
-import hashlib
-import json
 import os
 import time
 from dataclasses import dataclass, field
@@ -39,6 +37,8 @@ _FORMAT = 2
 
 
 def content_digest(data: bytes) -> str:
+    import hashlib  # (OpenSSL's module: imported by a run that hashes a file, as json by one that reads the index)
+
     return hashlib.sha256(data).hexdigest()
 
 
@@ -68,6 +68,8 @@ class FileIndex:
         self._changed: set[str] = set()
 
     def _shard_path(self, folder: str) -> str:
+        import hashlib
+
         name = hashlib.sha256(folder.encode("utf-8", "surrogatepass")).hexdigest()[:24]
         return os.path.join(self.folder, f"{name}.json")
 
@@ -116,6 +118,8 @@ class FileIndex:
                 self._prepare(self.folder)
             else:
                 os.makedirs(self.folder, exist_ok=True)
+            import json
+
             for folder in sorted(self._changed):
                 shard = {"format": _FORMAT, "folder": folder, "files": self._shards[folder]}
                 write_whole(self._shard_path(folder), json.dumps(shard))
@@ -126,6 +130,8 @@ class FileIndex:
 
 def _read_shard(path: str, folder: str) -> dict[str, list[Any]]:
     """The entries of one folder's files; none when missing, damaged or of another folder."""
+    import json
+
     try:
         with open(path, encoding="utf-8") as file:
             data = json.loads(file.read())

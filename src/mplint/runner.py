@@ -333,7 +333,6 @@ def lint_paths(
     what the run read (`command_record.py`).
     """
     run = Run()
-    known = cache.file_index() if cache is not None else None
 
     def force_excluded(path: str) -> bool:
         return settings.is_excluded(path, ancestors=True)
@@ -354,6 +353,7 @@ def lint_paths(
     )
     run.results += [FileResult(error.path, error=error) for error in found.errors]
     run.empty_paths = found.empty
+    known = cache.file_index() if cache is not None and found.files else None  # (standard input's is its own)
 
     named: list[tuple[str, SourceFile, frozenset[str], bool]] = []
     slots: list[FileResult | None] = []
