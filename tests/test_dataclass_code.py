@@ -164,6 +164,39 @@ def test_a_file_that_cannot_be_read_as_kept_is_compiled_again(kept_here: Path, m
         assert path.read_bytes()[:4] == dataclass_code._magic()  # and it is whole again
 
 
+def test_a_read_only_folder_is_left_as_it_is(kept_here: Path, monkeypatch) -> None:
+    # (root writes into a folder whose mode says read-only: the refusal is the system's answer)
+    from mplint import whole_files
+
+    def refused(path, *args, **kwargs):
+        raise PermissionError(13, "Permission denied", path)
+
+    monkeypatch.setattr(whole_files.os, "open", refused)
+    with dataclass_code.kept():
+        made = _define("mplint.probe")
+    assert list(kept_here.iterdir()) == []
+    assert made["Point"](1).y == 0
+
+
+def test_a_folder_that_cannot_be_written_is_left_as_it_is(kept_here: Path, monkeypatch) -> None:
+    # (the folder is a file: whoever runs the tests, root included, cannot write in it)
+    blocked = kept_here / "blocked"
+    blocked.write_text("a file, not a folder")
+    monkeypatch.setattr(dataclass_code, "FOLDER", str(blocked / "__pycache__"))
+    with dataclass_code.kept():
+        made = _define("mplint.probe")
+    assert sorted(path.name for path in kept_here.iterdir()) == ["blocked"]
+    assert blocked.read_text() == "a file, not a folder"
+    assert made["Point"](1) == made["Point"](1, 0)
+
+
+def test_files_are_written_only_in_mplints_own_bytecode_folder() -> None:
+    import mplint
+
+    assert dataclass_code.FOLDER == os.path.join(os.path.dirname(mplint.__file__), "__pycache__")
+    assert dataclass_code._file_of("libcst._nodes.expression").startswith(dataclass_code.FOLDER + os.sep)
+
+
 def test_nothing_is_written_where_python_writes_no_bytecode(kept_here: Path, monkeypatch) -> None:
     monkeypatch.setattr(sys, "dont_write_bytecode", True)
     with dataclass_code.kept():
@@ -184,6 +217,45 @@ def test_a_text_asked_with_future_flags_is_compiled_with_them(kept_here: Path) -
 
 
 @pytest.mark.slow
+def test_runs_writing_at_once_leave_whole_files(tmp_path: Path) -> None:
+    """Four processes define the same classes at once into an empty folder: each file they leave
+    is whole (written to a temporary file, then renamed), and a fifth run reads it all."""
+    program = textwrap.dedent(
+        """
+        import sys, types
+        from mplint import dataclass_code
+        dataclass_code.FOLDER = sys.argv[1]
+        sys.dont_write_bytecode = False
+        module = types.ModuleType("mplint.probe")
+        sys.modules["mplint.probe"] = module
+        compiled = []
+        def counting(text, *args, **kwargs):
+            compiled.append(text)
+            return compile(text, *args, **kwargs)
+        dataclass_code.compile = counting
+        with dataclass_code.kept():
+            exec(compile(sys.argv[2], "<probe>", "exec", dont_inherit=True), vars(module))
+        print(len(compiled), len(dataclass_code._used["mplint.probe"]))
+        """
+    )
+    command = [sys.executable, "-c", program, str(tmp_path), PROBE]
+    runs = [subprocess.Popen(command, stdout=subprocess.PIPE, text=True) for _ in range(4)]
+    counts = set()
+    for run in runs:
+        out, _ = run.communicate(timeout=120)
+        assert run.returncode == 0
+        counts.add(tuple(map(int, out.split())))
+    texts = {used for _, used in counts}
+    assert len(texts) == 1 and texts.pop() >= len(CLASSES)  # every run made every class...
+    assert all(compiled in (0, used) for compiled, used in counts), counts  # ...from a whole file, or none
+    assert not [path for path in tmp_path.iterdir() if path.name.endswith(".tmp")]
+    assert len(list(tmp_path.iterdir())) == 1
+    done = subprocess.run(command, capture_output=True, text=True, timeout=120, check=True)
+    compiled, used = map(int, done.stdout.split())
+    assert compiled == 0 and used == int(out.split()[1])  # every text read from the file the four left
+
+
+@pytest.mark.slow
 def test_libcst_classes_made_from_kept_code_are_those_compiling_makes(tmp_path: Path) -> None:
     """LibCST's node classes, in fresh processes: without the kept code, then writing it, then
     reading it, their generated methods are the same code."""
@@ -198,17 +270,25 @@ def test_libcst_classes_made_from_kept_code_are_those_compiling_makes(tmp_path: 
         else:
             import libcst
         import dataclasses
+
+        def shown(value):  # a set's order is that of its making, as in a module's bytecode read back
+            if isinstance(value, (frozenset, set)):
+                return "{" + ", ".join(sorted(map(shown, value))) + "}"
+            if isinstance(value, tuple):
+                return "(" + ", ".join(map(shown, value)) + ")"
+            return repr(value)
+
         for name in sorted(dir(libcst)):
             cls = getattr(libcst, name)
             if isinstance(cls, type) and dataclasses.is_dataclass(cls):
                 for method in sorted(vars(cls)):
                     code = getattr(vars(cls)[method], "__code__", None)
                     if code is not None and code.co_filename == "<string>":
-                        print(name, method, code.co_qualname, code.co_code.hex(), repr(code.co_consts),
+                        print(name, method, getattr(code, "co_qualname", code.co_name), code.co_code.hex(), shown(code.co_consts),
                               code.co_names, code.co_varnames, code.co_firstlineno)
         """
     )
-    env = {**os.environ}
+    env = {**os.environ, "PYTHONHASHSEED": "0"}  # (a set of strings among the constants: their order)
     env.pop("PYTHONDONTWRITEBYTECODE", None)
 
     def classes(how: str) -> str:
