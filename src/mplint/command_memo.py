@@ -302,22 +302,14 @@ def _store(record: Record, code: int, log: Iterable[tuple[int, bytes]]) -> None:
 
 
 def _write(cache: Cache, path: str, data: tuple[Any, ...]) -> None:
-    import contextlib
-    import tempfile
     import zlib
+
+    from mplint.whole_files import write_whole
 
     payload = marshal.dumps(data)
     try:
         cache.subfolder(FOLDER)
-        handle, temporary = tempfile.mkstemp(dir=os.path.dirname(path), suffix=".tmp")
-        try:
-            with os.fdopen(handle, "wb") as file:
-                file.write(zlib.crc32(payload).to_bytes(4, "big") + payload)
-            os.replace(temporary, path)
-        except BaseException:
-            with contextlib.suppress(OSError):
-                os.unlink(temporary)
-            raise
+        write_whole(path, zlib.crc32(payload).to_bytes(4, "big") + payload)
     except (OSError, ValueError):
         pass  # a read-only or full disk costs speed, never output
 
