@@ -350,6 +350,22 @@ def _check(
     """The findings (with `fixes`, each with its fix built), the summary when asked, and whether
     a rule reported a fix (built or not); `tree` is Python's of `source`, when it was made."""
     facts = ModuleFacts(module, path, source, project, python_tree=tree)
+    try:
+        return _checked(facts, module, path, rules, options, summarise, source, fixes)
+    finally:
+        facts.release()
+
+
+def _checked(
+    facts: ModuleFacts,
+    module: cst.Module,
+    path: str,
+    rules: list[type[Rule]],
+    options: RuleOptions,
+    summarise: bool,
+    source: str | None,
+    fixes: bool,
+) -> tuple[list[Finding], Summary | None, bool]:
     findings = []
     fixable = False
     for rule in rules:

@@ -386,6 +386,17 @@ class ModuleFacts:
         collected = self._collected
         return Loops(self.up, collected.returns_and_yields, collected.breaks, collected.whiles)
 
+    def release(self) -> None:
+        """The check is over: the facts let go of each other and of the tree. They refer to one
+        another (each fact holds the module's facts; a name's holder and its lifecycles hold each
+        other), and a tree held from a reference cycle is freed only by a pass of the collector
+        over it, which costs about a tenth of the parse that made it (the six sdists: 1.5 s of
+        collections in a 16 s run); with the cycles cut, the tree goes when the check returns."""
+        facts = self.__dict__
+        if "lifecycles" in facts:
+            self.lifecycles.release()
+        facts.clear()
+
     # --- positions and text, computed only for files that have findings -------------------------
 
     @cached_property

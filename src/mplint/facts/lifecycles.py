@@ -208,6 +208,14 @@ class Lifecycles:
         cls = life.instance.cls
         return cls is not None and any(method in info.methods for info in self._class_chain(cls))
 
+    def release(self) -> None:
+        """Cut the links from each name's holder back to its lifecycles (a reference cycle
+        through the module's scopes and tree: `ModuleFacts.release`)."""
+        for life in self._by_creation.values():
+            if life.holder is not None:
+                life.holder.lifecycles.clear()
+            life.holder = None
+
     # --- building ---------------------------------------------------------------------------
 
     def _analyse(self, walker: Flow) -> None:
