@@ -17,9 +17,18 @@ class CallGraph:
     def __init__(self, collected: Collected, names: Names) -> None:
         self._collected = collected
         self._names = names
+        #: id of the call site -> (the site, the function it runs): asked again and again of the
+        #: same calls; the entry holds the site, so that its id is no other object's meanwhile
+        self._callees: dict[int, tuple[CallSite, FunctionInfo | None]] = {}
 
     def callee(self, site: CallSite) -> FunctionInfo | None:
         """The function of this module that a call runs: `f()`, `self.method()`, `Cls()` (its __init__)."""
+        known = self._callees.get(id(site))
+        if known is None:
+            known = self._callees[id(site)] = (site, self._callee(site))
+        return known[1]
+
+    def _callee(self, site: CallSite) -> FunctionInfo | None:
         target = self._names.definition(site.node.func, site.scope)
         if isinstance(target, cst.FunctionDef):
             return self._collected.functions.get(target)

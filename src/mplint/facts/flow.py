@@ -22,7 +22,7 @@ import libcst as cst
 from mplint.facts.resolve import owner_of
 from mplint.facts.scopes import assigned_names
 from mplint.facts.uses import How, Seen, Use, UseReader, _SAME_ELEMENTS
-from mplint.facts.walk import Walker
+from mplint.facts.walk import ClassTest, Walker
 
 if TYPE_CHECKING:
     from mplint.facts.lifecycles import Holder
@@ -35,6 +35,13 @@ Key = tuple["Scope", str]
 #: what an event does: a `Use` other than `Use.CALL`, or for a call the method called (a name of
 #: the vocabularies of `apis.py`)
 Action = Union[Use, str]
+
+
+# class tests of every node the walk passes, by the node's class (`walk.ClassTest`)
+_ENTERED_OR_NOT = ClassTest(cst.FunctionDef, cst.ClassDef, cst.Lambda)
+_OWN_BODY = ClassTest(cst.FunctionDef, cst.Lambda)
+_STATEMENT = ClassTest(cst.SimpleStatementLine, cst.BaseCompoundStatement)
+_COMPOUND = ClassTest(cst.BaseCompoundStatement)
 
 
 @dataclass(frozen=True, eq=False)
@@ -170,11 +177,12 @@ class Flow(UseReader, Walker):
     # --- traversal ----------------------------------------------------------------------------
 
     def on_visit(self, node: cst.CSTNode) -> bool:
-        if isinstance(node, (cst.FunctionDef, cst.ClassDef, cst.Lambda)) and not self._enter(node):
+        cls = type(node)
+        if _ENTERED_OR_NOT[cls] and not self._enter(node):
             return False
         self.order += 1
         self.stack.append(node)
-        if isinstance(node, (cst.FunctionDef, cst.Lambda)):
+        if _OWN_BODY[cls]:
             # a function's body does not repeat with the loops around its definition
             self.saved_loops.append(self.loops)
             self.loops = []
@@ -182,14 +190,14 @@ class Flow(UseReader, Walker):
             self.inside_owner += 1
         if self.inside_owner:
             self._order(node)
-        if isinstance(node, (cst.SimpleStatementLine, cst.BaseCompoundStatement)) and len(self.stack) > 1:
+        if _STATEMENT[cls] and len(self.stack) > 1:
             self.block_of[node] = self.stack[-2]
-        elif isinstance(node, cst.IndentedBlock):
+        elif cls is cst.IndentedBlock:
             # the if/with/try/... whose body it is; a def's body ends the climb (another scope)
             for outer in reversed(self.stack[:-1]):
-                if isinstance(outer, (cst.FunctionDef, cst.ClassDef)):
+                if type(outer) is cst.FunctionDef or type(outer) is cst.ClassDef:
                     break
-                if isinstance(outer, cst.BaseCompoundStatement):
+                if _COMPOUND[type(outer)]:
                     self.block_owner[node] = outer
                     break
         return super().on_visit(node)
@@ -199,9 +207,10 @@ class Flow(UseReader, Walker):
             return  # a def that was skipped
         super().on_leave(original_node)
         self.stack.pop()
-        if isinstance(original_node, cst.SimpleStatementLine):
+        cls = type(original_node)
+        if cls is cst.SimpleStatementLine:
             self.statement_end[original_node] = self.order + 1
-        if isinstance(original_node, (cst.FunctionDef, cst.Lambda)):
+        if _OWN_BODY[cls]:
             self.loops = self.saved_loops.pop()
         if original_node in self.owner_nodes:
             self.inside_owner -= 1
@@ -217,13 +226,14 @@ class Flow(UseReader, Walker):
 
     def _order(self, node: cst.CSTNode) -> None:
         """Records where the calls and `with` statements of the owners' code come."""
-        if isinstance(node, cst.Call):
+        cls = type(node)
+        if cls is cst.Call:
             self.order_of[node] = self.order
-        elif isinstance(node, cst.With):
+        elif cls is cst.With:
             owner = self._own_code_of()
             if owner is not None:
                 self._withs[node] = [owner, self.order, self.order, self.order]
-        elif len(self.stack) > 1 and isinstance(self.stack[-2], cst.With) and self.stack[-2].body is node:
+        elif len(self.stack) > 1 and type(self.stack[-2]) is cst.With and self.stack[-2].body is node:
             span = self._withs.get(self.stack[-2])
             if span is not None:
                 span[2] = self.order

@@ -25,6 +25,10 @@ class Names:
         #: name): the rules and facts ask the same calls' names many times; the entry holds both
         #: objects, so that neither id can be another object's while it is kept
         self._qualnames: dict[tuple[int, int], tuple[cst.BaseExpression, Scope, str | None]] = {}
+        #: the same for the definitions the expressions name (asked as often)
+        self._definitions: dict[
+            tuple[int, int], tuple[cst.BaseExpression, Scope, cst.FunctionDef | cst.ClassDef | None]
+        ] = {}
 
     def scope_of(self, name: cst.Name) -> Scope | None:
         return self._collected.name_scopes.get(name)
@@ -90,6 +94,17 @@ class Names:
         self, expr: cst.BaseExpression, scope: Scope, _depth: int = 0
     ) -> cst.FunctionDef | cst.ClassDef | None:
         """The def or class of this module that `expr` names: `f`, `Cls`, `self.method`, `Cls.method`."""
+        if _depth:
+            return self._definition(expr, scope, _depth)
+        key = (id(expr), id(scope))
+        known = self._definitions.get(key)
+        if known is None:
+            known = self._definitions[key] = (expr, scope, self._definition(expr, scope, 0))
+        return known[2]
+
+    def _definition(
+        self, expr: cst.BaseExpression, scope: Scope, _depth: int
+    ) -> cst.FunctionDef | cst.ClassDef | None:
         if type(expr) is cst.Name:
             found = self.lookup(expr.value, scope)
             if found is None:

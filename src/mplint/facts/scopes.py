@@ -125,19 +125,31 @@ class _Collector(Walker):
 
     # --- statements ---------------------------------------------------------------------------
 
+    # `Walker.on_visit` and `on_leave` written out here: this walk passes every node of the module
     def on_visit(self, node: cst.CSTNode) -> bool:
+        cls = type(node)
         self.up[node] = self.path[-1]
         self.path.append(node)
-        if _IS_STATEMENT[type(node)]:
+        if _IS_STATEMENT[cls]:
             if self.statements:
                 self.parents[node] = self.statements[-1]
             self.statements.append(node)
-        return super().on_visit(node)
+        try:
+            handler = self._visit_handlers[cls]
+        except KeyError:
+            handler = self._visit_handlers[cls] = getattr(_Collector, f"visit_{cls.__name__}", None)
+        return handler is None or handler(self, node) is not False
 
     def on_leave(self, original_node: cst.CSTNode) -> None:
-        super().on_leave(original_node)
+        cls = type(original_node)
+        try:
+            handler = self._leave_handlers[cls]
+        except KeyError:
+            handler = self._leave_handlers[cls] = getattr(_Collector, f"leave_{cls.__name__}", None)
+        if handler is not None:
+            handler(self, original_node)
         self.path.pop()
-        if _IS_STATEMENT[type(original_node)]:
+        if _IS_STATEMENT[cls]:
             self.statements.pop()
 
     def visit_If(self, node: cst.If) -> bool:

@@ -97,17 +97,18 @@ class Values:
     def _instance(self, expr: cst.BaseExpression, scope: Scope, _depth: int) -> Instance | None:
         if _depth > _MAX_DEPTH:
             return None
-        if isinstance(expr, cst.Call):
+        cls = type(expr)  # LibCST's concrete classes have no subclasses: `is` answers as isinstance
+        if cls is cst.Call:
             api = self._names.api(expr.func, scope)
             if api is not None and api.kind in _OBJECT_KINDS:
                 return Instance(api.kind, expr, api)
             local = self._names.definition(expr.func, scope)
-            if isinstance(local, cst.ClassDef):
+            if type(local) is cst.ClassDef:
                 base = self.class_api(local)
                 if base is not None:
                     return Instance(base.kind, expr, base, local)
             return None
-        if isinstance(expr, cst.Name):
+        if cls is cst.Name:
             found = self._names.lookup(expr.value, scope)
             if found is None:
                 return None
@@ -123,11 +124,11 @@ class Values:
                 )
             finally:
                 self._resolving.discard(key)
-        if isinstance(expr, cst.Subscript):
+        if cls is cst.Subscript:
             return self._elements(expr.value, scope, _depth + 1)
-        if isinstance(expr, cst.IfExp):  # `Pool(2) if fast else Pool(1)`: both branches must agree
+        if cls is cst.IfExp:  # `Pool(2) if fast else Pool(1)`: both branches must agree
             return _agreeing([self._instance(branch, scope, _depth + 1) for branch in (expr.body, expr.orelse)])
-        if isinstance(expr, cst.Attribute):
+        if cls is cst.Attribute:
             assigned = self._attribute_values(expr, scope)
             return _agreeing([self._instance(value, where, _depth + 1) for value, where in assigned])
         return None
