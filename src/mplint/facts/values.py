@@ -60,6 +60,10 @@ class Values:
         self._adders: dict[str, list[CallSite]] | None = None
         self._class_apis: dict[cst.ClassDef, apis.Api | None] = {}
         self._resolving: set[tuple[int, str, str]] = set()
+        #: (id of the expression, id of the scope) -> (the expression, the scope, the instance):
+        #: the facts ask each call what it makes several times over (the lifecycles, the workers,
+        #: the resources); the entry holds both objects, so that neither id is reused meanwhile
+        self._instances: dict[tuple[int, int], tuple[cst.BaseExpression, Scope, Instance | None]] = {}
 
     def class_api(self, cls: cst.ClassDef, _depth: int = 0) -> apis.Api | None:
         """The known API a class of the module derives from (`class Worker(mp.Process)`), if any."""
@@ -82,8 +86,15 @@ class Values:
 
     def instance_of(self, expr: cst.BaseExpression, scope: Scope, _depth: int = 0) -> Instance | None:
         """The object `expr` evaluates to, when it is made by a known API."""
-        found = self._instance(expr, scope, _depth)
-        return None if found is _CYCLE else found
+        if _depth or self._resolving:  # asked inside a resolution: its answer may be the cycle's
+            found = self._instance(expr, scope, _depth)
+            return None if found is _CYCLE else found
+        key = (id(expr), id(scope))
+        known = self._instances.get(key)
+        if known is None:
+            found = self._instance(expr, scope, 0)
+            known = self._instances[key] = (expr, scope, None if found is _CYCLE else found)
+        return known[2]
 
     def element_of(self, expr: cst.BaseExpression, scope: Scope, _depth: int = 0) -> Instance | None:
         """What the elements of a collection are, when they are all made by the same kind of API."""
