@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from console import BAD, CLEAN, assert_no_traceback, console_script, mplint, write
-from mplint import file_index, runner
+from mplint import file_index, observed, runner
 from mplint.cache import Cache
 from mplint.config import CommandLine, load_settings
 from mplint.project import session as project_session
@@ -178,9 +178,9 @@ def test_an_entry_recorded_long_after_the_last_change_is_trusted_and_a_recent_on
     path.write_text(BAD)
     status = path.stat()
     index = file_index.FileIndex(tmp_path / "index-test")
-    index.record(str(path), status, status.st_mtime_ns + file_index.RACY_NS + 1, file_index.Known("d"))
+    index.record(str(path), status, status.st_mtime_ns + observed.RACY_NS + 1, file_index.Known("d"))
     assert index.lookup(str(path), status) is not None
-    index.record(str(path), status, status.st_mtime_ns + file_index.RACY_NS - 1, file_index.Known("d"))
+    index.record(str(path), status, status.st_mtime_ns + observed.RACY_NS - 1, file_index.Known("d"))
     assert index.lookup(str(path), status) is None  # forgotten, not recorded
     index.save()
     assert _index_files(tmp_path) == [] or json.loads(_index_files(tmp_path)[0].read_text())["files"] == {}
@@ -193,12 +193,12 @@ def test_a_racily_clean_entry_written_into_the_index_is_not_trusted(tmp_path: Pa
     path.write_text(BAD)
     status = path.stat()
     index = file_index.FileIndex(tmp_path / "index-test")
-    index.record(str(path), status, status.st_mtime_ns + file_index.RACY_NS + 1, file_index.Known("d"))
+    index.record(str(path), status, status.st_mtime_ns + observed.RACY_NS + 1, file_index.Known("d"))
     index.save()
     [shard] = _index_files(tmp_path)
     data = json.loads(shard.read_text())
     assert file_index.FileIndex(tmp_path / "index-test").lookup(str(path), status) is not None
-    data["files"]["a.py"][1] = status.st_mtime_ns + file_index.RACY_NS - 1
+    data["files"]["a.py"][1] = status.st_mtime_ns + observed.RACY_NS - 1
     shard.write_text(json.dumps(data))
     assert file_index.FileIndex(tmp_path / "index-test").lookup(str(path), status) is None
 

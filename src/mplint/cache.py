@@ -19,7 +19,7 @@ import sys
 from typing import TYPE_CHECKING, Collection, NamedTuple
 
 from mplint import __version__
-from mplint.cache_folder import DEFAULT_FOLDER, ENV_VAR, default_folder  # noqa: F401 (named here too)
+from mplint.cache_folder import default_folder
 from mplint.file_index import FileIndex
 from mplint.findings import FileError, FileResult, Finding
 from mplint.identity import libcst_version, source_stamps

@@ -45,7 +45,7 @@ import os
 import sys
 
 from mplint import command_record, listings, observed
-from mplint.cache_folder import DEFAULT_FOLDER, ENV_VAR
+from mplint.cache_folder import default_folder
 from mplint.command_record import Record
 from mplint.identity import libcst_version, source_stamps
 
@@ -104,14 +104,11 @@ def _where(args: list[str]) -> tuple[str, list[str], list[tuple[str, bytes | Non
     chain = _config_chain(cwd, config)
     if cache_dir is not None:
         folders = [os.path.abspath(cache_dir)]
-    elif os.environ.get(ENV_VAR):
-        folders = [os.path.abspath(os.environ[ENV_VAR])]
-    elif config is not None:
-        folders = [os.path.join(os.path.dirname(chain[0][0]), DEFAULT_FOLDER)]
-    else:  # beside a pyproject.toml that may have a [tool.mplint] table, else here
-        folders = [os.path.join(os.path.dirname(path), DEFAULT_FOLDER)
-                   for path, data in chain if data is not None and b"mplint" in data]
-        folders.append(os.path.join(cwd, DEFAULT_FOLDER))
+    else:  # as the full run's: beside the --config file, else beside a pyproject.toml that may
+        # have a [tool.mplint] table, else here (`$MPLINT_CACHE_DIR` before any of them)
+        roots = [os.path.dirname(chain[0][0])] if config is not None else [
+            os.path.dirname(path) for path, data in chain if data is not None and b"mplint" in data] + [cwd]
+        folders = list(dict.fromkeys(os.path.abspath(default_folder(root)) for root in roots))
     return _key(args, cwd), folders, chain, config
 
 

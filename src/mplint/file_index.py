@@ -8,7 +8,7 @@ the three still match, the file is not read: its hash keys the cache as its byte
 
 It never serves a stale file. A file written in the same tick of the file system's clock as the
 index read it can change again without its time changing ("racily clean", as git calls it): an
-entry is trusted only when the file's modification time is more than `RACY_NS` (the coarsest
+entry is trusted only when the file's modification time is more than `observed.RACY_NS` (the coarsest
 common timestamp resolution, FAT's two seconds) before the moment the index read the file;
 a file read sooner after its last change is not recorded at all, and is read and hashed again
 by the next run. The size, the inode (a file replaced by a rename) and the time must all match;
@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable
 
 from mplint.findings import FileResult
-from mplint.observed import RACY_NS, racily_clean, stamp  # noqa: F401 (RACY_NS: named here too)
+from mplint.observed import racily_clean, stamp
 from mplint.whole_files import write_whole
 
 _FORMAT = 2

@@ -10,7 +10,6 @@ from __future__ import annotations
 import difflib
 import io
 import os
-import tempfile
 import tokenize
 from collections.abc import Collection
 from dataclasses import dataclass
@@ -20,6 +19,7 @@ from mplint.fixes.apply import FixOutcome, fix_source
 from mplint.fixes.edits import split_lines
 from mplint.options import RuleOptions
 from mplint.source import SourceError, decode
+from mplint.whole_files import write_whole
 
 
 @dataclass
@@ -50,20 +50,8 @@ def fix_bytes(
 
 
 def write_atomically(path: str, data: bytes) -> None:
-    folder = os.path.dirname(os.path.abspath(path))
-    mode = os.stat(path).st_mode & 0o7777
-    handle, temporary = tempfile.mkstemp(dir=folder, prefix=".mplint-", suffix=".tmp")
-    try:
-        with os.fdopen(handle, "wb") as file:
-            file.write(data)
-        os.chmod(temporary, mode)
-        os.replace(temporary, path)
-    except BaseException:
-        try:
-            os.unlink(temporary)
-        except OSError:
-            pass
-        raise
+    """Replace the file at `path` by `data` in one rename, keeping its permissions."""
+    write_whole(os.path.abspath(path), data, mode=os.stat(path).st_mode & 0o7777)
 
 
 def unified_diff(path: str, old: str, new: str) -> str:
