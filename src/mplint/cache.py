@@ -22,7 +22,7 @@ from mplint import __version__
 from mplint.cache_folder import default_folder
 from mplint.file_index import FileIndex
 from mplint.findings import FileError, FileResult, Finding
-from mplint.identity import libcst_version, source_stamps
+from mplint.identity import at_start
 from mplint.options import RuleOptions
 from mplint.whole_files import write_whole
 
@@ -34,10 +34,11 @@ _FORMAT = "4"  # bump when the entry layout changes
 
 
 def _linter_fingerprint() -> str:
-    import hashlib  # (OpenSSL's module, and json below: imported by a run that uses an entry)
+    from mplint.digests import sha256  # (and json below: imported by a run that uses an entry)
 
-    parts = [_FORMAT, __version__, libcst_version(), sys.version, *source_stamps()]
-    return hashlib.sha256("\n".join(parts).encode()).hexdigest()
+    libcst, stamps = at_start()  # (as the command memo's record of this run read them)
+    parts = [_FORMAT, __version__, libcst, sys.version, *stamps]
+    return sha256("\n".join(parts).encode()).hexdigest()
 
 
 _FINDING_TYPES = (int, int, int, int, str, str, str)
@@ -127,9 +128,9 @@ class Cache:
     ) -> str:
         """The key of a file's result: `content` is the hash of its bytes
         (`file_index.content_digest`), `project` the digest of what its project tells it."""
-        import hashlib
+        from mplint.digests import sha256
 
-        digest = hashlib.sha256()
+        digest = sha256()
         for part in (self._salt, path, ",".join(sorted(codes)), repr(options), project, content or ""):
             digest.update(part.encode("utf-8", "surrogatepass"))
             digest.update(b"\0")

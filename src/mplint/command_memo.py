@@ -47,7 +47,7 @@ import sys
 from mplint import command_record, listings, observed
 from mplint.cache_folder import default_folder
 from mplint.command_record import Record
-from mplint.identity import libcst_version, source_stamps
+from mplint.identity import at_start, libcst_version, source_stamps
 
 TYPE_CHECKING = False  # (typing is not imported: an answer imports nothing it does not use)
 if TYPE_CHECKING:
@@ -72,7 +72,7 @@ def main(argv: list[str] | None = None) -> None:
     log: list[tuple[int, bytes]] = []
     if where is not None and _streams_copyable():
         key, folders, chain, config = where
-        record = command_record.start(Record(key, folders, chain, config, _own_code()))
+        record = command_record.start(Record(key, folders, chain, config, _own_code(at_start())))
         _copy_streams(log)
     from mplint.cli import main as run_command
 
@@ -93,8 +93,9 @@ def main(argv: list[str] | None = None) -> None:
 def _where(args: list[str]) -> tuple[str, list[str], list[tuple[str, bytes | None]], str | None] | None:
     """This command's key, the cache folders its entry may be in (the one the full run uses, if
     the guess is right), the `pyproject.toml` files from the working folder up (or `--config`'s)
-    as they are now, and `--config`; None: it has no entry (`--no-cache`, `server`)."""
-    if args[:1] == ["server"] or any(arg == "--no-cache" for arg in args):
+    as they are now, and `--config`; None: it has no entry (`--no-cache`, `server`, and `-`:
+    standard input is never memoised, so neither looked up nor recorded, nor mplint's code read)."""
+    if args[:1] == ["server"] or any(arg == "--no-cache" or arg == "-" for arg in args):
         return None
     try:
         cwd = os.getcwd()
@@ -178,9 +179,9 @@ def _entry_path(folder: str, key: str) -> str:
     return os.path.join(folder, FOLDER, f"{value:016x}.marshal")
 
 
-def _own_code() -> tuple[str, list[str], tuple[str, int, int] | None]:
-    """LibCST's version file, mplint's own source files' times, click's (the package that writes
-    the output) first file's stat."""
+def _own_code(read: tuple[str, list[str]] | None = None) -> tuple[str, list[str], tuple[str, int, int] | None]:
+    """LibCST's version file, mplint's own source files' times (`read`: as read already), click's
+    (the package that writes the output) first file's stat."""
     from importlib.machinery import PathFinder
 
     spec = PathFinder.find_spec("click")
@@ -191,7 +192,8 @@ def _own_code() -> tuple[str, list[str], tuple[str, int, int] | None]:
             click = (spec.origin, status.st_size, status.st_mtime_ns)
         except OSError:
             pass
-    return libcst_version(), source_stamps(), click
+    libcst, stamps = read if read is not None else (libcst_version(), source_stamps())
+    return libcst, stamps, click
 
 
 # --- The look-up ----------------------------------------------------------------------------------
@@ -266,9 +268,9 @@ def _unchanged(path: str, size: int, mtime_ns: int, inode: int, seen_ns: int, di
             data = file.read()
     except OSError:
         return False
-    import hashlib
+    from mplint.digests import sha256_hex
 
-    return hashlib.sha256(data).hexdigest() == digest
+    return sha256_hex(data) == digest
 
 
 def _replay(output: list[tuple[int, bytes]], code: int) -> None:

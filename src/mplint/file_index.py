@@ -37,9 +37,9 @@ _FORMAT = 2
 
 
 def content_digest(data: bytes) -> str:
-    import hashlib  # (OpenSSL's module: imported by a run that hashes a file, as json by one that reads the index)
+    from mplint.digests import sha256_hex  # (imported by a run that hashes a file, as json by one that reads the index)
 
-    return hashlib.sha256(data).hexdigest()
+    return sha256_hex(data)
 
 
 def _stamp(status: os.stat_result) -> list[int]:
@@ -68,9 +68,9 @@ class FileIndex:
         self._changed: set[str] = set()
 
     def _shard_path(self, folder: str) -> str:
-        import hashlib
+        from mplint.digests import sha256_hex
 
-        name = hashlib.sha256(folder.encode("utf-8", "surrogatepass")).hexdigest()[:24]
+        name = sha256_hex(folder.encode("utf-8", "surrogatepass"))[:24]
         return os.path.join(self.folder, f"{name}.json")
 
     def _shard(self, folder: str) -> dict[str, list[Any]]:

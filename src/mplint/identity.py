@@ -1,11 +1,25 @@
 """What tells one build of the linter from another: the times of its own source files and
 LibCST's version file, read without importing LibCST. The cache keys every entry by them
 (`cache.py`, with the Python version); the command memo checks them again before it answers a
-run (`command_memo.py`). Imports nothing beyond `os`: a memo's look-up reads them first."""
+run (`command_memo.py`). Imports nothing beyond `os`: a memo's look-up reads them first.
+
+Both are read once for a run's start (`at_start`), which the cache's fingerprint and the command
+memo's record share; whether they changed while the run went on is read again (the functions)."""
 
 from __future__ import annotations
 
 import os
+
+_AT_START: tuple[str, list[str]] | None = None
+
+
+def at_start() -> tuple[str, list[str]]:
+    """LibCST's version file and mplint's source stamps as this process first read them (read
+    now if it has not)."""
+    global _AT_START
+    if _AT_START is None:
+        _AT_START = libcst_version(), source_stamps()
+    return _AT_START
 
 
 def libcst_version() -> str:

@@ -22,9 +22,9 @@ def listing(folder: str) -> frozenset[str]:
 
 
 def digest(names: Iterable[str]) -> str:
-    import hashlib
+    from mplint.digests import sha256_hex
 
-    return hashlib.sha256("\0".join(sorted(names)).encode("utf-8", "surrogatepass")).hexdigest()
+    return sha256_hex("\0".join(sorted(names)).encode("utf-8", "surrogatepass"))
 
 
 def recorded(listings: Mapping[str, Iterable[str]], dirs: Mapping[str, bool]) -> tuple[dict[str, str], dict[str, bool]]:

@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import functools
 import importlib
+import marshal
 import os
 import pkgutil
 import re
+import sys
 
 from mplint.rules.base import Report, Rule
 
@@ -52,10 +54,64 @@ def _rule_modules() -> list[str]:
 
 @functools.cache
 def _rule_metadata() -> tuple[tuple[str, bool, bool], ...]:
-    """(code, enabled by default, judges threads) of each rule class, read from the rule
-    modules' source in one pass (a run that parses nothing reads them once)."""
+    """(code, enabled by default, judges threads) of each rule class: as read before from the same
+    source files (`_KEPT`), else read from the rule modules' source in one pass."""
+    names = _rule_modules()
+    stamps = _stamps([*names, "__init__"])  # (this module's own too: it says how they are read)
+    path = _kept_path()
+    if stamps is not None and path is not None:
+        kept = _read_kept(path)
+        if kept is not None and kept[0] == stamps:
+            return kept[1]
+    found = _read_metadata(names)
+    if stamps is not None and path is not None and not sys.dont_write_bytecode:
+        from mplint.whole_files import write_whole
+
+        try:
+            os.makedirs(os.path.dirname(path), exist_ok=True)
+            write_whole(path, marshal.dumps((stamps, found)))
+        except (OSError, ValueError):
+            pass  # read from the source again next time
+    return found
+
+
+#: where `_rule_metadata` keeps what it read, beside the rules' bytecode, as Python keeps that (a
+#: file per Python version; checked against each source file's size and time, as bytecode is)
+_KEPT = "rule-metadata.{tag}.marshal"
+
+
+def _kept_path() -> str | None:
+    tag = sys.implementation.cache_tag
+    return None if tag is None else os.path.join(__path__[0], "__pycache__", _KEPT.format(tag=tag))
+
+
+def _stamps(names: list[str]) -> tuple[tuple[str, int, int], ...] | None:
+    stamps = []
+    for name in names:
+        try:
+            status = os.stat(os.path.join(__path__[0], f"{name}.py"))
+        except OSError:
+            return None
+        stamps.append((name, status.st_size, status.st_mtime_ns))
+    return tuple(stamps)
+
+
+def _read_kept(path: str) -> tuple[object, tuple[tuple[str, bool, bool], ...]] | None:
+    try:
+        with open(path, "rb") as file:
+            kept = marshal.loads(file.read())
+    except (OSError, ValueError, EOFError, TypeError):
+        return None
+    if not (isinstance(kept, tuple) and len(kept) == 2 and isinstance(kept[1], tuple) and all(
+            isinstance(row, tuple) and len(row) == 3 and type(row[0]) is str and type(row[1]) is bool
+            and type(row[2]) is bool for row in kept[1])):
+        return None  # of another shape: read from the source
+    return kept
+
+
+def _read_metadata(names: list[str]) -> tuple[tuple[str, bool, bool], ...]:
     found = []
-    for name in _rule_modules():
+    for name in names:
         with open(os.path.join(__path__[0], f"{name}.py"), encoding="utf-8") as file:
             text = file.read()
         # each class statement at the start of a line (the newline added before the text puts
