@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import marshal
 import os
+import shutil
 import subprocess
 import sys
 import zlib
@@ -156,20 +157,37 @@ def test_a_pyproject_toml_above_the_working_folder_misses(tmp_path: Path) -> Non
     sub = root / "sub"
     first = run(sub, "bad.py")
     assert not first.answered and b"MPL001" in first.stdout and entries(sub / ".mplint_cache")
-    # the first run listed sub/ before it made the cache folder in it: its record is of that listing
-    assert not run(sub, "bad.py").answered
+    # the first run listed sub/ before it made the cache folder in it: its record lists it there
     assert run(sub, "bad.py").answered
     (root / "pyproject.toml").write_text("[tool.mplint]\nignore = ['MPL001']\n")
     moved = run(sub, "bad.py")
     assert not moved.answered and b"MPL001" not in moved.stdout
     assert entries(root / ".mplint_cache")  # beside the config in use
-    assert not run(sub, "bad.py").answered  # (p/ listed before its cache folder was made)
-    again = run(sub, "bad.py")
+    again = run(sub, "bad.py")  # (p/ listed before its cache folder was made: recorded with it)
     assert again.answered and again.output == moved.output
     (root / "pyproject.toml").write_text("[project]\nname = 'mplint-user'\n")  # names mplint, no table
     back = run(sub, "bad.py")
     assert not back.answered and b"MPL001" in back.stdout
     assert run(sub, "bad.py").answered
+
+
+def test_the_first_run_after_a_cold_one_into_the_default_cache_folder_is_answered(tmp_path: Path) -> None:
+    """A cold run lists the folders it walks and the project side reads before it makes its cache
+    folder, `.mplint_cache`, among them: its record lists that folder there (no run can read
+    otherwise for it: discovery never walks into it, no import or root marker names it)."""
+    root = make_project(tmp_path / "p", {".git/HEAD": ""})
+    for args in ((".",), ("run.py",), ("run.py", "app")):
+        first = run(root, *args)
+        assert not first.answered and b"MPL001" in first.stdout and entries(root / ".mplint_cache")
+        again = run(root, *args)
+        assert again.answered and again.output == first.output == run(root, "--no-cache", *args).output
+        shutil.rmtree(root / ".mplint_cache")
+    # a cache folder an import could name (`cache` may be a namespace package) is not listed for
+    # the run that made it: the next run reads for itself
+    first = cached(root, root / "cache", "run.py")
+    assert not first.answered and entries(root / "cache")
+    assert not cached(root, root / "cache", "run.py").answered
+    assert cached(root, root / "cache", "run.py").answered
 
 
 def test_the_config_option_and_the_environment_key_the_memo(tmp_path: Path) -> None:

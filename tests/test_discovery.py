@@ -15,7 +15,8 @@ def touch(root, *names):
 def test_walks_for_py_files_in_a_stable_order_skipping_non_source_folders(tmp_path, monkeypatch):
     touch(tmp_path, "b.py", "a.py", "z/a.py", "m/n/c.py", "notes.txt", "stub.pyi",
           ".git/x.py", ".venv/lib/x.py", "venv/x.py", ".tox/x.py", ".nox/x.py", "build/x.py", "dist/x.py",
-          "__pycache__/x.py", "node_modules/x.py", "lib/site-packages/x.py", ".eggs/x.py", "pkg.egg-info/x.py")
+          "__pycache__/x.py", "node_modules/x.py", "lib/site-packages/x.py", ".eggs/x.py", "pkg.egg-info/x.py",
+          ".mplint_cache/x.py")
     monkeypatch.chdir(tmp_path)
     found = discover(["."])
     assert found.files == ["a.py", "b.py", "m/n/c.py", "z/a.py"]

@@ -59,6 +59,8 @@ class Record:
         self.cache: Any = None
         #: the cache folder the run used, when the memo's look-up looks there (None: not yet)
         self.folder: str | None = None
+        #: the cache folder, when it did not exist as the run began (the run makes it)
+        self._made: str | None = None
         self.refused = False
         self.finished = False
 
@@ -82,6 +84,8 @@ class Record:
             self.refuse()  # (--config names a file the settings did not use)
             return
         self.folder, self.cache = folder, cache
+        if not os.path.lexists(folder):
+            self._made = folder
 
     def file(self, path: str, source: SourceFile) -> None:
         """A file the run checked or read, as it read it."""
@@ -111,4 +115,33 @@ class Record:
 
     def kept(self) -> tuple[Any, ...]:
         """What the memo's look-up checks again (`command_memo._holds`)."""
-        return (self.code, self.chain, self.seen.record(), self._files, self._absent, self._listings, self._dirs)
+        seen = self.seen.record()
+        listings = self._listings
+        made = _inert_made(self._made)
+        if made is not None:  # listed before the run made it: as a run now lists it
+            parent, name = os.path.split(made)
+            walked = dict(seen[0])  # (by each folder's path as discovery walked it: relative, or not)
+            for folder, entries in walked.items():
+                if os.path.abspath(folder) == parent and all(entry[0] != name for entry in entries):
+                    walked[folder] = sorted([*entries, (name, True, False)])
+            seen = (walked, *seen[1:])
+            if parent in listings and name not in listings[parent]:
+                listings = {**listings, parent: listings[parent] | {name}}
+        return (self.code, self.chain, seen, self._files, self._absent, listings, self._dirs)
+
+
+def _inert_made(folder: str | None) -> str | None:
+    """The cache folder the run made, if what the run read cannot depend on whether it is there:
+    a folder discovery never walks into (the default `.mplint_cache`, `discovery.SKIPPED_FOLDERS`)
+    and whose name no import or project root marker names (not an identifier, not a marker). A
+    run that made it listed its parent before it was there; a run now lists it there, and reads
+    the same (an entry recorded otherwise misses once, on the first look-up after a cold run)."""
+    if folder is None or not os.path.isdir(folder) or os.path.islink(folder):
+        return None
+    from mplint.discovery import is_skipped_folder
+    from mplint.project.resolver import ROOT_MARKERS
+
+    name = os.path.basename(folder)
+    if name.isidentifier() or name in ROOT_MARKERS or not is_skipped_folder(name):
+        return None
+    return folder

@@ -9,17 +9,19 @@ import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Callable, Iterable
 
+from mplint.cache_folder import DEFAULT_FOLDER
 from mplint.findings import FileError
 from mplint.observed import entries, first_line
 
 if TYPE_CHECKING:
     from mplint.observed import Seen
 
-# Folders that hold no code of the project (tooling, environments, build output). Always skipped
-# when walking, so an `exclude` setting cannot make a run wander into a virtualenv by accident.
+# Folders that hold no code of the project (tooling, environments, build output, mplint's own
+# cache). Always skipped when walking, so an `exclude` setting cannot make a run wander into a
+# virtualenv by accident.
 SKIPPED_FOLDERS = frozenset({
     ".git", ".hg", ".venv", "venv", ".tox", ".nox", "build", "dist",
-    "__pycache__", "node_modules", "site-packages", ".eggs",
+    "__pycache__", "node_modules", "site-packages", ".eggs", DEFAULT_FOLDER,
 })
 SKIPPED_FOLDER_GLOBS = ("*.egg-info",)
 
