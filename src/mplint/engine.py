@@ -382,18 +382,23 @@ def _checked(
                     rule.code,
                     rule.name,
                     report.message,
-                    _located_fix(module, report.fix, source) if fixes and report.fix is not None else None,
+                    _located_fix(module, report.fix, source, facts) if fixes and report.fix is not None else None,
                 )
             )
     return findings, (summary_of(facts) if summarise else None), fixable
 
 
-def _located_fix(module: cst.Module, fix: Rewrite | Planned, source: str | None = None) -> Fix | None:
+def _located_fix(
+    module: cst.Module, fix: Rewrite | Planned, source: str | None = None, facts: ModuleFacts | None = None
+) -> Fix | None:
     """A fix that cannot be built (or planned) is dropped: the finding is reported all the same
-    (`source`: the text `module` was parsed from, its code)."""
+    (`source`: the text `module` was parsed from, its code). The fixed module's code reuses what
+    the facts' positions generated of the module (`facts`: the module's, which located the
+    finding already)."""
     try:
         rewrite = fix.plan() if isinstance(fix, Planned) else fix
-        return locate(module, rewrite, source) if rewrite is not None else None
+        known = facts.top_level_code if facts is not None else None
+        return locate(module, rewrite, source, known) if rewrite is not None else None
     except RecursionError:
         raise
     except Exception:

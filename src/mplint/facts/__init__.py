@@ -406,6 +406,11 @@ class ModuleFacts:
     def position(self, node: cst.CSTNode) -> CodeRange:
         return self._positions[node]
 
+    def top_level_code(self, node: cst.CSTNode) -> str | None:
+        """The code of one of the module's own top-level nodes, from the positions' generation
+        of it (a fix's code is made of them, `fixes.rewrite.locate`); None for any other node."""
+        return self._positions.top_level_code(node)
+
     @cached_property
     def _lines(self) -> Lines:
         tree, self._python_tree = self._python_tree, None  # read once: not kept with the facts

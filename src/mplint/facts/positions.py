@@ -52,6 +52,9 @@ class _OffsetState(CodegenState):
     starts: list[int] = field(default_factory=list)
     #: id(node) -> (start offset, end offset)
     ranges: dict[int, tuple[int, int]] = field(default_factory=dict)
+    #: the module's own children (its header's lines, its statements, its footer's lines): id(node)
+    #: -> (start offset, end offset) of all the code it generated, its leading lines included
+    tops: dict[int, tuple[int, int]] = field(default_factory=dict)
 
     def add_indent_tokens(self) -> None:
         for token in self.indent_tokens:
@@ -70,8 +73,11 @@ class _OffsetState(CodegenState):
         self.starts.append(self.offset)
 
     def after_codegen(self, node: cst.CSTNode) -> None:
-        start = self.starts.pop()
+        starts = self.starts
+        start = starts.pop()
         self.ranges.setdefault(id(node), (start, self.offset))
+        if len(starts) == 1:  # a child of the module
+            self.tops[id(node)] = (start, self.offset)
 
     def record_syntactic_position(  # type: ignore[override]
         self, node: cst.CSTNode, *, start_node: cst.CSTNode | None = None,
@@ -114,11 +120,19 @@ class Positions:
         state = _OffsetState(default_indent=module.default_indent, default_newline=module.default_newline)
         module._codegen(state)
         self._ranges = state.ranges
-        text = "".join(state.tokens)
+        self._tops = state.tops
+        self._generated = text = "".join(state.tokens)
         self._offsets = source_offsets(text, source) if source is not None and source != text else None
         if self._offsets is not None:
             text = source  # type: ignore[assignment]
         self._line_starts = [0, *(match.end() for match in _NEWLINE.finditer(text))]
+
+    def top_level_code(self, node: cst.CSTNode) -> str | None:
+        """The code the module generates for one of its own children (a statement of its body
+        with its leading lines, a line of its header or footer), as `module.code_for_node` would
+        give it; None for any other node."""
+        found = self._tops.get(id(node))
+        return self._generated[found[0]:found[1]] if found is not None else None
 
     def _position(self, offset: int) -> CodePosition:
         line = bisect_right(self._line_starts, offset)

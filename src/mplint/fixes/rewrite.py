@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import ast
 import warnings
-from typing import Mapping, Sequence
+from typing import Callable, Mapping, Sequence
 
 import libcst as cst
 
@@ -165,12 +165,41 @@ def compiles(code: str) -> bool:
     return True
 
 
-def locate(module: cst.Module, rewrite: Rewrite, code: str | None = None) -> Fix | None:
+def locate(
+    module: cst.Module,
+    rewrite: Rewrite,
+    code: str | None = None,
+    known: Callable[[cst.CSTNode], str | None] | None = None,
+) -> Fix | None:
     """The rewrite as edits of the module's code (`code`, when the caller has the text the module
     was parsed from: LibCST gives it back unchanged); None when it changes nothing or its result
-    does not parse (a fix that would break the file is no fix)."""
+    does not parse (a fix that would break the file is no fix). `known` gives the code the module
+    generates for one of its own top-level nodes (None for another node): the fixed module's
+    code is generated only for the top-level nodes the rewrite made."""
     old = module.code if code is None else code
-    new = rewrite.transform(module).code
+    fixed = rewrite.transform(module)
+    new = fixed.code if known is None else _code_of(fixed, module, known)
     if new == old or not compiles(new):
         return None
     return Fix(rewrite.title, rewrite.applicability, edits_between(old, new), rewrite.reveals)
+
+
+def _code_of(fixed: cst.Module, module: cst.Module, known: Callable[[cst.CSTNode], str | None]) -> str:
+    """`fixed.code`, from the code of each of its top-level nodes: a node of `module`'s that
+    `fixed` kept (a rewrite that moves or adds statements keeps the others) is not generated
+    again. A module's code is that of its header's lines, its statements and its footer's lines
+    one after the other, each generated at the top level with the module's indentation and
+    newline, and then the trailing newline taken off where the module has none: that one is
+    left to LibCST, as is a module with no node at all."""
+    nodes = (*fixed.header, *fixed.body, *fixed.footer)
+    if (
+        not nodes
+        or not fixed.has_trailing_newline
+        or (fixed.default_indent, fixed.default_newline) != (module.default_indent, module.default_newline)
+    ):
+        return fixed.code
+    parts = []
+    for node in nodes:
+        text = known(node)
+        parts.append(fixed.code_for_node(node) if text is None else text)
+    return "".join(parts)
