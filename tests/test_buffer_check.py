@@ -94,3 +94,56 @@ def test_a_buffer_summarised_for_its_project_is_parsed_once(project, monkeypatch
     facts = project_facts(path, buffer + "##\n", cache)
     lint_source(buffer + "##\n", path, codes=CODES, options=DEFAULT_OPTIONS, project=facts)
     assert parses == [path, path]  # the way it was done before: summarised, then checked
+
+
+def test_a_buffer_is_checked_with_the_collector_off_and_it_is_on_again_after(project: Path, monkeypatch) -> None:
+    """No collection runs while a buffer is parsed and checked (its tree and the facts' records
+    would only be traversed); the collector is as it was afterwards, on or off."""
+    import contextlib
+    import gc
+
+    passes: list[int] = []
+    states: list[bool] = []
+    inside = [False]
+    allocated: list[int] = []
+    check = runner._check_buffer
+
+    def checking(*args, **kwargs):  # type: ignore[no-untyped-def]
+        inside[0] = True
+        try:
+            states.append(gc.isenabled())
+            return check(*args, **kwargs)
+        finally:
+            inside[0] = False
+            allocated.append(gc.get_count()[0])  # what a pass would have looked at
+
+    def counted(phase: str, info: dict) -> None:
+        if phase == "start" and inside[0]:
+            passes.append(info["generation"])
+
+    monkeypatch.setattr(runner, "_check_buffer", checking)
+    path = str(project / "app" / "tool.py")
+    script = "import multiprocessing\n" + "".join(f"v{i} = [{i}, ({i},)]\n" for i in range(3000))
+    script += "pool = multiprocessing.Pool(2)\n"
+    assert gc.isenabled()
+    gc.callbacks.append(counted)
+    try:
+        result, _ = runner.check_buffer(path, script, CODES, DEFAULT_OPTIONS, None)
+    finally:
+        gc.callbacks.remove(counted)
+    assert [f.code for f in result.findings] == ["MPL001"] and states == [False]
+    assert passes == [] and gc.isenabled()
+    assert allocated[0] > 700  # (Python's threshold)
+    monkeypatch.setattr(runner, "_without_collections", contextlib.nullcontext)
+    gc.callbacks.append(counted)
+    try:
+        runner.check_buffer(path, script, CODES, DEFAULT_OPTIONS, None)
+    finally:
+        gc.callbacks.remove(counted)
+    assert passes and states[-1]  # the same check with the collector on: it runs
+    gc.disable()
+    try:
+        runner.check_buffer(path, "x = 1\n", CODES, DEFAULT_OPTIONS, None)
+        assert not gc.isenabled()
+    finally:
+        gc.enable()

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import contextlib
+import gc
 import os
 import stat
 import sys
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, BinaryIO, Callable, Mapping, Sequence
+from typing import TYPE_CHECKING, BinaryIO, Callable, Iterator, Mapping, Sequence
 
 from mplint.discovery import discover
 from mplint.file_index import FileIndex, SourceFile
@@ -136,9 +137,38 @@ def check_buffer(
     With `noqa` false its findings are not filtered by
     `# noqa` comments (flake8 does that); with `fixes` false no fix is built (flake8 and the
     server's diagnostics show none)."""
+    with _without_collections():
+        return _check_buffer(path, _as_bytes(source), codes, options, cache, unsaved, noqa, fixes)
+
+
+@contextlib.contextmanager
+def _without_collections() -> Iterator[None]:
+    """The collector off while one buffer is checked: LibCST's tree and the facts' records are
+    made then, tens of thousands of objects that live until the check ends (the facts cut their
+    own cycles, `ModuleFacts.release`, and the tree holds none), which its passes would only
+    traverse, again and again (the 2,000-line script with a guard fix: 13 passes, 27 ms of a 0.45 s
+    check); it is on again as it was once the check is over."""
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if collecting:
+            gc.enable()
+
+
+def _check_buffer(
+    path: str,
+    data: bytes,
+    codes: frozenset[str],
+    options: RuleOptions,
+    cache: Cache | None,
+    unsaved: Mapping[str, bytes | str] | None,
+    noqa: bool,
+    fixes: bool,
+) -> tuple[FileResult, ProjectFacts]:
     from mplint.project.told import NO_PROJECT_FACTS
 
-    data = _as_bytes(source)
     if path in (STDIN_DEFAULT_NAME, STDIN):
         from mplint.parallel import check_source
 
