@@ -105,3 +105,56 @@ def test_the_engine_locates_with_the_positions_generation(monkeypatch: pytest.Mo
     result = lint_source(source, "script.py", codes=["MPL001"])
     assert [finding.fix is not None for finding in result.findings] == [True]
     assert given and all(known is not None for known in given)
+
+
+GUARDED = (
+    "import multiprocessing\n\nlimit = 3\n\n\ndef f(x):\n    return x * limit\n\n\n"
+    "with multiprocessing.Pool(2) as p:\n    p.map(f, [1])\n"
+)
+
+
+def test_the_guards_reading_takes_the_tree_the_engine_made(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Within `python_tree_given` the reading of that text is made from the tree given (the same
+    answer, and no parse); of another text, it parses that text."""
+    import ast
+
+    from mplint.fixes import reads
+
+    module = cst.parse_module(GUARDED)
+    expected = reads.reads_and_binds(module, GUARDED)
+    tree = ast.parse(GUARDED)
+    parse = ast.parse
+    parsed: list[str] = []
+
+    def parsing(text, *args, **kwargs):  # type: ignore[no-untyped-def]
+        parsed.append(text)
+        return parse(text, *args, **kwargs)
+
+    monkeypatch.setattr(ast, "parse", parsing)
+    with reads.python_tree_given(GUARDED, tree):
+        assert reads.reads_and_binds(module, GUARDED) == expected
+        assert parsed == []
+        other = GUARDED.replace("limit", "bound")
+        assert reads.reads_and_binds(cst.parse_module(other), other) != expected
+        assert parsed == [other]
+    reads.reads_and_binds(module, GUARDED)
+    assert parsed == [other, GUARDED]  # given no longer
+
+
+def test_a_buffers_guard_fix_is_planned_from_the_engines_tree(monkeypatch: pytest.MonkeyPatch) -> None:
+    from mplint import runner
+    from mplint.fixes import reads
+    from mplint.options import DEFAULT_OPTIONS
+    from mplint.precheck import enabled_codes
+
+    found = []
+    given = reads._given_tree
+
+    def spying(source):  # type: ignore[no-untyped-def]
+        found.append(given(source))
+        return found[-1]
+
+    monkeypatch.setattr(reads, "_given_tree", spying)
+    result, _ = runner.check_buffer("script.py", GUARDED, enabled_codes(None), DEFAULT_OPTIONS, None)
+    assert [(f.code, f.fix is not None) for f in result.findings] == [("MPL001", True)]
+    assert len(found) == 1 and found[0] is not None

@@ -20,6 +20,7 @@ from mplint import nesting, partial
 from mplint.facts import ModuleFacts
 from mplint.findings import FileError, FileResult, Finding
 from mplint.fixes import Fix, Planned, Rewrite
+from mplint.fixes.reads import python_tree_given
 from mplint.fixes.rewrite import locate
 from mplint.noqa import without_suppressed
 from mplint.options import DEFAULT_OPTIONS, RuleOptions
@@ -351,7 +352,10 @@ def _check(
     a rule reported a fix (built or not); `tree` is Python's of `source`, when it was made."""
     facts = ModuleFacts(module, path, source, project, python_tree=tree)
     try:
-        return _checked(facts, module, path, rules, options, summarise, source, fixes)
+        if not fixes or tree is None or source is None:
+            return _checked(facts, module, path, rules, options, summarise, source, fixes)
+        with python_tree_given(source, tree):  # the guard fix's reading parses no text again
+            return _checked(facts, module, path, rules, options, summarise, source, fixes)
     finally:
         facts.release()
 

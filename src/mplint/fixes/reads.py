@@ -20,8 +20,10 @@ its finding is reported without the fix.
 from __future__ import annotations
 
 import ast
+import contextlib
+import threading
 import warnings
-from typing import Sequence, Union
+from typing import Iterator, Sequence, Union
 
 import libcst as cst
 
@@ -415,6 +417,30 @@ class _Reader:
             self.walk(pattern)
 
 
+#: the text being checked in this thread and Python's tree of it, when the engine made that tree
+_checked = threading.local()
+
+
+@contextlib.contextmanager
+def python_tree_given(text: str, tree: ast.Module) -> Iterator[None]:
+    """While it lasts, the reading of `text` in this thread is made from `tree` (Python's tree of
+    that text, which the engine made already: it is read, never changed) rather than parsing the
+    text again."""
+    before = getattr(_checked, "given", None)
+    _checked.given = (text, tree)
+    try:
+        yield
+    finally:
+        _checked.given = before
+
+
+def _given_tree(source: str | None) -> ast.Module | None:
+    given = getattr(_checked, "given", None)
+    if given is None or source is None or given[0] != source:
+        return None
+    return given[1]
+
+
 def _tops(module: cst.Module, tree: ast.Module) -> list[int]:
     """For each `ast` top-level statement, the LibCST top-level statement that holds it."""
     tops = []
@@ -430,9 +456,11 @@ def reads_and_binds(module: cst.Module, source: str | None = None) -> Reads:
     at run time (in a function body), by name; the statements whose bindings some function reads;
     the module-level names each binds, and the names it reads at import time. `source` is the
     text `module` was parsed from (its code, when not given)."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # SyntaxWarnings are not the fix's to report
-        tree = ast.parse(module.code if source is None else source)
+    tree = _given_tree(source)
+    if tree is None:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # SyntaxWarnings are not the fix's to report
+            tree = ast.parse(module.code if source is None else source)
     reader = _Reader()
     for top, statement in zip(_tops(module, tree), tree.body):
         reader.top = top
