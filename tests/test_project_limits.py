@@ -107,3 +107,27 @@ def test_the_forks_of_multiprocessing_are_never_a_project(tmp_path: Path) -> Non
     mylib = project.module_of(str(tmp_path / "mylib" / "util.py"))
     assert mylib is not None and mylib.name == "mylib.util"
     assert project.find("mylib.util", (str(tmp_path),)) == str(tmp_path / "mylib" / "util.py")
+
+
+@pytest.mark.parametrize(
+    "text, src",
+    [
+        ("[project]\nname = 'p'\n", (".", "src")),
+        ("[project]\nname = 'p'\n\n[tool.mplint]\nsrc = ['lib']\n", ("lib",)),
+        ("[project]\nname = 'p'\n\n[tool.\"\\u006dplint\"]\nsrc = ['lib']\n", ("lib",)),  # an escaped key
+        ("[tool.mplint\nsrc = ['lib']\n", (".", "src")),  # broken: the defaults
+        ("not toml at all\n", (".", "src")),
+    ],
+)
+def test_the_src_setting_is_read_only_where_a_table_of_mplint_can_be(tmp_path: Path, monkeypatch, text, src) -> None:
+    """A pyproject.toml whose text cannot hold a `[tool.mplint]` table (no `mplint` in it, and no
+    escape that could spell it) gives the default source roots without a TOML reading."""
+    from mplint import config
+    from mplint.project import resolver
+
+    (tmp_path / "pyproject.toml").write_text(text)
+    read = []
+    reading = config.read_config
+    monkeypatch.setattr(config, "read_config", lambda path: read.append(path) or reading(path))
+    assert resolver._src_setting(str(tmp_path)) == src
+    assert bool(read) == ("mplint" in text or "\\" in text)

@@ -256,6 +256,16 @@ def _src_setting(root: str) -> tuple[str, ...]:
     path = os.path.join(root, "pyproject.toml")
     if not os.path.isfile(path):
         return DEFAULT_SRC
+    try:
+        with open(path, "rb") as file:
+            data = file.read()
+    except OSError:
+        return DEFAULT_SRC  # (as `read_config`'s error)
+    if b"mplint" not in data and b"\\" not in data:
+        # no [tool.mplint] table: its name is in the text, unless written with escapes (a
+        # quoted key's `\u006d`), so no TOML is read (the reader's import and the parse, a few
+        # milliseconds of every run that places a file in a project with a pyproject.toml)
+        return DEFAULT_SRC
     from mplint.config import ConfigError, read_config
 
     try:
