@@ -16,7 +16,7 @@ from mplint.facts.records import (
     Binding, CallSite, ClassInfo, Collected, FunctionInfo, FunctionNode, Scope, ScopeKind, StoreNode,
     Span, WithBlock,
 )
-from mplint.facts.walk import ClassTest, Walker
+from mplint.facts.walk import FIELD_KINDS, LEAVE, NODE, SEQUENCE, ClassTest, Walker, fields_of, handler_of
 
 __all__ = [
     "Binding", "CallSite", "ClassInfo", "Collected", "FunctionInfo", "FunctionNode", "Scope",
@@ -26,13 +26,28 @@ __all__ = [
 _IS_STATEMENT = ClassTest(cst.SimpleStatementLine, cst.BaseCompoundStatement)
 
 
+_NAME = cst.Name
+#: node class -> its visit handler, its leave handler, whether it is a statement, and its fields
+#: in the order the walk pushes them (the last first)
+_CLASSES: dict[type, tuple] = {}
+
+
+def _handlers(cls: type, node: cst.CSTNode) -> tuple:
+    return (
+        handler_of(_Collector, f"visit_{cls.__name__}"),
+        handler_of(_Collector, f"leave_{cls.__name__}"),
+        _IS_STATEMENT[cls],
+        tuple(reversed(fields_of(node))),
+    )
+
+
 def assigned_names(target: cst.BaseExpression) -> Iterator[cst.Name]:
-    if isinstance(target, cst.Name):
+    if type(target) is cst.Name:
         yield target
-    elif isinstance(target, (cst.Tuple, cst.List)):
+    elif type(target) in (cst.Tuple, cst.List):
         for element in target.elements:
             yield from assigned_names(element.value)
-    elif isinstance(target, cst.StarredElement):
+    elif type(target) is cst.StarredElement:
         yield from assigned_names(target.value)
 
 
@@ -41,14 +56,14 @@ def _unpacked(
 ) -> Iterator[tuple[cst.Name, cst.BaseExpression | None]]:
     """The names an assignment binds, each with the expression it takes when that is known:
     `lock, queue = Lock(), Queue()` gives each name its own element (nested displays too)."""
-    if isinstance(target, cst.Name):
+    if type(target) is cst.Name:
         yield target, value
         return
     if (
-        isinstance(target, (cst.Tuple, cst.List))
-        and isinstance(value, (cst.Tuple, cst.List))
+        type(target) in (cst.Tuple, cst.List)
+        and type(value) in (cst.Tuple, cst.List)
         and len(target.elements) == len(value.elements)
-        and not any(isinstance(e, cst.StarredElement) for e in (*target.elements, *value.elements))
+        and not any(type(e) is cst.StarredElement for e in (*target.elements, *value.elements))
     ):
         for element, given in zip(target.elements, value.elements):
             yield from _unpacked(element.value, given.value)
@@ -60,15 +75,15 @@ def _unpacked(
 def _all_params(params: cst.Parameters) -> list[cst.Param]:
     found = [*params.posonly_params, *params.params, *params.kwonly_params]
     for star in (params.star_arg, params.star_kwarg):
-        if isinstance(star, cst.Param):
+        if type(star) is cst.Param:
             found.append(star)
     return found
 
 
 def _dotted(node: cst.BaseExpression) -> str:
-    if isinstance(node, cst.Name):
+    if type(node) is cst.Name:
         return node.value
-    if isinstance(node, cst.Attribute):
+    if type(node) is cst.Attribute:
         return f"{_dotted(node.value)}.{node.attr.value}"
     return ""
 
@@ -87,7 +102,8 @@ class _Collector(Walker):
         self.statements: list[cst.CSTNode] = []
         self.parents: dict[cst.CSTNode, cst.CSTNode] = {}
         self.up: dict[cst.CSTNode, cst.CSTNode] = {}
-        self.path: list[cst.CSTNode] = [None]  # type: ignore[list-item]  # the module has no parent
+        #: the node whose visit handler runs (the parent of what it walks); None: the module's
+        self.current: cst.CSTNode | None = None
         self.stores: list[tuple[StoreNode, Scope, int]] = []
         self.returns_and_yields: list[cst.Return | cst.Yield] = []
         self.breaks: list[cst.Break] = []
@@ -125,32 +141,62 @@ class _Collector(Walker):
 
     # --- statements ---------------------------------------------------------------------------
 
-    # `Walker.on_visit` and `on_leave` written out here: this walk passes every node of the module
-    def on_visit(self, node: cst.CSTNode) -> bool:
-        cls = type(node)
-        self.up[node] = self.path[-1]
-        self.path.append(node)
-        if _IS_STATEMENT[cls]:
-            if self.statements:
-                self.parents[node] = self.statements[-1]
-            self.statements.append(node)
-        try:
-            handler = self._visit_handlers[cls]
-        except KeyError:
-            handler = self._visit_handlers[cls] = getattr(_Collector, f"visit_{cls.__name__}", None)
-        return handler is None or handler(self, node) is not False
-
-    def on_leave(self, original_node: cst.CSTNode) -> None:
-        cls = type(original_node)
-        try:
-            handler = self._leave_handlers[cls]
-        except KeyError:
-            handler = self._leave_handlers[cls] = getattr(_Collector, f"leave_{cls.__name__}", None)
-        if handler is not None:
-            handler(self, original_node)
-        self.path.pop()
-        if _IS_STATEMENT[cls]:
-            self.statements.pop()
+    # The walk itself, written out for this walk, which passes every node of the module: one
+    # look-up per node class gives its handlers, whether it is a statement and its fields; a node
+    # is left (`LEAVE`) only where a leave handler or the statement stack asks, and a Name (a
+    # third of the nodes, with no children) is recorded here without a handler's call.
+    def walk(self, node: cst.CSTNode) -> None:
+        up, parents, statements = self.up, self.parents, self.statements
+        name_scopes, not_loads, loads = self.name_scopes, self.not_loads, self.loads
+        classes, kinds = _CLASSES, FIELD_KINDS
+        caller = self.current
+        up[node] = caller
+        stack: list[object] = [node]
+        pop, push, extend = stack.pop, stack.append, stack.extend
+        while stack:
+            item = pop()
+            if item is LEAVE:
+                item = pop()
+                leave, statement = classes[type(item)][1:3]
+                if leave is not None:
+                    leave(self, item)
+                if statement:
+                    statements.pop()
+                continue
+            cls = type(item)
+            if cls is _NAME:
+                name_scopes[item] = scope = self.scope  # type: ignore[index]
+                if item not in not_loads and not self.import_depth:
+                    loads.setdefault(item.value, []).append((item, scope))  # type: ignore[attr-defined]
+                continue
+            try:
+                visit, leave, statement, fields = classes[cls]
+            except KeyError:
+                visit, leave, statement, fields = classes[cls] = _handlers(cls, item)  # type: ignore[arg-type]
+            if statement:
+                if statements:
+                    parents[item] = statements[-1]  # type: ignore[index]
+                statements.append(item)  # type: ignore[arg-type]
+                push(item)
+                push(LEAVE)
+            elif leave is not None:
+                push(item)
+                push(LEAVE)
+            if visit is not None:
+                self.current = item  # type: ignore[assignment]
+                if visit(self, item) is False:
+                    continue
+            for name in fields:  # in reverse: the first child is popped first
+                value = getattr(item, name)
+                kind = kinds[type(value)]
+                if kind == NODE:
+                    up[value] = item
+                    push(value)
+                elif kind == SEQUENCE:
+                    for element in value:
+                        up[element] = item
+                    extend(reversed(value))
+        self.current = caller
 
     def visit_If(self, node: cst.If) -> bool:
         # Only blocks that run at import time can be guards; a guard inside a function guards nothing.
@@ -249,13 +295,13 @@ class _Collector(Walker):
 
     def _stores(self, target: cst.BaseExpression) -> None:
         """`target` is assigned to: its names and its outermost attribute are not read."""
-        if isinstance(target, cst.Attribute):
+        if type(target) is cst.Attribute:
             self.not_loads.add(target)
         for name in assigned_names(target):
             self.not_loads.add(name)
-        if isinstance(target, (cst.Tuple, cst.List)):
+        if type(target) in (cst.Tuple, cst.List):
             for element in target.elements:
-                if isinstance(element.value, cst.Attribute):
+                if type(element.value) is cst.Attribute:
                     self.not_loads.add(element.value)
 
     def leave_Import(self, original_node: cst.Import) -> None:
@@ -268,7 +314,7 @@ class _Collector(Walker):
         self.import_depth += 1
         for alias in node.names:
             full = _dotted(alias.name)
-            if alias.asname is not None and isinstance(alias.asname.name, cst.Name):
+            if alias.asname is not None and type(alias.asname.name) is cst.Name:
                 self.scope.bind(Binding(alias.asname.name.value, node, imported=full))
             else:
                 top = full.split(".")[0]
@@ -280,12 +326,12 @@ class _Collector(Walker):
         # API table never matches and the project's resolver reads
         dots = "." * len(node.relative)
         base = dots + (_dotted(node.module) if node.module is not None else "")
-        if isinstance(node.names, cst.ImportStar):
+        if type(node.names) is cst.ImportStar:
             return
         for alias in node.names:
             name = _dotted(alias.name)
             bound = name
-            if alias.asname is not None and isinstance(alias.asname.name, cst.Name):
+            if alias.asname is not None and type(alias.asname.name) is cst.Name:
                 bound = alias.asname.name.value
             self.scope.bind(Binding(bound, node, imported=f"{base}.{name}" if base and not base.endswith(".") else base + name))
 
@@ -295,13 +341,13 @@ class _Collector(Walker):
             self._stores(target.target)
             for name, value in _unpacked(target.target, node.value):
                 self.scope.bind(Binding(name.value, node, value=value))
-            if isinstance(target.target, cst.Attribute):
+            if type(target.target) is cst.Attribute:
                 self._bind_attribute(target.target, node.value)
 
     def _bind_attribute(self, target: cst.Attribute, value: cst.BaseExpression) -> None:
         """Record `self.x = value` in a method, so that `self.x` can be followed like a name."""
         method = self.function_stack[-1] if self.function_stack else None
-        if method is None or method.cls is None or not isinstance(target.value, cst.Name):
+        if method is None or method.cls is None or type(target.value) is not cst.Name:
             return
         params = method.node.params.params
         if params and params[0].name.value == target.value.value:
@@ -312,11 +358,11 @@ class _Collector(Walker):
         self.stores.append((node, self.scope, len(self.calls)))
         if node.value is not None:
             self._stores(node.target)
-        elif isinstance(node.target, cst.Name):
+        elif type(node.target) is cst.Name:
             self.not_loads.add(node.target)  # `x: int` declares, reads nothing
-        if isinstance(node.target, cst.Name) and node.value is not None:
+        if type(node.target) is cst.Name and node.value is not None:
             self.scope.bind(Binding(node.target.value, node, value=node.value))
-        elif isinstance(node.target, cst.Attribute) and node.value is not None:
+        elif type(node.target) is cst.Attribute and node.value is not None:
             self._bind_attribute(node.target, node.value)
 
     def visit_AugAssign(self, node: cst.AugAssign) -> None:
@@ -324,12 +370,12 @@ class _Collector(Walker):
         function = self.function_stack[-1] if self.function_stack else None
         if function is not None:
             function.operations.append(node)
-        if isinstance(node.target, cst.Name):
+        if type(node.target) is cst.Name:
             self.scope.bind(Binding(node.target.value, node, augmented=True))
 
     def visit_NamedExpr(self, node: cst.NamedExpr) -> None:
         self._stores(node.target)
-        if isinstance(node.target, cst.Name):
+        if type(node.target) is cst.Name:
             scope = self.scope
             while scope.kind == "comprehension" and scope.parent is not None:
                 scope = scope.parent  # PEP 572: := in a comprehension binds in the enclosing scope
@@ -337,13 +383,13 @@ class _Collector(Walker):
 
     def visit_For(self, node: cst.For) -> None:
         self._stores(node.target)
-        single = isinstance(node.target, cst.Name)
+        single = type(node.target) is cst.Name
         for name in assigned_names(node.target):
             self.scope.bind(Binding(name.value, node, iter=node.iter if single else None))
 
     def visit_CompFor(self, node: cst.CompFor) -> None:
         self._stores(node.target)
-        single = isinstance(node.target, cst.Name)
+        single = type(node.target) is cst.Name
         for name in assigned_names(node.target):
             self.scope.bind(Binding(name.value, node, iter=node.iter if single else None))
 
@@ -351,12 +397,12 @@ class _Collector(Walker):
         self.with_items.append((node, self.scope, len(self.calls)))
         if node.asname is not None:
             self._stores(node.asname.name)
-            single = isinstance(node.asname.name, cst.Name)
+            single = type(node.asname.name) is cst.Name
             for name in assigned_names(node.asname.name):
                 self.scope.bind(Binding(name.value, node, value=node.item if single else None))
 
     def visit_ExceptHandler(self, node: cst.ExceptHandler) -> None:
-        if node.name is not None and isinstance(node.name.name, cst.Name):
+        if node.name is not None and type(node.name.name) is cst.Name:
             self.not_loads.add(node.name.name)
             self.scope.bind(Binding(node.name.name.value, node))
 
@@ -398,10 +444,7 @@ class _Collector(Walker):
 
     # --- uses ---------------------------------------------------------------------------------
 
-    def visit_Name(self, node: cst.Name) -> None:
-        self.name_scopes[node] = self.scope
-        if node not in self.not_loads and not self.import_depth:
-            self.loads.setdefault(node.value, []).append((node, self.scope))
+    # a Name is recorded by the walk itself: the scope it is read in, and whether it is a load
 
     def visit_Attribute(self, node: cst.Attribute) -> None:
         self.not_loads.add(node.attr)

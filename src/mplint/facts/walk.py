@@ -86,22 +86,22 @@ class ClassTest(dict):
         return answer
 
 
-# What the walk does with a field's value, by the value's class
-_SKIP, _NODE, _SEQUENCE = 0, 1, 2
+# What a walk does with a field's value, by the value's class (`FIELD_KINDS[type(value)]`)
+SKIP, NODE, SEQUENCE = 0, 1, 2
 
 
 class _FieldKinds(dict):
     def __missing__(self, cls: type) -> int:
         if derives(cls, _NODE_CLASS):
-            kind = _SKIP if cls in _TRIVIA_TYPES else _NODE
+            kind = SKIP if cls in _TRIVIA_TYPES else NODE
         else:
-            kind = _SEQUENCE if issubclass(cls, (tuple, list)) else _SKIP
+            kind = SEQUENCE if issubclass(cls, (tuple, list)) else SKIP
         self[cls] = kind
         return kind
 
 
 _NODE_CLASS = frozenset({cst.CSTNode})
-_FIELD_KINDS = _FieldKinds()
+FIELD_KINDS = _FieldKinds()
 _FIELDS: dict[type, tuple[str, ...]] = {}
 _VISITED_FIELD = re.compile(r'visit_\w+\(\s*self,\s*"(\w+)"')
 
@@ -151,6 +151,12 @@ def _last_line(code: types.CodeType) -> int:
     return last
 
 
+def fields_of(node: cst.CSTNode) -> tuple[str, ...]:
+    """The fields of `node`'s class that a walk visits, in source order."""
+    fields = _FIELDS.get(type(node))
+    return fields if fields is not None else _fields(node)
+
+
 def children(node: cst.CSTNode) -> list[cst.CSTNode]:
     """The children of `node` that a walk visits, in the order it visits them (one level: no
     walk)."""
@@ -160,15 +166,23 @@ def children(node: cst.CSTNode) -> list[cst.CSTNode]:
     found: list[cst.CSTNode] = []
     for name in fields:
         value = getattr(node, name)
-        kind = _FIELD_KINDS[type(value)]
-        if kind == _NODE:
+        kind = FIELD_KINDS[type(value)]
+        if kind == NODE:
             found.append(value)
-        elif kind == _SEQUENCE:
+        elif kind == SEQUENCE:
             found.extend(value)
     return found
 
 
-_LEAVE = object()
+LEAVE = object()
+
+
+def handler_of(visitor: type, name: str) -> Callable | None:
+    """The visitor class's own handler `name` (`visit_Call`), None where it has none: LibCST's
+    `CSTVisitor` defines a handler for every node class that does nothing, and calling it for every
+    node a walk passes costs more than the walk's own work on most of them."""
+    handler = getattr(visitor, name, None)
+    return None if handler is None or handler is getattr(cst.CSTVisitor, name, None) else handler
 
 
 class Walker(cst.CSTVisitor):
@@ -188,7 +202,7 @@ class Walker(cst.CSTVisitor):
         try:
             handler = self._visit_handlers[cls]
         except KeyError:
-            handler = self._visit_handlers[cls] = getattr(type(self), f"visit_{cls.__name__}", None)
+            handler = self._visit_handlers[cls] = handler_of(type(self), f"visit_{cls.__name__}")
         return handler is None or handler(self, node) is not False
 
     def on_leave(self, original_node: cst.CSTNode) -> None:
@@ -196,23 +210,23 @@ class Walker(cst.CSTVisitor):
         try:
             handler = self._leave_handlers[cls]
         except KeyError:
-            handler = self._leave_handlers[cls] = getattr(type(self), f"leave_{cls.__name__}", None)
+            handler = self._leave_handlers[cls] = handler_of(type(self), f"leave_{cls.__name__}")
         if handler is not None:
             handler(self, original_node)
 
     def walk(self, node: cst.CSTNode) -> None:
         """Visit `node` and what it holds, as `node.visit(self)` would, without rebuilding it."""
         on_visit, on_leave = self.on_visit, self.on_leave
-        fields_of, kinds = _FIELDS, _FIELD_KINDS
+        fields_of, kinds = _FIELDS, FIELD_KINDS
         stack: list[object] = [node]
         pop, push, extend = stack.pop, stack.append, stack.extend
         while stack:
             item = pop()
-            if item is _LEAVE:
+            if item is LEAVE:
                 on_leave(pop())  # type: ignore[arg-type]
                 continue
             push(item)
-            push(_LEAVE)
+            push(LEAVE)
             if not on_visit(item):  # type: ignore[arg-type]
                 continue
             fields = fields_of.get(type(item))
@@ -221,7 +235,7 @@ class Walker(cst.CSTVisitor):
             for name in reversed(fields):
                 value = getattr(item, name)
                 kind = kinds[type(value)]
-                if kind == _NODE:
+                if kind == NODE:
                     push(value)
-                elif kind == _SEQUENCE:
+                elif kind == SEQUENCE:
                     extend(reversed(value))
