@@ -53,6 +53,7 @@ from mplint.facts.scopes import (
 )
 from mplint.facts.shared_memory import SharedMemorySegments
 from mplint.facts.shared_values import SharedValue, SharedValues
+from mplint.facts.records import UNASKED
 from mplint.facts.syntax import blocks_of
 from mplint.facts.state import Mutation, Plain, SelfChange, State
 from mplint.facts.statements import Statements
@@ -230,7 +231,7 @@ class ModuleFacts:
         """
         chain = [(statement, None)] if isinstance(statement, cst.BaseCompoundStatement) else []
         child, parent = statement, self._parents.get(statement)
-        while parent is not None and not isinstance(parent, (cst.FunctionDef, cst.ClassDef)):
+        while parent is not None and type(parent) not in (cst.FunctionDef, cst.ClassDef):
             chain.append((parent, next((b for b, inner in blocks_of(parent) if any(s is child for s in inner)), None)))
             child, parent = parent, self._parents.get(parent)
         chain.reverse()
@@ -437,7 +438,10 @@ class ModuleFacts:
     # --- what calls do -------------------------------------------------------------------------
 
     def api_of_call(self, site: CallSite) -> apis.Api | None:
-        return self.names.api(site.node.func, site.scope)
+        api = site.api
+        if api is UNASKED:  # asked of every call by several facts: answered once per call
+            api = site.api = self.names.api(site.node.func, site.scope)
+        return api  # type: ignore[return-value]
 
     def started_kind(self, site: CallSite) -> apis.Kind | None:
         """What the call starts, if it starts child processes: a pool, an executor, a manager, a process."""
@@ -445,7 +449,7 @@ class ModuleFacts:
         if api is not None:
             return api.kind if api.kind in apis.STARTS_PROCESSES else None
         func = site.node.func
-        if isinstance(func, cst.Attribute) and func.attr.value == "start":
+        if type(func) is cst.Attribute and func.attr.value == "start":
             instance = self.values.instance_of(func.value, site.scope)
             if instance is not None and instance.kind in (apis.Kind.PROCESS, apis.Kind.MANAGER_CLASS):
                 return instance.kind
@@ -528,13 +532,13 @@ class ModuleFacts:
         is: `app.net.fetch` for `net.fetch`, and for a method of an object made from an imported
         class (`job = Job(); job.run`) the method's name in that class: `app.jobs.Job.run`."""
         qualname = self.names.qualname(expr, scope)
-        if qualname is not None or not isinstance(expr, cst.Attribute) or not isinstance(expr.value, cst.Name):
+        if qualname is not None or type(expr) is not cst.Attribute or type(expr.value) is not cst.Name:
             return qualname
         found = self.names.lookup(expr.value.value, scope)
         if found is None or len(found[1]) != 1:
             return None
         value = found[1][0].value
-        if isinstance(value, cst.Call):
+        if type(value) is cst.Call:
             cls = self.names.qualname(value.func, found[0])
             if cls is not None and apis.lookup(cls) is None:
                 return f"{cls}.{expr.attr.value}"

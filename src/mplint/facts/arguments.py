@@ -61,7 +61,7 @@ class Arguments:
         if function.cls is None or _decorated(function.node, "staticmethod"):
             return False
         func = site.node.func
-        if isinstance(func, cst.Attribute):
+        if type(func) is cst.Attribute:
             # `Cls.method(obj, x)` passes the instance explicitly, unless it is a classmethod
             on_class = self._facts.names.definition(func.value, site.scope) is not None
             return not on_class or _decorated(function.node, "classmethod")
@@ -70,15 +70,15 @@ class Arguments:
     def parameter(self, expr: cst.BaseExpression, scope: Scope) -> tuple[FunctionInfo, str] | None:
         """The function and parameter that `expr` is, when it is a name whose only binding is a
         parameter of the function it is read in (never reassigned there)."""
-        if not isinstance(expr, cst.Name):
+        if type(expr) is not cst.Name:
             return None
         found = self._facts.names.lookup(expr.value, scope)
         if found is None:
             return None
         where, bindings = found
-        if len(bindings) != 1 or not isinstance(bindings[0].node, cst.Param):
+        if len(bindings) != 1 or type(bindings[0].node) is not cst.Param:
             return None
-        function = self._facts.functions.get(where.node) if isinstance(where.node, cst.FunctionDef) else None
+        function = self._facts.functions.get(where.node) if type(where.node) is cst.FunctionDef else None
         if function is None:
             return None
         return function, expr.value
@@ -94,7 +94,7 @@ class Arguments:
         for site in function.calls:
             func = site.node.func
             if (
-                isinstance(func, cst.Attribute)
+                type(func) is cst.Attribute
                 and func.attr.value in methods
                 and self._is_param(func.value, site.scope, function, param)
             ):
@@ -113,4 +113,4 @@ class Arguments:
 
 
 def _decorated(node: cst.FunctionDef, name: str) -> bool:
-    return any(isinstance(d.decorator, cst.Name) and d.decorator.value == name for d in node.decorators)
+    return any(type(d.decorator) is cst.Name and d.decorator.value == name for d in node.decorators)

@@ -59,7 +59,7 @@ def computing_loop(workloads: Workloads, function: FunctionInfo) -> cst.CSTNode 
         if around is None or not around[0]:
             continue
         loops, calls = around
-        if isinstance(node, cst.BinaryOperation) and any(blocks(call) for call in calls):
+        if type(node) is cst.BinaryOperation and any(blocks(call) for call in calls):
             continue
         computing[loops[0]] = None
     if not computing:
@@ -88,16 +88,16 @@ def computing_loop(workloads: Workloads, function: FunctionInfo) -> cst.CSTNode 
 
 def _computes(node: cst.CSTNode) -> bool:
     """An operation that computes, not one that counts or builds a string."""
-    if isinstance(node, cst.BinaryOperation):
+    if type(node) is cst.BinaryOperation:
         if not isinstance(node.operator, _ARITHMETIC):
             return False
-        if isinstance(node.operator, (cst.Add, cst.Modulo)) and (
+        if type(node.operator) in (cst.Add, cst.Modulo) and (
             isinstance(node.left, _STRINGS) or isinstance(node.right, _STRINGS)
         ):
             return False  # building a string
         # `i + 1`, `len(x) - 1`: counting
         return not (isinstance(node.operator, _COUNTING) and (_is_int(node.left) or _is_int(node.right)))
-    assert isinstance(node, cst.AugAssign)
+    assert type(node) is cst.AugAssign
     if not isinstance(node.operator, _AUGMENTED_ARITHMETIC) or isinstance(node.value, _STRINGS):
         return False
     # `n += 1`, `total += row.size`, `stats["pages"] += 1`: counters and totals
@@ -117,12 +117,12 @@ def _around(
     while parent is not None:
         if isinstance(parent, _OTHER_CODE):
             return (loops, calls) if parent is function else None
-        if isinstance(parent, cst.Call):
+        if type(parent) is cst.Call:
             calls.append(parent)
-        elif isinstance(parent, cst.For):
+        elif type(parent) is cst.For:
             if child is not parent.iter:
                 loops.append(parent)
-        elif isinstance(parent, cst.While):
+        elif type(parent) is cst.While:
             loops.append(parent)
         elif isinstance(parent, _COMPREHENSIONS):
             if not (child is parent.for_in and grand is parent.for_in.iter):
@@ -147,11 +147,11 @@ def _ends_first(path: Sequence[cst.CSTNode], other: Sequence[cst.CSTNode]) -> bo
 
 def _rank(parent: cst.CSTNode, child: cst.CSTNode, grand: cst.CSTNode | None) -> int:
     """Where `child` comes among `parent`'s children when loops are read iterable first."""
-    if isinstance(parent, cst.For):
+    if type(parent) is cst.For:
         return _index((parent.iter, parent.target, parent.body, parent.orelse), child)
     if isinstance(parent, _COMPREHENSIONS):
         return 0 if child is parent.for_in else 1 + _index(children(parent), child)
-    if isinstance(parent, cst.CompFor) and child is parent.iter:
+    if type(parent) is cst.CompFor and child is parent.iter:
         if isinstance(grand, _COMPREHENSIONS) and grand.for_in is parent:
             return -1  # a comprehension's first iterable: read before the loop starts
     return _index(children(parent), child)
@@ -162,16 +162,16 @@ def _index(nodes: Sequence[cst.CSTNode | None], node: cst.CSTNode) -> int:
 
 
 def _is_int(expr: cst.BaseExpression) -> bool:
-    return isinstance(expr, cst.Integer)
+    return type(expr) is cst.Integer
 
 
 def _is_total(target: cst.BaseExpression) -> bool:
     """A name, an attribute or an entry under a constant key: where a counter or total is kept."""
-    if isinstance(target, cst.Subscript):
+    if type(target) is cst.Subscript:
         return all(
-            isinstance(e.slice, cst.Index) and isinstance(e.slice.value, (cst.SimpleString, cst.Integer, cst.Name))
+            type(e.slice) is cst.Index and type(e.slice.value) in (cst.SimpleString, cst.Integer, cst.Name)
             for e in target.slice
         ) and _is_total(target.value)
-    if isinstance(target, cst.Attribute):
+    if type(target) is cst.Attribute:
         return _is_total(target.value)
-    return isinstance(target, cst.Name)
+    return type(target) is cst.Name

@@ -60,7 +60,7 @@ def kept_results(facts: ModuleFacts) -> Iterator[CallSite]:
 def _without_error_callback(facts: ModuleFacts) -> Iterator[CallSite]:
     for site in facts.calls:
         call, func = site.node, site.node.func
-        if not isinstance(func, cst.Attribute) or func.attr.value not in _ALL_CALLBACK_METHODS:
+        if type(func) is not cst.Attribute or func.attr.value not in _ALL_CALLBACK_METHODS:
             continue
         runner = facts.values.instance_of(func.value, site.scope)
         if runner is None or runner.kind not in _POOLS:
@@ -76,23 +76,23 @@ def _without_error_callback(facts: ModuleFacts) -> Iterator[CallSite]:
 
 
 def _is_none(expr: cst.BaseExpression) -> bool:
-    return isinstance(expr, cst.Name) and expr.value == "None"
+    return type(expr) is cst.Name and expr.value == "None"
 
 
 def _statement(site: CallSite) -> cst.CSTNode | None:
     """The small statement whose value is the call (`r = pool.apply_async(...)`, or the call alone)."""
     line = site.statement
-    small = line.body if isinstance(line, cst.SimpleStatementLine) else [line]
+    small = line.body if type(line) is cst.SimpleStatementLine else [line]
     return next((s for s in small if getattr(s, "value", None) is site.node), None)
 
 
 def _bound_to(site: CallSite) -> cst.Name | None:
     statement = _statement(site)
-    if isinstance(statement, cst.AnnAssign) and isinstance(statement.target, cst.Name):
+    if type(statement) is cst.AnnAssign and type(statement.target) is cst.Name:
         return statement.target  # `result: AsyncResult = pool.apply_async(...)`
     if (
-        isinstance(statement, cst.Assign) and len(statement.targets) == 1
-        and isinstance(statement.targets[0].target, cst.Name)
+        type(statement) is cst.Assign and len(statement.targets) == 1
+        and type(statement.targets[0].target) is cst.Name
     ):
         return statement.targets[0].target
     return None
@@ -100,7 +100,7 @@ def _bound_to(site: CallSite) -> cst.Name | None:
 
 def _dropped(facts: ModuleFacts, site: CallSite) -> tuple[bool, str | None]:
     """The result is thrown away, or bound to a name that the owner's code never reads."""
-    if isinstance(_statement(site), cst.Expr):
+    if type(_statement(site)) is cst.Expr:
         return True, None
     target = _bound_to(site)
     owner = owner_of(site.scope)

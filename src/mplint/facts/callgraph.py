@@ -30,9 +30,9 @@ class CallGraph:
 
     def _callee(self, site: CallSite) -> FunctionInfo | None:
         target = self._names.definition(site.node.func, site.scope)
-        if isinstance(target, cst.FunctionDef):
+        if type(target) is cst.FunctionDef:
             return self._collected.functions.get(target)
-        if isinstance(target, cst.ClassDef):
+        if type(target) is cst.ClassDef:
             return self._collected.classes[target].methods.get("__init__")
         return None
 

@@ -94,27 +94,27 @@ class CarriedValues:
         info = facts.classes[cls]
         for base in cls.bases:
             local = facts.names.definition(base.value, info.outer)
-            if isinstance(base.value, cst.Name) and base.value.value == "object":
+            if type(base.value) is cst.Name and base.value.value == "object":
                 continue
-            if not isinstance(local, cst.ClassDef) or depth > _MAX_DEPTH or self._pickles_its_own_way(local, depth + 1):
+            if type(local) is not cst.ClassDef or depth > _MAX_DEPTH or self._pickles_its_own_way(local, depth + 1):
                 return True
         return any(name in info.methods for name in _CUSTOM_PICKLING)
 
     def task_payload(self, dispatch: Dispatch) -> list[cst.BaseExpression]:
         """The expressions a pool or executor task pickles to send it to a worker."""
         payload = [*dispatch.args, *dispatch.kwargs.values()]
-        if isinstance(dispatch.callable, cst.Name):
+        if type(dispatch.callable) is cst.Name:
             payload.append(dispatch.callable)  # `task = partial(f, lock=lock)`: pickled with the task
-        if dispatch.packed_args is not None and not isinstance(dispatch.packed_args, (cst.Tuple, cst.List)):
+        if dispatch.packed_args is not None and type(dispatch.packed_args) not in (cst.Tuple, cst.List):
             payload.append(dispatch.packed_args)  # `args = (x, lock)` given by name
         site = dispatch.site
-        if site is None or not isinstance(site.node.func, cst.Attribute):
+        if site is None or type(site.node.func) is not cst.Attribute:
             return payload
         call = site.node
         method = site.node.func.attr.value
         if dispatch.kind == "pool" and method in ("apply", "apply_async"):
             kwds = argument(call, 2, "kwds")
-            if kwds is not None and not isinstance(kwds, cst.Dict):
+            if kwds is not None and type(kwds) is not cst.Dict:
                 payload.append(kwds)
         else:
             payload.extend(self.map_iterables(dispatch))
@@ -124,7 +124,7 @@ class CarriedValues:
         """The iterables a `map`-like task method spreads over the workers: read in the parent,
         their items pickled as the tasks' arguments."""
         site = dispatch.site
-        if site is None or not isinstance(site.node.func, cst.Attribute) or dispatch.kind not in ("pool", "executor"):
+        if site is None or type(site.node.func) is not cst.Attribute or dispatch.kind not in ("pool", "executor"):
             return []
         call = site.node
         if site.node.func.attr.value not in _MAPPING_METHODS:
@@ -162,28 +162,28 @@ class CarriedValues:
             found.extend(leaves)
             return
         step = depth + 1
-        if isinstance(expr, (cst.Tuple, cst.List, cst.Set)):
+        if type(expr) in (cst.Tuple, cst.List, cst.Set):
             for element in expr.elements:
                 self._collect(element.value, scope, found, seen, step, match)
-        elif isinstance(expr, cst.Dict):
+        elif type(expr) is cst.Dict:
             for item in expr.elements:
-                if isinstance(item, cst.DictElement):
+                if type(item) is cst.DictElement:
                     self._collect(item.key, scope, found, seen, step, match)
                 self._collect(item.value, scope, found, seen, step, match)
-        elif isinstance(expr, (cst.ListComp, cst.SetComp, cst.GeneratorExp)):
+        elif type(expr) in (cst.ListComp, cst.SetComp, cst.GeneratorExp):
             self._collect(expr.elt, facts.scopes.get(expr, scope), found, seen, step, match)
-        elif isinstance(expr, cst.DictComp):
+        elif type(expr) is cst.DictComp:
             inner = facts.scopes.get(expr, scope)
             self._collect(expr.key, inner, found, seen, step, match)
             self._collect(expr.value, inner, found, seen, step, match)
-        elif isinstance(expr, cst.BinaryOperation):
+        elif type(expr) is cst.BinaryOperation:
             self._collect(expr.left, scope, found, seen, step, match)
             self._collect(expr.right, scope, found, seen, step, match)
-        elif isinstance(expr, cst.StarredElement):
+        elif type(expr) is cst.StarredElement:
             self._collect(expr.value, scope, found, seen, step, match)
-        elif isinstance(expr, cst.Call):
+        elif type(expr) is cst.Call:
             self._collect_call(expr, scope, found, seen, step, match)
-        elif isinstance(expr, cst.Name):
+        elif type(expr) is cst.Name:
             self._collect_name(expr, scope, found, seen, step, match)
 
     def _collect_call(
@@ -191,7 +191,7 @@ class CarriedValues:
     ) -> None:
         facts = self._facts
         name = facts.names.qualname(call.func, scope)
-        if name is None and isinstance(call.func, cst.Name) and facts.names.lookup(call.func.value, scope) is None:
+        if name is None and type(call.func) is cst.Name and facts.names.lookup(call.func.value, scope) is None:
             name = call.func.value  # a builtin
         if name in _KEEPING_CALLS:
             for arg in call.args:
@@ -199,7 +199,7 @@ class CarriedValues:
             return
         cls = facts.names.definition(call.func, scope)
         if (
-            isinstance(cls, cst.ClassDef)
+            type(cls) is cst.ClassDef
             and facts.values.class_api(cls) is None
             and not self._pickles_its_own_way(cls)
         ):

@@ -107,7 +107,7 @@ class Conditions:
         up = self._up
         for name in names:
             parent = up.get(name)
-            if isinstance(parent, cst.Attribute) and parent.attr is name:
+            if type(parent) is cst.Attribute and parent.attr is name:
                 yield parent
         for site in facts.calls_in(test):
             yield site.node
@@ -117,15 +117,15 @@ class Conditions:
         `with contextlib.suppress(...)` of it."""
         catching = {exception, *_ANCESTORS.get(exception, ())}
         for condition in self.around(site.node):
-            if condition.kind == "try" and isinstance(condition.node, cst.Try):
+            if condition.kind == "try" and type(condition.node) is cst.Try:
                 for handler in condition.node.handlers:
                     if handler.type is None or catching & _names_of(handler.type):
                         return True
-            elif condition.kind == "with" and isinstance(condition.node, cst.With):
+            elif condition.kind == "with" and type(condition.node) is cst.With:
                 for item in condition.node.items:
                     call = item.item
                     if (
-                        isinstance(call, cst.Call)
+                        type(call) is cst.Call
                         and self._facts.names.qualname(call.func, site.scope) == "contextlib.suppress"
                         and any(catching & _names_of(arg.value) for arg in call.args)
                     ):
@@ -135,10 +135,10 @@ class Conditions:
 
 def _names_of(expr: cst.BaseExpression) -> set[str]:
     """The exception names a handler's type names: `E`, `(E, F)`, `builtins.E`."""
-    if isinstance(expr, cst.Name):
+    if type(expr) is cst.Name:
         return {expr.value}
-    if isinstance(expr, cst.Attribute):
+    if type(expr) is cst.Attribute:
         return {expr.attr.value}
-    if isinstance(expr, (cst.Tuple, cst.List)):
+    if type(expr) in (cst.Tuple, cst.List):
         return set().union(*(_names_of(e.value) for e in expr.elements))
     return set()

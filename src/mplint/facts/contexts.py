@@ -133,7 +133,7 @@ class Contexts:
         pickler = api.pickler
         dill = _argument(call, None, "use_dill")
         if dill is not None:
-            if not isinstance(dill, cst.Name) or dill.value not in ("True", "False"):
+            if type(dill) is not cst.Name or dill.value not in ("True", "False"):
                 raise _Unknown
             pickler = "dill" if dill.value == "True" else pickler
         method = _argument(call, None, "start_method")
@@ -163,7 +163,7 @@ class Contexts:
             if api is not None and api.kind is apis.Kind.PROCESS:
                 return self._of_callee(base.value, info.outer, depth + 1)
             local = self._facts.names.definition(base.value, info.outer)
-            if isinstance(local, cst.ClassDef) and self._facts.values.class_api(local) is not None:
+            if type(local) is cst.ClassDef and self._facts.values.class_api(local) is not None:
                 return self._of_class(local, depth + 1)
         raise _Unknown
 
@@ -178,7 +178,7 @@ class Contexts:
         for suffix, method in _FIXED_PROCESS_CLASSES.items():
             if api.qualname.endswith("." + suffix):
                 return Context(method, api.pickler)
-        if isinstance(func, cst.Attribute):
+        if type(func) is cst.Attribute:
             try:
                 return self._of_context_expr(func.value, scope, depth + 1)
             except _Unknown:
@@ -187,7 +187,7 @@ class Contexts:
                     # a submodule reached by its dotted name (`multiprocessing.pool.Pool`)
                     return Context(None, api.pickler)
                 raise
-        if isinstance(func, cst.Name):
+        if type(func) is cst.Name:
             found = names.lookup(func.value, scope)
             if found is None:
                 raise _Unknown
@@ -205,13 +205,13 @@ class Contexts:
         if depth > _MAX_DEPTH:
             raise _Unknown
         names = self._facts.names
-        if isinstance(expr, cst.Call):
+        if type(expr) is cst.Call:
             api = names.api(expr.func, scope)
             if api is None or api.kind is not apis.Kind.CONTEXT:
                 raise _Unknown
             method = _argument(expr, 0, "method")
             return Context(_method_literal(method) if method is not None else None, api.pickler)
-        if isinstance(expr, cst.Name):
+        if type(expr) is cst.Name:
             found = names.lookup(expr.value, scope)
             if found is None:
                 raise _Unknown
@@ -222,7 +222,7 @@ class Contexts:
                 else None
                 for binding in bindings
             )
-        if isinstance(expr, cst.Attribute):
+        if type(expr) is cst.Attribute:
             qualname = names.qualname(expr, scope)
             if qualname is not None:
                 return self._of_module(qualname)
@@ -246,9 +246,9 @@ def _agreed(contexts: Iterable[Context | None]) -> Context:
 
 def _method_literal(expr: cst.BaseExpression) -> str | None:
     """The start method a `get_context`/`set_start_method` argument names (None: the default)."""
-    if isinstance(expr, cst.Name) and expr.value == "None":
+    if type(expr) is cst.Name and expr.value == "None":
         return None
-    if isinstance(expr, cst.SimpleString):
+    if type(expr) is cst.SimpleString:
         value = expr.evaluated_value
         if isinstance(value, str) and value in _METHODS:
             return value

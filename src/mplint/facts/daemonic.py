@@ -88,13 +88,13 @@ class Daemonic:
         """A library pool made with `daemon=False` (mpire): its workers may have children; any
         other value given (a variable) leaves it unknown, so it is silent too."""
         given = argument(creation, None, "daemon")
-        return given is not None and not (isinstance(given, cst.Name) and given.value == "True")
+        return given is not None and not (type(given) is cst.Name and given.value == "True")
 
     def _daemon_process(self, creation: cst.Call) -> bool:
         """Made with `daemon=True`, by a class that sets it, or given `.daemon = True` later."""
         given = argument(creation, None, "daemon")
         if given is not None:
-            return isinstance(given, cst.Name) and given.value == "True"
+            return type(given) is cst.Name and given.value == "True"
         life = self._facts.lifecycles.of(creation)
         if life is None or life.kind is not apis.Kind.PROCESS:
             return False
@@ -120,4 +120,4 @@ class Daemonic:
 
 
 def _reads_daemon(part: cst.CSTNode, site: CallSite) -> bool:
-    return isinstance(part, cst.Attribute) and part.attr.value == "daemon"
+    return type(part) is cst.Attribute and part.attr.value == "daemon"

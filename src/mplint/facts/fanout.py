@@ -150,7 +150,7 @@ class Fanouts:
 
     def caps_live_processes(self, loop: cst.CSTNode) -> bool:
         """The loop's body holds something that limits how many processes are alive at once."""
-        if not isinstance(loop, (cst.For, cst.While)):
+        if type(loop) not in (cst.For, cst.While):
             return False
         found = self._caps.get(loop)
         if found is None:
@@ -164,25 +164,25 @@ class Fanouts:
         facts = self._facts
         if depth > _MAX_DEPTH:
             return _UNKNOWN
-        if isinstance(expr, (cst.Tuple, cst.List, cst.Set)):
-            if any(isinstance(e, cst.StarredElement) for e in expr.elements):
+        if type(expr) in (cst.Tuple, cst.List, cst.Set):
+            if any(type(e) is cst.StarredElement for e in expr.elements):
                 return _UNKNOWN
             return _BOUNDED
-        if isinstance(expr, (cst.ListComp, cst.SetComp, cst.GeneratorExp, cst.DictComp)):
+        if type(expr) in (cst.ListComp, cst.SetComp, cst.GeneratorExp, cst.DictComp):
             return self.size_of(expr.for_in.iter, scope, depth + 1)
-        if isinstance(expr, cst.Subscript):
-            if len(expr.slice) == 1 and isinstance(expr.slice[0].slice, cst.Slice):
+        if type(expr) is cst.Subscript:
+            if len(expr.slice) == 1 and type(expr.slice[0].slice) is cst.Slice:
                 upper = expr.slice[0].slice.upper
                 if upper is not None and self._count(upper, scope, depth + 1).size is Size.BOUNDED:
                     return _BOUNDED  # `paths[:4]`
                 return self.size_of(expr.value, scope, depth + 1)
             return _UNKNOWN
-        qualname = facts.names.qualname(expr, scope) if isinstance(expr, (cst.Name, cst.Attribute)) else None
+        qualname = facts.names.qualname(expr, scope) if type(expr) in (cst.Name, cst.Attribute) else None
         if qualname in _UNBOUNDED_NAMES:
             return Judged(Size.UNBOUNDED, _UNBOUNDED_NAMES[qualname])
-        if isinstance(expr, cst.Call):
+        if type(expr) is cst.Call:
             return self._size_of_call(expr, scope, depth)
-        if isinstance(expr, cst.Name):
+        if type(expr) is cst.Name:
             return self._size_of_name(expr, scope, depth)
         return _UNKNOWN
 
@@ -193,7 +193,7 @@ class Fanouts:
         qualname = facts.names.qualname(func, scope)
         if qualname in _UNBOUNDED_CALLS:
             return Judged(Size.UNBOUNDED, f"{_UNBOUNDED_CALLS[qualname]} (`{facts.call_text(call)}`)")
-        if isinstance(func, cst.Name) and facts.names.lookup(func.value, scope) is None:  # a builtin
+        if type(func) is cst.Name and facts.names.lookup(func.value, scope) is None:  # a builtin
             name = func.value
             if name == "range" and positional:
                 stop = positional[1] if len(positional) > 1 else positional[0]
@@ -211,10 +211,10 @@ class Fanouts:
                 if all(s.size is Size.UNBOUNDED for s in sizes):
                     return sizes[0]
             return _UNKNOWN
-        if isinstance(func, cst.Attribute):
+        if type(func) is cst.Attribute:
             method = func.attr.value
             if method in _UNBOUNDED_METHODS:
-                if method in ("split", "splitlines") and isinstance(func.value, cst.SimpleString):
+                if method in ("split", "splitlines") and type(func.value) is cst.SimpleString:
                     return _BOUNDED  # "a b c".split()
                 return Judged(Size.UNBOUNDED, f"{_UNBOUNDED_METHODS[method]} (`.{method}()`)")
             if method in ("items", "keys", "values"):
@@ -228,7 +228,7 @@ class Fanouts:
         where, bindings = found
         judged: list[Judged] = []
         for binding in bindings:
-            if isinstance(binding.node, cst.Param):
+            if type(binding.node) is cst.Param:
                 judged.append(self._size_of_parameter(name.value, where, depth))
             elif binding.value is not None:
                 judged.append(self.size_of(binding.value, where, depth + 1))
@@ -241,7 +241,7 @@ class Fanouts:
         """A parameter is what every caller in the module passes; with no caller in the module
         (a function for others to call), its size is not the code's to bound."""
         facts = self._facts
-        function = facts.functions.get(where.node) if isinstance(where.node, cst.FunctionDef) else None
+        function = facts.functions.get(where.node) if type(where.node) is cst.FunctionDef else None
         if function is None:
             return _UNKNOWN  # a lambda's parameter
         callers = facts.arguments.callers(function)
@@ -259,27 +259,27 @@ class Fanouts:
         facts = self._facts
         if depth > _MAX_DEPTH:
             return _UNKNOWN
-        if isinstance(expr, cst.Integer):
+        if type(expr) is cst.Integer:
             return _BOUNDED
-        if isinstance(expr, cst.BinaryOperation):
+        if type(expr) is cst.BinaryOperation:
             sides = [self._count(expr.left, scope, depth + 1), self._count(expr.right, scope, depth + 1)]
             if all(s.size is Size.BOUNDED for s in sides):
                 return _BOUNDED
-            if any(s.size is Size.UNBOUNDED for s in sides) and isinstance(expr.operator, (cst.Add, cst.Multiply)):
+            if any(s.size is Size.UNBOUNDED for s in sides) and type(expr.operator) in (cst.Add, cst.Multiply):
                 return next(s for s in sides if s.size is Size.UNBOUNDED)
             return _UNKNOWN
-        if isinstance(expr, cst.Call):
+        if type(expr) is cst.Call:
             qualname = facts.names.qualname(expr.func, scope) or ""
             if qualname.rsplit(".", 1)[-1] in _CPU_COUNTS:
                 return _BOUNDED
             func = expr.func
             args = [a.value for a in expr.args if a.keyword is None and not a.star]
-            if isinstance(func, cst.Name) and facts.names.lookup(func.value, scope) is None:
+            if type(func) is cst.Name and facts.names.lookup(func.value, scope) is None:
                 if func.value == "min" and any(self._count(a, scope, depth + 1).size is Size.BOUNDED for a in args):
                     return _BOUNDED
                 if func.value == "len" and len(args) == 1:
                     inner = args[0]
-                    if isinstance(inner, cst.Call) and (facts.names.qualname(inner.func, scope) or "").endswith(
+                    if type(inner) is cst.Call and (facts.names.qualname(inner.func, scope) or "").endswith(
                         "sched_getaffinity"
                     ):
                         return _BOUNDED
@@ -288,11 +288,11 @@ class Fanouts:
                 if func.value == "int" and len(args) == 1:
                     return self._count(args[0], scope, depth + 1)
             return _UNKNOWN
-        if isinstance(expr, (cst.Name, cst.Attribute)):
-            last = expr.value if isinstance(expr, cst.Name) else expr.attr.value
+        if type(expr) in (cst.Name, cst.Attribute):
+            last = expr.value if type(expr) is cst.Name else expr.attr.value
             if _WORKERS_LIKE.search(last):
                 return _BOUNDED  # a --workers-like setting
-            if isinstance(expr, cst.Name):
+            if type(expr) is cst.Name:
                 found = facts.names.lookup(expr.value, scope)
                 if found is not None:
                     where, bindings = found
@@ -305,9 +305,9 @@ class Fanouts:
 
 
 def _iterable(loop: cst.CSTNode) -> cst.BaseExpression | None:
-    if isinstance(loop, cst.For):
+    if type(loop) is cst.For:
         return loop.iter
-    if isinstance(loop, (cst.ListComp, cst.SetComp, cst.GeneratorExp, cst.DictComp)):
+    if type(loop) in (cst.ListComp, cst.SetComp, cst.GeneratorExp, cst.DictComp):
         comp = loop.for_in
         while comp.inner_for_in is not None:
             comp = comp.inner_for_in
@@ -330,7 +330,7 @@ def _caps(facts: ModuleFacts, loop: cst.For | cst.While) -> bool:
     if any(loops.in_body(inner, loop) for inner in loops.whiles):
         return True  # waiting for a slot
     for item, _, _ in facts.statements.with_items:
-        if isinstance(item.item, (cst.Name, cst.Attribute)) and loops.in_body(item, loop):
+        if type(item.item) in (cst.Name, cst.Attribute) and loops.in_body(item, loop):
             return True  # `with semaphore:`
     for site in facts.calls:
         node = site.node
@@ -341,14 +341,14 @@ def _caps(facts: ModuleFacts, loop: cst.For | cst.While) -> bool:
 
 def _caps_call(node: cst.Call) -> bool:
     func = node.func
-    if not isinstance(func, cst.Attribute):
+    if type(func) is not cst.Attribute:
         return False
     method = func.attr.value
     positional = [a.value for a in node.args if a.keyword is None]
     if method in _CAPPING_METHODS:
         return True
     if method in _WAITING_WITHOUT_ARGUMENTS and (
-        not positional or (len(positional) == 1 and isinstance(positional[0], (cst.Integer, cst.Float)))
+        not positional or (len(positional) == 1 and type(positional[0]) in (cst.Integer, cst.Float))
     ):
         return True
     return _dotted(func).endswith(_CAPPING_CALLS)
@@ -356,9 +356,9 @@ def _caps_call(node: cst.Call) -> bool:
 
 def _compared_length(facts: ModuleFacts, node: cst.Call) -> bool:
     """`len(x)` compared: `if len(active) >= limit:`."""
-    if not (isinstance(node.func, cst.Name) and node.func.value == "len"):
+    if not (type(node.func) is cst.Name and node.func.value == "len"):
         return False
     parent = facts.up.get(node)
-    return isinstance(parent, cst.ComparisonTarget) or (
-        isinstance(parent, cst.Comparison) and parent.left is node
+    return type(parent) is cst.ComparisonTarget or (
+        type(parent) is cst.Comparison and parent.left is node
     )

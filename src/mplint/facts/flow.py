@@ -241,7 +241,7 @@ class Flow(UseReader, Walker):
     def _own_code_of(self) -> Scope | None:
         """The owner whose own code the current node is (not a def, class or lambda inside it)."""
         for outer in reversed(self.stack):
-            if isinstance(outer, (cst.FunctionDef, cst.ClassDef, cst.Lambda, cst.Module)):
+            if type(outer) in (cst.FunctionDef, cst.ClassDef, cst.Lambda, cst.Module):
                 return self.owner_nodes.get(outer)
         return None
 
@@ -283,12 +283,12 @@ class Flow(UseReader, Walker):
             self._withs[original_node][3] = self.order
 
     def visit_Break(self, node: cst.Break) -> None:
-        if self.loops and isinstance(self.loops[-1], (cst.For, cst.While)):
+        if self.loops and type(self.loops[-1]) in (cst.For, cst.While):
             self.breaks.add(self.loops[-1])
 
     def visit_Return(self, node: cst.Return) -> None:
         # a return leaves every loop around it: such a loop may well run only once
-        self.breaks.update(loop for loop in self.loops if isinstance(loop, (cst.For, cst.While)))
+        self.breaks.update(loop for loop in self.loops if type(loop) in (cst.For, cst.While))
 
     # --- creations ----------------------------------------------------------------------------
 
@@ -303,7 +303,7 @@ class Flow(UseReader, Walker):
         if how == "unbound":
             made.seen = seen = self._use(i)
             made.event = self._event(seen.use, seen.where, method=seen.method, mention=node)
-        elif how in ("name", "element", "with") and isinstance(detail, cst.Name):
+        elif how in ("name", "element", "with") and type(detail) is cst.Name:
             made.key = self._key(detail)
             if made.key is None:
                 made.how = "unknown"
@@ -379,12 +379,12 @@ class Flow(UseReader, Walker):
         """For a loop variable, the holders its values come from: (key, as an element of it)."""
         loop: cst.For | cst.CompFor | None = None
         if where.kind == "comprehension":
-            fors = [b.node for b in bindings if isinstance(b.node, cst.CompFor)]
+            fors = [b.node for b in bindings if type(b.node) is cst.CompFor]
             if len(fors) == 1:
                 loop = fors[0]
         else:
             for ancestor in reversed(self.stack):
-                if isinstance(ancestor, cst.For) and self._binds(ancestor.target, node.value, where):
+                if type(ancestor) is cst.For and self._binds(ancestor.target, node.value, where):
                     loop = ancestor
                     break
         if loop is None:
@@ -402,30 +402,30 @@ class Flow(UseReader, Walker):
     ) -> list[tuple[Key, bool]]:
         """Where the values `name` takes in `for <target> in <iterable>` come from."""
         position: int | None = None
-        if isinstance(target, (cst.Tuple, cst.List)):
+        if type(target) in (cst.Tuple, cst.List):
             for index, element in enumerate(target.elements):
-                if isinstance(element.value, cst.Name) and element.value.value == name:
+                if type(element.value) is cst.Name and element.value.value == name:
                     position = index
             if position is None:
                 return []
         return self._elements(iterable, position)
 
     def _elements(self, iterable: cst.BaseExpression, position: int | None) -> list[tuple[Key, bool]]:
-        if isinstance(iterable, cst.Name) and position is None:
+        if type(iterable) is cst.Name and position is None:
             key = self._key(iterable)
             return [(key, True)] if key is not None else []
-        if isinstance(iterable, (cst.List, cst.Tuple, cst.Set)) and position is None:
+        if type(iterable) in (cst.List, cst.Tuple, cst.Set) and position is None:
             keys = []
             for element in iterable.elements:
-                if isinstance(element.value, cst.Name):
+                if type(element.value) is cst.Name:
                     key = self._key(element.value)
                     if key is not None:
                         keys.append((key, False))
             return keys
-        if isinstance(iterable, cst.Subscript):  # a slice of the collection
+        if type(iterable) is cst.Subscript:  # a slice of the collection
             return self._elements(iterable.value, position)
-        if not isinstance(iterable, cst.Call) or not iterable.args:
-            if isinstance(iterable, cst.Call) and isinstance(iterable.func, cst.Attribute):
+        if type(iterable) is not cst.Call or not iterable.args:
+            if type(iterable) is cst.Call and type(iterable.func) is cst.Attribute:
                 attr = iterable.func.attr.value
                 if attr == "values" and position is None:
                     return self._elements(iterable.func.value, None)
@@ -452,9 +452,9 @@ _EXPECTING_FAILURE = frozenset(
 def _expects_failure(node: cst.With) -> bool:
     for item in node.items:
         call = item.item
-        if isinstance(call, cst.Call):
+        if type(call) is cst.Call:
             func = call.func
-            name = func.attr.value if isinstance(func, cst.Attribute) else getattr(func, "value", None)
+            name = func.attr.value if type(func) is cst.Attribute else getattr(func, "value", None)
             if name in _EXPECTING_FAILURE:
                 return True
     return False

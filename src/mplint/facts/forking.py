@@ -116,7 +116,7 @@ class Forking:
         if maker is not None and maker[0]:
             return site.node, maker[1]
         func = site.node.func
-        if isinstance(func, cst.Attribute) and func.attr.value == "start":
+        if type(func) is cst.Attribute and func.attr.value == "start":
             made = self.made_elsewhere(func.value, site.scope)
             if made is not None:
                 return made, None
@@ -127,12 +127,12 @@ class Forking:
         `make().start()`, or the one value of the name `thread = make()`)."""
         if not self._facts.project:
             return None
-        if isinstance(expr, cst.Name):
+        if type(expr) is cst.Name:
             values = self._facts.values.bound_values(expr, scope)
             if values is None or len(values) != 1:
                 return None
             expr, scope = values[0]
-        site = self._sites.get(expr) if isinstance(expr, cst.Call) else None
+        site = self._sites.get(expr) if type(expr) is cst.Call else None
         if site is None or self._facts.project_thread_maker(site) is None:
             return None
         return site.node
@@ -145,7 +145,7 @@ class Forking:
         if api is not None and api.kind is Kind.FORK:
             return Fork(site, Kind.FORK)
         func = site.node.func
-        if isinstance(func, cst.Attribute) and func.attr.value == "start":
+        if type(func) is cst.Attribute and func.attr.value == "start":
             started = facts.received.instance_of(func.value, site.scope)
             if started is not None and started.kind in (Kind.PROCESS, Kind.MANAGER_CLASS):
                 return Fork(site, started.kind, started) if self._forks(started) else None
@@ -165,7 +165,7 @@ class Forking:
         """The creation of the thread, thread pool or executor whose threads this call starts."""
         values = self._facts.values
         func = site.node.func
-        if isinstance(func, cst.Attribute):
+        if type(func) is cst.Attribute:
             owner = self._facts.received.instance_of(func.value, site.scope)
             if owner is not None:
                 method = func.attr.value
@@ -190,7 +190,7 @@ class Forking:
                 and made.kind in (Kind.THREAD_POOL, Kind.THREAD_EXECUTOR)
             ]
         site = step.site
-        if site is None or not isinstance(site.node.func, cst.Attribute):
+        if site is None or type(site.node.func) is not cst.Attribute:
             return []
         owner = self._facts.received.instance_of(site.node.func.value, site.scope)
         method = site.node.func.attr.value
@@ -206,7 +206,7 @@ class Forking:
         return []
 
     def _scope_of(self, expr: cst.BaseExpression, default: Scope) -> Scope:
-        site = self._sites.get(expr) if isinstance(expr, cst.Call) else None
+        site = self._sites.get(expr) if type(expr) is cst.Call else None
         return site.scope if site is not None else default
 
     @cached_property
@@ -216,4 +216,4 @@ class Forking:
 
 def _no_wait(call: cst.Call) -> bool:
     wait = argument(call, 0, "wait")
-    return isinstance(wait, cst.Name) and wait.value == "False"
+    return type(wait) is cst.Name and wait.value == "False"

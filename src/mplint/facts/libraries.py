@@ -37,7 +37,7 @@ def parallel_run(call: cst.Call, scope: Scope, values: Values) -> cst.Call | Non
 def backend_needs_guard(parallel: cst.Call) -> bool:
     """The `Parallel(...)` construction names a backend that needs the main guard."""
     backend = argument(parallel, 1, "backend")
-    if not isinstance(backend, cst.SimpleString):
+    if type(backend) is not cst.SimpleString:
         return False  # the default (loky), or chosen at run time: stay silent
     return backend.evaluated_value in GUARDED_BACKENDS
 
@@ -46,7 +46,7 @@ def process_decorated(function: FunctionInfo, outer: Scope, names: Names) -> boo
     """The function is decorated with `@concurrent.process` (pebble): calling it starts a process."""
     for decorator in function.node.decorators:
         expr = decorator.decorator
-        if isinstance(expr, cst.Call):
+        if type(expr) is cst.Call:
             expr = expr.func
         api = names.api(expr, outer)
         if api is not None and api.kind is apis.Kind.PROCESS_DECORATOR:

@@ -53,7 +53,7 @@ def _owned(instance: Instance) -> bool:
     if instance.api.owned:
         return True
     keep = argument(instance.creation, None, "keep_alive")
-    return isinstance(keep, cst.Name) and keep.value == "True"
+    return type(keep) is cst.Name and keep.value == "True"
 
 
 # --- the facts --------------------------------------------------------------------------------
@@ -137,7 +137,7 @@ class Lifecycle:
         if self.how != "name":
             return None
         for loop in reversed(self.loops):
-            if isinstance(loop, (cst.For, cst.While)):
+            if type(loop) in (cst.For, cst.While):
                 return loop
         return None
 
@@ -301,7 +301,7 @@ class Lifecycles:
             yield info
             for base in current.bases:
                 local = self._names.definition(base.value, info.outer)
-                if isinstance(local, cst.ClassDef):
+                if type(local) is cst.ClassDef:
                     todo.append(local)
 
     def _class_sets_daemon(self, cls: cst.ClassDef | None) -> bool:
@@ -332,7 +332,7 @@ class Lifecycles:
             if type(node) is not cst.Assign or _is_false(node.value):  # type: ignore[union-attr]
                 continue
             if any(
-                isinstance(t.target, cst.Attribute) and t.target.attr.value == "daemon"
+                type(t.target) is cst.Attribute and t.target.attr.value == "daemon"
                 for t in node.targets  # type: ignore[union-attr]
             ):
                 while scope.kind == "class" and scope.parent is not None:
@@ -381,7 +381,7 @@ def _segment(life: Lifecycle, key: Key, walker: Flow, last: bool = False) -> Hol
             continue
         if bound_at is None or walker.block_of.get(bound_at) not in blocks:
             return None  # a rebinding on some paths only: the name may still hold the creation
-        if isinstance(bound_at, cst.SimpleStatementLine):
+        if type(bound_at) is cst.SimpleStatementLine:
             # `pool = wrap(pool)`: the right-hand side still sees the creation
             order = walker.statement_end.get(bound_at, order)
         end = order if end is None else min(end, order)

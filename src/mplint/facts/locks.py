@@ -55,14 +55,14 @@ class Locks:
         """False only for what is known not to be a lock: `open(...)`, a pool, an imported helper
         with no lock in its name."""
         facts = self.facts
-        if isinstance(expr, cst.Call) and isinstance(expr.func, cst.Attribute) and expr.func.attr.value == "get_lock":
+        if type(expr) is cst.Call and type(expr.func) is cst.Attribute and expr.func.attr.value == "get_lock":
             return True
         instance = facts.values.instance_of(expr, scope)
         if instance is not None:
             return instance.kind in (Kind.LOCK, Kind.SHARED_VALUE)  # `with counter:` takes its lock
-        if isinstance(expr, cst.Call):
+        if type(expr) is cst.Call:
             func = expr.func
-            if isinstance(func, cst.Name) and func.value == "open" and facts.names.lookup("open", scope) is None:
+            if type(func) is cst.Name and func.value == "open" and facts.names.lookup("open", scope) is None:
                 return False
             qualname = facts.names.qualname(func, scope)
             if qualname is not None:
@@ -103,7 +103,7 @@ class Regions:
                 continue
             func = site.node.func
             index = calls[site.node]
-            if isinstance(func, cst.Attribute) and func.attr.value in ("acquire", "release"):
+            if type(func) is cst.Attribute and func.attr.value in ("acquire", "release"):
                 events.append((statements.order(site.node), func.attr.value, site.node))
                 self.takes_locks = True
             elif any(first <= index < last for first, last, _, _ in held):
@@ -112,7 +112,7 @@ class Regions:
                 events.append((statements.order(site.node), "call", site.node))
         stores = locks.store_index
         for node, _ in statements.own_stores(function.node):
-            if not isinstance(node, (cst.Assign, cst.AugAssign)):
+            if type(node) not in (cst.Assign, cst.AugAssign):
                 continue
             found = _update(node)
             index = stores[node]
@@ -139,15 +139,15 @@ class Regions:
 
 def _update(node: cst.Assign | cst.AugAssign) -> Update | None:
     """A read-modify-write of `.value` or of one item: `c.value += 1`, `arr[i] = arr[i] + n`."""
-    if isinstance(node, cst.AugAssign):
+    if type(node) is cst.AugAssign:
         target = node.target
     elif len(node.targets) == 1 and _reads(node.value, node.targets[0].target):
         target = node.targets[0].target
     else:
         return None
-    if isinstance(target, cst.Attribute) and target.attr.value == "value":
+    if type(target) is cst.Attribute and target.attr.value == "value":
         return Update(node, target.value, None)
-    if isinstance(target, cst.Subscript) and len(target.slice) == 1 and isinstance(target.slice[0].slice, cst.Index):
+    if type(target) is cst.Subscript and len(target.slice) == 1 and type(target.slice[0].slice) is cst.Index:
         return Update(node, target.value, target.slice[0].slice.value)
     return None
 

@@ -35,7 +35,7 @@ class Loops:
         self._up = up
         #: every `while` loop of the module
         self.whiles = whiles
-        self._exits = [node for node in returns_and_yields if isinstance(node, cst.Return)], breaks
+        self._exits = [node for node in returns_and_yields if type(node) is cst.Return], breaks
         self._early: set[LoopNode] | None = None
 
     def loop_of(self, call: cst.Call) -> LoopNode | None:
@@ -70,7 +70,7 @@ class Loops:
         up = self._up
         parent = up.get(call)
         while parent is not None and not isinstance(parent, _OWN_CODE):
-            if isinstance(parent, (cst.For, cst.While)):
+            if type(parent) in (cst.For, cst.While):
                 return True
             parent = up.get(parent)
         return False
@@ -99,10 +99,10 @@ class Loops:
         for exit in (*returns, *breaks):
             child, parent = exit, up.get(exit)
             while parent is not None and not isinstance(parent, _OWN_CODE):
-                if isinstance(parent, (cst.For, cst.While)):
+                if type(parent) in (cst.For, cst.While):
                     if child is parent.body:
                         found.add(parent)
-                    if isinstance(exit, cst.Break):
+                    if type(exit) is cst.Break:
                         break  # a `break` leaves its innermost loop only
                 child, parent = parent, up.get(parent)
         return found

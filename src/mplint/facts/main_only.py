@@ -25,10 +25,10 @@ def main_only_definitions(module: cst.Module) -> frozenset[Definition]:
 
 def _in_guarded(statements: object, guarded: bool) -> Iterator[Definition]:
     for statement in _statements(statements):
-        if isinstance(statement, (cst.FunctionDef, cst.ClassDef)):
+        if type(statement) in (cst.FunctionDef, cst.ClassDef):
             if guarded:
                 yield statement
-        elif isinstance(statement, cst.If):
+        elif type(statement) is cst.If:
             yield from _in_if(statement, guarded)
         elif isinstance(statement, cst.BaseCompoundStatement):
             for block in _blocks(statement):
@@ -38,9 +38,9 @@ def _in_guarded(statements: object, guarded: bool) -> Iterator[Definition]:
 def _in_if(node: cst.If, guarded: bool) -> Iterator[Definition]:
     yield from _in_guarded(node.body, guarded or guards.is_main_guard(node.test))
     orelse = node.orelse
-    if isinstance(orelse, cst.If):
+    if type(orelse) is cst.If:
         yield from _in_if(orelse, guarded)
-    elif isinstance(orelse, cst.Else):
+    elif type(orelse) is cst.Else:
         yield from _in_guarded(orelse.body, guarded or guards.is_not_main_guard(node.test))
 
 
@@ -59,9 +59,9 @@ def _blocks(statement: cst.BaseCompoundStatement) -> Iterator[cst.BaseSuite]:
 
 
 def _statements(block: object) -> tuple[cst.CSTNode, ...]:
-    if isinstance(block, cst.IndentedBlock):
+    if type(block) is cst.IndentedBlock:
         return tuple(block.body)
-    if isinstance(block, cst.SimpleStatementSuite):
+    if type(block) is cst.SimpleStatementSuite:
         return ()
     if isinstance(block, (list, tuple)):
         return tuple(block)

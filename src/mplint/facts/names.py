@@ -194,6 +194,6 @@ class Names:
 
 def _is_static(node: cst.FunctionDef) -> bool:
     return any(
-        isinstance(d.decorator, cst.Name) and d.decorator.value == "staticmethod"
+        type(d.decorator) is cst.Name and d.decorator.value == "staticmethod"
         for d in node.decorators
     )

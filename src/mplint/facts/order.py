@@ -180,7 +180,7 @@ def _tests_fork_result(facts: ModuleFacts, scope: Scope, test: cst.BaseExpressio
     """The test compares the result of `os.fork()` (or of a name bound to it)."""
     names = facts.names
     for part in _names_in(test):
-        if isinstance(part, cst.Call):
+        if type(part) is cst.Call:
             api = names.api(part.func, scope)
             if api is not None and api.kind is apis.Kind.FORK:
                 return True
@@ -191,9 +191,9 @@ def _tests_fork_result(facts: ModuleFacts, scope: Scope, test: cst.BaseExpressio
         where, bindings = found
         for binding in bindings:
             value = binding.value
-            if isinstance(binding.node, cst.Assign) and isinstance(binding.node.value, cst.Call):
+            if type(binding.node) is cst.Assign and type(binding.node.value) is cst.Call:
                 value = binding.node.value  # `pid, fd = os.forkpty()`
-            if isinstance(value, cst.Call):
+            if type(value) is cst.Call:
                 api = names.api(value.func, where)
                 if api is not None and api.kind is apis.Kind.FORK:
                     return True
@@ -206,8 +206,8 @@ def _names_in(expr: cst.BaseExpression) -> list[cst.Name | cst.Call]:
     todo: list[cst.CSTNode] = [expr]
     while todo:
         node = todo.pop()
-        if isinstance(node, (cst.Name, cst.Call)):
+        if type(node) in (cst.Name, cst.Call):
             found.append(node)
-        elif isinstance(node, (cst.Comparison, cst.ComparisonTarget, cst.BooleanOperation, cst.UnaryOperation)):
+        elif type(node) in (cst.Comparison, cst.ComparisonTarget, cst.BooleanOperation, cst.UnaryOperation):
             todo.extend(node.children)
     return found

@@ -63,47 +63,47 @@ class Payloads:
         if _depth > MAX_DEPTH:
             return None
         depth = _depth + 1
-        if isinstance(expr, (cst.Integer, cst.Float, cst.Imaginary)):
+        if type(expr) in (cst.Integer, cst.Float, cst.Imaginary):
             return "number"
-        if isinstance(expr, (cst.SimpleString, cst.ConcatenatedString)):
+        if type(expr) in (cst.SimpleString, cst.ConcatenatedString):
             return "small"
-        if isinstance(expr, cst.Comparison):
+        if type(expr) is cst.Comparison:
             return "number"  # a bool, however big the operands
-        if isinstance(expr, cst.UnaryOperation):
-            if isinstance(expr.operator, cst.Not):
+        if type(expr) is cst.UnaryOperation:
+            if type(expr.operator) is cst.Not:
                 return "number"
             return "number" if self.size(expr.expression, scope, depth) == "number" else None
-        if isinstance(expr, cst.BinaryOperation):
+        if type(expr) is cst.BinaryOperation:
             left = self.size(expr.left, scope, depth)
             right = self.size(expr.right, scope, depth)
             if left == right == "number":
                 return "number"
-            if isinstance(expr.operator, (cst.Add, cst.Modulo)) and left and right:
+            if type(expr.operator) in (cst.Add, cst.Modulo) and left and right:
                 return "small"  # two short strings joined, a literal format of small values
             return None  # `text * n`: as long as n says
-        if isinstance(expr, (cst.Tuple, cst.List, cst.Set)):
+        if type(expr) in (cst.Tuple, cst.List, cst.Set):
             elements = expr.elements
-            if all(not isinstance(e, cst.StarredElement) and self.size(e.value, scope, depth) for e in elements):
+            if all(type(e) is not cst.StarredElement and self.size(e.value, scope, depth) for e in elements):
                 return "small"
             return None
-        if isinstance(expr, cst.FormattedString):
-            parts = [p.expression for p in expr.parts if isinstance(p, cst.FormattedStringExpression)]
+        if type(expr) is cst.FormattedString:
+            parts = [p.expression for p in expr.parts if type(p) is cst.FormattedStringExpression]
             return "small" if all(self.size(p, scope, depth) for p in parts) else None
-        if isinstance(expr, cst.Name):
+        if type(expr) is cst.Name:
             return self._name(expr, scope, depth)
-        if isinstance(expr, cst.Attribute):
+        if type(expr) is cst.Attribute:
             # `current_process().name`, `current_process().pid`
-            if isinstance(expr.value, cst.Call) and self._call(expr.value, scope, depth) == "small":
+            if type(expr.value) is cst.Call and self._call(expr.value, scope, depth) == "small":
                 return "small"
             return None
-        if isinstance(expr, cst.Call):
+        if type(expr) is cst.Call:
             return self._call(expr, scope, depth)
         return None
 
     def _call(self, call: cst.Call, scope: Scope, depth: int) -> Size | None:
         facts = self._facts
         qualname = facts.names.qualname(call.func, scope)
-        if qualname is None and isinstance(call.func, cst.Name) and facts.names.lookup(call.func.value, scope) is None:
+        if qualname is None and type(call.func) is cst.Name and facts.names.lookup(call.func.value, scope) is None:
             qualname = call.func.value  # a builtin
         if qualname in NUMBER_RESULTS:
             return "number"
@@ -113,7 +113,7 @@ class Payloads:
             args = [a.value for a in call.args]
             return "small" if all(self.size(a, scope, depth) for a in args) else None
         definition = facts.names.definition(call.func, scope)
-        function = facts.functions.get(definition) if isinstance(definition, cst.FunctionDef) else None
+        function = facts.functions.get(definition) if type(definition) is cst.FunctionDef else None
         return self._returned(function, depth) if function is not None else None
 
     def _returned(self, function: FunctionInfo, depth: int) -> Size | None:
@@ -146,14 +146,14 @@ class Payloads:
         node = binding.node
         if binding.augmented:
             return SKIP  # `n += 1` keeps what the other bindings make it
-        if isinstance(node, cst.Param):
+        if type(node) is cst.Param:
             return self._parameter(binding.name, where, depth)
-        if isinstance(binding.value, (cst.List, cst.Set)):
+        if type(binding.value) in (cst.List, cst.Set):
             return None  # a container that a name holds may grow after it is made
         if binding.value is not None:
             return self.size(binding.value, where, depth)
         loop = binding.iter
-        if isinstance(loop, cst.Call) and isinstance(loop.func, cst.Name) and loop.func.value == "range":
+        if type(loop) is cst.Call and type(loop.func) is cst.Name and loop.func.value == "range":
             if self._facts.names.lookup("range", where) is None:
                 return "number"  # `for i in range(n)`
         return None
@@ -162,7 +162,7 @@ class Payloads:
         """A parameter is small when every argument given to it is: by the module's calls of its
         function and by the processes it is the target of. Unknown without a known caller."""
         facts = self._facts
-        function = facts.functions.get(where.node) if isinstance(where.node, cst.FunctionDef) else None  # type: ignore[call-overload]
+        function = facts.functions.get(where.node) if type(where.node) is cst.FunctionDef else None  # type: ignore[call-overload]
         if function is None:
             return None
         given: list[tuple[cst.BaseExpression, Scope]] = []

@@ -69,14 +69,14 @@ class Proxies:
         if _depth > _MAX_DEPTH:
             return None
         facts = self._facts
-        if isinstance(expr, cst.Call):
+        if type(expr) is cst.Call:
             func = expr.func
-            if isinstance(func, cst.Attribute) and func.attr.value in apis.MANAGER_PROXY_TYPES:
+            if type(func) is cst.Attribute and func.attr.value in apis.MANAGER_PROXY_TYPES:
                 manager = facts.received.instance_of(func.value, scope)
                 if manager is not None and manager.kind in _MANAGERS:
                     return Proxy(func.attr.value, expr, manager)
             return None
-        if isinstance(expr, cst.Name):
+        if type(expr) is cst.Name:
             found = facts.names.lookup(expr.value, scope)
             if found is None:
                 return None
@@ -91,7 +91,7 @@ class Proxies:
             if any(v is None for v in values):
                 return None
             return _agreeing([self.proxy_of(v, where, _depth + 1) for v in values])  # type: ignore[arg-type]
-        if isinstance(expr, cst.Attribute):
+        if type(expr) is cst.Attribute:
             owner = facts.names.class_of(expr.value, scope)
             if owner is None:
                 return None
@@ -116,14 +116,14 @@ class Proxies:
                 stored.extend((a.value, site.scope) for a in site.node.args)
             func = site.node.func
             if (
-                isinstance(func, cst.Attribute)
+                type(func) is cst.Attribute
                 and func.attr.value in _STORING_METHODS
                 and self._is(func.value, site.scope, proxy)
             ):
                 stored.extend((a.value, site.scope) for a in site.node.args)
         for node, scope in self._facts.statements.stores:
             for target in _targets(node):
-                if isinstance(target, (cst.Subscript, cst.Attribute)) and self._is(target.value, scope, proxy):
+                if type(target) in (cst.Subscript, cst.Attribute) and self._is(target.value, scope, proxy):
                     value = getattr(node, "value", None)
                     if value is not None:
                         stored.append((value, scope))
@@ -139,20 +139,20 @@ class Proxies:
         if self.proxy_of(expr, scope) is not None:
             return True
         facts = self._facts
-        if isinstance(expr, (cst.Tuple, cst.List, cst.Set)):
+        if type(expr) in (cst.Tuple, cst.List, cst.Set):
             return any(self._may_be_proxy(e.value, scope, depth + 1) for e in expr.elements)
-        if isinstance(expr, cst.Dict):
+        if type(expr) is cst.Dict:
             return any(
                 self._may_be_proxy(e.value, scope, depth + 1) for e in expr.elements
             )
-        if isinstance(expr, (cst.ListComp, cst.SetComp, cst.GeneratorExp)):
+        if type(expr) in (cst.ListComp, cst.SetComp, cst.GeneratorExp):
             return self._may_be_proxy(expr.elt, facts.scopes.get(expr, scope), depth + 1)
-        if isinstance(expr, cst.DictComp):
+        if type(expr) is cst.DictComp:
             return self._may_be_proxy(expr.value, facts.scopes.get(expr, scope), depth + 1)
-        if isinstance(expr, cst.Call):
+        if type(expr) is cst.Call:
             # a function of the module may return a proxy (`d[k] = new_bucket()`)
-            return isinstance(facts.names.definition(expr.func, scope), cst.FunctionDef)
-        if isinstance(expr, cst.Name):
+            return type(facts.names.definition(expr.func, scope)) is cst.FunctionDef
+        if type(expr) is cst.Name:
             found = facts.names.lookup(expr.value, scope)
             if found is None:
                 return False  # a builtin: `None`, `True`
@@ -176,20 +176,20 @@ class Proxies:
         """Every in-place change of an object a dict, list or `Namespace` proxy handed out."""
         changes: list[HeldChange] = []
         if not any(
-            isinstance(s.node.func, cst.Attribute)
+            type(s.node.func) is cst.Attribute
             and s.node.func.attr.value in (*apis.CONTAINER_PROXIES, apis.NAMESPACE_PROXY)
             for s in self._facts.calls
         ):
             return changes  # no container proxy is made in this module: nothing to resolve
         for site in self._facts.calls:
             func = site.node.func
-            if isinstance(func, cst.Attribute) and func.attr.value in MUTATING_METHODS:
+            if type(func) is cst.Attribute and func.attr.value in MUTATING_METHODS:
                 found = self._held(func.value, site.scope)
                 if found is not None:
                     changes.append(HeldChange(site.node, found[0], found[1], site.scope))
         for node, scope in self._facts.statements.stores:
             for target in _targets(node):
-                if isinstance(target, (cst.Subscript, cst.Attribute)):
+                if type(target) in (cst.Subscript, cst.Attribute):
                     found = self._held(target.value, scope)
                     if found is not None:
                         changes.append(HeldChange(node, found[0], found[1], scope))
@@ -202,7 +202,7 @@ class Proxies:
             copy = self._copy_from_proxy(expr, scope)
             if copy is not None:
                 return expr, copy
-            if isinstance(expr, (cst.Subscript, cst.Attribute)):
+            if type(expr) in (cst.Subscript, cst.Attribute):
                 expr = expr.value
             else:
                 return None
@@ -210,24 +210,24 @@ class Proxies:
 
     def _copy_from_proxy(self, expr: cst.BaseExpression, scope: Scope) -> Proxy | None:
         """The proxy `expr` reads a copy from: `d[k]`, `d.get(k)`, `d.setdefault(k, v)`, `ns.attr`."""
-        if isinstance(expr, cst.Subscript):
+        if type(expr) is cst.Subscript:
             proxy = self.proxy_of(expr.value, scope)
             return proxy if proxy is not None and proxy.type in apis.CONTAINER_PROXIES else None
-        if isinstance(expr, cst.Call) and isinstance(expr.func, cst.Attribute):
+        if type(expr) is cst.Call and type(expr.func) is cst.Attribute:
             if expr.func.attr.value in apis.ITEM_COPYING_METHODS:
                 proxy = self.proxy_of(expr.func.value, scope)
                 return proxy if proxy is not None and proxy.type == "dict" else None
             return None
-        if isinstance(expr, cst.Attribute):
+        if type(expr) is cst.Attribute:
             proxy = self.proxy_of(expr.value, scope)
             return proxy if proxy is not None and proxy.type == apis.NAMESPACE_PROXY else None
         return None
 
 
 def _targets(node: StoreNode) -> list[cst.BaseExpression]:
-    if isinstance(node, cst.Assign):
+    if type(node) is cst.Assign:
         return [t.target for t in node.targets]
-    if isinstance(node, cst.Del):
+    if type(node) is cst.Del:
         return [node.target]
     return [node.target]
 
@@ -238,4 +238,4 @@ def _agreeing(found: list[Proxy | None]) -> Proxy | None:
 
 
 def _is_none(expr: cst.BaseExpression | None) -> bool:
-    return isinstance(expr, cst.Name) and expr.value == "None"
+    return type(expr) is cst.Name and expr.value == "None"

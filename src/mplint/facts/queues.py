@@ -74,7 +74,7 @@ class Producers:
                 func = site.node.func
                 reads = [func] + [arg.value for arg in site.node.args]
                 for read in reads:
-                    if isinstance(read, cst.Attribute) and read.attr.value in _GETS | _RECVS:
+                    if type(read) is cst.Attribute and read.attr.value in _GETS | _RECVS:
                         self._gets.setdefault(owner_of(site.scope), []).append((index, read.value, site))
         return [
             (index, read, site) for index, read, site in self._gets.get(owner, [])
@@ -158,7 +158,7 @@ class Producers:
 def _method(site: CallSite, read: cst.BaseExpression) -> str:
     """The method of a read found at `site`: `get` for `q.get()` or `iter(q.get, None)`."""
     for expr in (site.node.func, *(arg.value for arg in site.node.args)):
-        if isinstance(expr, cst.Attribute) and expr.value is read:
+        if type(expr) is cst.Attribute and expr.value is read:
             return expr.attr.value
     return ""
 
@@ -166,7 +166,7 @@ def _method(site: CallSite, read: cst.BaseExpression) -> str:
 def _self_attribute(facts: ModuleFacts, call: CallSite, cls: cst.ClassDef) -> str | None:
     """`x` for a call `self.x.method(...)` in a method of `cls`."""
     func = call.node.func
-    if not isinstance(func, cst.Attribute) or not isinstance(func.value, cst.Attribute):
+    if type(func) is not cst.Attribute or type(func.value) is not cst.Attribute:
         return None
     holder = func.value
     if facts.names.class_of(holder.value, call.scope) is not cls:
@@ -185,13 +185,13 @@ def same_object(
     facts: ModuleFacts, a: cst.BaseExpression, a_scope: Scope, b: cst.BaseExpression, b_scope: Scope
 ) -> bool:
     """`a` and `b` name the same variable: one name bound in one scope, or `self.x` of one class."""
-    if isinstance(a, cst.Name) and isinstance(b, cst.Name):
+    if type(a) is cst.Name and type(b) is cst.Name:
         if a.value != b.value:
             return False
         found_a = facts.names.lookup(a.value, a_scope)
         found_b = facts.names.lookup(b.value, b_scope)
         return found_a is not None and found_b is not None and found_a[0] is found_b[0]
-    if isinstance(a, cst.Attribute) and isinstance(b, cst.Attribute) and a.deep_equals(b):
+    if type(a) is cst.Attribute and type(b) is cst.Attribute and a.deep_equals(b):
         cls = facts.names.class_of(a.value, a_scope)
         return cls is not None and cls is facts.names.class_of(b.value, b_scope)
     return False

@@ -105,11 +105,11 @@ class Reach:
 def _leading_simple_statements(function: cst.FunctionDef) -> list[cst.CSTNode]:
     """The simple statements that open a function's body, when a compound statement follows."""
     body = function.body
-    if not isinstance(body, cst.IndentedBlock):
+    if type(body) is not cst.IndentedBlock:
         return []
     leading: list[cst.CSTNode] = []
     for statement in body.body:
-        if not isinstance(statement, cst.SimpleStatementLine):
+        if type(statement) is not cst.SimpleStatementLine:
             return leading
         leading.append(statement)
     return []  # nothing but simple statements: they are the work, not its setup

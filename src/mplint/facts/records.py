@@ -12,6 +12,8 @@ import libcst as cst
 ScopeKind = Literal["module", "class", "function", "lambda", "comprehension"]
 FunctionNode = Union[cst.FunctionDef, cst.Lambda]
 StoreNode = Union[cst.Assign, cst.AugAssign, cst.AnnAssign, cst.Del]
+#: what a memo holds before its question is asked
+UNASKED = object()
 
 
 @dataclass(eq=False)
@@ -88,6 +90,9 @@ class CallSite:
     import_time: bool
     #: the call is under `if __name__ == "__main__":` (or the `else` of `!=`)
     main_guarded: bool
+    #: the API of the table the call's callee names, once asked (`ModuleFacts.api_of_call`, asked
+    #: of every call by several facts); `UNASKED` before
+    api: object = field(default=UNASKED, repr=False)
 
 
 @dataclass(eq=False)

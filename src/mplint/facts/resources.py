@@ -83,7 +83,7 @@ class Resources:
 
     def _pipe_end(self, expr: cst.BaseExpression, scope: Scope, depth: int = 0) -> Resource | None:
         facts = self._facts
-        if not isinstance(expr, cst.Name) or depth > 4:
+        if type(expr) is not cst.Name or depth > 4:
             return None
         found = facts.names.lookup(expr.value, scope)
         if found is None:
@@ -92,7 +92,7 @@ class Resources:
         if len(bindings) != 1:
             return None
         node = bindings[0].node
-        if isinstance(node, cst.Param):
+        if type(node) is cst.Param:
             param = facts.arguments.parameter(expr, scope)
             given = facts.received.given(*param) if param is not None else None
             if not given:
@@ -100,13 +100,13 @@ class Resources:
             ends = [self._pipe_end(v, s, depth + 1) for v, s in given]
             first = ends[0]
             return first if first is not None and all(e == first for e in ends) else None
-        if not (isinstance(node, cst.Assign) and len(node.targets) == 1 and isinstance(node.value, cst.Call)):
+        if not (type(node) is cst.Assign and len(node.targets) == 1 and type(node.value) is cst.Call):
             return None
         target = node.targets[0].target
         api = facts.names.api(node.value.func, where)
-        if api is None or api.kind is not apis.Kind.PIPE or not isinstance(target, (cst.Tuple, cst.List)):
+        if api is None or api.kind is not apis.Kind.PIPE or type(target) not in (cst.Tuple, cst.List):
             return None
-        names = [e.value.value if isinstance(e.value, cst.Name) else None for e in target.elements]
+        names = [e.value.value if type(e.value) is cst.Name else None for e in target.elements]
         if len(names) != 2 or expr.value not in names:
             return None
         return Resource("pipe", "Connection", node.value, end=names.index(expr.value))
@@ -119,7 +119,7 @@ class Resources:
             unresolved: dict[str, list[CallSite]] = {}
             for site in self._facts.calls:
                 func = site.node.func
-                if isinstance(func, cst.Attribute) and func.attr.value in apis.RESOURCE_METHODS:
+                if type(func) is cst.Attribute and func.attr.value in apis.RESOURCE_METHODS:
                     resource = self.resource_of(func.value, site.scope)
                     if resource is not None:
                         by_key.setdefault(resource.key, []).append(site)
@@ -160,10 +160,10 @@ class Resources:
         found = []
         for arg in site.node.args:
             values = [arg.value]
-            if isinstance(arg.value, (cst.Tuple, cst.List)):
+            if type(arg.value) in (cst.Tuple, cst.List):
                 values = [e.value for e in arg.value.elements]
             for value in values:
-                if isinstance(value, (cst.Name, cst.Attribute)):
+                if type(value) in (cst.Name, cst.Attribute):
                     resource = self.resource_of(value, site.scope)
                     if resource is not None:
                         found.append(resource)
@@ -177,12 +177,12 @@ class Resources:
         dispatch = dispatched.get(site.node)
         if dispatch is not None:
             return dispatch.worker is not None
-        if isinstance(func, cst.Name) and func.value in _HARMLESS_BUILTINS and facts.names.lookup(func.value, site.scope) is None:
+        if type(func) is cst.Name and func.value in _HARMLESS_BUILTINS and facts.names.lookup(func.value, site.scope) is None:
             return True
         if facts.names.qualname(func, site.scope) in _THREADS:
             for arg in site.node.args:
                 if arg.keyword is not None and arg.keyword.value == "target":
-                    return isinstance(facts.names.definition(arg.value, site.scope), cst.FunctionDef)
+                    return type(facts.names.definition(arg.value, site.scope)) is cst.FunctionDef
         return False
 
 
@@ -201,6 +201,7 @@ class ProcessResources:
     def __init__(self, facts: ModuleFacts) -> None:
         self._facts = facts
         self._given: dict[cst.Call, list[Resource]] | None = None
+        self._held: list[tuple[cst.WithItem, Scope, int, Resource | None]] | None = None
 
     def given(self, process: cst.Call) -> list[Resource]:
         """What the process made by `process` (a `Process(...)` or subclass call) is handed:
@@ -221,18 +222,19 @@ class ProcessResources:
         made elsewhere. Terminating it cannot cut one of its own `put()`s short: a `parent_task`
         that starts the real worker and joins it. False when the resource escapes, or what the
         process runs is not known."""
-        facts = self._facts
         own = self._runs(process)
-        if own is None or facts.resources.escapes(resource):
+        if own is None:
             return False
         if any(_inside(scope, own) for _, scope, _ in self.uses(resource)):
             return False  # the process itself uses it (or code inside what it runs does)
         given = self._build()
-        return any(
+        handed_on = any(
             dispatch.site.node is not process and _inside(dispatch.site.scope, own)
             and any(r.creation is resource.creation for r in given.get(dispatch.site.node, ()))
             for dispatch in self._targets()
         )
+        # asked last: whether any resource escapes resolves every argument of every call
+        return handed_on and not self._facts.resources.escapes(resource)
 
     def _targets(self) -> list[Dispatch]:
         return [d for d in self._facts.workers.dispatches if d.kind == "target" and d.site is not None]
@@ -293,8 +295,17 @@ class ProcessResources:
             for site in resources.method_calls(key):
                 if site.node.func.attr.value not in _RELEASING:  # type: ignore[attr-defined]
                     found.append((site.node, site.scope, facts.statements.order(site.node)))
-        for item, scope, order in facts.statements.with_items:
-            held = resources.resource_of(item.item, scope)
+        for item, scope, order, held in self._with_items():
             if held is not None and held.creation is resource.creation:
                 found.append((item, scope, order))
         return found
+
+    def _with_items(self) -> list[tuple[cst.WithItem, Scope, int, Resource | None]]:
+        """Every `with` item, with its scope, its order and the resource it holds (resolved once)."""
+        if self._held is None:
+            facts = self._facts
+            self._held = [
+                (item, scope, order, facts.resources.resource_of(item.item, scope))
+                for item, scope, order in facts.statements.with_items
+            ]
+        return self._held

@@ -88,7 +88,7 @@ def pending_sites(facts: ModuleFacts) -> list[CallSite]:
     found = []
     for site in facts.calls:
         func = site.node.func
-        if isinstance(func, cst.Attribute) and func.attr.value in PENDING:
+        if type(func) is cst.Attribute and func.attr.value in PENDING:
             pool = facts.values.instance_of(func.value, site.scope)
             if pool is not None and _terminating(pool) and owner_of(site.scope) is not None:
                 found.append(site)
@@ -141,7 +141,7 @@ class ResultsBody:
         self._calls = [s for s in facts.calls if owner_of(s.scope) is owner and s.node in flow.order_of]
         for site in self._calls:
             func = site.node.func
-            if isinstance(func, cst.Attribute) and func.attr.value == "join":
+            if type(func) is cst.Attribute and func.attr.value == "join":
                 block = self._block_of(site)
                 if block is not None:
                     block.joined = True
@@ -179,11 +179,11 @@ class ResultsBody:
             return
         if made.key is None:
             return
-        if made.how == "name" and isinstance(parent, (cst.Assign, cst.AnnAssign)):
+        if made.how == "name" and type(parent) in (cst.Assign, cst.AnnAssign):
             listed = False
-        elif made.how == "element" and isinstance(parent, cst.ListComp) and isinstance(grand, (cst.Assign, cst.AnnAssign)):
+        elif made.how == "element" and type(parent) is cst.ListComp and type(grand) in (cst.Assign, cst.AnnAssign):
             listed = True
-        elif made.how == "element" and isinstance(grand, cst.Call) and _appends(grand):
+        elif made.how == "element" and type(grand) is cst.Call and _appends(grand):
             listed = True
         else:
             return
@@ -207,7 +207,7 @@ class ResultsBody:
 
     @staticmethod
     def _moved(event: Event) -> bool:
-        return event.use is Use.STORE and isinstance(event.node, cst.Call) and _appends(event.node)
+        return event.use is Use.STORE and type(event.node) is cst.Call and _appends(event.node)
 
     # --- queries ------------------------------------------------------------------------------
 
@@ -251,9 +251,9 @@ class ResultsBody:
         calls = {p.call for p in holder.calls}
         for binding in bindings:
             value = binding.value
-            if value in calls or (isinstance(value, cst.ListComp) and value.elt in calls):
+            if value in calls or (type(value) is cst.ListComp and value.elt in calls):
                 continue
-            if holder.listed and isinstance(value, cst.List) and not value.elements:
+            if holder.listed and type(value) is cst.List and not value.elements:
                 continue
             return False
         return bool(bindings)
@@ -282,10 +282,10 @@ class ResultsBody:
         """A call that blocks on something: `x.get()` (no positional argument), `x.wait()`, a
         process's `join()` inside a block; not a wait on a result made on the spot."""
         func = site.node.func
-        if not isinstance(func, cst.Attribute):
+        if type(func) is not cst.Attribute:
             return False
         receiver = func.value
-        if isinstance(receiver, cst.Call) and isinstance(receiver.func, cst.Attribute) and receiver.func.attr.value in PENDING:
+        if type(receiver) is cst.Call and type(receiver.func) is cst.Attribute and receiver.func.attr.value in PENDING:
             return False
         method = func.attr.value
         if method == "join":
@@ -329,4 +329,4 @@ def _terminating(pool: Instance) -> bool:
 def _appends(call: cst.Call) -> bool:
     """`results.append(x)`."""
     func = call.func
-    return isinstance(func, cst.Attribute) and func.attr.value == "append" and isinstance(func.value, cst.Name)
+    return type(func) is cst.Attribute and func.attr.value == "append" and type(func.value) is cst.Name

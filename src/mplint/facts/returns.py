@@ -61,11 +61,11 @@ def returns_no_callable(facts: ModuleFacts, function: FunctionInfo) -> str | Non
     description; None when it may be callable or cannot be told."""
     node = function.node
     if node.asynchronous is not None or not all(
-        isinstance(d.decorator, cst.Name) and d.decorator.value in _PLAIN_DECORATORS for d in node.decorators
+        type(d.decorator) is cst.Name and d.decorator.value in _PLAIN_DECORATORS for d in node.decorators
     ):
         return None
     body = node.body
-    if not isinstance(body, cst.IndentedBlock) or _is_stub(body):
+    if type(body) is not cst.IndentedBlock or _is_stub(body):
         return None  # an abstract method or a placeholder: a subclass's version may return anything
     if function.yields:
         return None  # a generator
@@ -80,12 +80,12 @@ def returns_no_callable(facts: ModuleFacts, function: FunctionInfo) -> str | Non
 def _is_stub(body: cst.IndentedBlock) -> bool:
     """Only a docstring, `pass`, `...` or `raise`: nothing that returns normally."""
     for statement in body.body:
-        if not isinstance(statement, cst.SimpleStatementLine):
+        if type(statement) is not cst.SimpleStatementLine:
             return False
         for small in statement.body:
-            if isinstance(small, (cst.Pass, cst.Raise)):
+            if type(small) in (cst.Pass, cst.Raise):
                 continue
-            if isinstance(small, cst.Expr) and isinstance(small.value, (cst.Ellipsis, cst.SimpleString)):
+            if type(small) is cst.Expr and type(small.value) in (cst.Ellipsis, cst.SimpleString):
                 continue
             return False
     return True
@@ -94,19 +94,19 @@ def _is_stub(body: cst.IndentedBlock) -> bool:
 def _not_callable(facts: ModuleFacts, value: cst.BaseExpression, scope: Scope) -> bool:
     if isinstance(value, _LITERALS):
         return True
-    if isinstance(value, cst.Name):
+    if type(value) is cst.Name:
         return value.value in ("None", "True", "False")
-    if isinstance(value, cst.Call) and isinstance(value.func, cst.Name):
+    if type(value) is cst.Call and type(value.func) is cst.Name:
         # `len(x)`, `sum(...)`: a builtin, as long as no binding of the module shadows it
         name = value.func.value
         return name in _DATA_BUILTINS and facts.names.lookup(name, scope) is None
-    if isinstance(value, cst.BinaryOperation):
+    if type(value) is cst.BinaryOperation:
         return isinstance(value.operator, _ARITHMETIC)
-    if isinstance(value, cst.UnaryOperation):
+    if type(value) is cst.UnaryOperation:
         return True
-    if isinstance(value, cst.BooleanOperation):
+    if type(value) is cst.BooleanOperation:
         return _not_callable(facts, value.left, scope) and _not_callable(facts, value.right, scope)
-    if isinstance(value, cst.IfExp):
+    if type(value) is cst.IfExp:
         return _not_callable(facts, value.body, scope) and _not_callable(facts, value.orelse, scope)
     return False
 

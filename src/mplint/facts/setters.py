@@ -39,21 +39,21 @@ def forced(call: cst.Call) -> bool:
         force = positional[1].value
     if force is None:
         return any(a.star for a in call.args)
-    return not (isinstance(force, cst.Name) and force.value == "False")
+    return not (type(force) is cst.Name and force.value == "False")
 
 
 def tolerated(facts: ModuleFacts, site: CallSite) -> bool:
     """The call sits in a block that copes with a start method chosen before: a `try` catching
     `RuntimeError`, `with contextlib.suppress(RuntimeError)`, or an `if` on `get_start_method()`."""
-    if not isinstance(site.scope.node, (cst.Module, cst.FunctionDef, cst.ClassDef)):
+    if type(site.scope.node) not in (cst.Module, cst.FunctionDef, cst.ClassDef):
         return False  # a lambda or a comprehension: the blocks around it are another scope's
     for statement, block in facts.enclosing(site.statement):
-        if isinstance(statement, (cst.Try, cst.TryStar)) and block is statement.body:
+        if type(statement) in (cst.Try, cst.TryStar) and block is statement.body:
             if any(_catches_runtime_error(h.type) for h in statement.handlers):
                 return True
-        if isinstance(statement, (cst.If, cst.While)) and "get_start_method" in facts.code(statement.test):
+        if type(statement) in (cst.If, cst.While) and "get_start_method" in facts.code(statement.test):
             return True
-        if isinstance(statement, cst.With) and any(_suppresses_runtime_error(i.item) for i in statement.items):
+        if type(statement) is cst.With and any(_suppresses_runtime_error(i.item) for i in statement.items):
             return True
     return False
 
@@ -61,18 +61,18 @@ def tolerated(facts: ModuleFacts, site: CallSite) -> bool:
 def _catches_runtime_error(kind: cst.BaseExpression | None) -> bool:
     if kind is None:
         return True  # a bare `except:`
-    if isinstance(kind, cst.Tuple):
+    if type(kind) is cst.Tuple:
         return any(_catches_runtime_error(e.value) for e in kind.elements)
-    if isinstance(kind, cst.Name):
+    if type(kind) is cst.Name:
         return kind.value in _CATCHES_RUNTIME_ERROR
-    if isinstance(kind, cst.Attribute):
+    if type(kind) is cst.Attribute:
         return kind.attr.value in _CATCHES_RUNTIME_ERROR
     return False
 
 
 def _suppresses_runtime_error(item: cst.BaseExpression) -> bool:
-    if not isinstance(item, cst.Call):
+    if type(item) is not cst.Call:
         return False
     func = item.func
-    name = func.attr.value if isinstance(func, cst.Attribute) else func.value if isinstance(func, cst.Name) else ""
+    name = func.attr.value if type(func) is cst.Attribute else func.value if type(func) is cst.Name else ""
     return name == "suppress" and any(_catches_runtime_error(a.value) for a in item.args)

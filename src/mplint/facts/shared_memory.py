@@ -54,18 +54,18 @@ class SharedMemorySegments:
             if api is None or api.kind is not apis.Kind.SHARED_MEMORY or apis.short_name(api) != "SharedMemory":
                 continue
             create = argument(site.node, 1, "create")
-            if isinstance(create, cst.Name) and create.value == "True" and not self._expected_to_fail(site):
+            if type(create) is cst.Name and create.value == "True" and not self._expected_to_fail(site):
                 found.append(site)
         return found
 
     def _expected_to_fail(self, site: CallSite) -> bool:
         for condition in self._facts.conditions.around(site.node):
-            if condition.kind == "with" and isinstance(condition.node, cst.With):
+            if condition.kind == "with" and type(condition.node) is cst.With:
                 for item in condition.node.items:
                     call = item.item
-                    if isinstance(call, cst.Call):
+                    if type(call) is cst.Call:
                         func = call.func
-                        name = func.attr.value if isinstance(func, cst.Attribute) else getattr(func, "value", None)
+                        name = func.attr.value if type(func) is cst.Attribute else getattr(func, "value", None)
                         if name in _EXPECTING_ERRORS:
                             return True
         return False
@@ -73,7 +73,7 @@ class SharedMemorySegments:
     def _is(self, expr: cst.BaseExpression, scope: Scope, creation: cst.Call) -> bool:
         if expr is creation:
             return True
-        if not isinstance(expr, (cst.Name, cst.Attribute)):
+        if type(expr) not in (cst.Name, cst.Attribute):
             return False
         instance = self._facts.received.instance_of(expr, scope)
         return instance is not None and instance.creation is creation
@@ -86,7 +86,7 @@ class SharedMemorySegments:
             self._unlinks = {}
             for site in self._facts.calls:
                 func = site.node.func
-                if isinstance(func, cst.Attribute) and func.attr.value == "unlink" and not site.node.args:
+                if type(func) is cst.Attribute and func.attr.value == "unlink" and not site.node.args:
                     instance = self._facts.received.instance_of(func.value, site.scope)
                     if instance is not None and instance.kind is apis.Kind.SHARED_MEMORY:
                         self._unlinks.setdefault(instance.creation, []).append(site)
@@ -103,7 +103,7 @@ class SharedMemorySegments:
         if facts.statements.in_finally(site.node):
             return True
         function = site.scope.function
-        if function is None or not isinstance(function.node, cst.FunctionDef) or depth >= _MAX_DEPTH:
+        if function is None or type(function.node) is not cst.FunctionDef or depth >= _MAX_DEPTH:
             return False
         info = facts.functions.get(function.node)
         if info is None:
@@ -123,7 +123,7 @@ class SharedMemorySegments:
         for site in facts.calls:
             if facts.names.qualname(site.node.func, site.scope) in _ATEXIT and site.node.args:
                 target = facts.names.definition(site.node.args[0].value, site.scope)
-                if isinstance(target, cst.FunctionDef):
+                if type(target) is cst.FunctionDef:
                     registered.append(target)
         for info in facts.functions.values():
             for decorator in info.node.decorators:
@@ -140,7 +140,7 @@ class SharedMemorySegments:
                 (arg.value.value, site.scope)
                 for site in self._facts.calls
                 for arg in site.node.args
-                if isinstance(arg.value, cst.Attribute) and arg.value.attr.value == "unlink"
+                if type(arg.value) is cst.Attribute and arg.value.attr.value == "unlink"
             ]
         return any(self._is(value, scope, creation) for value, scope in self._unlinks_handed)
 
@@ -156,10 +156,10 @@ class SharedMemorySegments:
             value = getattr(node, "value", None)
             if value is None or not any(self._is(e, scope, creation) for e in _parts(value)):
                 continue
-            targets = [t.target for t in node.targets] if isinstance(node, cst.Assign) else [node.target]
+            targets = [t.target for t in node.targets] if type(node) is cst.Assign else [node.target]
             for target in targets:
-                if isinstance(target, cst.Subscript) or (
-                    isinstance(target, cst.Attribute) and not _on_self(facts, target, scope)
+                if type(target) is cst.Subscript or (
+                    type(target) is cst.Attribute and not _on_self(facts, target, scope)
                 ):
                     return "stored"
         dispatched = {d.site.node for d in facts.workers.dispatches if d.site is not None}
@@ -167,7 +167,7 @@ class SharedMemorySegments:
             if site.node is creation or site.node in dispatched or not site.node.args:
                 continue
             func = site.node.func
-            if isinstance(func, cst.Name) and func.value in _HARMLESS_BUILTINS:
+            if type(func) is cst.Name and func.value in _HARMLESS_BUILTINS:
                 continue
             if facts.callgraph.callee(site) is not None:
                 continue  # a function of the module: its own unlink() calls are followed
@@ -188,16 +188,16 @@ class SharedMemorySegments:
 
 
 def _parts(expr: cst.BaseExpression) -> list[cst.BaseExpression]:
-    if isinstance(expr, (cst.Tuple, cst.List, cst.Set)):
+    if type(expr) in (cst.Tuple, cst.List, cst.Set):
         return [e.value for e in expr.elements]
-    if isinstance(expr, cst.Dict):
-        return [e.value for e in expr.elements if isinstance(e, cst.DictElement)]
+    if type(expr) is cst.Dict:
+        return [e.value for e in expr.elements if type(e) is cst.DictElement]
     return [expr]
 
 
 def _on_self(facts: ModuleFacts, target: cst.Attribute, scope: Scope) -> bool:
     function = scope.function
-    if function is None or not isinstance(function.node, cst.FunctionDef) or not isinstance(target.value, cst.Name):
+    if function is None or type(function.node) is not cst.FunctionDef or type(target.value) is not cst.Name:
         return False
     info = facts.functions.get(function.node)
     params = function.node.params.params

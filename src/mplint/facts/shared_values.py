@@ -46,7 +46,7 @@ class SharedValue:
             return False
         for arg in self.instance.creation.args:
             if arg.keyword is not None and arg.keyword.value == "lock":
-                return not (isinstance(arg.value, cst.Name) and arg.value.value == "False")
+                return not (type(arg.value) is cst.Name and arg.value.value == "False")
         return True
 
 
@@ -86,7 +86,7 @@ class SharedValues:
         """The shared values (their creations) that a process creation hands to the child."""
         found = set()
         for arg in site.node.args:
-            values = [e.value for e in arg.value.elements] if isinstance(arg.value, (cst.Tuple, cst.List)) else [arg.value]
+            values = [e.value for e in arg.value.elements] if type(arg.value) in (cst.Tuple, cst.List) else [arg.value]
             for value in values:
                 instance = self.facts.values.instance_of(value, site.scope)
                 if instance is not None and instance.kind is Kind.SHARED_VALUE:
@@ -110,16 +110,16 @@ class SharedValues:
         that is a parameter or a loop over a range the worker was given is taken as its own slot."""
         if _is_int(index):
             return True
-        if isinstance(index, cst.Name):
+        if type(index) is cst.Name:
             found = self.facts.names.lookup(index.value, scope)
             if found is None:
                 return False
             _, bindings = found
-            if len(bindings) != 1 or not isinstance(bindings[0].iter, cst.Call):
+            if len(bindings) != 1 or type(bindings[0].iter) is not cst.Call:
                 return False
             loop = bindings[0].iter
             return (
-                isinstance(loop.func, cst.Name)
+                type(loop.func) is cst.Name
                 and loop.func.value == "range"
                 and self.facts.names.lookup("range", scope) is None
                 and all(_is_int(a.value) or _is_len(a.value) for a in loop.args)
@@ -133,7 +133,7 @@ class SharedValues:
         if depth > _MAX_DEPTH:
             return None
         facts = self.facts
-        if isinstance(expr, cst.Name):
+        if type(expr) is cst.Name:
             found = facts.names.lookup(expr.value, scope)
             if found is None:
                 return None
@@ -142,7 +142,7 @@ class SharedValues:
                 return self._global(expr.value, depth)
             param = facts.arguments.parameter(expr, scope)
             return self._parameter(*param, depth) if param is not None else None
-        if isinstance(expr, cst.Attribute):
+        if type(expr) is cst.Attribute:
             owner = facts.names.class_of(expr.value, scope)
             if owner is None:
                 return None
@@ -187,7 +187,7 @@ class SharedValues:
         for site, passed in facts.arguments.callers(function):
             argument = passed.get(name)
             caller = site.scope.function
-            if argument is None or caller is None or not isinstance(caller.node, cst.FunctionDef):
+            if argument is None or caller is None or type(caller.node) is not cst.FunctionDef:
                 continue
             info = facts.functions.get(caller.node)
             if info is None or not facts.workers.runs_in_child(info):
@@ -208,7 +208,7 @@ class SharedValues:
             value = binding.value
             if value is None:
                 return None
-            if isinstance(value, cst.Name) and value.value == "None":
+            if type(value) is cst.Name and value.value == "None":
                 continue  # the placeholder an initializer fills in
             instance = facts.values.instance_of(value, facts.module_scope)
             if instance is not None:
@@ -237,18 +237,18 @@ class SharedValues:
 
 
 def _is_int(expr: cst.BaseExpression) -> bool:
-    if isinstance(expr, cst.UnaryOperation) and isinstance(expr.operator, cst.Minus):
+    if type(expr) is cst.UnaryOperation and type(expr.operator) is cst.Minus:
         expr = expr.expression
-    return isinstance(expr, cst.Integer)
+    return type(expr) is cst.Integer
 
 
 def _is_len(expr: cst.BaseExpression) -> bool:
-    return isinstance(expr, cst.Call) and isinstance(expr.func, cst.Name) and expr.func.value == "len"
+    return type(expr) is cst.Call and type(expr.func) is cst.Name and expr.func.value == "len"
 
 
 def _computes_bucket(expr: cst.CSTNode) -> bool:
-    if isinstance(expr, cst.BinaryOperation) and isinstance(expr.operator, (cst.Modulo, cst.FloorDivide)):
+    if type(expr) is cst.BinaryOperation and type(expr.operator) in (cst.Modulo, cst.FloorDivide):
         return True
-    if isinstance(expr, cst.Call):
+    if type(expr) is cst.Call:
         return True
     return any(_computes_bucket(child) for child in expr.children)

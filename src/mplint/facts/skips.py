@@ -46,7 +46,7 @@ def fork_only(facts: ModuleFacts, scope: Scope) -> bool:
     function = scope.function
     while function is not None:
         node = function.node
-        if isinstance(node, cst.FunctionDef) and function.parent is not None:
+        if type(node) is cst.FunctionDef and function.parent is not None:
             if _decorated(facts, node.decorators, function.parent) or _body_skips(facts, node.body, function):
                 return True
             info = facts.functions.get(node)
@@ -63,17 +63,17 @@ def _module_skips(facts: ModuleFacts) -> bool:
     module = facts.module_scope
     for binding in module.bindings.get("pytestmark", ()):
         marks = binding.value
-        elements = marks.elements if isinstance(marks, (cst.List, cst.Tuple)) else [marks]
+        elements = marks.elements if type(marks) in (cst.List, cst.Tuple) else [marks]
         for element in elements:
             value = element.value if isinstance(element, cst.BaseElement) else element
-            if isinstance(value, cst.Call) and _skip_decorator(facts, value, module):
+            if type(value) is cst.Call and _skip_decorator(facts, value, module):
                 return True
     return _body_skips(facts, facts.module, module)
 
 
 def _decorated(facts: ModuleFacts, decorators: object, scope: Scope) -> bool:
     return any(
-        isinstance(d.decorator, cst.Call) and _skip_decorator(facts, d.decorator, scope)
+        type(d.decorator) is cst.Call and _skip_decorator(facts, d.decorator, scope)
         for d in decorators  # type: ignore[attr-defined]
     )
 
@@ -96,20 +96,20 @@ def _body_skips(facts: ModuleFacts, body: cst.CSTNode, scope: Scope) -> bool:
     `else:` of `if <fork>:`), or `pytest.importorskip("fcntl")`; anywhere at the top level of the
     module, and in a test among its opening statements (after its docstring, before anything
     else)."""
-    module = isinstance(body, cst.Module)
-    statements = body.body if isinstance(body, (cst.Module, cst.IndentedBlock)) else ()
+    module = type(body) is cst.Module
+    statements = body.body if type(body) in (cst.Module, cst.IndentedBlock) else ()
     for statement in statements:
-        if isinstance(statement, cst.If):
+        if type(statement) is cst.If:
             said = _says(facts, statement.test, scope, 0)
             if said is False and _skips(facts, statement.body, scope):
                 return True
-            if said is True and isinstance(statement.orelse, cst.Else) and _skips(facts, statement.orelse.body, scope):
+            if said is True and type(statement.orelse) is cst.Else and _skips(facts, statement.orelse.body, scope):
                 return True
-        elif isinstance(statement, cst.SimpleStatementLine):
-            values = [small.value if isinstance(small, (cst.Expr, cst.Assign)) else None for small in statement.body]
-            if any(isinstance(v, cst.Call) and _posix_import(facts, v, scope) for v in values):
+        elif type(statement) is cst.SimpleStatementLine:
+            values = [small.value if type(small) in (cst.Expr, cst.Assign) else None for small in statement.body]
+            if any(type(v) is cst.Call and _posix_import(facts, v, scope) for v in values):
                 return True
-            if not module and not all(isinstance(v, cst.SimpleString) for v in values):
+            if not module and not all(type(v) is cst.SimpleString for v in values):
                 break  # past the test's opening checks (a docstring may come first)
         elif not module:
             break
@@ -119,13 +119,13 @@ def _body_skips(facts: ModuleFacts, body: cst.CSTNode, scope: Scope) -> bool:
 def _skips(facts: ModuleFacts, block: cst.BaseSuite, scope: Scope) -> bool:
     """The block skips the test: `pytest.skip(...)`, `raise unittest.SkipTest(...)`, `self.skipTest(...)`."""
     for statement in block.body:
-        for small in statement.body if isinstance(statement, cst.SimpleStatementLine) else ():
-            expr = small.value if isinstance(small, cst.Expr) else small.exc if isinstance(small, cst.Raise) else None
-            call = expr if isinstance(expr, cst.Call) else None
+        for small in statement.body if type(statement) is cst.SimpleStatementLine else ():
+            expr = small.value if type(small) is cst.Expr else small.exc if type(small) is cst.Raise else None
+            call = expr if type(expr) is cst.Call else None
             target = call.func if call is not None else expr
             if target is None:
                 continue
-            if isinstance(target, cst.Attribute) and target.attr.value == "skipTest":
+            if type(target) is cst.Attribute and target.attr.value == "skipTest":
                 return True
             if facts.names.qualname(target, scope) in _SKIP_CALLS:
                 return True
@@ -136,7 +136,7 @@ def _posix_import(facts: ModuleFacts, call: cst.Call, scope: Scope) -> bool:
     if facts.names.qualname(call.func, scope) != "pytest.importorskip" or not call.args:
         return False
     name = call.args[0].value
-    return isinstance(name, cst.SimpleString) and name.evaluated_value in _POSIX_MODULES
+    return type(name) is cst.SimpleString and name.evaluated_value in _POSIX_MODULES
 
 
 def _says(facts: ModuleFacts, expr: cst.BaseExpression, scope: Scope, depth: int) -> bool | None:
@@ -145,20 +145,20 @@ def _says(facts: ModuleFacts, expr: cst.BaseExpression, scope: Scope, depth: int
     if depth > MAX_DEPTH:
         return None
     depth += 1
-    if isinstance(expr, cst.UnaryOperation) and isinstance(expr.operator, cst.Not):
+    if type(expr) is cst.UnaryOperation and type(expr.operator) is cst.Not:
         inner = _says(facts, expr.expression, scope, depth)
         return None if inner is None else not inner
-    if isinstance(expr, cst.BooleanOperation):
+    if type(expr) is cst.BooleanOperation:
         left = _says(facts, expr.left, scope, depth)
         right = _says(facts, expr.right, scope, depth)
-        if isinstance(expr.operator, cst.Or):
+        if type(expr.operator) is cst.Or:
             return False if False in (left, right) else (True if left is True and right is True else None)
         return True if True in (left, right) else (False if left is False and right is False else None)
-    if isinstance(expr, cst.Call):
+    if type(expr) is cst.Call:
         return _call_says(facts, expr, scope)
-    if isinstance(expr, cst.Comparison) and len(expr.comparisons) == 1:
+    if type(expr) is cst.Comparison and len(expr.comparisons) == 1:
         return _comparison_says(facts, expr, scope)
-    if isinstance(expr, cst.Name):
+    if type(expr) is cst.Name:
         found = facts.names.lookup(expr.value, scope)
         if found is not None and found[0] is facts.module_scope and len(found[1]) == 1:
             value = found[1][0].value
@@ -170,13 +170,13 @@ def _says(facts: ModuleFacts, expr: cst.BaseExpression, scope: Scope, depth: int
 def _call_says(facts: ModuleFacts, call: cst.Call, scope: Scope) -> bool | None:
     func = call.func
     args = [a.value for a in call.args]
-    if isinstance(func, cst.Name) and func.value == "hasattr" and len(args) == 2:
+    if type(func) is cst.Name and func.value == "hasattr" and len(args) == 2:
         if facts.names.qualname(args[0], scope) == "os" and _text(args[1]) == "fork":
             return True
         return None
-    if isinstance(func, cst.Attribute) and func.attr.value == "startswith" and len(args) == 1:
+    if type(func) is cst.Attribute and func.attr.value == "startswith" and len(args) == 1:
         platform = facts.names.qualname(func.value, scope)
-        prefixes = [_text(e.value) for e in args[0].elements] if isinstance(args[0], cst.Tuple) else [_text(args[0])]
+        prefixes = [_text(e.value) for e in args[0].elements] if type(args[0]) is cst.Tuple else [_text(args[0])]
         if platform in _WINDOWS and prefixes and all(p is not None for p in prefixes):
             if all(p and any(w.startswith(p) for w in _WINDOWS[platform]) for p in prefixes):  # type: ignore[union-attr]
                 return False
@@ -188,13 +188,13 @@ def _call_says(facts: ModuleFacts, call: cst.Call, scope: Scope) -> bool | None:
 def _comparison_says(facts: ModuleFacts, expr: cst.Comparison, scope: Scope) -> bool | None:
     target = expr.comparisons[0]
     operator, right, left = target.operator, target.comparator, expr.left
-    if isinstance(operator, (cst.In, cst.NotIn)) and _text(left) == "fork":
-        if isinstance(right, cst.Call) and facts.names.qualname(right.func, scope) in _START_METHODS:
-            return isinstance(operator, cst.In)
+    if type(operator) in (cst.In, cst.NotIn) and _text(left) == "fork":
+        if type(right) is cst.Call and facts.names.qualname(right.func, scope) in _START_METHODS:
+            return type(operator) is cst.In
         return None
-    if not isinstance(operator, (cst.Equal, cst.NotEqual)):
+    if type(operator) not in (cst.Equal, cst.NotEqual):
         return None
-    subject = left.func if isinstance(left, cst.Call) and not left.args else left
+    subject = left.func if type(left) is cst.Call and not left.args else left
     platform = facts.names.qualname(subject, scope)
     value = _text(right)
     if platform not in _WINDOWS or value is None:
@@ -205,11 +205,11 @@ def _comparison_says(facts: ModuleFacts, expr: cst.Comparison, scope: Scope) -> 
         equal = True
     else:
         return None
-    return equal if isinstance(operator, cst.Equal) else not equal
+    return equal if type(operator) is cst.Equal else not equal
 
 
 def _text(expr: cst.BaseExpression) -> str | None:
-    if isinstance(expr, cst.SimpleString):
+    if type(expr) is cst.SimpleString:
         value = expr.evaluated_value
         return value if isinstance(value, str) else None
     return None

@@ -144,9 +144,9 @@ class State:
         if kind is not None:
             return Plain(kind, expr)
         names = self._facts.names
-        if isinstance(expr, cst.Call):
+        if type(expr) is cst.Call:
             func = expr.func
-            if isinstance(func, cst.Name) and func.value in _PLAIN_BUILTINS:
+            if type(func) is cst.Name and func.value in _PLAIN_BUILTINS:
                 if names.lookup(func.value, scope) is None:  # the builtin, not a shadowing name
                     return Plain(_PLAIN_BUILTINS[func.value], expr)
                 return None
@@ -154,16 +154,16 @@ class State:
             if qualname in _PLAIN_QUALNAMES:
                 return Plain(_PLAIN_QUALNAMES[qualname], expr, qualname == "types.SimpleNamespace")
             local = names.definition(func, scope)
-            if isinstance(local, cst.ClassDef) and self.is_plain_class(local):
+            if type(local) is cst.ClassDef and self.is_plain_class(local):
                 return Plain(local.name.value, expr, is_object=True)
             return None
-        if isinstance(expr, cst.Name):
+        if type(expr) is cst.Name:
             found = names.lookup(expr.value, scope)
             if found is None:
                 return None
             where, bindings = found
             return self._agreed(bindings, where, _depth)
-        if isinstance(expr, cst.Attribute):
+        if type(expr) is cst.Attribute:
             owner = names.class_of(expr.value, scope)
             if owner is None:
                 return None
@@ -201,7 +201,7 @@ class State:
         if _depth < _MAX_DEPTH:
             for base in cls.bases:
                 local = facts.names.definition(base.value, info.outer)
-                if isinstance(local, cst.ClassDef) and local is not cls:
+                if type(local) is cst.ClassDef and local is not cls:
                     values.extend(self.attribute_values(local, attr, _depth + 1))
         return values
 
@@ -222,18 +222,18 @@ class State:
         )
         for base in cls.bases if plain else ():
             expr = base.value
-            builtin = isinstance(expr, cst.Name) and facts.names.lookup(expr.value, info.outer) is None
+            builtin = type(expr) is cst.Name and facts.names.lookup(expr.value, info.outer) is None
             if builtin and expr.value in _PLAIN_BASES:  # type: ignore[attr-defined]
                 continue
             local = facts.names.definition(expr, info.outer)
-            if not (isinstance(local, cst.ClassDef) and self.is_plain_class(local, _depth + 1)):
+            if not (type(local) is cst.ClassDef and self.is_plain_class(local, _depth + 1)):
                 plain = False
                 break
         self._plain_classes[cls] = plain
         return plain
 
     def _plain_decorator(self, expr: cst.BaseExpression, scope: Scope) -> bool:
-        if isinstance(expr, cst.Call):
+        if type(expr) is cst.Call:
             expr = expr.func
         return self._facts.names.qualname(expr, scope) in _PLAIN_CLASS_DECORATORS
 
@@ -267,11 +267,11 @@ class State:
         """The attribute of `self` (the parameter `me` of `function`) that a mutation changes:
         `self.x = v`, `del self.x`, or a plain container held in it (`self.items.append(v)`)."""
         obj = mutation.obj
-        if isinstance(obj, cst.Name) and obj.value == me and mutation.attr is not None:
+        if type(obj) is cst.Name and obj.value == me and mutation.attr is not None:
             attr = mutation.attr
         elif (
-            isinstance(obj, cst.Attribute)
-            and isinstance(obj.value, cst.Name)
+            type(obj) is cst.Attribute
+            and type(obj.value) is cst.Name
             and obj.value.value == me
             and mutation.attr is None
         ):
@@ -302,7 +302,7 @@ class State:
                     found.append(SelfChange(attr, mutation, method))
             for site in method.calls:
                 func = site.node.func
-                if not (isinstance(func, cst.Attribute) and isinstance(func.value, cst.Name) and func.value.value == me):
+                if not (type(func) is cst.Attribute and type(func.value) is cst.Name and func.value.value == me):
                     continue
                 callee = self._facts.callgraph.callee(site)
                 if callee is not None and callee.cls is not None and callee is not method:
@@ -314,19 +314,19 @@ class State:
         """The creation of the progress bar (`tqdm(...)`, see `object_apis.PROGRESS_BARS`) that a
         name holds in every one of its bindings, or `self.x` in every assignment of its class."""
         names = self._facts.names
-        if isinstance(expr, cst.Call):
+        if type(expr) is cst.Call:
             return expr if names.qualname(expr.func, scope) in object_apis.PROGRESS_BARS else None
         values: list[tuple[cst.BaseExpression | None, Scope]] = []
-        if isinstance(expr, cst.Name):
+        if type(expr) is cst.Name:
             found = names.lookup(expr.value, scope)
             if found is None:
                 return None
             values = [(b.value, found[0]) for b in found[1]]
-        elif isinstance(expr, cst.Attribute):
+        elif type(expr) is cst.Attribute:
             owner = names.class_of(expr.value, scope)
             if owner is not None:
                 values = list(self.attribute_values(owner, expr.attr.value))
-        made = [self.progress_bar(v, where) if isinstance(v, cst.Call) else None for v, where in values]
+        made = [self.progress_bar(v, where) if type(v) is cst.Call else None for v, where in values]
         return made[0] if made and all(m is not None for m in made) else None
 
     def returned_names(self, function: FunctionInfo) -> set[str]:
@@ -334,9 +334,9 @@ class State:
         returned: set[str] = set()
         for node in function.returns:
             value = node.value
-            elements = value.elements if isinstance(value, cst.Tuple) else ()
+            elements = value.elements if type(value) is cst.Tuple else ()
             for expr in (value, *(e.value for e in elements)):
-                if isinstance(expr, cst.Name):
+                if type(expr) is cst.Name:
                     returned.add(expr.value)
         return returned
 
@@ -365,12 +365,12 @@ class State:
         current: Scope | None = scope
         while current is not None:
             node = current.node
-            if isinstance(node, cst.FunctionDef) and current.parent is not None:
+            if type(node) is cst.FunctionDef and current.parent is not None:
                 for decorator in node.decorators:
                     expr = decorator.decorator
-                    if isinstance(expr, cst.Call):
+                    if type(expr) is cst.Call:
                         expr = expr.func
-                    if isinstance(expr, cst.Name) and expr.value in _WRAPPING_BUILTINS:
+                    if type(expr) is cst.Name and expr.value in _WRAPPING_BUILTINS:
                         if facts.names.lookup(expr.value, current.parent) is None:
                             continue
                     if facts.names.qualname(expr, current.parent) in _WRAPPING_DECORATORS:
@@ -382,7 +382,7 @@ class State:
     @cached_property
     def _child_lambdas(self) -> frozenset[cst.CSTNode]:
         return frozenset(
-            d.target for d in self._facts.workers.dispatches if isinstance(d.target, cst.Lambda)
+            d.target for d in self._facts.workers.dispatches if type(d.target) is cst.Lambda
         )
 
     def reads(self, name: str, where: Scope) -> Iterator[tuple[cst.Name, Scope]]:
@@ -409,13 +409,13 @@ class State:
                 for decorator in node.decorators:
                     expr = decorator.decorator
                     target = facts.names.definition(expr, info.scope.parent)
-                    if isinstance(target, cst.FunctionDef):
+                    if type(target) is cst.FunctionDef:
                         roots.append(facts.functions[target])
         for info in facts.classes.values():
             if info.outer.import_time:
                 for decorator in info.node.decorators:
                     target = facts.names.definition(decorator.decorator, info.outer)
-                    if isinstance(target, cst.FunctionDef):
+                    if type(target) is cst.FunctionDef:
                         roots.append(facts.functions[target])
         reached: set[cst.FunctionDef] = set()
         for root in roots:
@@ -459,13 +459,13 @@ def _store_mutations(statement: StoreNode, scope: Scope) -> list[Mutation]:
     """The changes an assignment or `del` makes: to items, attributes, `global` names, and
     in-place `+=`/`|=`."""
     found: list[Mutation] = []
-    if isinstance(statement, cst.Assign):
+    if type(statement) is cst.Assign:
         for target in statement.targets:
             _target(found, target.target, statement, "", scope)
-    elif isinstance(statement, cst.AnnAssign):
+    elif type(statement) is cst.AnnAssign:
         if statement.value is not None:
             _target(found, statement.target, statement, "", scope)
-    elif isinstance(statement, cst.AugAssign):
+    elif type(statement) is cst.AugAssign:
         _target(found, statement.target, statement, "augmented ", scope)
     else:
         _target(found, statement.target, statement, "del", scope)
@@ -474,25 +474,25 @@ def _store_mutations(statement: StoreNode, scope: Scope) -> list[Mutation]:
 
 def _target(found: list[Mutation], target: cst.BaseExpression, statement: StoreNode, how: str, scope: Scope) -> None:
     deleting = how == "del"
-    if isinstance(target, (cst.Tuple, cst.List)):
+    if type(target) in (cst.Tuple, cst.List):
         for element in target.elements:
             _target(found, element.value, statement, how, scope)
-    elif isinstance(target, cst.StarredElement):
+    elif type(target) is cst.StarredElement:
         _target(found, target.value, statement, how, scope)
-    elif isinstance(target, cst.Subscript):
+    elif type(target) is cst.Subscript:
         action = "`del` of an item" if deleting else f"{how}item assignment"
         found.append(Mutation(statement, action, scope, target.value, writes=not deleting))
-    elif isinstance(target, cst.Attribute):
+    elif type(target) is cst.Attribute:
         action = "`del` of an attribute" if deleting else f"{how}attribute assignment"
         found.append(
             Mutation(statement, action, scope, target.value, attr=target.attr.value, writes=not deleting)
         )
-    elif isinstance(target, cst.Name):
+    elif type(target) is cst.Name:
         function_scope = scope.function or scope
         if target.value in function_scope.global_names:
             action = "`del`" if deleting else f"{how}assignment through `global`"
             found.append(Mutation(statement, action, scope, name=target.value))
-        elif how == "augmented " and isinstance(statement, cst.AugAssign):
+        elif how == "augmented " and type(statement) is cst.AugAssign:
             # `acc += [x]` / `acc |= {...}` extend a list or update a dict/set in place
             operator = _IN_PLACE.get(type(statement.operator))
             if operator is not None:
@@ -524,7 +524,7 @@ def _self_name(method: FunctionInfo) -> str | None:
     if method.cls is None or not params:
         return None
     for decorator in method.node.decorators:
-        if isinstance(decorator.decorator, cst.Name) and decorator.decorator.value in ("staticmethod", "classmethod"):
+        if type(decorator.decorator) is cst.Name and decorator.decorator.value in ("staticmethod", "classmethod"):
             return None
     return params[0].name.value
 

@@ -68,7 +68,7 @@ class Statements:
         """The call runs in a `finally:` block of its own function (or of the module)."""
         parent = self._up.get(call)
         while parent is not None and not isinstance(parent, _OWN_CODE):
-            if isinstance(parent, cst.Finally):
+            if type(parent) is cst.Finally:
                 return True
             parent = self._up.get(parent)
         return False

@@ -30,8 +30,8 @@ def argument(call: cst.Call, index: int | None, keyword: str | None) -> cst.Base
 
 def tuple_elements(expr: cst.BaseExpression | None) -> list[cst.BaseExpression]:
     """The elements of a tuple or list display (none when a `*x` makes them unknowable)."""
-    if isinstance(expr, (cst.Tuple, cst.List)):
-        if any(isinstance(e, cst.StarredElement) for e in expr.elements):
+    if type(expr) in (cst.Tuple, cst.List):
+        if any(type(e) is cst.StarredElement for e in expr.elements):
             return []
         return [e.value for e in expr.elements]
     return []
@@ -40,13 +40,13 @@ def tuple_elements(expr: cst.BaseExpression | None) -> list[cst.BaseExpression]:
 def dict_items(expr: cst.BaseExpression | None) -> dict[str, cst.BaseExpression]:
     """The string-keyed items of a `{...}` display or a `dict(k=v)` call."""
     items: dict[str, cst.BaseExpression] = {}
-    if isinstance(expr, cst.Dict):
+    if type(expr) is cst.Dict:
         for element in expr.elements:
-            if isinstance(element, cst.DictElement) and isinstance(element.key, cst.SimpleString):
+            if type(element) is cst.DictElement and type(element.key) is cst.SimpleString:
                 key = element.key.evaluated_value
                 if isinstance(key, str):
                     items[key] = element.value
-    elif isinstance(expr, cst.Call) and isinstance(expr.func, cst.Name) and expr.func.value == "dict":
+    elif type(expr) is cst.Call and type(expr.func) is cst.Name and expr.func.value == "dict":
         for arg in expr.args:
             if arg.keyword is not None:
                 items[arg.keyword.value] = arg.value
@@ -58,19 +58,19 @@ def getattr_method(call: cst.Call) -> tuple[cst.BaseExpression, str] | None:
     the literal; None for any other call, and for a name that is not a literal (the caller
     checks that `getattr` is the builtin)."""
     func = call.func
-    if not (isinstance(func, cst.Name) and func.value == "getattr") or not 2 <= len(call.args) <= 3:
+    if not (type(func) is cst.Name and func.value == "getattr") or not 2 <= len(call.args) <= 3:
         return None
     if any(a.keyword is not None or a.star for a in call.args):
         return None
     name = call.args[1].value
-    if not isinstance(name, cst.SimpleString):
+    if type(name) is not cst.SimpleString:
         return None
     value = name.evaluated_value
     return (call.args[0].value, value) if isinstance(value, str) and value.isidentifier() else None
 
 
 def decorator_names(node: cst.FunctionDef) -> set[str]:
-    return {d.decorator.value for d in node.decorators if isinstance(d.decorator, cst.Name)}
+    return {d.decorator.value for d in node.decorators if type(d.decorator) is cst.Name}
 
 
 #: builtins that run an iterator they are given to its end, whatever it yields
@@ -81,24 +81,24 @@ ITERATING_BUILTINS = EXHAUSTING_BUILTINS | {"any", "all", "next", "zip", "enumer
 
 def blocks_of(statement: cst.CSTNode) -> list[tuple[cst.CSTNode, Sequence[cst.CSTNode]]]:
     """The blocks of a compound statement of this scope, each with its statements."""
-    if isinstance(statement, (cst.FunctionDef, cst.ClassDef)) or not isinstance(
+    if type(statement) in (cst.FunctionDef, cst.ClassDef) or not isinstance(
         statement, cst.BaseCompoundStatement
     ):
         return []  # another scope, or a simple statement
-    if isinstance(statement, cst.Match):
+    if type(statement) is cst.Match:
         return [(case.body, _block_statements(case.body)) for case in statement.cases]
     blocks: list[tuple[cst.CSTNode, Sequence[cst.CSTNode]]] = [(statement.body, _block_statements(statement.body))]
-    if isinstance(statement, (cst.Try, cst.TryStar)):
+    if type(statement) in (cst.Try, cst.TryStar):
         blocks.extend((h, _block_statements(h.body)) for h in statement.handlers)
         if statement.finalbody is not None:
             blocks.append((statement.finalbody, _block_statements(statement.finalbody.body)))
     orelse = getattr(statement, "orelse", None)
-    if isinstance(orelse, cst.If):
+    if type(orelse) is cst.If:
         blocks.append((orelse, [orelse]))  # elif
-    elif isinstance(orelse, cst.Else):
+    elif type(orelse) is cst.Else:
         blocks.append((orelse, _block_statements(orelse.body)))
     return blocks
 
 
 def _block_statements(block: cst.BaseSuite) -> Sequence[cst.CSTNode]:
-    return block.body if isinstance(block, cst.IndentedBlock) else []
+    return block.body if type(block) is cst.IndentedBlock else []

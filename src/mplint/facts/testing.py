@@ -18,7 +18,7 @@ _MAX_DEPTH = 12
 def in_test(facts: ModuleFacts, scope: Scope) -> bool:
     """Code of `scope` runs in a test function or a test case's method."""
     for function in scope.functions():
-        if isinstance(function.node, cst.FunctionDef):
+        if type(function.node) is cst.FunctionDef:
             if function.node.name.value.startswith("test"):
                 return True
             info = facts.functions.get(function.node)
@@ -37,8 +37,8 @@ def is_test_case(facts: ModuleFacts, cls: cst.ClassDef, depth: int = 0) -> bool:
         if qualname is not None and qualname.endswith("TestCase"):
             return True
         local = facts.names.definition(arg.value, info.outer)
-        if isinstance(local, cst.ClassDef) and is_test_case(facts, local, depth + 1):
+        if type(local) is cst.ClassDef and is_test_case(facts, local, depth + 1):
             return True
-        if isinstance(arg.value, (cst.Name, cst.Attribute)) and facts.code(arg.value).endswith("TestCase"):
+        if type(arg.value) in (cst.Name, cst.Attribute) and facts.code(arg.value).endswith("TestCase"):
             return True
     return False

@@ -76,7 +76,7 @@ class Unpicklables:
             for found in carried.collect(expr, scope, lambda e, s: self._match(e, s, top)):
                 sent.append(Sent(expr, found, argument=True))
         target = dispatch.target
-        if dispatch.bound and isinstance(target, cst.Attribute):
+        if dispatch.bound and type(target) is cst.Attribute:
             # the object's own class (a subclass may pickle its own way), not the method's
             cls = facts.names.class_of(target.value, dispatch.target_scope or scope)
             for attribute, found in self.held_by(cls) if cls is not None else ():
@@ -116,7 +116,7 @@ class Unpicklables:
         """What a map's iterable is, through names bound once (`rows = (... for ...)`)."""
         names = self._facts.names
         for _ in range(4):
-            if not isinstance(expr, cst.Name):
+            if type(expr) is not cst.Name:
                 break
             found = names.lookup(expr.value, scope)
             if found is None or len(found[1]) != 1 or found[1][0].value is None:
@@ -132,21 +132,21 @@ class Unpicklables:
         facts = self._facts
         if expr is top:
             return None
-        if isinstance(expr, cst.GeneratorExp):
+        if type(expr) is cst.GeneratorExp:
             return [Found(object_apis.GENERATOR, expr, object_apis.GENERATOR.error)]
-        if isinstance(expr, cst.Attribute):
+        if type(expr) is cst.Attribute:
             return self._attribute(expr, scope)
-        if not isinstance(expr, cst.Call):
+        if type(expr) is not cst.Call:
             return None
         func = expr.func
         qualname = facts.names.qualname(func, scope)
-        if qualname is None and isinstance(func, cst.Name) and facts.names.lookup(func.value, scope) is None:
+        if qualname is None and type(func) is cst.Name and facts.names.lookup(func.value, scope) is None:
             qualname = func.value  # a builtin: `open`
         row = object_apis.unpicklable(qualname)
         if row is not None:
             return [Found(row, expr, self._error(row, expr))]
         definition = facts.names.definition(func, scope)
-        if isinstance(definition, cst.FunctionDef):
+        if type(definition) is cst.FunctionDef:
             info = facts.functions.get(definition)
             if info is not None and info.yields and definition.asynchronous is None and not definition.decorators:
                 return [Found(object_apis.GENERATOR, expr, object_apis.GENERATOR.error)]
@@ -174,13 +174,13 @@ class Unpicklables:
         given = argument(call, position, keyword)
         if given is None:
             return object_apis.file_error(default)
-        if isinstance(given, cst.SimpleString) and isinstance(given.evaluated_value, str):
+        if type(given) is cst.SimpleString and isinstance(given.evaluated_value, str):
             return object_apis.file_error(given.evaluated_value)
         return object_apis.file_error(None)
 
 
 def _calls_init(call: cst.Call) -> bool:
-    return isinstance(call.func, cst.Attribute) and call.func.attr.value == "__init__"
+    return type(call.func) is cst.Attribute and call.func.attr.value == "__init__"
 
 
 def _attributes(facts: ModuleFacts, cls: cst.ClassDef) -> list[str]:
@@ -207,7 +207,7 @@ def _local_bases(facts: ModuleFacts, cls: cst.ClassDef) -> list[cst.ClassDef]:
         info = facts.classes[current]
         for base in current.bases:
             local = facts.names.definition(base.value, info.outer)
-            if isinstance(local, cst.ClassDef) and local is not cls and local not in found:
+            if type(local) is cst.ClassDef and local is not cls and local not in found:
                 found.append(local)
                 pending.append(local)
     return found

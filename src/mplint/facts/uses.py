@@ -90,7 +90,7 @@ def path_to(node: cst.CSTNode, top: cst.CSTNode, up: dict[cst.CSTNode, cst.CSTNo
 
 
 def _is_false(expr: cst.BaseExpression) -> bool:
-    return isinstance(expr, cst.Name) and expr.value in ("False", "None")
+    return type(expr) is cst.Name and expr.value in ("False", "None")
 
 
 def _daemon_keyword(call: cst.Call) -> bool:
@@ -102,7 +102,7 @@ def _daemon_keyword(call: cst.Call) -> bool:
 
 def _unwrap_binding_position(stack: list[cst.CSTNode], i: int) -> tuple[cst.CSTNode, cst.CSTNode]:
     """Climb from stack[i] through tuple/list/starred targets: (the outermost one, its parent)."""
-    while i > 0 and isinstance(stack[i - 1], (cst.Element, cst.StarredElement, cst.Tuple, cst.List)):
+    while i > 0 and type(stack[i - 1]) in (cst.Element, cst.StarredElement, cst.Tuple, cst.List):
         i -= 1
     return stack[i], stack[i - 1] if i > 0 else stack[i]
 
@@ -121,23 +121,23 @@ class UseReader:
     def _creation_context(self, i: int) -> tuple[How, cst.CSTNode | None]:
         """How the expression stack[i], which makes a new object, is used."""
         expr, parent = self.stack[i], self.stack[i - 1]
-        if isinstance(parent, cst.IfExp) and parent.test is not expr:
+        if type(parent) is cst.IfExp and parent.test is not expr:
             return self._creation_context(i - 1)  # either branch flows to the same place
-        if isinstance(parent, cst.Attribute) and parent.value is expr:
+        if type(parent) is cst.Attribute and parent.value is expr:
             return "unbound", None
-        if isinstance(parent, cst.Expr):
+        if type(parent) is cst.Expr:
             return "discarded", None
-        if isinstance(parent, cst.Assign) and parent.value is expr:
-            if len(parent.targets) == 1 and isinstance(parent.targets[0].target, cst.Name):
+        if type(parent) is cst.Assign and parent.value is expr:
+            if len(parent.targets) == 1 and type(parent.targets[0].target) is cst.Name:
                 return "name", parent.targets[0].target
             return "escape", None
-        if isinstance(parent, (cst.AnnAssign, cst.NamedExpr)) and parent.value is expr:
+        if type(parent) in (cst.AnnAssign, cst.NamedExpr) and parent.value is expr:
             target = parent.target
-            return ("name", target) if isinstance(target, cst.Name) else ("escape", None)
-        if isinstance(parent, cst.WithItem) and parent.item is expr:
+            return ("name", target) if type(target) is cst.Name else ("escape", None)
+        if type(parent) is cst.WithItem and parent.item is expr:
             bound = parent.asname.name if parent.asname is not None else None
-            return "with", bound if isinstance(bound, cst.Name) else None
-        if isinstance(parent, cst.Arg) and parent.value is expr:
+            return "with", bound if type(bound) is cst.Name else None
+        if type(parent) is cst.Arg and parent.value is expr:
             seen = self._passed(i - 2)
             if seen.use is Use.WITH:
                 return "with", None
@@ -145,32 +145,32 @@ class UseReader:
                 return "element", seen.into
             return "escape", None
         literal = None
-        if isinstance(parent, cst.Element) and i >= 2:
+        if type(parent) is cst.Element and i >= 2:
             literal = i - 2
         elif isinstance(parent, _COMPREHENSIONS) and parent.elt is expr:
             literal = i - 1
         if literal is not None:
             into = self._collection_target(literal)
             return ("element", into) if into is not None else ("escape", None)
-        if isinstance(parent, (cst.Return, cst.Yield, cst.Lambda, cst.Await)):
+        if type(parent) in (cst.Return, cst.Yield, cst.Lambda, cst.Await):
             return "escape", None
         return "unknown", None
 
     def _collection_target(self, j: int) -> cst.Name | None:
         """The local name a list/tuple/set literal or comprehension at stack[j] fills, if any."""
         literal, parent = self.stack[j], self.stack[j - 1]
-        if isinstance(parent, cst.Assign) and parent.value is literal:
-            if len(parent.targets) == 1 and isinstance(parent.targets[0].target, cst.Name):
+        if type(parent) is cst.Assign and parent.value is literal:
+            if len(parent.targets) == 1 and type(parent.targets[0].target) is cst.Name:
                 return parent.targets[0].target
-        elif isinstance(parent, (cst.AnnAssign, cst.AugAssign)) and parent.value is literal:
-            return parent.target if isinstance(parent.target, cst.Name) else None
-        elif isinstance(parent, cst.Arg) and parent.value is literal:
+        elif type(parent) in (cst.AnnAssign, cst.AugAssign) and parent.value is literal:
+            return parent.target if type(parent.target) is cst.Name else None
+        elif type(parent) is cst.Arg and parent.value is literal:
             call = self.stack[j - 2]
             if (
-                isinstance(call, cst.Call)
-                and isinstance(call.func, cst.Attribute)
+                type(call) is cst.Call
+                and type(call.func) is cst.Attribute
                 and call.func.attr.value == "extend"
-                and isinstance(call.func.value, cst.Name)
+                and type(call.func.value) is cst.Name
             ):
                 return call.func.value
         return None
@@ -178,28 +178,28 @@ class UseReader:
     def _is_use(self, i: int) -> bool:
         """stack[i] (a Name) is read as a value: not a label, not a target being bound."""
         node, parent = self.stack[i], self.stack[i - 1]
-        if isinstance(parent, (cst.Attribute, cst.Arg)):
+        if type(parent) in (cst.Attribute, cst.Arg):
             return parent.value is node  # not `x.name`, not `f(name=...)`
-        if isinstance(parent, (cst.FunctionDef, cst.ClassDef, cst.Param)):
+        if type(parent) in (cst.FunctionDef, cst.ClassDef, cst.Param):
             return parent.name is not node
-        if isinstance(parent, cst.AugAssign):
+        if type(parent) is cst.AugAssign:
             return parent.target is not node
-        if isinstance(parent, (cst.ImportAlias, cst.NameItem, cst.AsName, cst.Del)):
+        if type(parent) in (cst.ImportAlias, cst.NameItem, cst.AsName, cst.Del):
             return False
         outer, holder = _unwrap_binding_position(self.stack, i)
-        if isinstance(holder, (cst.AssignTarget, cst.AsName)):
+        if type(holder) in (cst.AssignTarget, cst.AsName):
             return False
-        if isinstance(holder, (cst.For, cst.CompFor)) and holder.target is outer:
+        if type(holder) in (cst.For, cst.CompFor) and holder.target is outer:
             return False
-        if isinstance(holder, cst.NamedExpr) and holder.target is outer:
+        if type(holder) is cst.NamedExpr and holder.target is outer:
             return False
-        if isinstance(holder, cst.AnnAssign) and holder.target is outer:
+        if type(holder) is cst.AnnAssign and holder.target is outer:
             return holder.value is None  # `pool: Pool = Pool(4)` binds; a bare `pool: Pool` reads nothing (see _use)
         return True
 
     def _builtin(self, func: cst.BaseExpression) -> str | None:
         """The builtin `func` names, unless the module rebinds that name."""
-        if not isinstance(func, cst.Name):
+        if type(func) is not cst.Name:
             return None
         scope = self.names.scope_of(func)
         if scope is not None and self.names.lookup(func.value, scope) is not None:
@@ -213,15 +213,15 @@ class UseReader:
         used: (verb, where, collection stored into)."""
         expr, parent = self.stack[i], self.stack[i - 1]
         grand = self.stack[i - 2] if i >= 2 else parent
-        if isinstance(parent, cst.Attribute) and parent.value is expr:
+        if type(parent) is cst.Attribute and parent.value is expr:
             attr = parent.attr.value
-            if isinstance(grand, cst.Call) and grand.func is parent:
+            if type(grand) is cst.Call and grand.func is parent:
                 if attr == "is_alive" and self._in_while_test(i - 2):
                     return Seen(Use.POLL, grand)
                 return Seen(Use.CALL, grand, method=attr)
-            if isinstance(grand, cst.AssignTarget) and grand.target is parent and i >= 3:
+            if type(grand) is cst.AssignTarget and grand.target is parent and i >= 3:
                 assign = self.stack[i - 3]
-                if attr == "daemon" and isinstance(assign, cst.Assign) and not _is_false(assign.value):
+                if attr == "daemon" and type(assign) is cst.Assign and not _is_false(assign.value):
                     return Seen(Use.DAEMON, assign)
                 return Seen(Use.READ, parent)
             if attr == "exitcode" and self._in_while_test(i - 1):
@@ -229,50 +229,47 @@ class UseReader:
             if attr in _HANDED_ON:
                 return Seen(Use.ESCAPE, parent)  # a bound method handed on: whoever holds it may call it
             return Seen(Use.READ, parent)
-        if isinstance(parent, cst.Subscript) and parent.value is expr:
+        if type(parent) is cst.Subscript and parent.value is expr:
             seen = self._use(i - 1)
             if seen.use in (Use.READ, Use.ESCAPE, Use.ITERATE, Use.CONSUME, Use.LENT) or seen.each:
                 return seen
             return seen._replace(each=True)  # done to an element: `procs[i].join()`
-        if isinstance(parent, cst.Arg) and parent.value is expr:
+        if type(parent) is cst.Arg and parent.value is expr:
             return self._passed(i - 2)
-        if isinstance(parent, (cst.Element, cst.StarredElement)) and i >= 2:
+        if type(parent) in (cst.Element, cst.StarredElement) and i >= 2:
             literal = self.stack[i - 2]
             loop = self.stack[i - 3] if i >= 3 else None
-            if isinstance(loop, (cst.For, cst.CompFor)) and loop.iter is literal:
+            if type(loop) in (cst.For, cst.CompFor) and loop.iter is literal:
                 return Seen(Use.READ, literal)  # the loop variable stands for it: see _loop_alias
             into = self._collection_target(i - 2)
             return (Seen(Use.STORE, literal, into)) if into is not None else (Seen(Use.ESCAPE, literal))
-        if isinstance(parent, cst.WithItem) and parent.item is expr:
+        if type(parent) is cst.WithItem and parent.item is expr:
             return Seen(Use.WITH, parent)
-        if isinstance(parent, (cst.For, cst.CompFor)) and parent.iter is expr:
+        if type(parent) in (cst.For, cst.CompFor) and parent.iter is expr:
             return Seen(Use.ITERATE, parent)
-        if isinstance(parent, cst.From):  # `yield from it`
+        if type(parent) is cst.From:  # `yield from it`
             return Seen(Use.CONSUME, parent)
-        if isinstance(parent, cst.AssignTarget) and isinstance(expr, cst.Subscript):
+        if type(parent) is cst.AssignTarget and type(expr) is cst.Subscript:
             return Seen(Use.READ, parent)  # procs[i] = ...: a store into the collection
-        if isinstance(
-            parent,
-            (cst.Comparison, cst.ComparisonTarget, cst.Expr, cst.FormattedStringExpression, cst.Del,
-             cst.CompIf, cst.If, cst.While, cst.Assert),
-        ):
+        if type(parent) in (cst.Comparison, cst.ComparisonTarget, cst.Expr, cst.FormattedStringExpression, cst.Del,
+             cst.CompIf, cst.If, cst.While, cst.Assert):
             return Seen(Use.READ, parent)
-        if isinstance(parent, cst.UnaryOperation) and isinstance(parent.operator, cst.Not):
+        if type(parent) is cst.UnaryOperation and type(parent.operator) is cst.Not:
             return Seen(Use.READ, parent)
-        if isinstance(parent, cst.IfExp) and parent.test is expr:
+        if type(parent) is cst.IfExp and parent.test is expr:
             return Seen(Use.READ, parent)
-        if isinstance(parent, cst.BooleanOperation):
+        if type(parent) is cst.BooleanOperation:
             j = i - 1
-            while j > 0 and isinstance(self.stack[j - 1], cst.BooleanOperation):
+            while j > 0 and type(self.stack[j - 1]) is cst.BooleanOperation:
                 j -= 1
             top = self.stack[j - 1]
-            if isinstance(top, (cst.If, cst.While, cst.Assert, cst.CompIf, cst.Expr)) or (
-                isinstance(top, cst.UnaryOperation) and isinstance(top.operator, cst.Not)
+            if type(top) in (cst.If, cst.While, cst.Assert, cst.CompIf, cst.Expr) or (
+                type(top) is cst.UnaryOperation and type(top.operator) is cst.Not
             ):
                 return Seen(Use.READ, parent)
-        if isinstance(parent, cst.AugAssign) and parent.target is expr:
+        if type(parent) is cst.AugAssign and parent.target is expr:
             return Seen(Use.READ, parent)
-        if isinstance(parent, cst.AnnAssign) and parent.target is expr:
+        if type(parent) is cst.AnnAssign and parent.target is expr:
             return Seen(Use.READ, parent)  # a bare annotation `pool: Pool` declares, binds nothing
         return Seen(Use.ESCAPE, parent)
 
@@ -287,33 +284,33 @@ class UseReader:
     def _handed_on(self, j: int, value: cst.BaseExpression) -> Seen | None:
         """What a helper of the module called at stack[j] does with `value`, when it only uses it."""
         call = self.stack[j]
-        if self.helpers is None or not isinstance(call, cst.Call):
+        if self.helpers is None or type(call) is not cst.Call:
             return None
         return self.helpers.passed(call, value)
 
     def _passed_by_syntax(self, j: int) -> Seen:
         call = self.stack[j]
-        if not isinstance(call, cst.Call):
+        if type(call) is not cst.Call:
             return Seen(Use.ESCAPE, call)
         func = call.func
-        scope = self.names.scope_of(func) if isinstance(func, cst.Name) else None
-        if isinstance(func, cst.Attribute):
+        scope = self.names.scope_of(func) if type(func) is cst.Name else None
+        if type(func) is cst.Attribute:
             scope = self._scope_of_expr(func)
         qualname = self.names.qualname(func, scope) if scope is not None else None
         if qualname == "contextlib.closing":
             outer = self.stack[j - 1]
-            if isinstance(outer, cst.WithItem) and outer.item is call:
+            if type(outer) is cst.WithItem and outer.item is call:
                 return Seen(Use.WITH, outer)
-            if isinstance(outer, cst.Arg) and self._passed(j - 2).use is Use.WITH:
+            if type(outer) is cst.Arg and self._passed(j - 2).use is Use.WITH:
                 return Seen(Use.WITH, call)
             return Seen(Use.ESCAPE, call)
-        if isinstance(func, cst.Attribute):
+        if type(func) is cst.Attribute:
             attr = func.attr.value
             if attr in ("enter_context", "push"):
                 return Seen(Use.WITH, call)
-            if attr in _STORE_METHODS and isinstance(func.value, cst.Name):
+            if attr in _STORE_METHODS and type(func.value) is cst.Name:
                 return Seen(Use.STORE, call, func.value)
-            if attr in _ASSERTIONS and isinstance(func.value, cst.Name) and func.value.value == "self":
+            if attr in _ASSERTIONS and type(func.value) is cst.Name and func.value.value == "self":
                 return Seen(Use.READ, call)
             return Seen(Use.ESCAPE, call)
         builtin = self._builtin(func)
@@ -328,7 +325,7 @@ class UseReader:
                 return Seen(Use.CALL, call, method=method, each=True) if self._consumed(j) else Seen(Use.READ, call)
         if builtin in _SAME_ELEMENTS or builtin in ("enumerate", "zip"):
             outer = self.stack[j - 1]
-            if isinstance(outer, (cst.For, cst.CompFor)) and outer.iter is call:
+            if type(outer) in (cst.For, cst.CompFor) and outer.iter is call:
                 return Seen(Use.ITERATE, call)  # the loop variable stands for it
         if builtin in ITERATING_BUILTINS:
             return Seen(Use.CONSUME, call)
@@ -338,42 +335,40 @@ class UseReader:
         """`getattr(obj, "name")` at stack[j], as `obj.name` would be read; a name that is not a
         literal is a use nobody can tell (an escape)."""
         call = self.stack[j]
-        assert isinstance(call, cst.Call)
+        assert type(call) is cst.Call
         found = getattr_method(call)
         if found is None or found[0] is not getattr(self.stack[j + 1], "value", None):
             return Seen(Use.ESCAPE, call)
         attr = found[1]
         outer = self.stack[j - 1]
-        if isinstance(outer, cst.Call) and outer.func is call:
+        if type(outer) is cst.Call and outer.func is call:
             return Seen(Use.CALL, outer, method=attr)  # `getattr(pool, "map")(f, xs)`
         if attr in _HANDED_ON:
             return Seen(Use.ESCAPE, call)  # a bound method handed on
         return Seen(Use.READ, call)
 
     def _scope_of_expr(self, expr: cst.BaseExpression) -> Scope | None:
-        while isinstance(expr, cst.Attribute):
+        while type(expr) is cst.Attribute:
             expr = expr.value
-        return self.names.scope_of(expr) if isinstance(expr, cst.Name) else None
+        return self.names.scope_of(expr) if type(expr) is cst.Name else None
 
     def _consumed(self, j: int) -> bool:
         """The iterator made by the call at stack[j] is run through (map() is lazy)."""
         call, outer = self.stack[j], self.stack[j - 1]
-        if isinstance(outer, (cst.For, cst.CompFor)) and outer.iter is call:
+        if type(outer) in (cst.For, cst.CompFor) and outer.iter is call:
             return True
-        if isinstance(outer, cst.Arg) and j >= 2:
+        if type(outer) is cst.Arg and j >= 2:
             consumer = self.stack[j - 2]
-            return isinstance(consumer, cst.Call) and self._builtin(consumer.func) in _CONSUMERS
+            return type(consumer) is cst.Call and self._builtin(consumer.func) in _CONSUMERS
         return False
 
     def _in_while_test(self, i: int) -> bool:
         """stack[i] is (part of) the condition of a while loop."""
         while i > 0:
             parent = self.stack[i - 1]
-            if isinstance(parent, cst.While):
+            if type(parent) is cst.While:
                 return parent.test is self.stack[i]
-            if not isinstance(
-                parent, (cst.UnaryOperation, cst.BooleanOperation, cst.Comparison, cst.ComparisonTarget)
-            ):
+            if type(parent) not in (cst.UnaryOperation, cst.BooleanOperation, cst.Comparison, cst.ComparisonTarget):
                 return False
             i -= 1
         return False
@@ -381,15 +376,15 @@ class UseReader:
 
 def _mapped_method(func: cst.BaseExpression) -> str | None:
     """The method `map(func, objects)` calls on each object: `Process.join`, `lambda p: p.join()`."""
-    if isinstance(func, cst.Attribute):
+    if type(func) is cst.Attribute:
         return func.attr.value
-    if isinstance(func, cst.Lambda) and len(func.params.params) == 1:
+    if type(func) is cst.Lambda and len(func.params.params) == 1:
         param = func.params.params[0].name.value
         body = func.body
         if (
-            isinstance(body, cst.Call)
-            and isinstance(body.func, cst.Attribute)
-            and isinstance(body.func.value, cst.Name)
+            type(body) is cst.Call
+            and type(body.func) is cst.Attribute
+            and type(body.func.value) is cst.Name
             and body.func.value.value == param
         ):
             return body.func.attr.value

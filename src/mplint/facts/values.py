@@ -76,7 +76,7 @@ class Values:
             api = self._names.api(base.value, info.outer)
             if api is None and _depth < _MAX_DEPTH:
                 local = self._names.definition(base.value, info.outer)
-                if isinstance(local, cst.ClassDef):
+                if type(local) is cst.ClassDef:
                     api = self.class_api(local, _depth + 1)
             if api is not None and api.kind in _OBJECT_KINDS:
                 result = api
@@ -165,16 +165,16 @@ class Values:
     def _elements(self, expr: cst.BaseExpression, scope: Scope, _depth: int) -> Instance | None:
         if _depth > _MAX_DEPTH:
             return None
-        if isinstance(expr, (cst.ListComp, cst.SetComp, cst.GeneratorExp)):
+        if type(expr) in (cst.ListComp, cst.SetComp, cst.GeneratorExp):
             inner = self._collected.scopes.get(expr, scope)
             return self._instance(expr.elt, inner, _depth + 1)
-        if isinstance(expr, (cst.List, cst.Tuple, cst.Set)):
+        if type(expr) in (cst.List, cst.Tuple, cst.Set):
             return _agreeing([self._instance(e.value, scope, _depth + 1) for e in expr.elements])
-        if isinstance(expr, cst.Call) and isinstance(expr.func, cst.Name) and expr.args:
+        if type(expr) is cst.Call and type(expr.func) is cst.Name and expr.args:
             if expr.func.value in ("list", "tuple", "set", "reversed", "sorted", "iter"):
                 return self._elements(expr.args[0].value, scope, _depth + 1)
             return None
-        if isinstance(expr, cst.Name):
+        if type(expr) is cst.Name:
             return self._elements_of_name(expr, scope, _depth)
         return None
 
@@ -191,15 +191,15 @@ class Values:
             elements: list[Instance | None] = []
             for binding in bindings:
                 if binding.value is None:
-                    if binding.augmented and isinstance(binding.node, cst.AugAssign):
+                    if binding.augmented and type(binding.node) is cst.AugAssign:
                         added = binding.node.value
-                        if not isinstance(added, (cst.List, cst.Tuple)):
+                        if type(added) not in (cst.List, cst.Tuple):
                             # `procs += [... for ...]`; literal lists are read with the appends
                             elements.append(self._elements(added, where, depth + 1))
                         continue
                     return None
                 value = binding.value
-                if isinstance(value, (cst.List, cst.Tuple)) and not value.elements:
+                if type(value) in (cst.List, cst.Tuple) and not value.elements:
                     continue  # an empty list, filled by appends
                 elements.append(self._elements(value, where, depth + 1))
             for added in self.added_elements(expr.value, where):
@@ -227,9 +227,9 @@ class Values:
             if _bound_in(self._names.lookup(name, site.scope), scope):
                 added.append(site.node.args[-1].value)
         for binding in scope.bindings.get(name, ()):
-            if binding.augmented and isinstance(binding.node, cst.AugAssign):
+            if binding.augmented and type(binding.node) is cst.AugAssign:
                 value = binding.node.value
-                if isinstance(value, (cst.List, cst.Tuple)):
+                if type(value) in (cst.List, cst.Tuple):
                     added.extend(e.value for e in value.elements)
         return added
 
@@ -241,8 +241,8 @@ class Values:
             for site in self._collected.calls:
                 func = site.node.func
                 if (
-                    isinstance(func, cst.Attribute)
-                    and isinstance(func.value, cst.Name)
+                    type(func) is cst.Attribute
+                    and type(func.value) is cst.Name
                     and func.attr.value in ("append", "add", "insert")
                     and site.node.args
                 ):
@@ -270,7 +270,7 @@ def _agreeing(found: list[Instance | None]) -> Instance | None:
 
 
 def _is_none(expr: cst.BaseExpression | None) -> bool:
-    return isinstance(expr, cst.Name) and expr.value == "None"
+    return type(expr) is cst.Name and expr.value == "None"
 
 
 def _bound_in(found: tuple[Scope, list] | None, scope: Scope) -> bool:

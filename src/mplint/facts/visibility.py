@@ -31,13 +31,13 @@ class Visibility:
     def module_object(self, mutation: Mutation) -> tuple[cst.Name, Plain] | None:
         """The module-level name whose plain value the mutation changes, and that value."""
         obj, names, state = mutation.obj, self.facts.names, self.state
-        root = obj.value if isinstance(obj, cst.Attribute) else obj
-        if not isinstance(root, cst.Name):
+        root = obj.value if type(obj) is cst.Attribute else obj
+        if type(root) is not cst.Name:
             return None
         found = names.lookup(root.value, mutation.scope)
         if found is None or found[0] is not self.facts.module_scope:
             return None
-        if isinstance(obj, cst.Attribute):
+        if type(obj) is cst.Attribute:
             # `stats.seen.add(x)`: an attribute of a plain module-level object
             owner = state.plain(root, mutation.scope)
             if owner is None or not owner.is_object:
@@ -59,9 +59,9 @@ class Visibility:
         if obj is None or mutation.name is not None:
             return None
         root = obj
-        while isinstance(root, (cst.Attribute, cst.Subscript)):
+        while type(root) in (cst.Attribute, cst.Subscript):
             root = root.value
-        if not isinstance(root, cst.Name):
+        if type(root) is not cst.Name:
             return None
         found = self.facts.names.lookup(root.value, mutation.scope)
         if found is None or not any(b.imported is not None for b in found[1]):
@@ -78,7 +78,7 @@ class Visibility:
         found = self.facts.names.lookup(name, scope)
         if found is None or found[0] is not worker.scope:
             return False
-        return all(isinstance(b.node, cst.Param) or b.augmented for b in found[1])
+        return all(type(b.node) is cst.Param or b.augmented for b in found[1])
 
     # --- reads in the parent ---------------------------------------------------------------------
 
@@ -134,7 +134,7 @@ class Visibility:
             return None
         for node, read_scope in facts.attribute_loads.get(attr, ()):
             value = node.value
-            if not isinstance(value, cst.Name) or value.value != name.value or self.state.in_child(read_scope):
+            if type(value) is not cst.Name or value.value != name.value or self.state.in_child(read_scope):
                 continue
             there = facts.names.lookup(value.value, read_scope)
             if there is not None and there[0] is found[0]:
@@ -149,7 +149,7 @@ class Visibility:
             if self.state.in_child(scope):
                 continue
             function_scope = scope.function
-            if function_scope is not None and isinstance(function_scope.node, cst.FunctionDef):
+            if function_scope is not None and type(function_scope.node) is cst.FunctionDef:
                 info = facts.functions.get(function_scope.node)
                 if info is not None and info.cls in family and info.name == "__init__":
                     continue
@@ -168,7 +168,7 @@ class Visibility:
         def local_bases(c: cst.ClassDef) -> list[cst.ClassDef]:
             info = facts.classes[c]
             found = [facts.names.definition(b.value, info.outer) for b in c.bases]
-            return [b for b in found if isinstance(b, cst.ClassDef)]
+            return [b for b in found if type(b) is cst.ClassDef]
 
         family = {cls}
         pending = [cls]
@@ -219,7 +219,7 @@ class Visibility:
             if api is None or api.kind not in (Kind.SET_START_METHOD, Kind.CONTEXT):
                 continue
             args = [a.value for a in site.node.args if a.keyword is None or a.keyword.value == "method"]
-            if args and isinstance(args[0], cst.SimpleString) and args[0].evaluated_value == "fork":
+            if args and type(args[0]) is cst.SimpleString and args[0].evaluated_value == "fork":
                 return True
         return False
 

@@ -148,7 +148,7 @@ class Workers:
     def _entry_functions(self, dispatch: Dispatch) -> list[FunctionInfo]:
         if dispatch.worker is not None:
             return [dispatch.worker]
-        if isinstance(dispatch.target, cst.Lambda):
+        if type(dispatch.target) is cst.Lambda:
             # the lambda itself is no function of ours, but what it calls runs in the child
             lambda_scope = self._facts.scopes.get(dispatch.target)
             callees = []
@@ -206,9 +206,9 @@ class Workers:
         """The object and the method a call calls: `pool.map(...)`, and `getattr(pool, "map")(...)`
         with the builtin `getattr` and a literal name."""
         func = call.func
-        if isinstance(func, cst.Attribute):
+        if type(func) is cst.Attribute:
             return func.value, func.attr.value
-        if isinstance(func, cst.Call):
+        if type(func) is cst.Call:
             found = getattr_method(func)
             if found is not None and self._facts.names.lookup("getattr", scope) is None:
                 return found
@@ -257,7 +257,7 @@ class Workers:
         # and a parameter (`def launch(target): Process(target=target)`) is what every call of
         # its function in the module passes (`launch(worker)`)
         for _ in range(_MAX_STEPS):
-            if isinstance(target, cst.Name):
+            if type(target) is cst.Name:
                 named = self.named_partial(target, where)
                 if named is not None:
                     target, where = named
@@ -268,7 +268,7 @@ class Workers:
                         passed_in = target
                         continue
             if not (
-                isinstance(target, cst.Call)
+                type(target) is cst.Call
                 and facts.names.qualname(target.func, where) == "functools.partial"
             ):
                 break
@@ -289,7 +289,7 @@ class Workers:
             kwargs = {**bound_kwargs, **kwargs}
             if where is home:
                 kept = (target, partial, args, kwargs)
-        if isinstance(target, cst.Call) and where is not home:
+        if type(target) is cst.Call and where is not home:
             # a call passed in (`launch(make())`): what it returns is not followed
             target, partial, args, kwargs = kept
             where, passed_in = home, None
@@ -297,15 +297,15 @@ class Workers:
         bound = False
         if target is not None:
             definition = facts.names.definition(target, where)
-            if isinstance(definition, cst.FunctionDef):
+            if type(definition) is cst.FunctionDef:
                 worker = facts.functions.get(definition)
                 bound = (
-                    isinstance(target, cst.Attribute)
+                    type(target) is cst.Attribute
                     and worker is not None
                     and worker.cls is not None
                     and _is_instance_method(worker.node)
                     # `Cls.method` is the plain function: the object comes as its first argument
-                    and not isinstance(facts.names.definition(target.value, where), cst.ClassDef)
+                    and type(facts.names.definition(target.value, where)) is not cst.ClassDef
                 )
         return Dispatch(
             kind, site, callable_, target, worker, runner, partial, bound, args, kwargs, packed_args,
@@ -321,7 +321,7 @@ class Workers:
             return None
         where, (binding,) = found
         value = binding.value
-        if not (isinstance(value, cst.Call) and names.qualname(value.func, where) == "functools.partial"):
+        if not (type(value) is cst.Call and names.qualname(value.func, where) == "functools.partial"):
             return None
         return value, where
 
@@ -342,14 +342,14 @@ class Workers:
         given = []
         for site, passed in facts.arguments.callers(function):
             value = passed.get(parameter)
-            if value is None or (isinstance(value, cst.Call) and facts.names.qualname(value.func, site.scope) != "functools.partial"):
+            if value is None or (type(value) is cst.Call and facts.names.qualname(value.func, site.scope) != "functools.partial"):
                 return None
             given.append((value, site.scope))
         if not given:
             return None
         if len(given) > 1:
             first = facts.names.definition(*given[0])
-            if not isinstance(first, cst.FunctionDef) or any(facts.names.definition(*g) is not first for g in given):
+            if type(first) is not cst.FunctionDef or any(facts.names.definition(*g) is not first for g in given):
                 return None
         return given[0]
 
@@ -357,7 +357,7 @@ class Workers:
         """The function may be called where this module cannot see: it is decorated, or its
         name is read other than as the callee of a call (handed on, stored, returned)."""
         if decorator_names(function.node) - {"staticmethod", "classmethod"} or any(
-            not isinstance(d.decorator, cst.Name) for d in function.node.decorators
+            type(d.decorator) is not cst.Name for d in function.node.decorators
         ):
             return True
         callees = self._callees
@@ -393,11 +393,11 @@ def _read_names(facts: ModuleFacts, call: cst.Call) -> Iterator[cst.Name]:
     up = facts.up
     for name in facts.names_in(call):
         child, parent = name, up[name]
-        if isinstance(parent, cst.Attribute) and parent.attr is name:
+        if type(parent) is cst.Attribute and parent.attr is name:
             continue  # `s3.client`: `client` is no name
-        if isinstance(parent, cst.Arg) and parent.keyword is name:
+        if type(parent) is cst.Arg and parent.keyword is name:
             continue  # `key=`: a keyword is no name
-        while child is not call and not isinstance(parent, cst.Lambda):
+        while child is not call and type(parent) is not cst.Lambda:
             child, parent = parent, up[parent]
         if child is call:
             yield name

@@ -225,21 +225,21 @@ class Workloads:
     def _call_kind(self, call: cst.Call, scope: Scope) -> tuple[CallKind, str]:
         facts = self._facts
         func = call.func
-        if isinstance(facts.names.definition(func, scope), (cst.FunctionDef, cst.ClassDef)):
+        if type(facts.names.definition(func, scope)) in (cst.FunctionDef, cst.ClassDef):
             return "local", ""
         qualname = facts.names.qualname(func, scope)
         if qualname is not None:
             if qualname in CLIENT_FACTORIES:
                 return "bookkeeping", qualname
             return self._by_name(qualname)
-        if isinstance(func, cst.Name):
+        if type(func) is cst.Name:
             if facts.names.lookup(func.value, scope) is None:  # a builtin
                 if func.value in WAITING_BUILTINS:
                     return "local-io", func.value
                 if func.value not in UNKNOWN_BUILTINS:
                     return "bookkeeping", func.value
             return "unknown", func.value
-        if isinstance(func, cst.Attribute):
+        if type(func) is cst.Attribute:
             return self._method_kind(call, func, scope)
         return "unknown", facts.code(func)
 
@@ -262,7 +262,7 @@ class Workloads:
             return "bookkeeping", method
         if method in WAITING_METHODS:
             return "local-io", method
-        if isinstance(func.value, cst.Call) and self._facts.code(func.value.func) == "super":
+        if type(func.value) is cst.Call and self._facts.code(func.value.func) == "super":
             return "bookkeeping", "super"
         if made_by is not None and kind in ("bookkeeping", "local-io"):
             return kind, made_by
@@ -281,10 +281,10 @@ class Workloads:
         facts = self._facts
         if depth > 8:
             return None
-        if isinstance(expr, cst.Call):
+        if type(expr) is cst.Call:
             return self._made_by_call(expr, scope, depth)
         values: list[tuple[cst.BaseExpression, Scope]] = []
-        if isinstance(expr, cst.Name):
+        if type(expr) is cst.Name:
             found = facts.names.lookup(expr.value, scope)
             if found is None:
                 return None
@@ -293,7 +293,7 @@ class Workloads:
                 if binding.value is None:
                     return None
                 values.append((binding.value, where))
-        elif isinstance(expr, cst.Attribute):
+        elif type(expr) is cst.Attribute:
             owner = facts.names.class_of(expr.value, scope)
             if owner is None:
                 if expr.attr.value in CLIENT_ATTRIBUTES:  # `bucket.objects`: the same library
@@ -303,7 +303,7 @@ class Workloads:
                 return None
             values = list(facts.classes[owner].attributes.get(expr.attr.value, ()))
         # `_client = None` at import, set by an initializer: the client is what matters
-        values = [(v, s) for v, s in values if not (isinstance(v, cst.Name) and v.value == "None")]
+        values = [(v, s) for v, s in values if not (type(v) is cst.Name and v.value == "None")]
         makers = {self._maker(value, where, depth + 1) for value, where in values}
         return makers.pop() if len(makers) == 1 else None
 
@@ -313,10 +313,10 @@ class Workloads:
         if qualname is not None:
             return qualname
         definition = facts.names.definition(call.func, scope)
-        if isinstance(definition, cst.FunctionDef):
+        if type(definition) is cst.FunctionDef:
             return self._returned_maker(definition, depth)
         func = call.func
-        if isinstance(func, cst.Attribute):
+        if type(func) is cst.Attribute:
             method = func.attr.value
             if method in CLIENT_FACTORY_METHODS or method[:1].isupper():
                 owner = self._maker(func.value, scope, depth + 1)
@@ -395,7 +395,7 @@ class Workloads:
         loop = computing_loop(self, function)
         if loop is None:
             return None
-        kind = "loop" if isinstance(loop, (cst.For, cst.While)) else "comprehension"
+        kind = "loop" if type(loop) in (cst.For, cst.While) else "comprehension"
         return Computation(f"a {kind} doing arithmetic", loop, function)
 
     # --- a worker --------------------------------------------------------------------------------

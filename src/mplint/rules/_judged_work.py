@@ -25,7 +25,7 @@ def work_of(facts: ModuleFacts, workloads: Workloads, dispatch: Dispatch) -> Wor
     None for any other callable (its work is unknown)."""
     if dispatch.worker is not None:
         return workloads.work_of([dispatch.worker])
-    if isinstance(dispatch.target, cst.Lambda):
+    if type(dispatch.target) is cst.Lambda:
         scope = facts.scopes.get(dispatch.target)
         entries = [
             callee
@@ -80,7 +80,7 @@ def _where(
             api = facts.names.api(base.value, info.outer)
             local = facts.names.definition(base.value, info.outer)
             if (api is not None and _same(api.kind, single)) or (
-                isinstance(local, cst.ClassDef) and facts.values.class_api(local) is not None
+                type(local) is cst.ClassDef and facts.values.class_api(local) is not None
             ):
                 return base.value, single
         return None, None
@@ -115,7 +115,7 @@ def worker_name(facts: ModuleFacts, dispatch: Dispatch) -> str:
     worker: FunctionInfo | None = dispatch.worker
     if worker is None:
         target = dispatch.target
-        return facts.code(target) if target is not None and not isinstance(target, cst.Lambda) else "a lambda"
+        return facts.code(target) if target is not None and type(target) is not cst.Lambda else "a lambda"
     if worker.cls is not None:
         return f"{facts.classes[worker.cls].name}.{worker.name}"
     return worker.name

@@ -128,7 +128,7 @@ def _takes_args_tuple(facts: ModuleFacts, dispatch: Dispatch) -> bool:
         if "__init__" in info.methods:
             return False
         bases = [facts.names.definition(b.value, info.outer) for b in cls.bases]
-        cls = next((b for b in bases if isinstance(b, cst.ClassDef)), None)
+        cls = next((b for b in bases if type(b) is cst.ClassDef), None)
     return True
 
 
@@ -136,22 +136,22 @@ def _not_a_tuple(expr: cst.BaseExpression, strict: bool) -> _NotATuple | None:
     """What a value that is provably not a tuple of arguments is. With `strict`, only values
     that fail outright or that are parenthesised (a tuple that lost its comma) count."""
     parenthesised = bool(getattr(expr, "lpar", ()))
-    if isinstance(expr, cst.SimpleString):
+    if type(expr) is cst.SimpleString:
         value = expr.evaluated_value
         if len(value) == 1 or (strict and not parenthesised):
             return None  # one character unpacks to itself: it works
         if isinstance(value, bytes):
             return _NotATuple(f"the bytes {expr.value}", "bytes")
         return _NotATuple(f"the string {expr.value}", "text")
-    if isinstance(expr, (cst.ConcatenatedString, cst.FormattedString)):
+    if type(expr) in (cst.ConcatenatedString, cst.FormattedString):
         if strict and not parenthesised:
             return None
         return _NotATuple("a string", "text")
-    if isinstance(expr, (cst.Integer, cst.Float, cst.Imaginary)):
+    if type(expr) in (cst.Integer, cst.Float, cst.Imaginary):
         return _NotATuple(f"the number {expr.value}", "number")
-    if isinstance(expr, cst.Name) and expr.value in ("None", "True", "False"):
+    if type(expr) is cst.Name and expr.value in ("None", "True", "False"):
         return _NotATuple(f"`{expr.value}`", "number")
-    if isinstance(expr, cst.Dict) and (parenthesised or not strict):
+    if type(expr) is cst.Dict and (parenthesised or not strict):
         return _NotATuple("a dict", "dict")
     return None
 
@@ -159,7 +159,7 @@ def _not_a_tuple(expr: cst.BaseExpression, strict: bool) -> _NotATuple | None:
 def _held_not_a_tuple(facts: ModuleFacts, expr: cst.BaseExpression, dispatch: Dispatch) -> _NotATuple | None:
     """What a name given as the arguments holds, when every binding of it is one value that is
     no tuple, all of one family: `path = "/data"` ... `args=(path)` or `args=path`."""
-    if not isinstance(expr, cst.Name) or dispatch.scope is None:
+    if type(expr) is not cst.Name or dispatch.scope is None:
         return None
     bound = facts.values.bound_values(expr, dispatch.scope)
     if not bound:
@@ -185,10 +185,10 @@ def _starmap_elements(facts: ModuleFacts, dispatch: Dispatch) -> Iterator[Report
     iterable = next((a.value for a in site.node.args if a.keyword and a.keyword.value == "iterable"), None)
     if iterable is None and len(positional) > 1 and not any(a.star for a in positional[:2]):
         iterable = positional[1].value
-    if not isinstance(iterable, (cst.List, cst.Tuple, cst.Set)):
+    if type(iterable) not in (cst.List, cst.Tuple, cst.Set):
         return
     for element in iterable.elements:
-        if isinstance(element, cst.StarredElement):
+        if type(element) is cst.StarredElement:
             continue
         found = _not_a_tuple(element.value, strict=True)
         if found is not None:

@@ -139,7 +139,7 @@ if __name__ == "__main__":
 def _creation(facts: ModuleFacts, site: CallSite, kind: Kind) -> cst.Call:
     """For `p.start()`, the `Process(...)` that made `p`; else the call itself."""
     func = site.node.func
-    if kind in (Kind.PROCESS, Kind.MANAGER_CLASS) and isinstance(func, cst.Attribute):
+    if kind in (Kind.PROCESS, Kind.MANAGER_CLASS) and type(func) is cst.Attribute:
         instance = facts.values.instance_of(func.value, site.scope)
         if instance is not None:
             return instance.creation

@@ -186,7 +186,7 @@ def _several_threads(facts: ModuleFacts, dispatch: Dispatch) -> bool:
     if dispatch.kind == "target":
         return facts.loops.loop_of(runner.creation) is not None
     size = argument(runner.creation, 0, "max_workers" if runner.kind is Kind.THREAD_EXECUTOR else "processes")
-    if isinstance(size, cst.Integer) and size.evaluated_value == 1:
+    if type(size) is cst.Integer and size.evaluated_value == 1:
         return False
     one_task = dispatch.method in _ONE_TASK
     return not one_task or (dispatch.site is not None and facts.loops.loop_of(dispatch.site.node) is not None)

@@ -140,7 +140,7 @@ if __name__ == "__main__":
     def _terminated(facts: ModuleFacts, creation: cst.Call | None, cls: cst.ClassDef | None) -> bool:
         for site in facts.calls:
             func = site.node.func
-            if isinstance(func, cst.Attribute) and func.attr.value in methods(Kind.PROCESS).terminate:
+            if type(func) is cst.Attribute and func.attr.value in methods(Kind.PROCESS).terminate:
                 instance = facts.values.instance_of(func.value, site.scope)
                 if instance is None:
                     continue
@@ -219,5 +219,5 @@ def _constructs(facts: ModuleFacts, blocking: Blocking) -> bool:
         name = blocking.via[-1][0].removesuffix("(...)").removesuffix("()").rpartition(".")[2]
         return name[:1].isupper()
     func = blocking.site.node.func
-    name = func.attr.value if isinstance(func, cst.Attribute) else facts.code(func)
+    name = func.attr.value if type(func) is cst.Attribute else facts.code(func)
     return name[:1].isupper()

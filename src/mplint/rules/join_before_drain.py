@@ -111,14 +111,18 @@ if __name__ == "__main__":
         joins = [
             (index, site)
             for index, site in enumerate(facts.calls)
-            if isinstance(site.node.func, cst.Attribute)
+            if type(site.node.func) is cst.Attribute  # LibCST's node classes have no subclasses
             and site.node.func.attr.value == "join"
             and not site.node.args  # a timeout returns: no deadlock
         ]
         if not joins:
             return
         finder = facts.producers
-        stops = methods(Kind.PROCESS).terminate
+        stopping = methods(Kind.PROCESS).terminate
+        stops = [
+            (index, site) for index, site in enumerate(facts.calls)
+            if type(site.node.func) is cst.Attribute and site.node.func.attr.value in stopping
+        ]
         for index, site in joins:
             process = facts.values.instance_of(site.node.func.value, site.scope)  # type: ignore[attr-defined]
             if process is None or process.kind is not Kind.PROCESS:
@@ -148,14 +152,16 @@ if __name__ == "__main__":
 
 
 def _stopped_before(
-    facts: ModuleFacts, process: Instance, owner: object, index: int, stops: frozenset[str]
+    facts: ModuleFacts, process: Instance, owner: object, index: int, stops: list[tuple[int, CallSite]]
 ) -> bool:
-    """The same function calls `terminate()` or `kill()` on the process before the join."""
-    for site in facts.calls[:index]:
-        func = site.node.func
-        if not (isinstance(func, cst.Attribute) and func.attr.value in stops) or owner_of(site.scope) is not owner:
+    """The same function calls `terminate()` or `kill()` on the process before the join (`stops`:
+    the module's calls of those methods, with their index in source order)."""
+    for at, site in stops:
+        if at >= index:
+            break
+        if owner_of(site.scope) is not owner:
             continue
-        stopped = facts.values.instance_of(func.value, site.scope)
+        stopped = facts.values.instance_of(site.node.func.value, site.scope)  # type: ignore[attr-defined]
         if stopped is not None and stopped.creation is process.creation:
             return True
     return False

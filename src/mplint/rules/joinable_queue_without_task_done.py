@@ -112,9 +112,9 @@ if __name__ == "__main__":
 def _makes_joinable_queue(facts: ModuleFacts, site: CallSite) -> bool:
     """`x.JoinableQueue()` (a module, a context or a manager), or an alias of the class."""
     func = site.node.func
-    if isinstance(func, cst.Attribute) and func.attr.value == apis.JOINABLE_QUEUE:
+    if type(func) is cst.Attribute and func.attr.value == apis.JOINABLE_QUEUE:
         return True
-    api = facts.api_of_call(site) if isinstance(func, cst.Name) else None
+    api = facts.api_of_call(site) if type(func) is cst.Name else None
     return api is not None and apis.short_name(api) == apis.JOINABLE_QUEUE
 
 

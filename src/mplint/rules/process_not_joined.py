@@ -45,14 +45,14 @@ def _left_running(life: Lifecycle, start: Event, events: list[Event]) -> bool:
     after the call (fire and forget), for which a `join()` in the function would defeat the design."""
     return (
         life.owner.kind == "function"
-        and isinstance(life.owner.node, cst.FunctionDef)
+        and type(life.owner.node) is cst.FunctionDef
         and all(e.order <= start.order for e in events)
     )
 
 
 def _owner_name(life: Lifecycle) -> str:
     node = life.owner.node
-    return node.name.value if isinstance(node, cst.FunctionDef) else "the function"
+    return node.name.value if type(node) is cst.FunctionDef else "the function"
 
 
 class ProcessNotJoined(Rule):

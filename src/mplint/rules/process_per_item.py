@@ -109,7 +109,7 @@ if __name__ == "__main__":
     @staticmethod
     def _message(facts: ModuleFacts, fanout: Fanout) -> str:
         creation = fanout.life.creation
-        loop = "`for` loop" if isinstance(fanout.loop, (cst.For, cst.While)) else "comprehension"
+        loop = "`for` loop" if type(fanout.loop) in (cst.For, cst.While) else "comprehension"
         worker = _worker(facts, creation, _loop_target(fanout.loop))
         items = facts.code(fanout.iterable)
         if worker is not None and "\n" not in items and len(items) <= 40:
@@ -128,19 +128,19 @@ if __name__ == "__main__":
 def _worker(facts: ModuleFacts, creation: cst.Call, item: cst.BaseExpression | None) -> str | None:
     """The name of the target, when the process is given a plain function and the item alone:
     then `pool.map(target, items)` does the same work."""
-    if not isinstance(item, cst.Name):
+    if type(item) is not cst.Name:
         return None
     for dispatch in facts.workers.dispatches:
         if dispatch.site is not None and dispatch.site.node is creation and dispatch.partial is None:
             target = dispatch.callable
             [arg] = dispatch.args if len(dispatch.args) == 1 and not dispatch.kwargs else [None]
-            if isinstance(target, cst.Name) and isinstance(arg, cst.Name) and arg.value == item.value:
+            if type(target) is cst.Name and type(arg) is cst.Name and arg.value == item.value:
                 return target.value
     return None
 
 
 def _loop_target(loop: cst.CSTNode) -> cst.BaseExpression | None:
-    if isinstance(loop, cst.For):
+    if type(loop) is cst.For:
         return loop.target
     comp = getattr(loop, "for_in", None)
     while comp is not None and comp.inner_for_in is not None:

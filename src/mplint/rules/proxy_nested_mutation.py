@@ -113,12 +113,12 @@ def _message(facts: ModuleFacts, change: HeldChange) -> str:
     shown = f"`{text}`" if len(text) <= 60 and "\n" not in text else "this statement"
     proxy = change.proxy
     what = "an attribute of a `Namespace` proxy" if proxy.type == apis.NAMESPACE_PROXY else f"an item of a manager `{proxy.type}` proxy"
-    if proxy.type == apis.NAMESPACE_PROXY and isinstance(change.held, cst.Attribute):
+    if proxy.type == apis.NAMESPACE_PROXY and type(change.held) is cst.Attribute:
         owner, attr = facts.code(change.held.value), change.held.attr.value
         store = f"`{owner}.{attr} = value`"
-    elif isinstance(change.held, cst.Subscript):
+    elif type(change.held) is cst.Subscript:
         store = f"`{held} = value`"
-    elif isinstance(change.held, cst.Call) and change.held.args and isinstance(change.held.func, cst.Attribute):
+    elif type(change.held) is cst.Call and change.held.args and type(change.held.func) is cst.Attribute:
         owner, key = facts.code(change.held.func.value), facts.code(change.held.args[0].value)
         store = f"`{owner}[{key}] = value`"
     else:

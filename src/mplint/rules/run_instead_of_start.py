@@ -76,7 +76,7 @@ if __name__ == "__main__":
     def check(self, facts: ModuleFacts) -> Iterator[Report]:
         for site in facts.calls:
             func = site.node.func
-            if not isinstance(func, cst.Attribute) or func.attr.value != "run" or site.node.args:
+            if type(func) is not cst.Attribute or func.attr.value != "run" or site.node.args:
                 continue
             process = facts.received.instance_of(func.value, site.scope)
             if process is None or process.kind is not Kind.PROCESS:
@@ -89,7 +89,7 @@ if __name__ == "__main__":
             what = (
                 f"`{process.cls.name.value}.run`" if process.cls is not None else "the process's target"
             )
-            if isinstance(func.value, cst.Call):  # `Process(...).run()`: no name to start and join
+            if type(func.value) is cst.Call:  # `Process(...).run()`: no name to start and join
                 fix = ("keep the process in a name (`p = ...`), then call `p.start()` (and `p.join()` "
                        "where the work must be done)")
             else:

@@ -88,7 +88,7 @@ if __name__ == "__main__":
     def check(self, facts: ModuleFacts) -> Iterator[Report]:
         for site in facts.calls:
             func = site.node.func
-            if not isinstance(func, cst.Attribute):
+            if type(func) is not cst.Attribute:
                 continue
             submit = _submitting_call(facts, site.node, site.scope)
             if submit is None:
@@ -103,7 +103,7 @@ if __name__ == "__main__":
                 continue
             if runner.api.methods is not None:
                 continue  # a library's pool: the fix would name methods it may not have
-            in_comprehension = not isinstance(loop, (cst.For, cst.While))
+            in_comprehension = type(loop) not in (cst.For, cst.While)
             yield Report(site.node, _message(facts, site.node, submit, runner, in_comprehension))
 
 
@@ -111,12 +111,12 @@ def _submitting_call(facts: ModuleFacts, call: cst.Call, scope: object) -> cst.C
     """The call that submits the task `call` waits for: `call` itself for `pool.apply(...)`, the
     inner call for `pool.apply_async(...).get()` / `executor.submit(...).result()`."""
     func = call.func
-    assert isinstance(func, cst.Attribute)
+    assert type(func) is cst.Attribute
     method = func.attr.value
     if method in apis.POOL_BLOCKING_SUBMIT:
         return call
     inner = func.value
-    if isinstance(inner, cst.Call) and isinstance(inner.func, cst.Attribute):
+    if type(inner) is cst.Call and type(inner.func) is cst.Attribute:
         if (inner.func.attr.value, method) in apis.SUBMIT_AND_WAIT.values():
             return inner
     return None
@@ -128,7 +128,7 @@ def _one_worker(runner: Instance) -> bool:
     if runner.cls is not None:
         return False  # a subclass's constructor may take other arguments first
     size = argument(runner.creation, 0, keyword)
-    return isinstance(size, cst.Integer) and size.value == "1"
+    return type(size) is cst.Integer and size.value == "1"
 
 
 def _message(

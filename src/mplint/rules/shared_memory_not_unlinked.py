@@ -115,12 +115,12 @@ if __name__ == "__main__":
 
 def _message(facts: ModuleFacts, site: CallSite, unlinks: list[CallSite]) -> str:
     made = f"`{facts.call_text(site.node)}`"
-    in_with = isinstance(site.statement, cst.With) and any(item.item is site.node for item in site.statement.items)
+    in_with = type(site.statement) is cst.With and any(item.item is site.node for item in site.statement.items)
     if unlinks:
         first = unlinks[0]
         helper = first.scope.function
         where = ""
-        if helper is not None and helper is not site.scope.function and isinstance(helper.node, cst.FunctionDef):
+        if helper is not None and helper is not site.scope.function and type(helper.node) is cst.FunctionDef:
             where = f" in `{helper.node.name.value}`"
         problem = (
             f"its `{facts.code(first.node)}`{where} (line {facts.line_of(first.node)}) is not "

@@ -200,12 +200,12 @@ class _Checker:
             returned = state.returned_names(worker) if dispatch.kind in ("pool", "executor") else set()
             for mutation in state.mutations(worker):
                 obj = mutation.obj
-                if not (mutation.writes and isinstance(obj, cst.Name) and obj.value in given):
+                if not (mutation.writes and type(obj) is cst.Name and obj.value in given):
                     continue
                 if obj.value in returned or not self.visibility.untouched_parameter(obj.value, mutation.scope, worker):
                     continue
                 argument = given[obj.value]
-                if not isinstance(argument, cst.Name):
+                if type(argument) is not cst.Name:
                     continue
                 plain = state.plain(argument, scope)
                 if plain is None or not fits(plain, mutation):
@@ -241,7 +241,7 @@ class _Checker:
                         continue
                     changed = (
                         state.plain(mutation.obj, mutation.scope)
-                        if isinstance(mutation.obj, cst.Attribute)
+                        if type(mutation.obj) is cst.Attribute
                         else None
                     )
                     read = self.visibility.parent_attribute_read(attr, family)
@@ -267,7 +267,7 @@ class _Checker:
             function = facts.functions[node]
             for site in function.calls:
                 func = site.node.func
-                if not isinstance(func, cst.Attribute):
+                if type(func) is not cst.Attribute:
                     continue
                 held = self._parents_object(func.value, site.scope, function, dispatches)
                 if held is None:
@@ -332,7 +332,7 @@ class _Checker:
         `self.x` in a bound-method target of a forked process (scope None). None
         for objects the child makes itself."""
         facts = self.facts
-        if isinstance(expr, cst.Name):
+        if type(expr) is cst.Name:
             found = facts.names.lookup(expr.value, scope)
             if found is None:
                 return None
@@ -345,7 +345,7 @@ class _Checker:
                     inner = inner.parent
                 return (expr.value, where) if inner is where else None
             return None
-        if isinstance(expr, cst.Attribute) and isinstance(expr.value, cst.Name):
+        if type(expr) is cst.Attribute and type(expr.value) is cst.Name:
             # a task's or a spawned process's object is pickled, and a bar cannot be;
             # a forked process gets a copy of it
             handed = any(
@@ -427,7 +427,7 @@ class _Checker:
                 f"({_COPY}): {self._fix([dispatch], None, None)}",
             )
             return
-        if not isinstance(target, cst.Attribute) or not isinstance(target.value, cst.Name):
+        if type(target) is not cst.Attribute or type(target.value) is not cst.Name:
             return
         for attr, steps in facts.project.self_changes.get(name, ()):
             read = self.visibility.parent_object_read(target.value, site.scope, attr)
@@ -577,16 +577,16 @@ def _describe(plain: Plain) -> str:
 
 def _shown(facts: ModuleFacts, node: cst.CSTNode) -> str:
     """A change as a message quotes it: `results.append(...)`, `counts[key] += ...`."""
-    if isinstance(node, cst.Call):
+    if type(node) is cst.Call:
         return facts.call_text(node)
     text = " ".join(facts.code(node).split())
     if len(text) <= 40:
         return text
-    if isinstance(node, cst.Assign):
+    if type(node) is cst.Assign:
         return " = ".join(facts.code(t.target) for t in node.targets) + " = ..."
-    if isinstance(node, cst.AnnAssign):
+    if type(node) is cst.AnnAssign:
         return f"{facts.code(node.target)} = ..."
-    if isinstance(node, cst.AugAssign):
+    if type(node) is cst.AugAssign:
         return f"{facts.code(node.target)} {facts.code(node.operator).strip()} ..."
     return text[:37] + "..."
 

@@ -178,7 +178,7 @@ def _why(facts: ModuleFacts, site: CallSite) -> str:
 def _suggestion(facts: ModuleFacts, site: CallSite) -> str:
     api = facts.api_of_call(site)
     func = site.node.func
-    if isinstance(func, cst.Attribute):
+    if type(func) is cst.Attribute:
         module = facts.code(func.value)
     else:
         module = api.qualname.rsplit(".", 1)[0] if api is not None else "multiprocessing"

@@ -98,10 +98,10 @@ if __name__ == "__main__":
     def check(self, facts: ModuleFacts) -> Iterator[Report]:
         for dispatch in facts.workers.dispatches:
             call = dispatch.target
-            if dispatch.scope is None or not isinstance(call, cst.Call):
+            if dispatch.scope is None or type(call) is not cst.Call:
                 continue
             definition = facts.names.definition(call.func, dispatch.scope)
-            if not isinstance(definition, cst.FunctionDef):
+            if type(definition) is not cst.FunctionDef:
                 continue
             function = facts.functions.get(definition)
             if function is None or facts.callgraph.may_be_overridden(function):
@@ -168,7 +168,7 @@ def _fixed(facts: ModuleFacts, dispatch: Dispatch, call: cst.Call) -> str:
     if site is None:
         return f"`{func}`"
     owner = facts.code(site.node.func)
-    method = site.node.func.attr.value if isinstance(site.node.func, cst.Attribute) else ""
+    method = site.node.func.attr.value if type(site.node.func) is cst.Attribute else ""
     if not call.args:
         return f"`{owner}({func}, ...)`"
     if dispatch.kind == "executor" and method == "submit":

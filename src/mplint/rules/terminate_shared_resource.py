@@ -99,7 +99,7 @@ if __name__ == "__main__":
     def check(self, facts: ModuleFacts) -> Iterator[Report]:
         for site in facts.calls:
             func = site.node.func
-            if not isinstance(func, cst.Attribute) or func.attr.value not in _STOPPING:
+            if type(func) is not cst.Attribute or func.attr.value not in _STOPPING:
                 continue
             process = facts.received.instance_of(func.value, site.scope)
             if process is None or process.kind is not apis.Kind.PROCESS:
@@ -131,7 +131,7 @@ def _used_after(facts: ModuleFacts, site: CallSite, resource: Resource) -> cst.C
     for node, scope, used_at in sorted(facts.process_resources.uses(resource), key=lambda u: u[2]):
         if _owner(scope) is not owner:
             continue
-        again = loop is not None and isinstance(node, cst.Call) and facts.loops.loop_of(node) is loop
+        again = loop is not None and type(node) is cst.Call and facts.loops.loop_of(node) is loop
         if used_at > order or again:
             return node
     return None
@@ -142,7 +142,7 @@ def _others_going_on(facts: ModuleFacts, creation: cst.Call, resource: Resource)
     stopped = set()
     for site in facts.calls:
         func = site.node.func
-        if isinstance(func, cst.Attribute) and func.attr.value in _STOPPING:
+        if type(func) is cst.Attribute and func.attr.value in _STOPPING:
             instance = facts.received.instance_of(func.value, site.scope)
             if instance is not None:
                 stopped.add(instance.creation)
@@ -153,8 +153,8 @@ def _message(facts: ModuleFacts, site: CallSite, resource: Resource, later: cst.
     process = facts.code(site.node.func.value)  # type: ignore[attr-defined]
     what = _WHAT[resource.kind]
     if later is not None:
-        shown = facts.code(later.item) if isinstance(later, cst.WithItem) else facts.code(later)
-        shown = f"`with {shown}:`" if isinstance(later, cst.WithItem) else f"`{shown}`"
+        shown = facts.code(later.item) if type(later) is cst.WithItem else facts.code(later)
+        shown = f"`with {shown}:`" if type(later) is cst.WithItem else f"`{shown}`"
         when = "on the loop's next round" if facts.line_of(later) < facts.line_of(site.node) else "after it"
         going_on = f"the parent goes on using {when} ({shown}, line {facts.line_of(later)})"
     else:

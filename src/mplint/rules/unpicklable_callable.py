@@ -155,7 +155,7 @@ def _parts(
     if found is not None:
         yield expr, found, argument
         return
-    if not isinstance(expr, cst.Name) or depth >= _MAX_PARTIALS:
+    if type(expr) is not cst.Name or depth >= _MAX_PARTIALS:
         return
     named = facts.workers.named_partial(expr, scope)
     if named is None:
@@ -168,14 +168,14 @@ def _parts(
 
 
 def _unpicklable(facts: ModuleFacts, expr: cst.BaseExpression, scope: Scope) -> _Unpicklable | None:
-    if isinstance(expr, cst.Lambda):
+    if type(expr) is cst.Lambda:
         return _Unpicklable("a lambda", "", "define a module-level function and pass it by name")
     definition = facts.names.definition(expr, scope)
-    if isinstance(definition, cst.FunctionDef):
+    if type(definition) is cst.FunctionDef:
         return _local_function(facts, expr, definition)
-    if isinstance(expr, cst.Name) and definition is None:
+    if type(expr) is cst.Name and definition is None:
         found = facts.names.lookup(expr.value, scope)
-        if found is not None and all(isinstance(b.value, cst.Lambda) for b in found[1]):
+        if found is not None and all(type(b.value) is cst.Lambda for b in found[1]):
             return _Unpicklable(
                 f"`{expr.value}`",
                 "is a lambda",
@@ -216,7 +216,7 @@ def _local_function(
 
 def _plain(decorators: tuple[cst.Decorator, ...] | list[cst.Decorator]) -> bool:
     return all(
-        isinstance(d.decorator, cst.Name) and d.decorator.value in _PLAIN_DECORATORS for d in decorators
+        type(d.decorator) is cst.Name and d.decorator.value in _PLAIN_DECORATORS for d in decorators
     )
 
 
@@ -225,11 +225,11 @@ def _python_qualname(scope: Scope, name: str) -> str:
     parts = [name]
     current = scope.parent
     while current is not None and current.kind != "module":
-        if current.kind == "function" and isinstance(current.node, cst.FunctionDef):
+        if current.kind == "function" and type(current.node) is cst.FunctionDef:
             parts += ["<locals>", current.node.name.value]
         elif current.kind == "lambda":
             parts += ["<locals>", "<lambda>"]
-        elif current.kind == "class" and isinstance(current.node, cst.ClassDef):
+        elif current.kind == "class" and type(current.node) is cst.ClassDef:
             parts.append(current.node.name.value)
         current = current.parent
     return ".".join(reversed(parts))
@@ -239,7 +239,7 @@ def _enclosing_function(scope: Scope) -> str | None:
     """The name of the function a def or class statement is inside (through classes), if any."""
     current = scope.parent
     while current is not None:
-        if current.kind == "function" and isinstance(current.node, cst.FunctionDef):
+        if current.kind == "function" and type(current.node) is cst.FunctionDef:
             return current.node.name.value
         if current.kind == "lambda":
             return "<lambda>"

@@ -171,7 +171,7 @@ def _message(facts: ModuleFacts, dispatch: Dispatch, sents: list[Sent], when: st
 
 
 def _short(facts: ModuleFacts, node: cst.BaseExpression) -> str:
-    if isinstance(node, cst.Call):
+    if type(node) is cst.Call:
         return facts.call_text(node)
     text = " ".join(facts.code(node).split())
     return text if len(text) <= 40 else text[:37] + "..."

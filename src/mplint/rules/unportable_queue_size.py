@@ -88,7 +88,7 @@ if __name__ == "__main__":
     def check(self, facts: ModuleFacts) -> Iterator[Report]:
         for site in facts.calls:
             func = site.node.func
-            if not isinstance(func, cst.Attribute) or func.attr.value != "qsize" or site.node.args:
+            if type(func) is not cst.Attribute or func.attr.value != "qsize" or site.node.args:
                 continue
             queue = facts.received.instance_of(func.value, site.scope)
             if (
@@ -116,7 +116,7 @@ def _checks_platform(facts: ModuleFacts) -> Callable[[cst.CSTNode, CallSite], bo
 
     def checks(part: cst.CSTNode, site: CallSite) -> bool:
         return (
-            isinstance(part, (cst.Name, cst.Attribute))
+            type(part) in (cst.Name, cst.Attribute)
             and facts.names.qualname(part, site.scope) in _PLATFORM_CHECKS
         )
 

@@ -144,7 +144,7 @@ def _fix(
         return None
     other_lock = facts.locks.regions(function).takes_locks or any(
         caller is not None
-        and isinstance(caller.node, cst.FunctionDef)
+        and type(caller.node) is cst.FunctionDef
         and caller.node in facts.functions
         and site.node in facts.locks.regions(facts.functions[caller.node]).locked_calls
         for site, _ in facts.arguments.callers(function)
@@ -155,9 +155,9 @@ def _fix(
 
 def _plain(expr: cst.BaseExpression) -> bool:
     """A name or a chain of attributes of one (`total`, `self.total`)."""
-    while isinstance(expr, cst.Attribute):
+    while type(expr) is cst.Attribute:
         expr = expr.value
-    return isinstance(expr, cst.Name)
+    return type(expr) is cst.Name
 
 
 def _message(facts: ModuleFacts, update: UpdateNode, obj: cst.BaseExpression, shared: SharedValue, fn: FunctionInfo) -> str:

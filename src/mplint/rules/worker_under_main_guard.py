@@ -154,17 +154,17 @@ if __name__ == "__main__":
         if dispatch.target is None or where is None:
             return None
         definition = facts.names.definition(dispatch.target, where)
-        return definition if isinstance(definition, cst.ClassDef) else None
+        return definition if type(definition) is cst.ClassDef else None
 
 
 def _named_definition(
     facts: ModuleFacts, value: cst.BaseExpression, scope: Scope
 ) -> cst.FunctionDef | cst.ClassDef | None:
     """The def or class an argument is, or the class it is an instance of."""
-    definition = facts.names.definition(value, scope) if isinstance(value, cst.Name) else None
+    definition = facts.names.definition(value, scope) if type(value) is cst.Name else None
     if definition is not None:
         return definition
-    return facts.names.class_of(value, scope) if isinstance(value, (cst.Name, cst.Call)) else None
+    return facts.names.class_of(value, scope) if type(value) in (cst.Name, cst.Call) else None
 
 
 def _spawns_by_name(context: Context | None) -> bool:
@@ -186,6 +186,6 @@ def _started(context: Context | None, dispatch: Dispatch | None) -> str:
 
 
 def _what(definition: cst.FunctionDef | cst.ClassDef) -> str:
-    if isinstance(definition, cst.ClassDef):
+    if type(definition) is cst.ClassDef:
         return f"class `{definition.name.value}`"
     return f"`{definition.name.value}`"
