@@ -160,6 +160,11 @@ class ModuleFacts:
         self.callgraph = CallGraph(collected, self.names)
 
     @cached_property
+    def site_of(self) -> dict[cst.Call, CallSite]:
+        """Each call of the module -> its call site (one map for the facts that ask it)."""
+        return {site.node: site for site in self.calls}
+
+    @cached_property
     def names_in_order(self) -> list[cst.Name]:
         """Every Name the walk reached, in source order (`FunctionInfo.names_from`, `Span`)."""
         return list(self._collected.name_scopes)

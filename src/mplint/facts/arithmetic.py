@@ -22,7 +22,7 @@ from mplint.facts.uses import path_to
 from mplint.facts.walk import children
 
 if TYPE_CHECKING:
-    from mplint.facts.scopes import FunctionInfo
+    from mplint.facts.scopes import CallSite, FunctionInfo
     from mplint.facts.workload import Workloads
 
 _ARITHMETIC = (
@@ -45,9 +45,11 @@ def computing_loop(workloads: Workloads, function: FunctionInfo) -> cst.CSTNode 
     """The loop of the function's own body that does arithmetic and waits on nothing."""
     facts = workloads._facts
     up = facts.up
-    sites = {site.node: site for site in function.calls}
+    sites: dict[cst.Call, CallSite] = {}
 
     def blocks(call: cst.Call) -> bool:
+        if not sites:  # made when a loop's arithmetic is met (most functions have none)
+            sites.update((site.node, site) for site in function.calls)
         site = sites.get(call)
         return site is not None and workloads.call_kind(site)[0] == "blocking"
 
@@ -92,13 +94,13 @@ def _computes(node: cst.CSTNode) -> bool:
         if not isinstance(node.operator, _ARITHMETIC):
             return False
         if type(node.operator) in (cst.Add, cst.Modulo) and (
-            isinstance(node.left, _STRINGS) or isinstance(node.right, _STRINGS)
+            type(node.left) in _STRINGS or type(node.right) in _STRINGS
         ):
             return False  # building a string
         # `i + 1`, `len(x) - 1`: counting
         return not (isinstance(node.operator, _COUNTING) and (_is_int(node.left) or _is_int(node.right)))
     assert type(node) is cst.AugAssign
-    if not isinstance(node.operator, _AUGMENTED_ARITHMETIC) or isinstance(node.value, _STRINGS):
+    if not isinstance(node.operator, _AUGMENTED_ARITHMETIC) or type(node.value) in _STRINGS:
         return False
     # `n += 1`, `total += row.size`, `stats["pages"] += 1`: counters and totals
     return not (isinstance(node.operator, _COUNTING) and _is_total(node.target))
@@ -115,7 +117,7 @@ def _around(
     grand: cst.CSTNode | None = None
     child, parent = node, up.get(node)
     while parent is not None:
-        if isinstance(parent, _OTHER_CODE):
+        if type(parent) in _OTHER_CODE:
             return (loops, calls) if parent is function else None
         if type(parent) is cst.Call:
             calls.append(parent)
@@ -124,7 +126,7 @@ def _around(
                 loops.append(parent)
         elif type(parent) is cst.While:
             loops.append(parent)
-        elif isinstance(parent, _COMPREHENSIONS):
+        elif type(parent) in _COMPREHENSIONS:
             if not (child is parent.for_in and grand is parent.for_in.iter):
                 loops.append(parent)
         grand, child, parent = child, parent, up.get(parent)
@@ -149,10 +151,10 @@ def _rank(parent: cst.CSTNode, child: cst.CSTNode, grand: cst.CSTNode | None) ->
     """Where `child` comes among `parent`'s children when loops are read iterable first."""
     if type(parent) is cst.For:
         return _index((parent.iter, parent.target, parent.body, parent.orelse), child)
-    if isinstance(parent, _COMPREHENSIONS):
+    if type(parent) in _COMPREHENSIONS:
         return 0 if child is parent.for_in else 1 + _index(children(parent), child)
     if type(parent) is cst.CompFor and child is parent.iter:
-        if isinstance(grand, _COMPREHENSIONS) and grand.for_in is parent:
+        if type(grand) in _COMPREHENSIONS and grand.for_in is parent:
             return -1  # a comprehension's first iterable: read before the loop starts
     return _index(children(parent), child)
 

@@ -55,7 +55,6 @@ class Contexts:
     def __init__(self, facts: ModuleFacts) -> None:
         self._facts = facts
         self._default = self._module_default()
-        self._sites: dict[cst.Call, CallSite] | None = None
 
     def of(self, instance: Instance) -> Context | None:
         """The context a process, pool or executor was made in (None: cannot tell which)."""
@@ -146,9 +145,7 @@ class Contexts:
         return Context(api.start_method, pickler)
 
     def _scope_of(self, call: cst.Call) -> Scope:
-        if self._sites is None:
-            self._sites = {site.node: site for site in self._facts.calls}
-        site = self._sites.get(call)
+        site = self._facts.site_of.get(call)
         if site is None:
             raise _Unknown
         return site.scope

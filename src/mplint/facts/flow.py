@@ -364,7 +364,7 @@ class Flow(UseReader, Walker):
     def _statement(self, i: int) -> cst.CSTNode | None:
         """The innermost statement around stack[i]."""
         for node in reversed(self.stack[: i + 1]):
-            if isinstance(node, (cst.SimpleStatementLine, cst.BaseCompoundStatement)):
+            if _STATEMENT[type(node)]:
                 return node
         return None
 

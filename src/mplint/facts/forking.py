@@ -209,9 +209,9 @@ class Forking:
         site = self._sites.get(expr) if type(expr) is cst.Call else None
         return site.scope if site is not None else default
 
-    @cached_property
+    @property
     def _sites(self) -> dict[cst.Call, CallSite]:
-        return {site.node: site for site in self._facts.calls}
+        return self._facts.site_of
 
 
 def _no_wait(call: cst.Call) -> bool:

@@ -37,7 +37,7 @@ class Handed:
 
     def __init__(self, facts: ModuleFacts) -> None:
         self._facts = facts
-        self._sites: dict[cst.Call, CallSite] = {site.node: site for site in facts.calls}
+        self._sites: dict[cst.Call, CallSite] = facts.site_of
         self._kept: dict[tuple[cst.FunctionDef, str], Kept] = {}
 
     def passed(self, call: cst.Call, value: cst.BaseExpression, depth: int = 0) -> Seen | None:

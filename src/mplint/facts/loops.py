@@ -69,7 +69,7 @@ class Loops:
         iterable, the test, the body, the `else`); a def, class or lambda ends the climb."""
         up = self._up
         parent = up.get(call)
-        while parent is not None and not isinstance(parent, _OWN_CODE):
+        while parent is not None and type(parent) not in _OWN_CODE:
             if type(parent) in (cst.For, cst.While):
                 return True
             parent = up.get(parent)
@@ -80,7 +80,7 @@ class Loops:
         class or lambda inside it)."""
         up = self._up
         child, parent = node, up.get(node)
-        while parent is not None and not isinstance(parent, _OWN_CODE):
+        while parent is not None and type(parent) not in _OWN_CODE:
             if parent is loop:
                 return child is loop.body
             child, parent = parent, up.get(parent)
@@ -98,7 +98,7 @@ class Loops:
         returns, breaks = self._exits
         for exit in (*returns, *breaks):
             child, parent = exit, up.get(exit)
-            while parent is not None and not isinstance(parent, _OWN_CODE):
+            while parent is not None and type(parent) not in _OWN_CODE:
                 if type(parent) in (cst.For, cst.While):
                     if child is parent.body:
                         found.add(parent)

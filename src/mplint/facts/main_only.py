@@ -13,8 +13,12 @@ from typing import Iterator
 import libcst as cst
 
 from mplint.facts import guards
+from mplint.facts.walk import ClassTest
 
 Definition = cst.FunctionDef | cst.ClassDef
+
+
+_COMPOUND = ClassTest(cst.BaseCompoundStatement)
 
 
 def main_only_definitions(module: cst.Module) -> frozenset[Definition]:
@@ -30,7 +34,7 @@ def _in_guarded(statements: object, guarded: bool) -> Iterator[Definition]:
                 yield statement
         elif type(statement) is cst.If:
             yield from _in_if(statement, guarded)
-        elif isinstance(statement, cst.BaseCompoundStatement):
+        elif _COMPOUND[type(statement)]:
             for block in _blocks(statement):
                 yield from _in_guarded(block, guarded)
 

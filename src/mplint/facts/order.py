@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Iterator, Literal
 import libcst as cst
 
 from mplint import apis
+from mplint.facts.walk import children
 
 if TYPE_CHECKING:
     from mplint.facts import ModuleFacts
@@ -43,7 +44,7 @@ class Step:
 class Order:
     def __init__(self, facts: ModuleFacts) -> None:
         self._facts = facts
-        self._sites = {site.node: site for site in facts.calls}
+        self._sites = facts.site_of
         self._own: dict[cst.CSTNode | None, list[Step]] | None = None
 
     def roots(self) -> Iterator[tuple[FunctionInfo | None, Iterator[Step]]]:
@@ -209,5 +210,5 @@ def _names_in(expr: cst.BaseExpression) -> list[cst.Name | cst.Call]:
         if type(node) in (cst.Name, cst.Call):
             found.append(node)
         elif type(node) in (cst.Comparison, cst.ComparisonTarget, cst.BooleanOperation, cst.UnaryOperation):
-            todo.extend(node.children)
+            todo.extend(children(node))  # what a walk visits: LibCST's `children` rebuilds the node
     return found

@@ -55,7 +55,6 @@ class Producers:
     def __init__(self, facts: ModuleFacts) -> None:
         self.facts = facts
         self._gets: dict[Scope | None, list[tuple[int, cst.BaseExpression, CallSite]]] | None = None
-        self._sites: dict[cst.Call, CallSite] | None = None
 
     def gets_in(self, owner: Scope | None) -> list[tuple[int, cst.BaseExpression, CallSite]]:
         """Where one function (or the module's top level) reads a queue, in source order: the
@@ -150,9 +149,7 @@ class Producers:
                 yield Producer(argument, site.scope, queue, run, attribute in cancelled)
 
     def _site_of(self, call: cst.Call) -> CallSite | None:
-        if self._sites is None:
-            self._sites = {site.node: site for site in self.facts.calls}
-        return self._sites.get(call)
+        return self.facts.site_of.get(call)
 
 
 def _method(site: CallSite, read: cst.BaseExpression) -> str:

@@ -121,7 +121,7 @@ def _changes_and_calls(worker: FunctionInfo, statements: list[cst.CSTNode]) -> s
     leading = set(statements)
     found: set[cst.CSTNode] = {site.node for site in worker.calls if site.statement in leading}
     for statement in statements:
-        found.update(small for small in statement.body if isinstance(small, _CHANGES))  # type: ignore[attr-defined]
+        found.update(small for small in statement.body if type(small) in _CHANGES)  # type: ignore[attr-defined]
     return found
 
 

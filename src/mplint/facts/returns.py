@@ -92,7 +92,7 @@ def _is_stub(body: cst.IndentedBlock) -> bool:
 
 
 def _not_callable(facts: ModuleFacts, value: cst.BaseExpression, scope: Scope) -> bool:
-    if isinstance(value, _LITERALS):
+    if type(value) in _LITERALS:
         return True
     if type(value) is cst.Name:
         return value.value in ("None", "True", "False")

@@ -427,13 +427,13 @@ class State:
         """For a statement of module-level code (outside functions, classes, lambdas and
         comprehensions) that binds names: whether it is under `if __name__ == "__main__":` (runs
         in the parent only); None for any other node."""
-        if not isinstance(node, _BINDING_STATEMENTS):
+        if type(node) not in _BINDING_STATEMENTS:
             return None
         up = self._facts.up
         guarded = False
         child, parent = node, up.get(node)
         while parent is not None:
-            if isinstance(parent, _OWN_SCOPES):
+            if type(parent) in _OWN_SCOPES:
                 return None
             if type(parent) is cst.If:
                 if child is parent.body:

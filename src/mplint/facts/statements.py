@@ -46,7 +46,7 @@ class Statements:
         """The innermost def, class or lambda that holds `node` in any of its parts (its body,
         decorators, defaults); None for the module's own code."""
         parent = self._up.get(node)
-        while parent is not None and not isinstance(parent, _OWN_CODE):
+        while parent is not None and type(parent) not in _OWN_CODE:
             parent = self._up.get(parent)
         return parent
 
@@ -67,7 +67,7 @@ class Statements:
     def in_finally(self, call: cst.Call) -> bool:
         """The call runs in a `finally:` block of its own function (or of the module)."""
         parent = self._up.get(call)
-        while parent is not None and not isinstance(parent, _OWN_CODE):
+        while parent is not None and type(parent) not in _OWN_CODE:
             if type(parent) is cst.Finally:
                 return True
             parent = self._up.get(parent)

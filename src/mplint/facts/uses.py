@@ -147,7 +147,7 @@ class UseReader:
         literal = None
         if type(parent) is cst.Element and i >= 2:
             literal = i - 2
-        elif isinstance(parent, _COMPREHENSIONS) and parent.elt is expr:
+        elif type(parent) in _COMPREHENSIONS and parent.elt is expr:
             literal = i - 1
         if literal is not None:
             into = self._collection_target(literal)

@@ -52,7 +52,7 @@ def judged_sites(
         if dispatch.runner is not None and dispatch.kind in ("pool", "executor"):
             creation = dispatch.runner.creation
             runner_all[creation] = runner_all.get(creation, True) and wanted(work)
-    sites = {site.node: site for site in facts.calls}
+    sites = facts.site_of
     seen: set[cst.CSTNode] = set()
     for dispatch, work in judged:
         if work is None or not wanted(work):
