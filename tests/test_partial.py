@@ -8,6 +8,7 @@ import re
 from pathlib import Path
 
 import hypothesmith
+import libcst as cst
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -133,7 +134,7 @@ def _statements(tree: ast.Module):
 
 def _blank_line(text: str, line: int) -> bool:
     content = re.split(r"\r\n|\r|\n", text)[line - 1]
-    return content.strip() in ("", "pass")
+    return content.strip() in ("", "pass", "pass \\", "\\")  # a blanked range: `pass \`, `\`, ..., ``
 
 
 SAMPLE = '''\
@@ -355,7 +356,7 @@ def test_a_method_only_an_override_check_asks_for_keeps_its_definition_not_its_b
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     blanked = _blanked(OVERRIDDEN)
-    assert "class Other:" in blanked and "    def make(self):\n        pass\n" in blanked
+    assert "class Other:" in blanked and "    def make(self):\n        pass \\\n\n" in blanked
     assert 'len("other")' not in blanked and "def unrelated" not in blanked
     assert _lint(OVERRIDDEN, monkeypatch, blanked=True) == _lint(OVERRIDDEN, monkeypatch, blanked=False) == []
     # the definition is what matters: without it, `self.make()` could only be Launcher's
@@ -441,3 +442,25 @@ def test_readers_of_what_a_child_sets_are_kept_only_where_the_object_may_be_of_i
     alone = CHILD_SETS[:CHILD_SETS.index("class Sub")]
     first, last = _lines_of(alone, "def report")
     assert _lint(partial.blank_lines(alone, [(first, last)]), monkeypatch, blanked=False) == []
+
+
+@pytest.mark.parametrize("end", ["\n", "\r\n", "\r"])
+@pytest.mark.parametrize("final_end", [True, False])
+def test_a_blanked_range_is_one_statement_on_its_lines(end: str, final_end: bool) -> None:
+    """The lines of a blanked range are joined to its `pass` by backslashes, up to an empty last
+    line: Python and LibCST read one `pass`, and what follows is on its line. A range that ends
+    the text without a line end, or with a lone `\\r` in it, is left as empty lines."""
+    source = end.join([
+        "class A:", "    def f(self):", "        x = 1", "        return x", "", "    def g(self):",
+        "        return 2", "y = A()", "def h():", "    return 3",
+    ]) + (end if final_end else "")
+    blanked = partial.blank_lines(source, [(2, 5), (9, 10)])
+    lines = re.split(r"\r\n|\r|\n", blanked)
+    assert len(lines) == len(re.split(r"\r\n|\r|\n", source))
+    assert lines[1] == ("    pass" if end == "\r" else "    pass \\")
+    assert lines[8] == ("pass \\" if final_end and end != "\r" else "pass")
+    module = cst.parse_module(blanked)
+    assert module.code == blanked or end == "\r"  # LibCST writes a lone `\r` back as it likes
+    tree = ast.parse(blanked)
+    assert [(type(n).__name__, n.lineno) for n in tree.body] == [("ClassDef", 1), ("Assign", 8), ("Pass", 9)]
+    assert [(type(n).__name__, n.lineno) for n in tree.body[0].body] == [("Pass", 2), ("FunctionDef", 6)]

@@ -512,7 +512,14 @@ def blank(text: str, threads: bool) -> str | None:
 
 def blank_lines(text: str, ranges: list[tuple[int, int]]) -> str:
     """`text` with each range of lines (first, last; from 1) replaced by `pass` at the first
-    line's indentation and empty lines, line ends kept. Ranges may nest; the outer one wins."""
+    line's indentation, and the lines after it joined to it by backslashes up to an empty last
+    line (`pass \\`, `\\`, ..., ``), line ends kept. Ranges may nest; the outer one wins.
+
+    The joined lines are one token of white space to LibCST, where empty lines would each be an
+    `EmptyLine` node with its own white space and newline (a third of LibCST's parse of a module
+    blanked down to a fifth); Python reads the one `pass` either way, and every line after the
+    range is where it was. Where a line of the range ends in a lone `\r`, or the range ends the
+    text without a line end (a continuation may not end the file), its lines are left empty."""
     pieces = _LINE_END.split(text)  # text, end, text, end, ..., text
     lines = pieces[0::2]
     ends = pieces[1::2]
@@ -521,10 +528,11 @@ def blank_lines(text: str, ranges: list[tuple[int, int]]) -> str:
         if blanked[first]:
             continue
         indent = _INDENT.match(lines[first - 1]).group()  # type: ignore[union-attr]
-        lines[first - 1] = indent + "pass"
+        joined = last > first and last <= len(ends) and "\r" not in ends[first - 1 : last]
+        lines[first - 1] = indent + ("pass \\" if joined else "pass")
         blanked[first] = True
         for number in range(first + 1, last + 1):
-            lines[number - 1] = ""
+            lines[number - 1] = "\\" if joined and number < last else ""
             blanked[number] = True
     out = []
     for index, line in enumerate(lines):
