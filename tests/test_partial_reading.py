@@ -170,3 +170,50 @@ def test_a_large_module_of_api_code_is_parsed_whole(monkeypatch: pytest.MonkeyPa
     small = _module(uses=20, unrelated=2)
     assert len(small) < partial.DENSE_FROM and not partial.dense(small)
     assert "unrelated_1(" not in _blanked(small)
+
+
+HOLDS = '''\
+import multiprocessing as mp
+
+
+class Launcher:
+    ctx = mp.get_context("spawn")
+    kinds = [int, str]
+    kinds.extend((mp.Queue,))
+
+    def launch(self):
+        self.ctx.Process(target=lambda: None).start()
+
+    def describe(self):
+        return len("unrelated")
+
+    def count(self):
+        return len(self.kinds)
+
+    def start_pool(self):
+        pool = mp.Pool(4)
+        pool.map(abs, [1])
+
+
+class Worker(mp.Process):
+    def run(self):
+        return len("in the child")
+
+    def describe(self):
+        return len("unrelated too")
+'''
+
+
+def test_a_class_whose_body_holds_api_objects_keeps_their_readers_not_all_its_methods(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """`ctx = get_context()` or a list of the API's types at class level: the names are attributes
+    that relevant code gives an API object, and their readers are kept, as for `self.pool =
+    Pool()`; the class's other methods are blanked. A class whose bases name the API (a subclass
+    of `Process`) keeps all of its methods."""
+    blanked = _blanked(HOLDS)
+    for kept in ("def launch", "def count", "ctx = mp.get_context", "kinds.extend", "def run", '"unrelated too"'):
+        assert kept in blanked, kept
+    assert '"unrelated")' not in blanked
+    found = _findings(HOLDS, monkeypatch, blanked=True)
+    assert found and found == _findings(HOLDS, monkeypatch, blanked=False)

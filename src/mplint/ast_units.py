@@ -87,6 +87,9 @@ class Unit:
     flows: list[tuple[set[str], set[str], Unit]] = field(default_factory=list)
     #: a method's decorators, parameters and return annotation, read on their own
     signature: Unit | None = None
+    #: a class's decorators, bases and keywords, read on their own: what makes the class itself
+    #: one of the API's (a subclass of `Process`), where its body only holds API objects
+    identity: Unit | None = None
     #: a class's assignments to plain names (`config = {...}`), each read on its own: one that
     #: no kept code reads is blanked in a class kept for other reasons
     members: list[Unit] = field(default_factory=list)
@@ -443,7 +446,10 @@ def _read_class(statement: ast.ClassDef, first: int, reader: Reader) -> Unit:
     header = Unit(first, statement.end_lineno or first, "class", statement.name)
     header.binds.add(statement.name)
     header.bases = tuple(b.id for b in statement.bases if isinstance(b, ast.Name))
-    own: list[ast.AST] = [*statement.decorator_list, *statement.bases, *statement.keywords]
+    identity = Unit(first, statement.lineno, "identity")
+    reader.read(identity, [*statement.decorator_list, *statement.bases, *statement.keywords], module_level=False)
+    header.identity = identity
+    own: list[ast.AST] = []
     for position, item in enumerate(statement.body):
         if _member(item, position, statement.body):
             member = Unit(item.lineno, item.end_lineno or item.lineno, "member", cls=header)
@@ -455,6 +461,7 @@ def _read_class(statement: ast.ClassDef, first: int, reader: Reader) -> Unit:
             for method in _defs_in(item, own):
                 header.methods.append(_read_method(method, header, reader))
     reader.read(header, own, module_level=False)
+    _merge(header, identity)
     header.own_loads = header.loads | header.attr_loads
     for member in header.members:
         _merge(header, member)  # the class reads what its members read, as before

@@ -12,6 +12,10 @@ parser, a tenth of LibCST's cost, tells which definitions matter:
   module a script for the guard fixes, a line it shares with another statement), or where kept
   code needs it: it binds or changes a name kept code reads, reads a name kept code changes, or
   names a definition that reaches kept code (import-time code that runs it);
+- a class whose decorators, bases or keywords name the API (a subclass of `Process`) keeps all of
+  its methods; one whose API code is only in its body (`ctx = get_context()` at class level)
+  holds API objects: the names it binds are attributes relevant code gives one, and their readers
+  are relevant;
 - from kept code, everything it reaches by name is kept: the functions and classes it names
   (calls, references, decorators, bases, targets handed to children), the methods it names as
   attributes in kept classes and the methods that set those attributes, the dunder methods of
@@ -73,10 +77,10 @@ def kept_units(tree: ast.Module, threads: bool, lines: list[str] | None = None) 
             unit.members = [m for m in unit.members if _starts_line(lines, m.body_line, m.body_column)]
     if any(relevant_qualname(module, threads) for module in reader.star):
         raise _GiveUp  # names of the API bound without being named
-    for unit in (*units, *reader.flows):
+    for unit in (*units, *reader.flows, *(u.identity for u in units if u.identity is not None)):
         reader.judge(unit)
-    relevant = _relevant(units)
-    return _reach(units, relevant)
+    relevant, whole = _relevant(units)
+    return _reach(units, relevant, whole)
 
 
 def _starts_line(lines: list[str] | None, line: int, column: int) -> bool:
@@ -89,13 +93,18 @@ def _starts_line(lines: list[str] | None, line: int, column: int) -> bool:
         return False
 
 
-def _relevant(units: list[Unit]) -> set[int]:
+def _relevant(units: list[Unit]) -> tuple[set[int], set[int]]:
     """The units whose code uses the API, directly or through names that such code binds: the
     functions and classes it defines, and what its assignments give an API object to (module-level
-    names, names declared `global`, attributes)."""
+    names, names declared `global`, attributes); and of them, the classes that are the API's
+    themselves, whose methods are all kept (their decorators, bases or keywords name it: a
+    subclass of `Process`). A class whose API code is only in its body (`ctx = get_context()`,
+    a list of the API's types) holds API objects: the names it binds are attributes that relevant
+    code gives an API object, and their readers are relevant, as for `self.pool = Pool()`."""
     api_names: set[str] = set()
     api_attrs: set[str] = set()
     relevant: set[int] = set()
+    whole: set[int] = set()
     changed = True
     while changed:
         changed = False
@@ -106,19 +115,35 @@ def _relevant(units: list[Unit]) -> set[int]:
                 relevant.add(id(unit))
                 changed = True
             names, attrs = _given_api(unit, api_names, api_attrs)
-            if unit.kind in ("def", "class"):
+            if unit.kind == "def":
                 names.add(unit.name)
+            elif unit.kind == "class":
+                identity = unit.identity
+                if identity is None or identity.api or identity.loads & api_names or identity.attr_loads & api_attrs:
+                    if id(unit) not in whole:
+                        whole.add(id(unit))
+                        changed = True
+                    names.add(unit.name)
+                else:
+                    attrs |= _tainted(unit, api_names, api_attrs)[0]
             elif unit.kind == "method":
                 attrs.add(unit.name)
             if not (names <= api_names and attrs <= api_attrs):
                 api_names |= names
                 api_attrs |= attrs
                 changed = True
-    return relevant
+    return relevant, whole
 
 
 def _given_api(unit: Unit, api_names: set[str], api_attrs: set[str]) -> tuple[set[str], set[str]]:
     """The module-level names and the attributes that the unit's assignments give an API object."""
+    tainted, attrs = _tainted(unit, api_names, api_attrs)
+    shared = unit.binds if unit.kind == "module" else unit.globals
+    return (tainted & shared) | unit.defined, attrs
+
+
+def _tainted(unit: Unit, api_names: set[str], api_attrs: set[str]) -> tuple[set[str], set[str]]:
+    """The names and the attributes that the unit's assignments give an API object."""
     tainted: set[str] = set()
     attrs: set[str] = set()
     grew = True
@@ -131,19 +156,18 @@ def _given_api(unit: Unit, api_names: set[str], api_attrs: set[str]) -> tuple[se
                 tainted |= names
                 attrs |= targets
                 grew = True
-    shared = unit.binds if unit.kind == "module" else unit.globals
-    return (tainted & shared) | unit.defined, attrs
+    return tainted, attrs
 
 
-def _reach(units: list[Unit], relevant: set[int]) -> list[Unit]:
+def _reach(units: list[Unit], relevant: set[int], whole: set[int]) -> list[Unit]:
     kept: set[int] = set(relevant)
     kept.update(id(u) for u in units if u.kind == "module" and u.anchor)
     headers = [u for u in units if u.kind == "class"]
     by_name: dict[str, list[Unit]] = {}
     for header in headers:
         by_name.setdefault(header.name, []).append(header)
-    for header in headers:  # every method of a class that itself uses the API
-        if id(header) in relevant:
+    for header in headers:  # every method of a class that is itself the API's
+        if id(header) in whole:
             kept.update(id(m) for m in header.methods)
     handed_relevant = set().union(*(u.handed for u in units if id(u) in relevant))
     relevant_attr_loads = set().union(*(u.attr_loads for u in units if id(u) in relevant))
@@ -182,7 +206,7 @@ def _reach(units: list[Unit], relevant: set[int]) -> list[Unit]:
         mutated = set().union(*(u.mutates for u in read)) & module_bound
         # methods handed to a child (and what they call on self) set attributes the parent reads
         handed = {m for h in headers if id(h) in kept for m in h.methods
-                  if id(m) in kept and (m.name in handed_relevant or id(h) in relevant)}
+                  if id(m) in kept and (m.name in handed_relevant or id(h) in whole)}
         handed_methods = _self_reached(handed, headers, kept)
         seen_attrs = set().union(*(m.attr_stores for m in handed_methods))
         family = _family(headers, {m.cls.name for m in handed if m.cls is not None}, opaque)
