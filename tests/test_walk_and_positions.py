@@ -243,6 +243,10 @@ LINE_CASES = [
     "match p:\n    case [1, *r]:\n        f(r)\n    case {'k': v} if v:\n        g(\n v)\n    case _:\n        pass\n",
     "class C(B):\n    x = f()\n    if y:\n        z = g(\n          1)\n    class D:\n        w = h()\n",
     "if a:\n\tif b:\n\t\tc(\n  1)\n\telse:\n\t  d()\nwith e() as f: g()\nif x: pass\nelse: y()\n",
+    # small statements and their calls, read from `ast` without generating code
+    "x = (\n  f())\n((\n g))(1); del a, \\\n b\ny: T = (\n (h)(\n))\nz += ((k\n)())\n",
+    "def f():\n    return (\n  g())\nwith (\n  a() as b,\n  (c)()):\n    (d)()\nasync def h():\n    async with m() as n: await n()\n",
+    "x = 1\ry = f(\r 2)\nz = g()\r\n",
 ]
 
 
@@ -314,9 +318,43 @@ def test_a_line_in_a_nested_block_generates_only_its_statement() -> None:
     module = cst.parse_module(source)
     facts = ModuleFacts(module, "m.py", source)
     call = next(site.node for site in facts.calls if cst.ensure_type(site.node.func, cst.Name).value == "k")
-    assert facts.line_of(call) == source.splitlines().index("                        k(") + 1
+    argument = call.args[0].value
+    assert facts.line_of(argument) == source.splitlines().index("                          x)") + 1
     generated = [node for node, found in facts._lines._generated.items() if found is not None]
     assert [type(node) for node in generated] == [cst.SimpleStatementLine]
+
+
+def test_small_statements_and_their_calls_generate_no_code() -> None:
+    """A small statement's line, and that of a call that is its value or a `with` item's
+    context, come from Python's `ast` alone; parentheses around a call are left out by both."""
+    from mplint.facts import ModuleFacts
+
+    source = ("x = (\n    f())\n(\n g(\n))\nreturn_ = \\\n  h()\ndef m():\n    del x; y: int = (\n k())\n"
+              "    with (\n        p() as q,\n        r()):\n        return (\n s())\n    (t)(\n)\n")
+    module = cst.parse_module(source)
+    facts = ModuleFacts(module, "m.py", source)
+    positions = Positions(module, source)
+
+    def generating(statement: cst.CSTNode) -> None:
+        raise AssertionError(f"code generated for a {type(statement).__name__}")
+
+    facts._lines._generate = generating  # type: ignore[method-assign]
+    nodes = [site.node for site in facts.calls] + [
+        node for node in facts.up if isinstance(node, (cst.Assign, cst.AnnAssign, cst.Del, cst.Expr, cst.Return))
+    ]
+    assert len(nodes) == 16
+    assert [facts.line_of(node) for node in nodes] == [positions[node].start.line for node in nodes]
+
+
+def test_a_lone_carriage_return_leaves_lines_to_the_generated_code() -> None:
+    from mplint.facts import ModuleFacts
+
+    source = "x = 1\ry = f(\r 2)\n"
+    module = cst.parse_module(source)
+    facts = ModuleFacts(module, "m.py", source)
+    call = facts.calls[0].node
+    assert facts.line_of(call) == Positions(module, source)[call].start.line == 2
+    assert not facts._lines._known
 
 
 # --- the fields of each node class, read from LibCST's source ------------------------------------

@@ -16,6 +16,15 @@ tenth of LibCST's cost) and gives:
 Every answer is checked against the text (the generated statement is the text at that line, the
 `def` and the name are on the line) and is otherwise left to `Positions`: the lines are exactly
 those `Positions` gives.
+
+Most nodes asked about need no code generated at all: a small statement (`x = ...`, `del x`)
+starts on the line of its first token, which is the line `ast` gives the statement paired with it
+(the statements of a line pair one to one); and a call that is the value of such a statement
+(`x = f(...)`, `f(...)` alone, `return f(...)`) or the context of a `with` item starts where its
+own first token is, which is the line `ast` gives the call paired with it: both leave out the
+parentheses around the call, and both count those around its callee (`(f)(x)` starts at the `(`).
+Python and LibCST count lines alike (`\n`, `\r\n`, and a backslash's continuation); a text with a
+lone `\r` gets no such answer.
 """
 
 from __future__ import annotations
@@ -55,6 +64,9 @@ class Lines:
         self._generated: dict[cst.CSTNode, tuple[dict[int, tuple[int, int]], int, list[int]] | None] = {}
         self._text = source
         self._line_starts: list[int] = []
+        #: the line of each small statement, and of each call it holds as its value (`ast`'s)
+        self._known: dict[cst.CSTNode, int] = {}
+        self._pair_calls = source is not None and source.count("\r") == source.count("\r\n")
         if tree is None and source is not None:  # Python's tree of `source`, unless given
             tree = python_tree(source)
         if tree is None:
@@ -82,22 +94,48 @@ class Lines:
         and of the statements in the blocks they hold (a def's body is read with the defs)."""
         firsts = []
         compound = []
+        small: list[tuple[Sequence[cst.BaseSmallStatement], list[ast.stmt]]] = []
         at = 0
         for statement in statements:
             if at >= len(parsed):
                 return
             firsts.append((statement, _first_line(parsed[at])))
             if isinstance(statement, cst.SimpleStatementLine):
+                small.append((statement.body, parsed[at: at + len(statement.body)]))
                 at += len(statement.body)
             else:
                 compound.append((statement, parsed[at]))
                 at += 1
         if at == len(parsed):
             self._firsts.update(firsts)
+            if self._pair_calls:
+                for body, nodes in small:
+                    for statement, node in zip(body, nodes):
+                        self._read_small(statement, node)
+                for statement, node in compound:
+                    if isinstance(statement, cst.With) and isinstance(node, (ast.With, ast.AsyncWith)):
+                        self._read_items(statement, node)
             for statement, node in compound:
                 for block, body in _blocks(statement, node):
                     if isinstance(block, cst.IndentedBlock):
                         self._read_statements(block.body, body)
+
+    def _read_small(self, statement: cst.BaseSmallStatement, node: ast.stmt) -> None:
+        kind = _SMALL.get(type(statement))
+        if kind is None or not isinstance(node, kind):
+            return
+        self._known[statement] = node.lineno
+        value = getattr(statement, "value", None)
+        parsed = getattr(node, "value", None)
+        if type(value) is cst.Call and isinstance(parsed, ast.Call):
+            self._known[value] = parsed.lineno
+
+    def _read_items(self, statement: cst.With, node: ast.With | ast.AsyncWith) -> None:
+        if len(statement.items) != len(node.items):
+            return
+        for item, parsed in zip(statement.items, node.items):
+            if type(item.item) is cst.Call and isinstance(parsed.context_expr, ast.Call):
+                self._known[item.item] = parsed.context_expr.lineno
 
     def _line(self, line: int) -> str:
         starts, text = self._line_starts, self._text or ""
@@ -112,6 +150,9 @@ class Lines:
 
     def of(self, node: cst.CSTNode) -> int:
         """The line `node` starts on."""
+        known = self._known.get(node)
+        if known is not None:
+            return known
         statement = self._statement(node)
         generated = self._generate(statement) if statement is not None else None
         found = generated[0].get(id(node)) if generated is not None else None
@@ -191,6 +232,17 @@ _KINDS: dict[type, tuple[type, ...]] = {
     cst.Try: (ast.Try,),
     **({cst.TryStar: (ast.TryStar,)} if hasattr(ast, "TryStar") else {}),
     cst.Match: (ast.Match,),
+}
+
+
+#: LibCST's small statements read from `ast` (with the value a call may be) -> their classes there
+_SMALL: dict[type, type | tuple[type, ...]] = {
+    cst.Assign: ast.Assign,
+    cst.AnnAssign: ast.AnnAssign,
+    cst.AugAssign: ast.AugAssign,
+    cst.Expr: ast.Expr,
+    cst.Return: ast.Return,
+    cst.Del: ast.Delete,
 }
 
 
