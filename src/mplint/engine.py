@@ -389,7 +389,7 @@ def _checked(
                     _located_fix(module, report.fix, source, facts) if fixes and report.fix is not None else None,
                 )
             )
-    return findings, (summary_of(facts) if summarise else None), fixable
+    return findings, (summary_of(facts, summarise) if summarise else None), fixable
 
 
 def _located_fix(

@@ -24,6 +24,7 @@ if TYPE_CHECKING:  # the project-wide analysis and the workers: imported when a 
     from mplint.parallel import Job, Workers
     from mplint.project.memo import Outcome
     from mplint.project.session import File, Session
+    from mplint.project.summary import Names
     from mplint.project.told import ProjectFacts
 
 STDIN = "-"
@@ -267,20 +268,32 @@ def summarise_project(
         file for path, file in sorted(session.files.items())
         if file.named and file.uses_api and path in codes_of and path not in summarised
     ]
-    todo: list[Job] = []
+    found: dict[int, Local] = {}
     keys: dict[str, str] = {}
     for index, file in enumerate(files):
         codes = codes_of.get(file.path, frozenset()) if file.named else frozenset()
         filtered = noqa or not codes  # `noqa` matters only to a file whose rules run
         if cache is not None:
-            found = cache.get_local(cache.local_key(file.origin.digest, file.path, codes, options, filtered), file.given, fixes)
-            if found is not None and (found.summarised or file.path not in summarised):
-                _keep(session, file, found, file.path in summarised, file.path in codes_of)
-                continue
+            local = cache.get_local(cache.local_key(file.origin.digest, file.path, codes, options, filtered), file.given, fixes)
+            if local is not None and (local.summarised or file.path not in summarised):
+                found[index] = local
+    names = session.shared_names(wanted, {files[i].path: local.summary for i, local in found.items() if local.summarised})
+    todo: list[Job] = []
+    for index, file in enumerate(files):
+        codes = codes_of.get(file.path, frozenset()) if file.named else frozenset()
+        filtered = noqa or not codes
+        local = found.get(index)
+        if local is not None and (
+            local.summary is None or local.summary.serves(names.get(file.path) if names is not None else None)
+        ):
+            _keep(session, file, local, file.path in summarised, file.path in codes_of)
+            continue
+        if cache is not None:
             file.origin.data()  # read now if it was not: the key must be that of the bytes parsed
             keys[file.path] = cache.local_key(file.origin.digest, file.path, codes, options, filtered)
         todo.append(Job(index, file.given, file.source, codes, options,
-                        summarise=file.path in summarised, record=True, noqa=filtered, fixes=fixes))
+                        summarise=_summarise(file.path, summarised, names), record=True, noqa=filtered,
+                        fixes=fixes))
     for index, result, summary, asked in run_jobs(todo, jobs):
         file = files[index]
         if asked is None or (result.error is not None and result.error.internal):
@@ -296,6 +309,13 @@ def summarise_project(
         if cache is not None and not (result.error is not None and result.error.internal):
             cache.put_local(keys[file.path], local)
     session.link()
+
+
+def _summarise(path: str, summarised: set[str], names: dict[str, Names] | None) -> bool | Names:
+    """What the job of a module asks for its summary: none, all of it, or what `names` may reach."""
+    if path not in summarised:
+        return False
+    return names[path] if names is not None else True
 
 
 def project_outcomes(

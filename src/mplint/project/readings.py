@@ -4,14 +4,16 @@ the facts the rules have built or would build, not another walk of the tree."""
 from __future__ import annotations
 
 from pathlib import PurePath
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Collection
 
 import libcst as cst
 
 from mplint import apis
 from mplint.facts.setters import unforced_setter
 from mplint.facts.workload import Workloads
-from mplint.project.summary import CONFTEST, KNOWN_METHODS, LOCAL, OWN, SELF, Change, Function, Summary, Work
+from mplint.project.summary import (
+    CONFTEST, KNOWN_METHODS, LOCAL, OWN, SELF, Change, Function, Names, Summary, Work, kept_functions,
+)
 
 if TYPE_CHECKING:
     from mplint.facts import ModuleFacts
@@ -30,14 +32,34 @@ def call_target(facts: ModuleFacts, site: CallSite, keys: dict[FunctionInfo, str
     return facts.names.qualname(site.node.func, site.scope)
 
 
-def summarise(facts: ModuleFacts) -> Summary:
+def summarise(facts: ModuleFacts, names: Names | bool = True) -> Summary:
+    """The module's summary; with `names` (what the text of the run's other summarised modules
+    shares with this one's), only of the functions they may reach (`summary.Names`)."""
     keys = facts.summary_keys
     summary = Summary()
     workloads = Workloads(facts)
     threaded = _may_start_threads(facts)
     child = facts.workers.child_functions
     in_thread = _thread_workers(facts)
+    summary.handed = _handed(facts)
+    for name, bindings in facts.module_scope.bindings.items():
+        imported = {binding.imported for binding in bindings}
+        if len(imported) == 1 and None not in imported:
+            summary.aliases[name] = imported.pop()  # type: ignore[assignment]
+    external = set()
+    for site in facts.calls:
+        target = call_target(facts, site, keys)
+        if target is not None and not target.startswith(LOCAL):
+            external.add(target)
+    summary.external = sorted(external)
+    kept = None
+    if isinstance(names, Names):
+        summary.words = list(names.words)
+        kept = _kept(facts, keys, names, summary, child, in_thread)
     for info, key in keys.items():
+        if kept is not None and key not in kept:
+            summary.dropped.append(key)
+            continue
         shown = info.name if key.startswith("<") else key.removesuffix(".__init__")
         function = Function(f"{shown}()", facts.def_line(info))
         for site in info.calls:
@@ -58,23 +80,38 @@ def summarise(facts: ModuleFacts) -> Summary:
         function.child = info.node in child
         function.in_thread = info.node in in_thread
         summary.functions[key] = function
-    summary.handed = _handed(facts)
     summary.plain = _plain_values(facts)
     summary.forks = facts.source is None or "fork" in facts.source
-    external = set()
-    for site in facts.calls:
-        target = call_target(facts, site, keys)
-        if target is not None and not target.startswith(LOCAL):
-            external.add(target)
-    summary.external = sorted(external)
     if PurePath(facts.path).name == CONFTEST:
         method = facts.contexts.module_method
         summary.start_method = method if method in KNOWN_METHODS else None
-    for name, bindings in facts.module_scope.bindings.items():
-        imported = {binding.imported for binding in bindings}
-        if len(imported) == 1 and None not in imported:
-            summary.aliases[name] = imported.pop()  # type: ignore[assignment]
     return summary
+
+
+def _kept(
+    facts: ModuleFacts, keys: dict[FunctionInfo, str], names: Names, summary: Summary,
+    child: Collection[cst.FunctionDef], in_thread: Collection[cst.FunctionDef],
+) -> set[str]:
+    """The functions other modules may reach: named in their text, or by one of this module's
+    own qualified names (its re-exports, hand-overs and calls, which may name itself), with the
+    functions of the module these call; and those run in a child or a thread."""
+    own = [*summary.aliases.values(), *summary.external, *(h[0] for h in summary.handed)]
+    calls: dict[str, list[str]] = {}
+    for info, key in keys.items():
+        local = calls[key] = []
+        for site in info.calls:
+            target = call_target(facts, site, keys)
+            if target is not None and target.startswith(LOCAL):
+                local.append(target[len(LOCAL):])
+    for site in facts.calls:
+        func = site.node.func
+        qualname = facts.names.qualname(func, site.scope)
+        if qualname is not None:
+            own.append(qualname)
+        if isinstance(func, cst.Attribute):
+            own.append(func.attr.value)  # `job.run()` may name `Job.run` (`facts.project_name`)
+    always = [key for info, key in keys.items() if info.node in child or info.node in in_thread]
+    return kept_functions(keys.values(), names.with_own(own), calls, always)
 
 
 # --- what other modules ask of a function ----------------------------------------------------------

@@ -20,7 +20,7 @@ from mplint.project.asked import Asked
 from mplint.project.link import Linked, Module
 from mplint.project.resolver import ModuleRef, Project, Projects
 from mplint.project.scan import is_test_module, may_import_project, names_of, project_imports
-from mplint.project.summary import CONFTEST, Summary
+from mplint.project.summary import CONFTEST, Names, Summary, shared_names, words
 from mplint.project.told import NO_PROJECT_FACTS, ProjectFacts
 
 #: a run reads at most this many project modules that it was not asked to check
@@ -173,6 +173,27 @@ class Session:
             for path in sorted(wanted)
             if self.files[path].imports or path in importers or path in conftests
         ]
+
+    def shared_names(self, wanted: list[File], recorded: dict[str, Summary | None]) -> dict[str, Names] | None:
+        """For each file to summarise, the names its text shares with another's: only functions
+        they may name are summarised (`summary.Names`); None: every function (a text may not be
+        ASCII-compatible). `recorded`: the summaries found in the cache, which keep their
+        module's words (the file is not read for them); None for a module that could not be
+        parsed, which names nothing."""
+        modules = {}
+        for file in wanted:
+            if file.path in recorded:
+                summary = recorded[file.path]
+                if summary is None:
+                    continue
+                if summary.words is not None:
+                    modules[file.path] = (summary.words, file.ref.search)
+                    continue
+            found = words(file.source)
+            if found is None:
+                return None
+            modules[file.path] = (found, file.ref.search)
+        return shared_names(modules)
 
     def _open(self, path: str) -> SourceFile:
         """A project module that no path of the run named."""

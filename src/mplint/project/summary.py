@@ -14,18 +14,26 @@ calls, and why the work may be heavy or unknown, as `facts/workload.py` judges i
 state it changes (`Change`: a module-level value of its module, `self` in a method, or an
 attribute of an imported module); and of the module: the callables it hands to children that are
 not its own functions, and its module-level plain values (a list, a dict, ...).
+
+Only the functions another module may name are summarised, with those they reach (`Names`): the
+link reaches a function of another module only by a name written in some module's text, so a
+function whose name no other summarised module's text holds (a test nobody imports), and that
+the summarised functions of its module do not call, can be in no chain any module is told; the
+summary lists its key in `dropped` instead.
 """
 
 from __future__ import annotations
 
+import os
+import re
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Collection, Iterable
 
 
 CONFTEST = "conftest.py"
 KNOWN_METHODS = ("fork", "spawn", "forkserver")
 LOCAL = "#"  # a call target that is a function of the same module: `#run_all`, `#Job.run`
-FORMAT = 6  # bump when the layout changes
+FORMAT = 7  # bump when the layout changes
 
 
 #: how a `Change` names what it changes: a module-level name of its own module (`=status`), an
@@ -158,6 +166,12 @@ class Summary:
     plain: dict[str, str] = field(default_factory=dict)
     #: the module may fork by choice (its text says `fork`): only then do threads matter to it
     forks: bool = True
+    #: the keys of the functions left out: no other module can name them, and the functions
+    #: summarised do not call them (`Names`)
+    dropped: list[str] = field(default_factory=list)
+    #: the identifiers of the module's text (`words`; None: not read), which decide what other
+    #: modules may name when the summary is read from the cache
+    words: list[str] | None = None
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -169,6 +183,8 @@ class Summary:
             "handed": [list(h) for h in self.handed],
             "plain": self.plain,
             "forks": self.forks,
+            "dropped": self.dropped,
+            "words": self.words,
         }
 
     @classmethod
@@ -179,4 +195,127 @@ class Summary:
         return cls(
             functions, dict(data["aliases"]), list(data["external"]), data["start_method"],
             [(h[0], h[1], h[2]) for h in data["handed"]], dict(data["plain"]), bool(data["forks"]),
+            list(data["dropped"]), list(data["words"]) if data["words"] is not None else None,
         )
+
+    def serves(self, names: Names | None) -> bool:
+        """The summary holds every function that modules sharing `names` may name (it was made for
+        as many names, or more); None: all of them."""
+        if not self.dropped:
+            return True
+        return names is not None and not any(names.may_name(key) for key in self.dropped)
+
+
+# --- which functions other modules may name ------------------------------------------------------
+
+#: an identifier of Python's own (ASCII) spelling, as it can stand in a module's text
+_WORD = re.compile(rb"[A-Za-z_][A-Za-z0-9_]*")
+
+
+def words(data: bytes) -> list[str] | None:
+    """The ASCII identifiers of a module's text, sorted (comments and strings included: more is
+    safe); None when the text may not be ASCII-compatible (a NUL byte: UTF-16)."""
+    if b"\0" in data:
+        return None
+    return sorted(word.decode("ascii") for word in set(_WORD.findall(data)))
+
+
+@dataclass(frozen=True)
+class Names:
+    """The identifiers of a module's text that the text of another module of the run's summaries
+    holds too: the only names by which another module can reach one of its functions.
+
+    The link reaches a function of another module by a call target, a hand-over or a re-export,
+    each a qualified name made from a module's text (`names.qualname`: an import binding's
+    imported name, and attributes): its last part is an identifier written in that module's text
+    (the part of a relative import that the package stands for comes first, never last). So a
+    function whose last key part (the class's name for `Cls.__init__`, which a call of `Cls(...)`
+    reaches) no other module's text holds is reached from no other module; the module's own
+    qualified targets (`own`: it may import itself) count as other modules' names. Names that are
+    not ASCII are never left out (the text's encoding is not read here)."""
+
+    shared: frozenset[str]
+    #: every identifier of the module's text (`words`), kept with its summary
+    words: tuple[str, ...] = ()
+    #: the module is a package's `__init__.py`: a name relative to a namespace folder below it may
+    #: start with that folder's name, so `X.__init__` is named wherever `__init__` is
+    package: bool = False
+    own: frozenset[str] = frozenset()
+
+    def may_name(self, key: str) -> bool:
+        if not key.isascii():
+            return True
+        if key.startswith("<"):
+            return False  # a nested function: only its own module's calls reach it
+        head, _, last = key.rpartition(".")
+        if last == "__init__" and head:
+            if self.package and ("__init__" in self.shared or "__init__" in self.own):
+                return True
+            last = head.rpartition(".")[2]
+        return last in self.shared or last in self.own
+
+    def with_own(self, targets: Iterable[str]) -> Names:
+        return Names(self.shared, self.words, self.package, self.own | {t.rpartition(".")[2] for t in targets})
+
+
+def shared_names(modules: dict[str, tuple[list[str], tuple[str, ...]]]) -> dict[str, Names]:
+    """For each module (path -> its `words` and the folders its imports are searched in, as the
+    resolver finds them), the identifiers its text shares with another module's that may name it.
+
+    A module names another only under the folders its imports are searched in (`Project.find`),
+    itself or through the re-exports of the modules it finds there: so only modules connected by
+    "found under the other's folders" share names (a library's vendored copy in another project
+    shares none with the library)."""
+    group = _groups({path: search for path, (_words, search) in modules.items()})
+    counts: dict[tuple[str, str], int] = {}
+    for path, (text, _search) in modules.items():
+        for word in text:
+            counts[group[path], word] = counts.get((group[path], word), 0) + 1
+    return {
+        path: Names(
+            frozenset(w for w in text if counts[group[path], w] > 1), tuple(text), path.endswith("__init__.py")
+        )
+        for path, (text, _search) in modules.items()
+    }
+
+
+def _groups(searches: dict[str, tuple[str, ...]]) -> dict[str, str]:
+    """Each module's group: modules are joined when one lies under a folder the other searches."""
+    parent = {path: path for path in searches}
+
+    def root(path: str) -> str:
+        while parent[path] != path:
+            parent[path] = parent[parent[path]]
+            path = parent[path]
+        return path
+
+    by_folder: dict[str, list[str]] = {}
+    for path, search in searches.items():
+        for folder in search:
+            by_folder.setdefault(folder, []).append(path)
+    for path in searches:
+        folder = os.path.dirname(path)
+        while True:
+            for other in by_folder.get(folder, ()):
+                parent[root(other)] = root(path)
+            up = os.path.dirname(folder)
+            if up == folder:
+                break
+            folder = up
+    return {path: root(path) for path in searches}
+
+
+def kept_functions(
+    keys: Collection[str], names: Names, calls: dict[str, list[str]], always: Iterable[str]
+) -> set[str]:
+    """The functions to summarise: those `names` may name, and `always` (they run in a child or a
+    thread: the module's own told asks what they call), with every function of the module they
+    call (`calls`: key -> the keys of the module's functions it calls)."""
+    kept = {key for key in keys if names.may_name(key)} | set(always)
+    frontier = list(kept)
+    while frontier:
+        for callee in calls.get(frontier.pop(), ()):
+            if callee not in kept:
+                kept.add(callee)
+                frontier.append(callee)
+    return kept
