@@ -87,6 +87,15 @@ def test_only_modules_found_under_each_others_folders_share_names(tmp_path: Path
     assert found["/p/pkg/a.py"].shared == {"run"}
     assert found["/p/pkg/b.py"].shared == {"run"}
     assert found["/q/vendored/a.py"].shared == frozenset()
+    # a.py's stem is in no other text of its group: nothing can name it, though b.py says `run`
+    assert not found["/p/pkg/a.py"].reached and not found["/p/pkg/a.py"].may_name("run")
+    assert found["/p/pkg/a.py"].with_own(["pkg.a.run"], "a").may_name("run")  # it names itself
+    named = shared_names({
+        "/p/pkg/a.py": (words(text["a"]), ("/p",)), "/p/pkg/b.py": (words(b"from pkg import a\na.run()\n"), ("/p",)),
+        "/p/pkg/__init__.py": (words(b"def run(): pass\n"), ("/p",)),
+    })
+    assert named["/p/pkg/a.py"].may_name("run")
+    assert named["/p/pkg/__init__.py"].reached  # a relative import names a package without its name
     assert words(b"x = 1\x00") is None  # not ASCII-compatible: every function is summarised
 
 

@@ -111,7 +111,8 @@ def _kept(
         if isinstance(func, cst.Attribute):
             own.append(func.attr.value)  # `job.run()` may name `Job.run` (`facts.project_name`)
     always = [key for info, key in keys.items() if info.node in child or info.node in in_thread]
-    return kept_functions(keys.values(), names.with_own(own), calls, always)
+    stem = PurePath(facts.path).name.removesuffix(".py")
+    return kept_functions(keys.values(), names.with_own(own, stem), calls, always)
 
 
 # --- what other modules ask of a function ----------------------------------------------------------

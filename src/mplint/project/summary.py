@@ -241,8 +241,16 @@ class Names:
     #: start with that folder's name, so `X.__init__` is named wherever `__init__` is
     package: bool = False
     own: frozenset[str] = frozenset()
+    #: another module may name the module itself. A name reaches a module that is no package's
+    #: `__init__.py` only through its stem, written in the text of the module that names it (a
+    #: relative import's package stands for packages only, and a package shadows a module of its
+    #: name): without another text holding the stem, or a qualified name of its own made of it,
+    #: no function of it is reached from elsewhere
+    reached: bool = True
 
     def may_name(self, key: str) -> bool:
+        if not self.reached:
+            return False
         if not key.isascii():
             return True
         if key.startswith("<"):
@@ -254,8 +262,12 @@ class Names:
             last = head.rpartition(".")[2]
         return last in self.shared or last in self.own
 
-    def with_own(self, targets: Iterable[str]) -> Names:
-        return Names(self.shared, self.words, self.package, self.own | {t.rpartition(".")[2] for t in targets})
+    def with_own(self, targets: Iterable[str], stem: str = "") -> Names:
+        """With the module's own qualified names (`stem`: its module's last name part)."""
+        targets = list(targets)
+        own = self.own | {t.rpartition(".")[2] for t in targets}
+        reached = self.reached or any(stem in t.split(".") for t in targets)
+        return Names(self.shared, self.words, self.package, own, reached)
 
 
 def shared_names(modules: dict[str, tuple[list[str], tuple[str, ...]]]) -> dict[str, Names]:
@@ -271,12 +283,19 @@ def shared_names(modules: dict[str, tuple[list[str], tuple[str, ...]]]) -> dict[
     for path, (text, _search) in modules.items():
         for word in text:
             counts[group[path], word] = counts.get((group[path], word), 0) + 1
-    return {
-        path: Names(
-            frozenset(w for w in text if counts[group[path], w] > 1), tuple(text), path.endswith("__init__.py")
-        )
-        for path, (text, _search) in modules.items()
-    }
+    found = {}
+    for path, (text, _search) in modules.items():
+        stem = _stem(path)
+        package = stem == "__init__"
+        reached = package or counts.get((group[path], stem), 0) > (stem in text)
+        shared = frozenset(w for w in text if counts[group[path], w] > 1)
+        found[path] = Names(shared, tuple(text), package, reached=reached)
+    return found
+
+
+def _stem(path: str) -> str:
+    name = os.path.basename(path)
+    return name[:-3] if name.endswith(".py") else name
 
 
 def _groups(searches: dict[str, tuple[str, ...]]) -> dict[str, str]:
