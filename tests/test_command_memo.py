@@ -23,7 +23,7 @@ from pathlib import Path
 import pytest
 
 from console import BAD, CLEAN, write
-from memo_layers import FOUND, JOBS, JOBS_IDLE, age_all, make_project
+from memo_layers import FOUND, JOBS, JOBS_IDLE, RUN, age_all, make_project
 from mplint import command_memo
 
 HOUR_NS = 3600 * 10**9
@@ -188,6 +188,42 @@ def test_the_first_run_after_a_cold_one_into_the_default_cache_folder_is_answere
     assert not first.answered and entries(root / "cache")
     assert not cached(root, root / "cache", "run.py").answered
     assert cached(root, root / "cache", "run.py").answered
+
+
+def test_a_project_without_a_root_marker_is_answered_while_a_folder_above_it_changes(tmp_path: Path) -> None:
+    """Without a root marker the project's root is looked for up to `/`: each folder on the way is
+    asked which markers it holds, and recorded as that alone (`listings.view`), so a busy folder
+    above it (`/tmp`) changing is no miss; a marker put there is."""
+    busy = tmp_path / "busy"
+    root = busy / "p"
+    write(root, {"run.py": RUN, "app/__init__.py": "", "app/jobs.py": JOBS})
+    age_all(root)
+    first = run(root, "run.py")
+    assert not first.answered and FOUND[0][2].encode() in first.stdout
+    assert run(root, "run.py").answered
+    (busy / "notes.txt").write_text("another name above the project\n")
+    (tmp_path / "more").mkdir()
+    again = run(root, "run.py")
+    assert again.answered and again.output == first.output == run(root, "--no-cache", "run.py").output
+    (busy / "setup.py").write_text("")  # a root marker above: busy/ is the project's root now
+    moved = run(root, "run.py")
+    assert not moved.answered and moved.output == run(root, "--no-cache", "run.py").output
+    assert run(root, "run.py").answered
+    (busy / "setup.py").unlink()
+    assert not run(root, "run.py").answered
+
+
+def test_a_view_of_a_listing_is_the_names_asked_for_that_it_holds(tmp_path: Path) -> None:
+    from mplint import listings
+
+    write(tmp_path, {"setup.py": "", "a.py": ""})
+    key = listings.view(str(tmp_path), {"setup.py", ".git"})
+    assert listings.listing(key) == {"setup.py"} and listings.listing(str(tmp_path)) == {"setup.py", "a.py"}
+    (tmp_path / "b.py").write_text("")
+    assert listings.listing(key) == {"setup.py"}  # another name: the same view
+    (tmp_path / ".git").mkdir()
+    assert listings.listing(key) == {"setup.py", ".git"}
+    assert listings.listing(listings.view(str(tmp_path / "gone"), {"setup.py"})) == frozenset()
 
 
 def test_the_config_option_and_the_environment_key_the_memo(tmp_path: Path) -> None:

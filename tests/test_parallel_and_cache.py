@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from console import BAD, CLEAN, assert_no_traceback, mplint, write
+from console import BAD, CLEAN, assert_no_traceback, drop_command_memos, mplint, write
+from memo_layers import drop_run_memos, memo_entries
 from mplint import parallel
 from mplint.findings import FileResult
 from mplint.options import DEFAULT_OPTIONS
@@ -63,6 +64,12 @@ def test_a_warm_run_takes_results_from_the_cache_instead_of_parsing(tree: Path, 
     assert entries, "the first run wrote no cache entries"
     for entry in entries:
         _mark_cached(entry)
+    # the memos of the whole command, of the run and of the project side answer first, with the
+    # cold run's results (the fixture tree has no root marker: above it, only the markers count)
+    drop_command_memos(cache)
+    drop_run_memos(cache)
+    for entry in memo_entries(cache, "folders"):
+        entry.unlink()
     warm = mplint("--cache-dir", str(cache), ".", cwd=tree)
     assert warm.returncode == 1
     lines = warm.stdout.splitlines()

@@ -2,7 +2,8 @@
 answered. The resolver lists folders through `listing`; the two memos (`run_memo.py`,
 `project/memo.py`) record what it saw (`recorded`) and, on a look-up, whether the file system
 still shows the same (`still_seen`): a module added beside the others, a package that shadows a
-module, a folder renamed or a new project root changes one of them."""
+module, a folder renamed or a new project root changes one of them. A folder asked about a few
+names only is recorded as that view of its listing (`view`)."""
 
 from __future__ import annotations
 
@@ -13,12 +14,25 @@ if TYPE_CHECKING:
     from typing import Callable, Iterable, Mapping
 
 
+#: between a folder and names in a key that stands for a view of the folder's listing (`view`)
+VIEW = "\0"
+
+
+def view(folder: str, names: Iterable[str]) -> str:
+    """The key of the names among `names` that `folder` holds: what a question of those names
+    only (is a project root marker there?) is recorded as, so that another name coming or going
+    (a busy folder above a project, `/tmp`) does not change it (names hold no `/`)."""
+    return folder + VIEW + "/".join(sorted(names))
+
+
 def listing(folder: str) -> frozenset[str]:
-    """A folder's names (none when it cannot be listed)."""
+    """A folder's names (none when it cannot be listed); for a `view` key, those of its names."""
+    folder, _, names = folder.partition(VIEW)
     try:
-        return frozenset(os.listdir(folder))
+        found = frozenset(os.listdir(folder))
     except OSError:
         return frozenset()
+    return found & frozenset(names.split("/")) if names else found
 
 
 def digest(names: Iterable[str]) -> str:

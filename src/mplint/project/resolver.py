@@ -24,12 +24,13 @@ import os
 from dataclasses import dataclass
 from typing import Iterable
 
-from mplint.listings import listing
+from mplint.listings import listing, view
 from mplint.project.scan import not_project
 
 _NOT_PROJECT = not_project()
 
 ROOT_MARKERS = ("pyproject.toml", "setup.cfg", "setup.py", ".git")
+_MARKERS = frozenset(ROOT_MARKERS)
 DEFAULT_SRC = (".", "src")
 _MAX_PARTS = 32  # dotted names longer than this are nobody's module
 
@@ -79,13 +80,29 @@ class Folders:
     """Directory listings, read once each (a resolution asks the same folders many times)."""
 
     def __init__(self) -> None:
+        #: what was asked of each folder (its whole listing, or a `view` of it) -> the answer
         self._entries: dict[str, frozenset[str]] = {}
         self._dirs: dict[str, bool] = {}
+        self._listed: dict[str, frozenset[str]] = {}  # (each folder listed once, whatever is asked)
 
     def entries(self, folder: str) -> frozenset[str]:
         found = self._entries.get(folder)
         if found is None:
-            found = self._entries[folder] = listing(folder)
+            found = self._entries[folder] = self._listing(folder)
+        return found
+
+    def among(self, folder: str, names: frozenset[str]) -> frozenset[str]:
+        """The names among `names` the folder holds, recorded as that alone (`listings.view`)."""
+        key = view(folder, names)
+        found = self._entries.get(key)
+        if found is None:
+            found = self._entries[key] = self._listing(folder) & names
+        return found
+
+    def _listing(self, folder: str) -> frozenset[str]:
+        found = self._listed.get(folder)
+        if found is None:
+            found = self._listed[folder] = listing(folder)
         return found
 
     def is_dir(self, path: str) -> bool:
@@ -236,8 +253,7 @@ class Projects:
                 root = known
                 break
             seen.append(current)
-            entries = self.folders.entries(current)
-            if any(marker in entries for marker in ROOT_MARKERS):
+            if self.folders.among(current, _MARKERS):  # (a folder above the project: its markers only)
                 root = current
                 break
             parent = os.path.dirname(current)
