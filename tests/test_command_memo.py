@@ -340,3 +340,60 @@ def test_a_run_served_by_the_memo_when_its_files_were_just_written_rehashes_them
     os.utime(root / "bad.py", ns=(stamp.st_atime_ns, stamp.st_mtime_ns))
     changed = cached(root, cache, "bad.py")
     assert not changed.answered and FOUND[0][2].encode() in changed.stdout
+
+
+def test_a_run_exits_at_once_only_when_python_s_teardown_has_nothing_left_to_do(monkeypatch) -> None:
+    import atexit
+    import threading
+
+    exited: list[int] = []
+
+    class Exited(Exception):
+        pass
+
+    def exit_now(code: int) -> None:
+        exited.append(code)
+        raise Exited
+
+    monkeypatch.setattr(os, "_exit", exit_now)
+    monkeypatch.setattr(atexit, "_ncallbacks", lambda: 0)  # (as in a run: pytest registers its own)
+    monkeypatch.setattr(threading, "_threading_atexits", [])
+    with pytest.raises(Exited):
+        command_memo._exit_now(1)
+    with pytest.raises(Exited):
+        command_memo._exit_now(None)
+    assert exited == [1, 0]
+    command_memo._exit_now("a message")  # Python prints it: no quick exit
+    monkeypatch.setattr(atexit, "_ncallbacks", lambda: 1)
+    command_memo._exit_now(0)  # an atexit callback (multiprocessing's joins its workers) to run
+    monkeypatch.setattr(atexit, "_ncallbacks", lambda: 0)
+    monkeypatch.setattr(threading, "_threading_atexits", [print])
+    command_memo._exit_now(0)  # one of threading's (concurrent.futures' joins its threads)
+    monkeypatch.setattr(threading, "_threading_atexits", [])
+    stop = threading.Event()
+    thread = threading.Thread(target=stop.wait)
+    thread.start()
+    try:
+        command_memo._exit_now(0)  # another thread: Python waits for it
+    finally:
+        stop.set()
+        thread.join()
+    assert exited == [1, 0]
+
+
+_FULL_TEARDOWN = "import sys; from mplint.cli import main; sys.argv[0] = 'mplint'; main()"
+
+
+def test_exit_codes_and_output_are_those_of_a_run_with_python_s_teardown(tmp_path: Path) -> None:
+    write(tmp_path, {"bad.py": BAD, "clean.py": CLEAN, "x.py": "x = 1\n"})
+    commands = [["--no-cache", "x.py"], ["--no-cache", "bad.py"], ["--select", "MPL999", "x.py"],
+                ["--no-cache", "--jobs", "2", "bad.py", "clean.py", "x.py"], ["--no-cache", "--format", "json", "."],
+                ["--no-cache", "--output-file", "out.txt", "bad.py"], ["x.py"], ["x.py"], ["--version"]]
+    for args in commands:
+        quick = run(tmp_path, *args)
+        written = (tmp_path / "out.txt").read_bytes() if (tmp_path / "out.txt").exists() else None
+        full = subprocess.run([sys.executable, "-c", _FULL_TEARDOWN, *args], cwd=tmp_path, capture_output=True,
+                              timeout=120, env={k: v for k, v in os.environ.items() if "MPLINT" not in k})
+        assert quick.output == (full.stdout, full.stderr, full.returncode), args
+        if written is not None:
+            assert written == (tmp_path / "out.txt").read_bytes() and written.count(b"MPL001") == 1
