@@ -11,6 +11,7 @@ import libcst as cst
 from mplint import apis
 from mplint.facts.setters import unforced_setter
 from mplint.facts.workload import Workloads
+from mplint.project.closure import closure
 from mplint.project.summary import (
     CONFTEST, KNOWN_METHODS, LOCAL, OWN, SELF, Change, Function, Names, Summary, Work, kept_functions,
 )
@@ -229,13 +230,7 @@ def _may_start_threads(facts: ModuleFacts) -> set[cst.FunctionDef]:
                 (api := facts.api_of_call(site)) is not None and api.kind in _THREAD_KINDS
             ):
                 found.append(info.node)
-    reached = set(found)
-    while found:
-        for caller in callers.get(found.pop(), ()):
-            if caller not in reached:
-                reached.add(caller)
-                found.append(caller)
-    return reached
+    return closure(found, lambda function: callers.get(function, ()))
 
 
 def _threads_left_running(facts: ModuleFacts, info: FunctionInfo) -> tuple[int, str] | None:

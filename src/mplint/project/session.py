@@ -17,6 +17,7 @@ from typing import Callable
 from mplint.file_index import FileIndex, SourceFile
 from mplint.findings import FileResult
 from mplint.project.asked import Asked
+from mplint.project.closure import closure
 from mplint.project.link import Linked, Module
 from mplint.project.resolver import ModuleRef, Project, Projects
 from mplint.project.scan import is_test_module, may_import_project, names_of, project_imports
@@ -152,12 +153,7 @@ class Session:
         for path, file in self.files.items():
             for imported in file.imports:
                 importers.setdefault(imported, []).append(path)
-        frontier = list(wanted)
-        while frontier:
-            for importer in importers.get(frontier.pop(), ()):
-                if importer not in wanted:
-                    wanted.add(importer)
-                    frontier.append(importer)
+        wanted = closure(wanted, lambda path: importers.get(path, ()))
         # what the code handed to children may call: the modules the API's users import, and
         # theirs (their work and the state they change are asked of them)
         frontier = [path for path, file in self.files.items() if file.uses_api]

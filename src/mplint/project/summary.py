@@ -29,6 +29,8 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Collection, Iterable
 
+from mplint.project.closure import closure
+
 
 CONFTEST = "conftest.py"
 KNOWN_METHODS = ("fork", "spawn", "forkserver")
@@ -330,11 +332,5 @@ def kept_functions(
     """The functions to summarise: those `names` may name, and `always` (they run in a child or a
     thread: the module's own told asks what they call), with every function of the module they
     call (`calls`: key -> the keys of the module's functions it calls)."""
-    kept = {key for key in keys if names.may_name(key)} | set(always)
-    frontier = list(kept)
-    while frontier:
-        for callee in calls.get(frontier.pop(), ()):
-            if callee not in kept:
-                kept.add(callee)
-                frontier.append(callee)
-    return kept
+    seeds = {key for key in keys if names.may_name(key)} | set(always)
+    return closure(seeds, lambda key: calls.get(key, ()))
