@@ -22,12 +22,13 @@ when the outermost `kept()` closes (not where Python writes no bytecode,
 import __future__
 import builtins
 import contextlib
-import marshal
 import os
 import sys
 import threading
 from types import CodeType
 from typing import Any, Dict, Iterator, Optional
+
+from mplint import beside_bytecode
 
 #: the packages whose classes' code is kept (a class another package defines meanwhile, e.g. in
 #: another thread, is compiled as `exec` would)
@@ -55,28 +56,17 @@ def _magic() -> bytes:
 
 
 def _file_of(module: str) -> Optional[str]:
-    tag = sys.implementation.cache_tag
-    if tag is None:
-        return None
-    return os.path.join(FOLDER, f"dataclass-code.{module}.{tag}.marshal")
+    return beside_bytecode.path_of(FOLDER, f"dataclass-code.{module}")
 
 
 def _load(module: str) -> Dict[str, CodeType]:
+    """The code objects kept for `module`'s classes; none when nothing readable is kept (they are
+    compiled again, and written again)."""
     path = _file_of(module)
-    codes: Dict[str, CodeType] = {}
-    if path is not None:
-        try:
-            with open(path, "rb") as file:
-                data = file.read()
-            magic = _magic()
-            if data[: len(magic)] == magic:
-                found = marshal.loads(data[len(magic):])
-                if isinstance(found, dict):
-                    codes = {text: code for text, code in found.items()
-                             if isinstance(text, str) and isinstance(code, CodeType)}
-        except (OSError, ValueError, EOFError, TypeError):
-            codes = {}  # none kept, or not readable as kept: compiled again, and written again
-    return codes
+    found = None if path is None else beside_bytecode.read(path, _magic)
+    if not isinstance(found, dict):
+        return {}
+    return {text: code for text, code in found.items() if isinstance(text, str) and isinstance(code, CodeType)}
 
 
 def _code_for(text: str, module: str) -> CodeType:
@@ -134,8 +124,6 @@ def kept() -> Iterator[None]:
 
 
 def _save() -> None:
-    from mplint.whole_files import write_whole
-
     """Write again the file of each module for which a text was compiled: what this process used
     of it and compiled (so it holds what its classes ask, not every text ever asked)."""
     for module, compiled in list(_compiled.items()):
@@ -144,10 +132,5 @@ def _save() -> None:
         _read.setdefault(module, {}).update(compiled)
         _used.setdefault(module, {}).update(compiled)
         path = _file_of(module)
-        if path is None or sys.dont_write_bytecode:
-            continue
-        try:
-            os.makedirs(os.path.dirname(path), exist_ok=True)
-            write_whole(path, _magic() + marshal.dumps(codes))
-        except (OSError, ValueError):  # (ValueError: a code object marshal cannot write)
-            pass  # compiled again next time
+        if path is not None:
+            beside_bytecode.write(path, codes, _magic())

@@ -13,6 +13,7 @@ import libcst as cst
 
 from mplint import apis
 from mplint.apis import Kind
+from mplint.closure import closure
 from mplint.facts.state import fits
 
 if TYPE_CHECKING:
@@ -227,12 +228,5 @@ class Visibility:
 def _ancestors(
     cls: cst.ClassDef, local_bases: Callable[[cst.ClassDef], list[cst.ClassDef]]
 ) -> set[cst.ClassDef]:
-    seen: set[cst.ClassDef] = set()
-    pending = [cls]
-    while pending:
-        for base in local_bases(pending.pop()):
-            if base not in seen:
-                seen.add(base)
-                pending.append(base)
-    return seen
+    return closure(local_bases(cls), local_bases)
 

@@ -11,7 +11,7 @@ import libcst as cst
 from mplint import apis
 from mplint.facts.setters import unforced_setter
 from mplint.facts.workload import Workloads
-from mplint.project.closure import closure
+from mplint.closure import closure
 from mplint.project.summary import (
     CONFTEST, KNOWN_METHODS, LOCAL, OWN, SELF, Change, Function, Names, Summary, Work, kept_functions,
 )

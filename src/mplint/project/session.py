@@ -17,7 +17,7 @@ from typing import Callable
 from mplint.file_index import FileIndex, SourceFile
 from mplint.findings import FileResult
 from mplint.project.asked import Asked
-from mplint.project.closure import closure
+from mplint.closure import closure
 from mplint.project.link import Linked, Module
 from mplint.project.resolver import ModuleRef, Project, Projects
 from mplint.project.scan import is_test_module, may_import_project, names_of, project_imports

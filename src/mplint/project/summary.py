@@ -29,7 +29,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Collection, Iterable
 
-from mplint.project.closure import closure
+from mplint.closure import closure
 
 
 CONFTEST = "conftest.py"

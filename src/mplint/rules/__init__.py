@@ -10,12 +10,11 @@ from __future__ import annotations
 
 import functools
 import importlib
-import marshal
 import os
 import pkgutil
 import re
-import sys
 
+from mplint import beside_bytecode
 from mplint.rules.base import Report, Rule
 
 __all__ = ["Report", "Rule", "all_rules", "rule_by_code", "rule_defaults", "thread_rules"]
@@ -64,25 +63,18 @@ def _rule_metadata() -> tuple[tuple[str, bool, bool], ...]:
         if kept is not None and kept[0] == stamps:
             return kept[1]
     found = _read_metadata(names)
-    if stamps is not None and path is not None and not sys.dont_write_bytecode:
-        from mplint.whole_files import write_whole
-
-        try:
-            os.makedirs(os.path.dirname(path), exist_ok=True)
-            write_whole(path, marshal.dumps((stamps, found)))
-        except (OSError, ValueError):
-            pass  # read from the source again next time
+    if stamps is not None and path is not None:
+        beside_bytecode.write(path, (stamps, found))
     return found
 
 
 #: where `_rule_metadata` keeps what it read, beside the rules' bytecode, as Python keeps that (a
 #: file per Python version; checked against each source file's size and time, as bytecode is)
-_KEPT = "rule-metadata.{tag}.marshal"
+_KEPT = "rule-metadata"
 
 
 def _kept_path() -> str | None:
-    tag = sys.implementation.cache_tag
-    return None if tag is None else os.path.join(__path__[0], "__pycache__", _KEPT.format(tag=tag))
+    return beside_bytecode.path_of(os.path.join(__path__[0], "__pycache__"), _KEPT)
 
 
 def _stamps(names: list[str]) -> tuple[tuple[str, int, int], ...] | None:
@@ -97,11 +89,7 @@ def _stamps(names: list[str]) -> tuple[tuple[str, int, int], ...] | None:
 
 
 def _read_kept(path: str) -> tuple[object, tuple[tuple[str, bool, bool], ...]] | None:
-    try:
-        with open(path, "rb") as file:
-            kept = marshal.loads(file.read())
-    except (OSError, ValueError, EOFError, TypeError):
-        return None
+    kept = beside_bytecode.read(path)
     if not (isinstance(kept, tuple) and len(kept) == 2 and isinstance(kept[1], tuple) and all(
             isinstance(row, tuple) and len(row) == 3 and type(row[0]) is str and type(row[1]) is bool
             and type(row[2]) is bool for row in kept[1])):

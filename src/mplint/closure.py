@@ -1,5 +1,5 @@
 """What a walk along a relation reaches: the modules that import a module, the functions a
-function calls, the callers of a function."""
+function calls, the callers of a function, a class's bases."""
 
 from __future__ import annotations
 
