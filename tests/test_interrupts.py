@@ -79,3 +79,33 @@ def test_a_signal_stops_the_workers_at_once_and_exits_128_plus_its_number(tmp_pa
         if entry.is_file() and entry.name not in (".gitignore", "CACHEDIR.TAG"):
             assert entry.suffix == ".json", entry
             json.loads(entry.read_text())
+
+
+def test_an_interrupt_leaves_no_manager_thread_for_the_exit_to_wake(monkeypatch):
+    """The moment that once broke: the run stopped while its workers ran left the executor's
+    manager thread running, and the interpreter's exit woke it (writing to its wake-up pipe,
+    without the executor's lock) while it closed that pipe: `OSError: [Errno 9] Bad file
+    descriptor` and a traceback. Once the workers are killed, the thread has closed the pipe
+    and ended, so the exit has nothing to write to. The thread is made slow to close (as under
+    load), so that a run that does not wait for it leaves it running every time."""
+    import concurrent.futures.process as pool
+    import threading
+
+    from mplint import parallel
+    from mplint.interrupts import Interrupted
+
+    close = pool._ExecutorManagerThread.join_executor_internals
+
+    def slow_close(self):
+        time.sleep(1)
+        close(self)
+
+    monkeypatch.setattr(pool._ExecutorManagerThread, "join_executor_internals", slow_close)
+    with pytest.raises(Interrupted):
+        with parallel.Workers(2) as workers:
+            running = [workers.executor().submit(time.sleep, 30) for _ in range(4)]
+            time.sleep(0.5)  # the workers took their jobs
+            raise Interrupted(signal.SIGTERM)
+    assert all(future.done() for future in running)
+    assert [thread.name for thread in threading.enumerate() if thread is not threading.main_thread()] == []
+    assert all(wakeup._closed for wakeup in pool._threads_wakeups.values())

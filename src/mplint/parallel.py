@@ -280,8 +280,15 @@ def _run_batches(todo: list[Job], workers: Workers) -> Iterator[Done]:
 
 
 def _kill(executor: ProcessPoolExecutor) -> None:
+    """Stop the workers at once, then wait for the executor's manager thread to close its wake-up
+    pipe and end: left running, it closes that pipe while the interpreter's exit writes to it
+    (`concurrent.futures.process._python_exit` wakes every manager thread without the executor's
+    lock), and the exit, racing the close, fails with `OSError: [Errno 9] Bad file descriptor`
+    and a traceback. Once the thread has ended the pipe is marked closed and the exit writes
+    nothing."""
     # the executor has no public way to stop running work; its process table is the one handle
     processes = list((getattr(executor, "_processes", None) or {}).values())
+    manager = getattr(executor, "_executor_manager_thread", None)
     executor.shutdown(wait=False, cancel_futures=True)
     for process in processes:
         with suppress(OSError, ValueError):
@@ -289,6 +296,9 @@ def _kill(executor: ProcessPoolExecutor) -> None:
     for process in processes:
         with suppress(OSError, ValueError, AssertionError):
             process.join(timeout=5)
+    if manager is not None:
+        with suppress(RuntimeError):
+            manager.join(timeout=5)  # it sees the workers gone, fails their jobs, closes, ends
 
 
 def _batches(todo: list[Job], count: int) -> list[list[Job]]:
