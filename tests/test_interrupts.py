@@ -109,3 +109,38 @@ def test_an_interrupt_leaves_no_manager_thread_for_the_exit_to_wake(monkeypatch)
     assert all(future.done() for future in running)
     assert [thread.name for thread in threading.enumerate() if thread is not threading.main_thread()] == []
     assert all(wakeup._closed for wakeup in pool._threads_wakeups.values())
+
+
+class _Swallows:
+    def __del__(self):  # a signal handled here raises where Python ignores exceptions
+        os.kill(os.getpid(), signal.SIGTERM)
+
+
+def _swallowed(**_options):
+    _Swallows()  # (collected at once: the handler's exception is printed and ignored)
+    raise SystemExit(0)
+
+
+class _Field:
+    def __set_name__(self, owner, name):  # (Python 3.11 wraps its exception in a RuntimeError)
+        os.kill(os.getpid(), signal.SIGTERM)
+
+
+def _wrapped(**_options):
+    type("Node", (), {"whitespace_before": _Field()})
+    raise SystemExit(0)
+
+
+@pytest.mark.parametrize("run", [_swallowed, _wrapped])
+def test_a_signal_whose_exception_was_swallowed_or_wrapped_still_ends_the_run_as_interrupted(
+        monkeypatch, capsys, run):
+    """A signal handled in a `__del__` (its exception ignored: the run went on to its end) or in
+    a class's `__set_name__` (its exception wrapped in a RuntimeError: an internal error) is still
+    reported as the interruption it was, with its status, and nothing else is printed."""
+    from mplint import cli
+
+    monkeypatch.setattr(cli.cli, "main", lambda **options: run(**options))
+    with pytest.raises(SystemExit) as stop:
+        cli.main(["."])
+    assert stop.value.code == 143
+    assert capsys.readouterr().err == "mplint: interrupted (SIGTERM)\n"

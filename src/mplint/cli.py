@@ -352,15 +352,30 @@ def main(argv: Sequence[str] | None = None) -> None:
             sys.exit(EXIT_ERROR)
         sys.exit(serve())
     from mplint.dataclass_code import kept
+    from mplint import interrupts
     from mplint.interrupts import Interrupted, signals_as_exceptions
 
+    interrupts.received = None
     try:
         # the settings', the run's and the engine's classes from the code compiled for them before
         with signals_as_exceptions(), kept():
             cli.main(args=argv, prog_name="mplint")  # click reports usage errors itself (exit 2)
     except Interrupted as stop:  # the workers are gone already; what the cache holds is whole
-        click.echo(f"{_LINE_START if sys.stderr.isatty() else ''}mplint: interrupted ({stop})", err=True)
-        sys.exit(stop.exit_status)
+        _interrupted(stop.signum)
     except Exception as exc:  # a bug of ours: one line, never a traceback
+        if interrupts.received is not None:  # (a signal's exception, wrapped: `__set_name__`'s)
+            _interrupted(interrupts.received)
         click.echo(f"mplint: internal error: {type(exc).__name__}: {exc}", err=True)
         sys.exit(EXIT_ERROR)
+    except SystemExit:
+        if interrupts.received is not None:  # its exception was swallowed (raised in a `__del__`)
+            _interrupted(interrupts.received)
+        raise
+
+
+def _interrupted(signum: int) -> None:
+    from mplint.interrupts import Interrupted
+
+    stop = Interrupted(signum)
+    click.echo(f"{_LINE_START if sys.stderr.isatty() else ''}mplint: interrupted ({stop})", err=True)
+    sys.exit(stop.exit_status)

@@ -9,7 +9,8 @@ number: 130 for SIGINT, 143 for SIGTERM.
 from __future__ import annotations
 
 import contextlib
-from typing import Iterator
+import sys
+from typing import Any, Iterator
 
 # The C module `signal.py` wraps: the same functions and numbers, without the enumerations the
 # wrapper builds at import (about 0.5 ms of every run); the enumerations are imported for a name
@@ -34,17 +35,35 @@ class Interrupted(BaseException):
         return 128 + self.signum
 
 
+#: the last stop signal that arrived (None: none): where its exception was swallowed (raised in a
+#: `__del__` or a weakref callback, whose exceptions Python ignores, or wrapped by `__set_name__`
+#: into a RuntimeError), the entry point still knows the run was interrupted
+received: int | None = None
+
+
 def _raise(signum: int, frame: object) -> None:
+    global received
+    received = signum
     raise Interrupted(signum)
 
 
 @contextlib.contextmanager
 def signals_as_exceptions() -> Iterator[None]:
-    """Within the block, SIGINT and SIGTERM raise Interrupted in the main thread."""
+    """Within the block, SIGINT and SIGTERM raise Interrupted in the main thread; where Python
+    ignores that exception (a `__del__`, a weakref callback), it prints nothing (`received`
+    tells the entry point)."""
     previous = {signum: signal.signal(signum, _raise) for signum in SIGNALS}
+    hook = sys.unraisablehook
+
+    def quiet(unraisable: Any) -> None:
+        if not isinstance(unraisable.exc_value, Interrupted):
+            hook(unraisable)
+
+    sys.unraisablehook = quiet
     try:
         yield
     finally:
+        sys.unraisablehook = hook
         for signum, handler in previous.items():
             signal.signal(signum, handler)
 
