@@ -355,7 +355,6 @@ def main(argv: Sequence[str] | None = None) -> None:
     from mplint import interrupts
     from mplint.interrupts import Interrupted, signals_as_exceptions
 
-    interrupts.received = None
     try:
         # the settings', the run's and the engine's classes from the code compiled for them before
         with signals_as_exceptions(), kept():

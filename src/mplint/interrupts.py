@@ -51,7 +51,9 @@ def _raise(signum: int, frame: object) -> None:
 def signals_as_exceptions() -> Iterator[None]:
     """Within the block, SIGINT and SIGTERM raise Interrupted in the main thread; where Python
     ignores that exception (a `__del__`, a weakref callback), it prints nothing (`received`
-    tells the entry point)."""
+    tells the entry point; it is reset as the block starts)."""
+    global received
+    received = None
     previous = {signum: signal.signal(signum, _raise) for signum in SIGNALS}
     hook = sys.unraisablehook
 
