@@ -9,6 +9,7 @@ import pytest
 
 from mplint import apis, prefilter
 from mplint.facts import ModuleFacts
+from mplint.facts import values as values_module
 from mplint.facts.flow import Use
 
 
@@ -112,6 +113,42 @@ def test_instances_through_names_loops_lists_subclasses_and_attributes() -> None
         site = call_named(facts, text)
         instance = facts.values.instance_of(site.node.func.value, site.scope)
         assert instance is not None and instance.kind is kind, text
+
+
+#: every API of the table whose calls make an object the facts follow (a process, a pool, a queue...)
+_OBJECT_APIS = sorted(q for q, api in apis.APIS.items() if api.kind in values_module._OBJECT_KINDS)
+
+
+@pytest.mark.parametrize("qualname", _OBJECT_APIS)
+def test_every_object_api_called_through_an_attribute_makes_its_object(qualname: str) -> None:
+    # `owner.Pool()`: a call by attribute is answered early by its last name; a name of the
+    # table left out of that answer would lose its objects (and every finding about them)
+    owner, name = qualname.rsplit(".", 1)
+    facts = facts_of(f"import {owner} as owner\nobj = owner.{name}()\n")
+    site = call_named(facts, f"owner.{name}()")
+    instance = facts.values.instance_of(site.node, site.scope)
+    assert instance is not None and instance.kind is apis.APIS[qualname].kind
+
+
+def test_a_method_call_by_another_name_makes_no_object() -> None:
+    facts = facts_of(
+        """
+        import multiprocessing as mp
+
+        class Owner:
+            def make(self):
+                return mp.Pool(2)
+
+            def use(self):
+                pool = self.make()
+                ctx = mp.get_context("spawn")
+                queue = ctx.Queue()
+        """
+    )
+    assert facts.values.instance_of(call_named(facts, "self.make()").node, call_named(facts, "self.make()").scope) is None
+    site = call_named(facts, "ctx.Queue()")
+    instance = facts.values.instance_of(site.node, site.scope)
+    assert instance is not None and instance.kind is apis.Kind.QUEUE
 
 
 def test_disagreeing_bindings_make_an_object_unknown() -> None:

@@ -38,6 +38,13 @@ _OBJECT_KINDS = frozenset(
     }
 )
 
+#: the last names of the table's APIs of those kinds: `x.y.attr(...)` names `<x.y>.attr` (and an
+#: attribute names a method, never a class), so a method call by any other name makes nothing to
+#: follow, which the lifecycles, the workers and the resources ask of every call of the module
+_OBJECT_ATTRS = frozenset(
+    qualname.rsplit(".", 1)[-1] for qualname, api in apis.APIS.items() if api.kind in _OBJECT_KINDS
+)
+
 
 @dataclass(frozen=True, eq=False)
 class Instance:
@@ -110,10 +117,13 @@ class Values:
             return None
         cls = type(expr)  # LibCST's concrete classes have no subclasses: `is` answers as isinstance
         if cls is cst.Call:
-            api = self._names.api(expr.func, scope)
+            func = expr.func
+            if type(func) is cst.Attribute and func.attr.value not in _OBJECT_ATTRS:
+                return None  # neither its qualified name nor its definition can answer
+            api = self._names.api(func, scope)
             if api is not None and api.kind in _OBJECT_KINDS:
                 return Instance(api.kind, expr, api)
-            local = self._names.definition(expr.func, scope)
+            local = self._names.definition(func, scope)
             if type(local) is cst.ClassDef:
                 base = self.class_api(local)
                 if base is not None:
