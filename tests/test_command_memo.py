@@ -29,7 +29,7 @@ from mplint import command_memo
 HOUR_NS = 3600 * 10**9
 #: all a hit imports of mplint's own
 ANSWERED_WITH = {"mplint", "mplint.command_memo", "mplint.command_record", "mplint.observed", "mplint.listings", "mplint.identity",
-                 "mplint.cache_folder"}
+                 "mplint.cache_folder", "mplint.interrupts"}  # (the signals' handlers, from the first step)
 
 
 class Ran:

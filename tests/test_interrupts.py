@@ -7,6 +7,7 @@ import json
 import os
 import signal
 import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -144,3 +145,54 @@ def test_a_signal_whose_exception_was_swallowed_or_wrapped_still_ends_the_run_as
         cli.main(["."])
     assert stop.value.code == 143
     assert capsys.readouterr().err == "mplint: interrupted (SIGTERM)\n"
+
+
+# the console script, with a signal sent to itself in its first step (the memo's look-up)
+_EARLY = """
+import os, signal, sys
+from mplint import cli, command_memo
+
+def where(args):
+    os.kill(os.getpid(), int(sys.argv[1]))  # (delivered at once: the handler runs before this returns)
+
+def run(argv=None):
+    print("the command line ran")
+
+command_memo._where = where
+cli.main = run
+command_memo.main(["."])
+"""
+
+
+@pytest.mark.parametrize(("signum", "status"), [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
+def test_a_signal_before_the_command_line_is_imported_ends_the_run_as_interrupted(signum, status):
+    """The console script's first steps (the memo's look-up, then importing click and the
+    command line) are under the handlers too: a Ctrl-C there was a KeyboardInterrupt's
+    traceback, a SIGTERM killed the process without a word."""
+    done = subprocess.run([sys.executable, "-c", _EARLY, str(int(signum))], capture_output=True, timeout=60)
+    assert (done.returncode, done.stdout, done.stderr.decode()) == (
+        status, b"", f"mplint: interrupted ({signal.Signals(signum).name})\n")
+
+
+_SWALLOWED_EARLY = """
+import os, signal, sys
+from mplint import cli, command_memo
+
+class Swallows:
+    def __del__(self):  # a signal handled here raises where Python ignores exceptions
+        os.kill(os.getpid(), signal.SIGTERM)
+
+def where(args):
+    Swallows()
+
+command_memo._where = where
+cli.cli.main = lambda **options: sys.exit(0)
+command_memo.main(["."])
+"""
+
+
+def test_a_signal_swallowed_before_the_command_line_ran_still_ends_the_run_as_interrupted():
+    """A signal whose exception Python ignored during the console script's first steps (in a
+    `__del__`) is not forgotten when the command line's own handlers are set."""
+    done = subprocess.run([sys.executable, "-c", _SWALLOWED_EARLY], capture_output=True, timeout=60)
+    assert (done.returncode, done.stdout, done.stderr.decode()) == (143, b"", "mplint: interrupted (SIGTERM)\n")

@@ -42,6 +42,7 @@ with _datetime_in_c():
     import click
 
 from mplint import __version__
+from mplint.interrupts import CLEAR_LINE
 from mplint.output import Output, emit, output_options, print_summary
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
@@ -98,7 +99,7 @@ class ProgressLine:
             click.echo(_LINE_START, err=True, nl=False)
 
 
-_LINE_START = "\r\033[K"  # back to the start of the terminal's line, and clear it
+_LINE_START = CLEAR_LINE
 
 
 class Jobs(click.ParamType):
@@ -353,28 +354,20 @@ def main(argv: Sequence[str] | None = None) -> None:
         sys.exit(serve())
     from mplint.dataclass_code import kept
     from mplint import interrupts
-    from mplint.interrupts import Interrupted, signals_as_exceptions
+    from mplint.interrupts import Interrupted, exit_interrupted, signals_as_exceptions
 
     try:
         # the settings', the run's and the engine's classes from the code compiled for them before
         with signals_as_exceptions(), kept():
             cli.main(args=argv, prog_name="mplint")  # click reports usage errors itself (exit 2)
     except Interrupted as stop:  # the workers are gone already; what the cache holds is whole
-        _interrupted(stop.signum)
+        exit_interrupted(stop.signum)
     except Exception as exc:  # a bug of ours: one line, never a traceback
         if interrupts.received is not None:  # (a signal's exception, wrapped: `__set_name__`'s)
-            _interrupted(interrupts.received)
+            exit_interrupted(interrupts.received)
         click.echo(f"mplint: internal error: {type(exc).__name__}: {exc}", err=True)
         sys.exit(EXIT_ERROR)
     except SystemExit:
         if interrupts.received is not None:  # its exception was swallowed (raised in a `__del__`)
-            _interrupted(interrupts.received)
+            exit_interrupted(interrupts.received)
         raise
-
-
-def _interrupted(signum: int) -> None:
-    from mplint.interrupts import Interrupted
-
-    stop = Interrupted(signum)
-    click.echo(f"{_LINE_START if sys.stderr.isatty() else ''}mplint: interrupted ({stop})", err=True)
-    sys.exit(stop.exit_status)

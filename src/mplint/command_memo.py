@@ -61,7 +61,23 @@ FOLDER = "commands"  # in the cache folder
 
 def main(argv: list[str] | None = None) -> None:
     """The console script: answer from the memo when it holds this command, else run it (and
-    memoise it when it may)."""
+    memoise it when it may). SIGINT and SIGTERM end it as interrupted from this first step on:
+    one line and 128 + the signal's number, also while the memo is looked up or click imported
+    (`interrupts.py`)."""
+    from mplint import interrupts
+
+    try:
+        with interrupts.signals_as_exceptions():
+            _main(argv)
+    except interrupts.Interrupted as stop:
+        interrupts.exit_interrupted(stop.signum)
+    except SystemExit:
+        if interrupts.received is not None:  # its exception was swallowed (raised in a `__del__`)
+            interrupts.exit_interrupted(interrupts.received)
+        raise
+
+
+def _main(argv: list[str] | None) -> None:
     args = list(sys.argv[1:] if argv is None else argv)
     where = _where(args)
     if where is not None:

@@ -10,7 +10,10 @@ from __future__ import annotations
 
 import contextlib
 import sys
-from typing import Any, Iterator
+
+TYPE_CHECKING = False  # (typing is not imported: the console script opens this first, memo answers too)
+if TYPE_CHECKING:
+    from typing import Any, Iterator, NoReturn
 
 # The C module `signal.py` wraps: the same functions and numbers, without the enumerations the
 # wrapper builds at import (about 0.5 ms of every run); the enumerations are imported for a name
@@ -39,6 +42,10 @@ class Interrupted(BaseException):
 #: `__del__` or a weakref callback, whose exceptions Python ignores, or wrapped by `__set_name__`
 #: into a RuntimeError), the entry point still knows the run was interrupted
 received: int | None = None
+#: how many `signals_as_exceptions` blocks are open: the outermost one resets `received`
+_open = 0
+#: back to the start of the terminal's line, and clear it (a progress line may be on it)
+CLEAR_LINE = "\r\033[K"
 
 
 def _raise(signum: int, frame: object) -> None:
@@ -51,9 +58,12 @@ def _raise(signum: int, frame: object) -> None:
 def signals_as_exceptions() -> Iterator[None]:
     """Within the block, SIGINT and SIGTERM raise Interrupted in the main thread; where Python
     ignores that exception (a `__del__`, a weakref callback), it prints nothing (`received`
-    tells the entry point; it is reset as the block starts)."""
-    global received
-    received = None
+    tells the entry point; it is reset as the outermost block starts: the console script's
+    opens as its first step, so a signal during the start-up ends the run as a later one does)."""
+    global received, _open
+    if not _open:
+        received = None
+    _open += 1
     previous = {signum: signal.signal(signum, _raise) for signum in SIGNALS}
     hook = sys.unraisablehook
 
@@ -65,9 +75,26 @@ def signals_as_exceptions() -> Iterator[None]:
     try:
         yield
     finally:
+        _open -= 1
         sys.unraisablehook = hook
         for signum, handler in previous.items():
             signal.signal(signum, handler)
+
+
+def exit_interrupted(signum: int) -> NoReturn:
+    """End the run as interrupted by `signum`: one line on stderr, exit status 128 + its number
+    (once: the signal is reported, `received` forgets it, and an outer entry point lets the exit
+    through)."""
+    global received
+    received = None
+    stop = Interrupted(signum)
+    stream = sys.stderr
+    try:
+        stream.write(f"{CLEAR_LINE if stream.isatty() else ''}mplint: interrupted ({stop})\n")
+        stream.flush()
+    except (OSError, ValueError, AttributeError):  # (no stderr, or a closed one: the status says it)
+        pass
+    sys.exit(stop.exit_status)
 
 
 def in_worker() -> None:
