@@ -63,7 +63,6 @@ def signals_as_exceptions() -> Iterator[None]:
     global received, _open
     if not _open:
         received = None
-    _open += 1
     previous = {signum: signal.signal(signum, _raise) for signum in SIGNALS}
     hook = sys.unraisablehook
 
@@ -72,6 +71,7 @@ def signals_as_exceptions() -> Iterator[None]:
             hook(unraisable)
 
     sys.unraisablehook = quiet
+    _open += 1  # (once the handlers are set: where they cannot be, off the main thread, it stays shut)
     try:
         yield
     finally:
