@@ -356,6 +356,8 @@ def test_a_run_exits_at_once_only_when_python_s_teardown_has_nothing_left_to_do(
         raise Exited
 
     monkeypatch.setattr(os, "_exit", exit_now)
+    monkeypatch.setattr(sys, "getprofile", lambda: None)  # (as in a run: the tests may be traced)
+    monkeypatch.setattr(sys, "gettrace", lambda: None)
     monkeypatch.setattr(atexit, "_ncallbacks", lambda: 0)  # (as in a run: pytest registers its own)
     monkeypatch.setattr(threading, "_threading_atexits", [])
     with pytest.raises(Exited):
@@ -364,6 +366,9 @@ def test_a_run_exits_at_once_only_when_python_s_teardown_has_nothing_left_to_do(
         command_memo._exit_now(None)
     assert exited == [1, 0]
     command_memo._exit_now("a message")  # Python prints it: no quick exit
+    monkeypatch.setattr(sys, "getprofile", lambda: print)
+    command_memo._exit_now(0)  # a profiler writes its profile once the run returns
+    monkeypatch.setattr(sys, "getprofile", lambda: None)
     monkeypatch.setattr(atexit, "_ncallbacks", lambda: 1)
     command_memo._exit_now(0)  # an atexit callback (multiprocessing's joins its workers) to run
     monkeypatch.setattr(atexit, "_ncallbacks", lambda: 0)
@@ -379,6 +384,17 @@ def test_a_run_exits_at_once_only_when_python_s_teardown_has_nothing_left_to_do(
         stop.set()
         thread.join()
     assert exited == [1, 0]
+
+
+def test_a_run_under_cprofile_writes_its_profile(tmp_path: Path) -> None:
+    import pstats
+
+    write(tmp_path, {"bad.py": BAD})
+    done = subprocess.run([sys.executable, "-m", "cProfile", "-o", "run.prof", "-m", "mplint", "--no-cache", "bad.py"],
+                          cwd=tmp_path, capture_output=True, timeout=120)
+    assert b"MPL001" in done.stdout, done.stderr  # (cProfile exits 0 whatever the run's status)
+    profiled = {path for path, _line, _name in pstats.Stats(str(tmp_path / "run.prof")).stats}  # type: ignore[attr-defined]
+    assert any(path.endswith("engine.py") for path in profiled)  # the check itself, not only the start-up
 
 
 _FULL_TEARDOWN = "import sys; from mplint.cli import main; sys.argv[0] = 'mplint'; main()"

@@ -108,13 +108,16 @@ def _exit_now(code: object) -> None:
     """Exit with `code` at once, without Python's teardown (every module finalised one by one:
     8-10 ms of a run with nothing to parse), when it would do nothing else: an int code, no
     `atexit` callback (multiprocessing's, which joins the workers, among them), no thread but
-    this one and no callback of `threading`'s (`concurrent.futures`'), and stdout and stderr
-    flushed. Anything else returns, and the run exits as Python does (a flush that fails
+    this one and no callback of `threading`'s (`concurrent.futures`'), no profiler or tracer
+    (`python -m cProfile -o FILE -m mplint` writes FILE once the run returns), and stdout and
+    stderr flushed. Anything else returns, and the run exits as Python does (a flush that fails
     reports itself there). Files the run wrote are closed by then (`whole_files.py`, the output
     file's `with`)."""
     if code is None:
         code = 0
     if type(code) is not int or not 0 <= code <= 255:
+        return
+    if sys.getprofile() is not None or sys.gettrace() is not None:
         return
     import atexit
 
