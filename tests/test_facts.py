@@ -145,7 +145,8 @@ def test_a_method_call_by_another_name_makes_no_object() -> None:
                 queue = ctx.Queue()
         """
     )
-    assert facts.values.instance_of(call_named(facts, "self.make()").node, call_named(facts, "self.make()").scope) is None
+    site = call_named(facts, "self.make()")
+    assert facts.values.instance_of(site.node, site.scope) is None
     site = call_named(facts, "ctx.Queue()")
     instance = facts.values.instance_of(site.node, site.scope)
     assert instance is not None and instance.kind is apis.Kind.QUEUE

@@ -96,10 +96,7 @@ class ProgressLine:
 
     def clear(self) -> None:
         if self.shown:
-            click.echo(_LINE_START, err=True, nl=False)
-
-
-_LINE_START = CLEAR_LINE
+            click.echo(CLEAR_LINE, err=True, nl=False)
 
 
 class Jobs(click.ParamType):
@@ -353,21 +350,13 @@ def main(argv: Sequence[str] | None = None) -> None:
             sys.exit(EXIT_ERROR)
         sys.exit(serve())
     from mplint.dataclass_code import kept
-    from mplint import interrupts
-    from mplint.interrupts import Interrupted, exit_interrupted, signals_as_exceptions
+    from mplint.interrupts import entry_point
 
     try:
-        # the settings', the run's and the engine's classes from the code compiled for them before
-        with signals_as_exceptions(), kept():
+        # interrupted: the workers are gone already, what the cache holds is whole; the
+        # settings', the run's and the engine's classes from the code compiled for them before
+        with entry_point(), kept():
             cli.main(args=argv, prog_name="mplint")  # click reports usage errors itself (exit 2)
-    except Interrupted as stop:  # the workers are gone already; what the cache holds is whole
-        exit_interrupted(stop.signum)
     except Exception as exc:  # a bug of ours: one line, never a traceback
-        if interrupts.received is not None:  # (a signal's exception, wrapped: `__set_name__`'s)
-            exit_interrupted(interrupts.received)
         click.echo(f"mplint: internal error: {type(exc).__name__}: {exc}", err=True)
         sys.exit(EXIT_ERROR)
-    except SystemExit:
-        if interrupts.received is not None:  # its exception was swallowed (raised in a `__del__`)
-            exit_interrupted(interrupts.received)
-        raise

@@ -64,17 +64,10 @@ def main(argv: list[str] | None = None) -> None:
     memoise it when it may). SIGINT and SIGTERM end it as interrupted from this first step on:
     one line and 128 + the signal's number, also while the memo is looked up or click imported
     (`interrupts.py`)."""
-    from mplint import interrupts
+    from mplint.interrupts import entry_point
 
-    try:
-        with interrupts.signals_as_exceptions():
-            _main(argv)
-    except interrupts.Interrupted as stop:
-        interrupts.exit_interrupted(stop.signum)
-    except SystemExit:
-        if interrupts.received is not None:  # its exception was swallowed (raised in a `__del__`)
-            interrupts.exit_interrupted(interrupts.received)
-        raise
+    with entry_point():
+        _main(argv)
 
 
 def _main(argv: list[str] | None) -> None:

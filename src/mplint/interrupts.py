@@ -81,6 +81,24 @@ def signals_as_exceptions() -> Iterator[None]:
             signal.signal(signum, handler)
 
 
+@contextlib.contextmanager
+def entry_point() -> Iterator[None]:
+    """An entry point's block: signals as exceptions within it (`signals_as_exceptions`), and a
+    run a signal stopped ends as interrupted (`exit_interrupted`), whether its exception came
+    out, was swallowed (raised in a `__del__`: the run went on to its exit) or wrapped (into
+    `__set_name__`'s RuntimeError). Blocks nest: the inner one reports, the outer one lets its
+    exit through."""
+    try:
+        with signals_as_exceptions():
+            yield
+    except Interrupted as stop:
+        exit_interrupted(stop.signum)
+    except BaseException:
+        if received is not None:
+            exit_interrupted(received)
+        raise
+
+
 def exit_interrupted(signum: int) -> NoReturn:
     """End the run as interrupted by `signum`: one line on stderr, exit status 128 + its number
     (once: the signal is reported, `received` forgets it, and an outer entry point lets the exit
