@@ -108,6 +108,17 @@ def test_deep_but_valid_code_beyond_the_recursion_limit_is_checked():
     assert findings_of(outcome) == [(2, 8, "MPL001"), (source.count("\n"), 9, "MPL001")]
 
 
+def test_a_long_line_in_a_module_parsed_without_python_is_checked_in_bounded_time():
+    # A module of nearly all API code (`partial.dense`: here no `def` and two mentions of `Pool`)
+    # goes to LibCST without Python's parse, so the nesting scan reads it: a long line cost that
+    # scan a time that grew with the square of the line's length (this 400 KB line: minutes)
+    line = "x = 1; " * 57_000 + "x = 1\n"
+    outcome = lint_in_child(HEAD + line + TAIL, timeout=60)
+    assert outcome["error"] is None
+    assert findings_of(outcome) == [(2, 8, "MPL001"), (4, 9, "MPL001")]
+    assert outcome["seconds"] < 20
+
+
 def test_a_10_mb_single_line_is_one_clear_error():
     line = "DATA = [" + "1, " * 3_500_000 + "]\n"
     outcome = lint_in_child(HEAD + line + TAIL, timeout=30)
