@@ -15,6 +15,8 @@ import textwrap
 
 import pytest
 
+from mplint import partial
+
 pytestmark = pytest.mark.slow  # each case runs in a child interpreter; one is 100,000 lines
 
 # A file with a finding on its second line (the call starts at column 8) and another after the
@@ -112,8 +114,9 @@ def test_a_long_line_in_a_module_parsed_without_python_is_checked_in_bounded_tim
     # A module of nearly all API code (`partial.dense`: here no `def` and two mentions of `Pool`)
     # goes to LibCST without Python's parse, so the nesting scan reads it: a long line cost that
     # scan a time that grew with the square of the line's length (this 400 KB line: minutes)
-    line = "x = 1; " * 57_000 + "x = 1\n"
-    outcome = lint_in_child(HEAD + line + TAIL, timeout=60)
+    source = HEAD + "x = 1; " * 57_000 + "x = 1\n" + TAIL
+    assert partial.dense(source)  # else Python's parse would clear it of the scan
+    outcome = lint_in_child(source, timeout=60)
     assert outcome["error"] is None
     assert findings_of(outcome) == [(2, 8, "MPL001"), (4, 9, "MPL001")]
     assert outcome["seconds"] < 20
