@@ -20,7 +20,12 @@ printed with each corpus: on a shared machine, compare ratios within one run. mp
 is compiled first and PYTHONDONTWRITEBYTECODE is dropped, as for an installed tool.
 
 The floor rows are what mplint cannot avoid: start Python, find, read and prefilter every file
-("start + read + prefilter"), and then LibCST's parse of the files that pass ("+ parse").
+("start + read + prefilter"), and then LibCST's parse of the files that pass ("+ parse"). Two
+more are the floor of partial parsing's design (`mplint.partial`), where only the code that uses
+the API is parsed: LibCST's parse of the text partial parsing keeps of each file that passes,
+that text made before the rounds (the reading that chooses it is mplint's own work, outside
+the floor), and then also Python's parse of the files partial parsing reads (all that pass but
+the large ones of nearly all API code, `partial.dense`), which chooses it.
 """
 
 from __future__ import annotations
@@ -55,19 +60,34 @@ SLOW = ("flake8", "pylint")
 SKIP = ("site-packages",)
 
 # Run in a child: the floor (no mplint start-up beyond what a run needs, no rules)
+# (`kept`, `python+kept`: the next argument is the file of what partial parsing keeps, `kept_texts`:
+# a path -> [whether Python's parser reads the file, its blanked text or null where nothing is])
 _FLOOR = """
 import sys
 from mplint.discovery import discover
 from mplint.precheck import precheck
+mode, paths = sys.argv[1], sys.argv[2:]
+if mode != "read" and mode != "parse":
+    import json
+    with open(paths[0], encoding="utf-8") as file:
+        kept = json.load(file)
+    paths = paths[1:]
 texts = []
-for path in discover(sys.argv[2:]).files:
+for path in discover(paths).files:
     with open(path, "rb") as file:
         ready = precheck(file.read(), path)
     if isinstance(ready, tuple):
-        texts.append(ready[0])
-if sys.argv[1] == "parse" and texts:
+        texts.append((path, ready[0]))
+if mode != "read" and texts:
     import libcst
-    for text in texts:
+    if mode == "python+kept":
+        import ast
+    for path, text in texts:
+        if mode != "parse":
+            read_by_python, blanked = kept.get(path, (False, None))
+            if read_by_python and mode == "python+kept":
+                ast.parse(text)
+            text = text if blanked is None else blanked
         try:
             libcst.parse_module(text)
         except Exception:
@@ -184,6 +204,14 @@ def rows_for(
         Row("floor: start + read + prefilter", [python, "-c", _FLOOR, "read", str(target)]),
         Row("floor: + LibCST parse of the files that pass", [python, "-c", _FLOOR, "parse", str(target)]),
     ]
+    if target.is_dir():
+        kept = kept_texts(target, work)
+        rows += [
+            Row("floor: + LibCST parse of the code partial parsing keeps",
+                [python, "-c", _FLOOR, "kept", str(kept), str(target)]),
+            Row("floor: + Python's parse + LibCST parse of the code kept",
+                [python, "-c", _FLOOR, "python+kept", str(kept), str(target)]),
+        ]
     if baseline is not None:  # another checkout of mplint, for before/after in one run
         old = ["env", f"PYTHONPATH={baseline}", python, "-m", "mplint", str(target), "--exit-zero"]
         old_cache = Path(tempfile.mkdtemp(prefix="mplint-cache-", dir=work))
@@ -226,6 +254,25 @@ def rows_for(
             "--exit-zero", "--recursive=y", f"--ignore={','.join(SKIP)}", "--score=n",
             str(target)], slow=True))
     return rows
+
+
+def kept_texts(target: Path, work: Path) -> Path:
+    """A file of what partial parsing keeps of each file of `target` that passes the prefilter,
+    checked alone with the default rules (a run over a project parses the files it summarises
+    whole: it parses more, never less), for the floor rows of partial parsing's design."""
+    from mplint import engine, partial
+    from mplint.discovery import discover
+    from mplint.precheck import precheck
+
+    threads = any(rule.judges_threads for rule in engine.enabled_rules(None))
+    kept: dict[str, tuple[bool, str | None]] = {}
+    for path in discover([str(target)]).files:
+        ready = precheck(Path(path).read_bytes(), path)
+        if isinstance(ready, tuple):
+            kept[path] = partial.read(ready[0], threads)
+    found = Path(tempfile.mkstemp(prefix="mplint-kept-", suffix=".json", dir=work)[1])
+    found.write_text(json.dumps(kept), encoding="utf-8")
+    return found
 
 
 def _buffer_rows(prefix: str, mplint: list[str], target: Path, cache: Path, work: Path) -> list[Row]:
