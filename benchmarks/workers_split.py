@@ -10,8 +10,8 @@ that reports its own CPU (user + system, `getrusage(RUSAGE_SELF)`), its workers'
 (`--jobs 1`), the CPU of importing LibCST, the facts and the rules (timed on their own before
 the run, as a first check would import them: `parallel._freeze_what_lives`) and the CPU spent
 inside the checks (`parallel.check_job`). With two workers started by forking (Linux before
-Python 3.14), the parent makes those imports before the first worker starts. Each figure is the median over the rounds. Compare whole runs, against
-the peers, with `run.py`.
+Python 3.14), the parent makes those imports before the first worker starts. Each figure is the
+median over the rounds. Compare whole runs, against the peers, with `run.py`.
 """
 
 from __future__ import annotations
@@ -79,6 +79,8 @@ def main() -> int:
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--jobs", type=int, default=2)
     arguments = parser.parse_args()
+    if arguments.jobs < 2:
+        parser.error("--jobs: 2 or more (the runs compared with --jobs 1)")
     run(arguments.path, 1)  # mplint's bytecode written, the files in the page cache
     rounds: dict[int, list[dict[str, float]]] = {1: [], arguments.jobs: []}
     for _ in range(arguments.repeat):
