@@ -290,6 +290,53 @@ def test_lines_are_the_lines_positions_give_in_real_files() -> None:
             assert facts.line_of(node) == positions[node].start.line, (path, type(node).__name__)
 
 
+@pytest.mark.parametrize("source", LINE_CASES, ids=range(len(LINE_CASES)))
+def test_ranges_are_the_ranges_positions_give(source: str) -> None:
+    """A finding's range (`facts.position`) is read from the code of the statement that holds
+    the node (`Lines.range`) wherever that code is the text there: the same start and end as
+    `Positions`, which generates the whole module."""
+    from mplint.facts import ModuleFacts
+
+    module = cst.parse_module(source)
+    facts = ModuleFacts(module, "m.py", source)
+    positions = Positions(module, source)
+    nodes = [node for node in facts.up if node is not module]
+    wrong = [(type(node).__name__, found, positions[node]) for node in nodes
+             if (found := facts._lines.range(node)) is not None and found != positions[node]]
+    assert not wrong, wrong[:3]
+    assert [facts.position(node) for node in nodes] == [positions[node] for node in nodes]
+
+
+def test_ranges_are_the_ranges_positions_give_in_real_files() -> None:
+    from mplint.facts import ModuleFacts
+
+    answered = 0
+    for path in SAMPLES[1::3]:
+        source = path.read_text(encoding="utf-8")
+        module = cst.parse_module(source)
+        facts = ModuleFacts(module, str(path), source)
+        positions = Positions(module, source)
+        for node in list(facts.up)[::4]:
+            found = facts._lines.range(node)
+            if found is not None:
+                answered += 1
+                assert found == positions[node], (path, type(node).__name__)
+    assert answered > 1000
+
+
+def test_a_finding_s_range_in_plain_code_generates_no_whole_module() -> None:
+    from mplint.facts import ModuleFacts
+
+    source = "import os\n\nclass C:\n    def g(self):\n        self.x = os.getpid(\n            1)  # c\n"
+    module = cst.parse_module(source)
+    facts = ModuleFacts(module, "m.py", source)
+    call = facts.calls[0].node
+    assert facts.position(call) == Positions(module, source)[call]
+    assert (facts.position(call).start.line, facts.position(call).start.column) == (5, 17)
+    assert (facts.position(call).end.line, facts.position(call).end.column) == (6, 14)
+    assert "_positions" not in vars(facts)  # the whole module's code was never generated
+
+
 def test_lines_of_plain_code_generate_no_whole_module() -> None:
     from mplint.facts import ModuleFacts
 

@@ -410,7 +410,10 @@ class ModuleFacts:
         return Positions(self.module, self.source)
 
     def position(self, node: cst.CSTNode) -> CodeRange:
-        return self._positions[node]
+        """Where `node` is, from the code of the statement that holds it where that is the text
+        there (`lines.py`), else from the whole module's (`positions.py`): the same range."""
+        found = self._lines.range(node)
+        return found if found is not None else self._positions[node]
 
     def top_level_code(self, node: cst.CSTNode) -> str | None:
         """The code of one of the module's own top-level nodes, from the positions' generation
@@ -423,7 +426,7 @@ class ModuleFacts:
         return Lines(self.module, self.source, list(self.functions), self.up, self._position_line, tree)
 
     def _position_line(self, node: cst.CSTNode) -> int:
-        return self.position(node).start.line
+        return self._positions[node].start.line
 
     def line_of(self, node: cst.CSTNode) -> int:
         """The line `node` starts on (the same as `position`'s, for less: `lines.py`)."""

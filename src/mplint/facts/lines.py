@@ -1,4 +1,4 @@
-"""The line a node starts on, without generating the code of the whole module.
+"""The line a node starts on, and its range, without generating the code of the whole module.
 
 `Positions` (positions.py) generates the whole module's code once, which costs about as much as a
 third of the parse; a module's project summary needs the line of every function and of a few
@@ -12,6 +12,9 @@ tenth of LibCST's cost) and gives:
   cases), so that only the innermost of these that holds a node is generated, with the
   indentation of its first line, counting lines from there (a node in a compound statement's
   header is generated with the whole statement).
+
+The same statement's code gives a finding's whole range (`range`: start and end, line and
+column), so that a module with findings needs no code of its own generated either.
 
 Every answer is checked against the text (the generated statement is the text at that line, the
 `def` and the name are on the line) and is otherwise left to `Positions`: the lines are exactly
@@ -35,6 +38,7 @@ from bisect import bisect_right
 from typing import Callable, Sequence
 
 import libcst as cst
+from libcst.metadata import CodePosition, CodeRange
 
 from mplint.facts.positions import _NEWLINE, _OffsetState
 from mplint.python_tree import python_tree
@@ -161,6 +165,18 @@ class Lines:
         _ranges, first, starts = generated  # type: ignore[misc]
         return first + bisect_right(starts, found[0]) - 1
 
+    def range(self, node: cst.CSTNode) -> CodeRange | None:
+        """Where `node` starts and ends, as `Positions` gives it, from the code of the innermost
+        statement that holds it alone; None where that code is not the text there, or the node
+        is in no statement (the module's header or footer) or in its leading lines."""
+        statement = self._statement(node)
+        generated = self._generate(statement) if statement is not None else None
+        found = generated[0].get(id(node)) if generated is not None else None
+        if found is None or found[0] < generated[2][0]:  # type: ignore[index]
+            return None
+        _ranges, first, starts = generated  # type: ignore[misc]
+        return CodeRange(_position(first, starts, found[0]), _position(first, starts, found[1]))
+
     def _statement(self, node: cst.CSTNode) -> cst.CSTNode | None:
         up, firsts = self._up, self._firsts
         current: cst.CSTNode | None = node
@@ -192,6 +208,13 @@ class Lines:
             result = (state.ranges, first, starts)
         self._generated[statement] = result
         return result
+
+
+def _position(first: int, starts: list[int], offset: int) -> CodePosition:
+    """The line and column of an offset into a statement's generated code whose first line,
+    `first` in the text, starts at `starts[0]`."""
+    index = bisect_right(starts, offset) - 1
+    return CodePosition(first + index, offset - starts[index])
 
 
 def _blocks(statement: cst.CSTNode, parsed: ast.stmt) -> list[tuple[cst.BaseSuite, list[ast.stmt]]]:
