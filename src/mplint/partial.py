@@ -497,8 +497,9 @@ def dense(text: str) -> bool:
 def _api_mentions() -> re.Pattern[str]:
     """One search for all of `_api_words` (the longest first): a pass over the text instead of a
     `str.count` per word, half the time on the standard library's large modules (13 against 25
-    ms). Two words that overlap in the text (none of the table's do in it) count once, where the
-    counts would count both: a measure of cost, it changes no finding."""
+    ms). Two words that overlap in a text count once, where the counts would count both (on the
+    standard library, the repository's files and the sdists the two counts are the same): a
+    measure of cost, it changes no finding."""
     return re.compile("|".join(re.escape(word) for word in sorted(_api_words(), key=lambda w: (-len(w), w))))
 
 

@@ -157,25 +157,35 @@ class Lines:
         known = self._known.get(node)
         if known is not None:
             return known
-        statement = self._statement(node)
-        generated = self._generate(statement) if statement is not None else None
-        found = generated[0].get(id(node)) if generated is not None else None
-        if found is None or found[0] < generated[2][0]:  # type: ignore[index]
+        located = self._located(node)
+        if located is None:
             return self._fallback(node)
-        _ranges, first, starts = generated  # type: ignore[misc]
-        return first + bisect_right(starts, found[0]) - 1
+        first, starts, start, _end = located
+        return first + bisect_right(starts, start) - 1
 
     def range(self, node: cst.CSTNode) -> CodeRange | None:
         """Where `node` starts and ends, as `Positions` gives it, from the code of the innermost
-        statement that holds it alone; None where that code is not the text there, or the node
-        is in no statement (the module's header or footer) or in its leading lines."""
+        statement that holds it alone; None where `_located` finds nothing."""
+        located = self._located(node)
+        if located is None:
+            return None
+        first, starts, start, end = located
+        return CodeRange(_position(first, starts, start), _position(first, starts, end))
+
+    def _located(self, node: cst.CSTNode) -> tuple[int, list[int], int, int] | None:
+        """From the code of the innermost statement that holds `node`: the line of that code's
+        first line, the offsets at which its lines start, and the node's start and end offsets
+        in it; None where that code is not the text there, or the node is in no statement (the
+        module's header or footer) or in the statement's leading lines."""
         statement = self._statement(node)
         generated = self._generate(statement) if statement is not None else None
-        found = generated[0].get(id(node)) if generated is not None else None
-        if found is None or found[0] < generated[2][0]:  # type: ignore[index]
+        if generated is None:
             return None
-        _ranges, first, starts = generated  # type: ignore[misc]
-        return CodeRange(_position(first, starts, found[0]), _position(first, starts, found[1]))
+        ranges, first, starts = generated
+        found = ranges.get(id(node))
+        if found is None or found[0] < starts[0]:
+            return None
+        return first, starts, found[0], found[1]
 
     def _statement(self, node: cst.CSTNode) -> cst.CSTNode | None:
         up, firsts = self._up, self._firsts
