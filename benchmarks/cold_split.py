@@ -98,14 +98,10 @@ def _runs(path: str, rounds: int, tunables: list[str], work: Path) -> None:
         run.Row("mplint --no-cache --jobs 1", [*mplint, "--no-cache", "--jobs", "1"]),
         *(run.Row(f"mplint --no-cache --jobs 2, GLIBC_TUNABLES={spec}",
                   ["env", f"GLIBC_TUNABLES={spec}", *mplint, "--no-cache", "--jobs", "2"]) for spec in tunables),
-        run.Row("ruff --select E9 (parse only)", [str(bin_dir / "ruff"), "check", "--isolated", "--no-cache",
-                                                  "--exit-zero", "--quiet", "--select", "E9", path]),
     ]
-    run.compile_mplint(None)
-    before = run.load()
-    run.run_rounds(rows, rounds, rounds)
+    measured = run.cold_rounds(rows, rounds, bin_dir, path)
     emptied()
-    print(run.table(f"Cold runs ({before} before, {run.load()} after)", rows, ["ruff --select E9"], False))
+    print(measured)
     cpu = {row.name: row.median("cpu") for row in rows}
     for jobs in ("2", "1"):
         print(f"  the cache, --jobs {jobs}: {cpu[f'mplint cold, --jobs {jobs}'] - cpu[f'mplint --no-cache --jobs {jobs}']:+.3f} s")

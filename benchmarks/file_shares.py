@@ -94,15 +94,11 @@ def _runs(path: str, excluded: list[str], rounds: int, work: Path) -> None:
         run.Row("mplint cold", mplint, before=emptied),
         run.Row(f"mplint cold without the {len(excluded)} costliest", [*mplint, "--extend-exclude", ",".join(globs)],
                 before=emptied),
-        run.Row("ruff --select E9 (parse only)", [str(bin_dir / "ruff"), "check", "--isolated", "--no-cache",
-                                                  "--exit-zero", "--quiet", "--select", "E9", path]),
     ]
-    run.compile_mplint(None)
-    before = run.load()
-    run.run_rounds(rows, rounds, rounds)
+    measured = run.cold_rounds(rows, rounds, bin_dir, path)
     emptied()
     print()
-    print(run.table(f"Cold runs ({before} before, {run.load()} after)", rows, ["ruff --select E9"], False))
+    print(measured)
 
 
 def main() -> int:

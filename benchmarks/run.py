@@ -238,7 +238,7 @@ def rows_for(
             Row("mplint --select MPL --jobs 1, no cache, whole files", [
                 "env", "MPLINT_NO_PARTIAL=1", *mplint, "--select", "MPL", "--no-cache", "--jobs", "1"]),
         ]
-    ruff = [str(bin_dir / "ruff"), "check", "--isolated", "--no-cache", "--exit-zero", "--quiet"]
+    ruff = ruff_command(bin_dir)
     if "ruff" in tools:
         rows += [
             Row("ruff --select E9 (parse only)", [*ruff, "--select", "E9", str(target)]),
@@ -307,6 +307,21 @@ def run_rounds(rows: list[Row], repeat: int, slow_repeat: int) -> None:
         for row in rows:
             if round_ < (slow_repeat if row.slow else repeat):
                 measure(row, env)
+
+
+def ruff_command(bin_dir: Path) -> list[str]:
+    """ruff as every row runs it: no configuration of the tree, no cache, findings not failing."""
+    return [str(bin_dir / "ruff"), "check", "--isolated", "--no-cache", "--exit-zero", "--quiet"]
+
+
+def cold_rounds(rows: list[Row], rounds: int, bin_dir: Path, path: str) -> str:
+    """`rounds` interleaved rounds of `rows` and of ruff's parse-only run over `path` (mplint's
+    bytecode compiled first), as a table of CPU against ruff's, with the load before and after."""
+    rows.append(Row("ruff --select E9 (parse only)", [*ruff_command(bin_dir), "--select", "E9", path]))
+    compile_mplint(None)
+    before = load()
+    run_rounds(rows, rounds, rounds)
+    return table(f"Cold runs ({before} before, {load()} after)", rows, ["ruff --select E9"], False)
 
 
 def load() -> str:
