@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import shutil
 import statistics
 import subprocess
@@ -89,25 +88,26 @@ def _runs(path: str, rounds: int, tunables: list[str], work: Path) -> None:
     bin_dir = run.peers_venv(work)
     cache = Path(tempfile.mkdtemp(prefix="mplint-cache-", dir=work))
     mplint = [sys.executable, "-m", "mplint", path, "--exit-zero"]
-    cold = [*mplint, "--cache-dir", str(cache)]
     emptied = lambda: shutil.rmtree(cache, ignore_errors=True)  # noqa: E731
-    rows = [
-        run.Row("mplint cold, --jobs 2", [*cold, "--jobs", "2"], before=emptied),
-        run.Row("mplint cold, --jobs 1", [*cold, "--jobs", "1"], before=emptied),
-        run.Row("mplint --no-cache --jobs 2", [*mplint, "--no-cache", "--jobs", "2"]),
-        run.Row("mplint --no-cache --jobs 1", [*mplint, "--no-cache", "--jobs", "1"]),
-        *(run.Row(f"mplint --no-cache --jobs 2, GLIBC_TUNABLES={spec}",
-                  ["env", f"GLIBC_TUNABLES={spec}", *mplint, "--no-cache", "--jobs", "2"]) for spec in tunables),
-    ]
-    measured = run.cold_rounds(rows, rounds, bin_dir, path)
+    corners = {  # (cold, jobs) -> its row
+        (True, jobs): run.Row(f"mplint cold, --jobs {jobs}", [*mplint, "--cache-dir", str(cache), "--jobs", jobs],
+                              before=emptied)
+        for jobs in ("2", "1")
+    }
+    corners.update({
+        (False, jobs): run.Row(f"mplint --no-cache --jobs {jobs}", [*mplint, "--no-cache", "--jobs", jobs])
+        for jobs in ("2", "1")
+    })
+    tuned = [run.Row(f"mplint --no-cache --jobs 2, GLIBC_TUNABLES={spec}",
+                     ["env", f"GLIBC_TUNABLES={spec}", *mplint, "--no-cache", "--jobs", "2"]) for spec in tunables]
+    measured = run.cold_rounds([*corners.values(), *tuned], rounds, bin_dir, path)
     emptied()
     print(measured)
-    cpu = {row.name: row.median("cpu") for row in rows}
+    cpu = {corner: row.median("cpu") for corner, row in corners.items()}
     for jobs in ("2", "1"):
-        print(f"  the cache, --jobs {jobs}: {cpu[f'mplint cold, --jobs {jobs}'] - cpu[f'mplint --no-cache --jobs {jobs}']:+.3f} s")
-    for kind, pair in (("cold", ("mplint cold, --jobs 2", "mplint cold, --jobs 1")),
-                       ("no cache", ("mplint --no-cache --jobs 2", "mplint --no-cache --jobs 1"))):
-        print(f"  the second worker, {kind}: {cpu[pair[0]] - cpu[pair[1]]:+.3f} s")
+        print(f"  the cache, --jobs {jobs}: {cpu[True, jobs] - cpu[False, jobs]:+.3f} s")
+    for cold, kind in ((True, "cold"), (False, "no cache")):
+        print(f"  the second worker, {kind}: {cpu[cold, '2'] - cpu[cold, '1']:+.3f} s")
 
 
 def _steps(path: str, count: int, work: Path) -> None:
@@ -122,7 +122,10 @@ def _steps(path: str, count: int, work: Path) -> None:
             )
         finally:
             shutil.rmtree(cache, ignore_errors=True)
-        for qualname, (seconds, calls) in json.loads(done.stderr.strip().splitlines()[-1]).items():
+        last = done.stderr.strip().splitlines()[-1:]
+        if not last or not last[0].startswith("{"):
+            raise SystemExit(f"the timed run printed no figures (exit {done.returncode}):\n{done.stderr[-2000:]}")
+        for qualname, (seconds, calls) in json.loads(last[0]).items():
             figures.setdefault(qualname, []).append((seconds, calls))
     print(f"\nThe cache's steps in a cold --jobs 1 run (CPU ms, medians of {count} runs; {run.load()})")
     print("  (a step that calls another includes it: SourceFile.__init__ holds FileIndex.lookup, _hash holds record)")

@@ -316,8 +316,9 @@ def ruff_command(bin_dir: Path) -> list[str]:
 
 def cold_rounds(rows: list[Row], rounds: int, bin_dir: Path, path: str) -> str:
     """`rounds` interleaved rounds of `rows` and of ruff's parse-only run over `path` (mplint's
-    bytecode compiled first), as a table of CPU against ruff's, with the load before and after."""
-    rows.append(Row("ruff --select E9 (parse only)", [*ruff_command(bin_dir), "--select", "E9", path]))
+    bytecode compiled first), as a table of CPU against ruff's, with the load before and after
+    (each row keeps its runs)."""
+    rows = [*rows, Row("ruff --select E9 (parse only)", [*ruff_command(bin_dir), "--select", "E9", path])]
     compile_mplint(None)
     before = load()
     run_rounds(rows, rounds, rounds)
